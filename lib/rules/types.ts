@@ -20,3 +20,41 @@ export interface Rejection {
   /** A human sentence naming the field and the rule. */
   readonly message: string;
 }
+
+/** Stable names of the rules that reject one user while the rest of the request goes on. */
+export type UserRule =
+  | 'user-must-be-object'
+  | 'to-account-required'
+  | 'to-account-must-be-string'
+  | 'to-account-max-32-bytes'
+  | 'attrs-required'
+  | 'attrs-must-be-object'
+  | 'attrs-must-not-be-empty'
+  | 'attrs-max-10-names'
+  | 'attr-name-required'
+  | 'attr-name-max-50-bytes'
+  | 'attr-name-unregistered'
+  | 'value-must-be-string'
+  | 'value-max-50-bytes';
+
+/** Stable names of the rules that reject a whole request. */
+export type RequestShapeRule = 'body-must-be-object' | 'user-attrs-must-be-array';
+
+/** Options of `validateUsers`. */
+export interface ValidateUsersOptions {
+  /**
+   * The attribute names registered for the app (`im_set_attr_name`). When given, a user carrying any
+   * other name is rejected. When omitted, every well-formed name is accepted.
+   */
+  readonly allowedNames?: ReadonlySet<string> | undefined;
+}
+
+/** What `validateUsers` returns: the users to send, the users refused, and how many entries came in. */
+export interface ValidationResult {
+  /** Valid users, one per account (duplicates merged), in first-seen order. */
+  readonly users: UserAttr[];
+  /** One rejection per refused entry of `UserAttrs`. */
+  readonly rejected: Rejection[];
+  /** How many entries the `UserAttrs` array held. */
+  readonly received: number;
+}

@@ -45,8 +45,12 @@ const fromSigAlphabet = (s: string): string => s.replace(/[*\-_]/g, (c) => (c ==
 /**
  * Signs a UserSig valid for `expireSeconds` from `nowSeconds`.
  * zlib here is an RFC 1950 stream (deflateSync), as the official libraries produce.
+ * @throws RangeError when `expireSeconds` is not a positive integer or `nowSeconds` not a non-negative integer.
  */
 export function signUserSig(key: SigningKey, expireSeconds: number, nowSeconds: number = Math.floor(Date.now() / 1000)): string {
+  // The signed content prints these numbers: a fraction (e.g. `Date.now() / 1000`) would sign a time IM cannot parse.
+  if (!Number.isSafeInteger(expireSeconds) || expireSeconds <= 0) throw new RangeError(`expireSeconds must be a positive integer, got ${expireSeconds}`);
+  if (!Number.isSafeInteger(nowSeconds) || nowSeconds < 0) throw new RangeError(`nowSeconds must be a non-negative integer, got ${nowSeconds}`);
   const doc = {
     'TLS.ver': '2.0',
     'TLS.identifier': key.identifier,
@@ -74,7 +78,11 @@ export function decodeUserSig(userSig: string): UserSigFields | undefined {
   const d = doc as Record<string, unknown>;
   const { 'TLS.ver': version, 'TLS.identifier': identifier, 'TLS.sdkappid': sdkAppId, 'TLS.time': time, 'TLS.expire': expire, 'TLS.sig': sig } = d;
   // Some signers write numbers as strings; accept both.
-  const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined);
+  // Only non-negative safe integers: JSON also yields fractions, negatives and Infinity (`1e999`), which no signer writes.
+  const num = (v: unknown): number | undefined => {
+    const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined;
+    return n !== undefined && Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+  };
   const n = { sdkAppId: num(sdkAppId), time: num(time), expire: num(expire) };
   if (typeof version !== 'string' || typeof identifier !== 'string' || typeof sig !== 'string') return undefined;
   if (n.sdkAppId === undefined || n.time === undefined || n.expire === undefined) return undefined;

@@ -1,0 +1,57 @@
+/** The app's registered attribute names: given in config, or learned from IM (`im_get_attr_name`) and cached. */
+export interface AttrNameSource {
+  /** The allow-list, or undefined when it is unknown (IM then enforces it with 90033). */
+  current(): Promise<ReadonlySet<string> | undefined>;
+}
+
+export class FixedAttrNames implements AttrNameSource {
+  readonly #names: ReadonlySet<string>;
+  constructor(names: readonly string[]) {
+    this.#names = new Set(names);
+  }
+  current(): Promise<ReadonlySet<string>> {
+    return Promise.resolve(this.#names);
+  }
+}
+
+export interface LearnedAttrNamesOptions {
+  readonly fetch: () => Promise<readonly string[]>;
+  /** Default 300 s: names change rarely (10 slots, set by an admin), and a stale list costs only a 90033 bisect. */
+  readonly ttlSeconds?: number;
+  readonly now?: () => number;
+  /** Told when IM could not be asked; the gateway then goes on without an allow-list. */
+  readonly onError?: (error: unknown) => void;
+}
+
+export class LearnedAttrNames implements AttrNameSource {
+  readonly #options: LearnedAttrNamesOptions;
+  readonly #now: () => number;
+  #cached: { names: ReadonlySet<string>; at: number } | undefined;
+  #inFlight: Promise<ReadonlySet<string> | undefined> | undefined;
+
+  constructor(options: LearnedAttrNamesOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  current(): Promise<ReadonlySet<string> | undefined> {
+    const ttlMs = (this.#options.ttlSeconds ?? 300) * 1000;
+    if (this.#cached !== undefined && this.#now() - this.#cached.at < ttlMs) return Promise.resolve(this.#cached.names);
+    this.#inFlight ??= this.#learn().finally(() => {
+      this.#inFlight = undefined;
+    });
+    return this.#inFlight;
+  }
+
+  async #learn(): Promise<ReadonlySet<string> | undefined> {
+    try {
+      const names = new Set(await this.#options.fetch());
+      this.#cached = { names, at: this.#now() };
+      return names;
+    } catch (error) {
+      this.#options.onError?.(error);
+      // A stale list beats none; with none, IM's own 90033 check and the dispatcher's bisection take over.
+      return this.#cached?.names;
+    }
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * The service's configuration: parsed once from the environment by one zod schema, with errors that
+ * name the variable and the rule. Defaults are embedded so a local run needs no settings.
+ */
+import { z } from 'zod';
+import { planFleetBudget, type FleetBudget } from './fleet-budget.ts';
+
+const intFrom = (def: number, min: number, max: number = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(def);
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const envSchema = z.object({
+  FUNCTION_ROLE: z.enum(['api', 'worker']).default('api'),
+  SECRET_ID: optionalString,
+  SECRET_CACHE_TTL_SECONDS: intFrom(300, 0, 86_400),
+  TIM_SDKAPPID: optionalString,
+  TIM_IDENTIFIER: optionalString,
+  TIM_SECRET_KEY: optionalString,
+  WEBHOOK_SECRET: optionalString,
+  IM_REGION: optionalString,
+  IM_BASE_URL: optionalString.pipe(z.url().optional()),
+  // IM's own timeout is 3 s: a client timeout at or below it cuts off answers that were still coming.
+  IM_TIMEOUT_MS: intFrom(5000, 3001, 60_000),
+  ATTR_NAMES: optionalString,
+  ATTR_NAMES_CACHE_TTL_SECONDS: intFrom(300, 0, 86_400),
+  OVERFLOW_QUEUE_URL: optionalString,
+  DLQ_URL: optionalString,
+  SQS_ENDPOINT: optionalString,
+  AWS_REGION: z.string().default('ap-southeast-1'),
+  MAX_BODY_BYTES: intFrom(6_000_000, 1024, 10 * 1024 * 1024),
+  WEBHOOK_AUTH: z.enum(['standard-webhooks', 'none']).default('standard-webhooks'),
+  API_INLINE_CALLS: intFrom(10, 0, 1000),
+  DEADLINE_MARGIN_MS: intFrom(1000, 0, 60_000),
+  IM_RATE_LIMIT: intFrom(100, 1, 10_000),
+  API_RATE_SHARE: intFrom(10, 1, 10_000),
+  API_MAX_CONCURRENCY: intFrom(2, 1, 10_000),
+  WORKER_MAX_CONCURRENCY: intFrom(5, 2, 1000),
+  IM_MAX_IN_FLIGHT: intFrom(64, 1, 1024),
+});
+
+/** Where the admin credentials come from. */
+export type CredentialsConfig =
+  | { readonly source: 'secrets-manager'; readonly secretId: string; readonly cacheTtlSeconds: number }
+  | { readonly source: 'env'; readonly sdkAppId: number; readonly identifier: string; readonly secretKey: string; readonly webhookSecret?: string };
+
+export interface Config {
+  readonly role: 'api' | 'worker';
+  readonly credentials: CredentialsConfig;
+  readonly im: { readonly region?: string; readonly baseUrl?: string; readonly timeoutMs: number; readonly maxInFlight: number };
+  /** Registered attribute names given in config; undefined: learn them from IM. */
+  readonly attrNames?: readonly string[];
+  readonly attrNamesCacheTtlSeconds: number;
+  readonly sqs: { readonly overflowQueueUrl?: string; readonly dlqUrl?: string; readonly endpoint?: string; readonly region: string };
+  readonly maxBodyBytes: number;
+  /** Standard Webhooks signatures (5-minute tolerance, fixed by the spec) or none when API Gateway IAM auth is used. */
+  readonly webhookAuth: 'standard-webhooks' | 'none';
+  /** IM calls the API function makes itself before it spills the rest to the overflow queue. */
+  readonly apiInlineCalls: number;
+  /** Time kept free before the Lambda deadline: no IM call starts that could end inside it. */
+  readonly deadlineMarginMs: number;
+  readonly fleet: FleetBudget;
+  /** This copy's pace, from the fleet budget and its role. */
+  readonly callsPerSecond: number;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function credentialsFrom(env: z.infer<typeof envSchema>): CredentialsConfig {
+  if (env.SECRET_ID !== undefined) {
+    return { source: 'secrets-manager', secretId: env.SECRET_ID, cacheTtlSeconds: env.SECRET_CACHE_TTL_SECONDS };
+  }
+  const missing = (['TIM_SDKAPPID', 'TIM_IDENTIFIER', 'TIM_SECRET_KEY'] as const).filter((k) => env[k] === undefined);
+  if (missing.length > 0) {
+    throw new ConfigError(`set SECRET_ID (Secrets Manager), or for a local run ${missing.join(', ')}`);
+  }
+  const sdkAppId = Number(env.TIM_SDKAPPID);
+  if (!Number.isSafeInteger(sdkAppId) || sdkAppId <= 0) throw new ConfigError('TIM_SDKAPPID must be a positive whole number');
+  return {
+    source: 'env',
+    sdkAppId,
+    identifier: env.TIM_IDENTIFIER ?? '',
+    secretKey: env.TIM_SECRET_KEY ?? '',
+    ...(env.WEBHOOK_SECRET === undefined ? {} : { webhookSecret: env.WEBHOOK_SECRET }),
+  };
+}
+
+/** Parses the configuration from an environment (default `process.env`). Throws ConfigError naming every bad variable. */
+export function loadConfig(source: Readonly<Record<string, string | undefined>> = process.env): Config {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
+  }
+  const env = parsed.data;
+  if (env.IM_REGION === undefined && env.IM_BASE_URL === undefined) {
+    throw new ConfigError('set IM_REGION (e.g. singapore) or IM_BASE_URL');
+  }
+  let fleet: FleetBudget;
+  try {
+    fleet = planFleetBudget({
+      imRateLimit: env.IM_RATE_LIMIT,
+      apiRateShare: env.API_RATE_SHARE,
+      apiMaxConcurrency: env.API_MAX_CONCURRENCY,
+      workerMaxConcurrency: env.WORKER_MAX_CONCURRENCY,
+    });
+  } catch (error) {
+    throw new ConfigError(error instanceof Error ? error.message : String(error), { cause: error });
+  }
+  const names = env.ATTR_NAMES?.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  return {
+    role: env.FUNCTION_ROLE,
+    credentials: credentialsFrom(env),
+    im: {
+      ...(env.IM_REGION === undefined ? {} : { region: env.IM_REGION }),
+      ...(env.IM_BASE_URL === undefined ? {} : { baseUrl: env.IM_BASE_URL }),
+      timeoutMs: env.IM_TIMEOUT_MS,
+      maxInFlight: env.IM_MAX_IN_FLIGHT,
+    },
+    ...(names === undefined || names.length === 0 ? {} : { attrNames: names }),
+    attrNamesCacheTtlSeconds: env.ATTR_NAMES_CACHE_TTL_SECONDS,
+    sqs: {
+      ...(env.OVERFLOW_QUEUE_URL === undefined ? {} : { overflowQueueUrl: env.OVERFLOW_QUEUE_URL }),
+      ...(env.DLQ_URL === undefined ? {} : { dlqUrl: env.DLQ_URL }),
+      ...(env.SQS_ENDPOINT === undefined ? {} : { endpoint: env.SQS_ENDPOINT }),
+      region: env.AWS_REGION,
+    },
+    maxBodyBytes: env.MAX_BODY_BYTES,
+    webhookAuth: env.WEBHOOK_AUTH,
+    apiInlineCalls: env.API_INLINE_CALLS,
+    deadlineMarginMs: env.DEADLINE_MARGIN_MS,
+    fleet,
+    callsPerSecond: env.FUNCTION_ROLE === 'api' ? fleet.apiCallsPerSecondPerCopy : fleet.workerCallsPerSecondPerCopy,
+  };
+}

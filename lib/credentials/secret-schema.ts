@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import type { ImCredentials } from './types.ts';
+
+/** The Secrets Manager secret's JSON: `{"sdkAppId":…,"identifier":…,"secretKey":…,"webhookSecret":"whsec_…"}`. */
+export const secretSchema = z.object({
+  sdkAppId: z.coerce.number().int().positive(),
+  identifier: z.string().min(1).max(32),
+  secretKey: z.string().min(1),
+  webhookSecret: z.string().startsWith('whsec_').optional(),
+});
+
+export class SecretFormatError extends Error {
+  override readonly name = 'SecretFormatError';
+}
+
+/** Parses the secret string. Errors name the field and the rule, never the value. */
+export function parseSecret(secretString: string): ImCredentials {
+  let json: unknown;
+  try {
+    json = JSON.parse(secretString);
+  } catch {
+    throw new SecretFormatError('the credentials secret is not JSON');
+  }
+  const result = secretSchema.safeParse(json);
+  if (!result.success) {
+    // zod's messages name the path and rule; they do not echo the input value.
+    const fields = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new SecretFormatError(`the credentials secret is malformed: ${fields}`);
+  }
+  const { webhookSecret, ...rest } = result.data;
+  return webhookSecret === undefined ? rest : { ...rest, webhookSecret };
+}

@@ -1,0 +1,42 @@
+/**
+ * The SQS message format shared by the overflow queue, other producers and the dead-letter queue:
+ * the body is IM's own `{"UserAttrs":[...]}`, so any message can be replayed to the queue or the webhook as is.
+ */
+import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
+import type { UserAttr } from '../rules/types.ts';
+
+/** Message attribute names (SQS allows 10 per message). */
+export const ATTR = {
+  requestId: 'requestId',
+  origin: 'origin',
+  errorCode: 'ErrorCode',
+  errorInfo: 'ErrorInfo',
+  rule: 'rule',
+  reason: 'reason',
+} as const;
+
+/** SQS's limit for one message, and for one SendMessageBatch call, body and attributes together. */
+export const SQS_MAX_MESSAGE_BYTES = 1_048_576;
+
+export interface OutgoingMessage {
+  readonly body: string;
+  readonly attributes: Readonly<Record<string, string>>;
+}
+
+export function userAttrsBody(users: readonly UserAttr[]): string {
+  return JSON.stringify({ UserAttrs: users });
+}
+
+export function toSqsAttributes(attributes: Readonly<Record<string, string>>): Record<string, MessageAttributeValue> {
+  const out: Record<string, MessageAttributeValue> = {};
+  // SQS refuses empty string attribute values.
+  for (const [name, value] of Object.entries(attributes)) if (value !== '') out[name] = { DataType: 'String', StringValue: value };
+  return out;
+}
+
+/** Bytes SQS counts for a message: the body plus each attribute's name, type and value. */
+export function messageSize(message: OutgoingMessage): number {
+  let size = Buffer.byteLength(message.body);
+  for (const [name, value] of Object.entries(message.attributes)) size += Buffer.byteLength(name) + 'String'.length + Buffer.byteLength(value);
+  return size;
+}

@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { checkUser } from './check-user.ts';
+import { formatFieldPath, type PathSegment } from './field-path.ts';
+import { RequestShapeError } from './request-shape-error.ts';
+import { isUserRule, ruleMessage } from './rule-messages.ts';
+import type { RequestShapeRule, UserAttr, UserAttrsBody } from './types.ts';
+
+/**
+ * The envelope of an `im_set_attr` body: an object with a `UserAttrs` array whose entries are checked
+ * one by one later (so one bad user does not sink the others). Other keys are dropped.
+ */
+export const userAttrsEnvelopeSchema = z.object({ UserAttrs: z.array(z.unknown()) });
+
+/**
+ * One `UserAttrs` entry with every per-user rule (account and byte limits, value types), as a zod
+ * schema for reuse (e.g. by the IM emulator). Each issue carries the rule name in `params.rule`.
+ * It wraps `checkUser`, so zod and the fast path cannot drift apart; unlike `z.record`, it keeps an
+ * attribute named `__proto__` (as an own property) instead of dropping it silently.
+ */
+export const userAttrSchema = z.unknown().transform((input, ctx): UserAttr => {
+  const check = checkUser(input);
+  if (check.ok) return check.user;
+  const { path, rule, detail } = check.fault;
+  ctx.addIssue({
+    code: 'custom',
+    path: [...path],
+    params: { rule },
+    message: ruleMessage(formatFieldPath(path), rule, detail),
+  });
+  return z.NEVER;
+});
+
+/** A whole `im_set_attr` body where every user must pass (what IM itself demands of one call). */
+export const userAttrsBodySchema = z.object({ UserAttrs: z.array(userAttrSchema) });
+
+function shapeError(error: z.ZodError): RequestShapeError {
+  const issue = error.issues[0];
+  const segments = (issue?.path ?? []).filter(
+    (key): key is PathSegment => typeof key === 'string' || typeof key === 'number',
+  );
+  const path = formatFieldPath(segments);
+  const params: unknown = issue !== undefined && 'params' in issue ? issue.params : undefined;
+  const userRule: unknown = typeof params === 'object' && params !== null && 'rule' in params ? params.rule : undefined;
+  if (isUserRule(userRule) && issue !== undefined) {
+    return new RequestShapeError(path, userRule, issue.message, { cause: error });
+  }
+  const rule: RequestShapeRule = segments.length === 0 ? 'body-must-be-object' : 'user-attrs-must-be-array';
+  return new RequestShapeError(path, rule, ruleMessage(path, rule), { cause: error });
+}
+
+/**
+ * Reads the envelope of a request: the body must be an object holding a `UserAttrs` array.
+ *
+ * @throws RequestShapeError (`body-must-be-object` or `user-attrs-must-be-array`) otherwise.
+ */
+export function parseUserAttrsEnvelope(body: unknown): { readonly UserAttrs: readonly unknown[] } {
+  const result = userAttrsEnvelopeSchema.safeParse(body);
+  if (!result.success) throw shapeError(result.error);
+  return result.data;
+}
+
+/**
+ * Parses a whole body strictly: every user must pass every per-user rule (no allow-list, no merging).
+ * For callers that must refuse a request as IM does; the gateway itself uses `validateUsers`.
+ *
+ * @throws RequestShapeError carrying the first fault's path and rule.
+ */
+export function parseUserAttrsBody(body: unknown): UserAttrsBody {
+  const result = userAttrsBodySchema.safeParse(body);
+  if (!result.success) throw shapeError(result.error);
+  return result.data;
+}

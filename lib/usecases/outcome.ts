@@ -1,0 +1,14 @@
+import type { Rejection } from '../rules/types.ts';
+import type { RefusedGroup } from '../dispatch/types.ts';
+
+/** Users IM refused for good, reported like the request rules' rejections (rule `im-error-<code>`). */
+export function refusedToRejections(refused: readonly RefusedGroup[]): Rejection[] {
+  return refused.flatMap((group) =>
+    group.users.map((user) => ({
+      To_Account: user.To_Account,
+      path: 'UserAttrs',
+      rule: `im-error-${group.errorCode}`,
+      message: `IM refused user ${JSON.stringify(user.To_Account)} with ErrorCode ${group.errorCode}: ${group.errorInfo}`,
+    })),
+  );
+}

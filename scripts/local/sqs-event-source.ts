@@ -1,0 +1,233 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+} from '@aws-sdk/client-sqs';
+import type { Message, SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { settleBatch } from './batch-outcome.ts';
+import type { InvocationResult } from './batch-outcome.ts';
+import { createLambdaContext } from './lambda-context.ts';
+import { toSqsRecord } from './sqs-record.ts';
+
+/** A worker handler as Lambda calls it: an SQS event in, an optional partial batch response out. */
+export type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
+
+/** One line of what the event source did, for a log. */
+export interface SqsEventSourceLogEntry {
+  readonly level: 'info' | 'warn' | 'error';
+  readonly message: string;
+  readonly [key: string]: unknown;
+}
+
+export interface SqsEventSourceOptions {
+  readonly client: SQSClient;
+  readonly queueUrl: string;
+  readonly handler: SqsBatchHandler;
+  /** Records per invocation, 1..10 (one ReceiveMessage call). */
+  readonly batchSize?: number;
+  /** Pollers running side by side: the event source mapping's `maximumConcurrency`. */
+  readonly concurrency?: number;
+  /** The function timeout: an invocation still running after it fails its whole batch. */
+  readonly timeoutMs?: number;
+  /** Long-poll wait of each ReceiveMessage, 0..20 s. */
+  readonly waitTimeSeconds?: number;
+  /**
+   * Visibility timeout given to failed records, in seconds. Unset leaves them invisible for the queue's
+   * own visibility timeout, as Lambda does; a small value makes local retries quick.
+   */
+  readonly retryVisibilitySeconds?: number;
+  readonly functionName?: string;
+  readonly awsRegion?: string;
+  readonly log?: (entry: SqsEventSourceLogEntry) => void;
+}
+
+/** Counts since start. */
+export interface SqsEventSourceStats {
+  invocations: number;
+  deleted: number;
+  failed: number;
+  receiveErrors: number;
+}
+
+export interface SqsEventSource {
+  readonly stats: Readonly<SqsEventSourceStats>;
+  /** Stops polling, lets invocations in progress settle, then resolves. */
+  stop(): Promise<void>;
+}
+
+/** Thrown when the options cannot describe a working event source. */
+export class SqsEventSourceOptionsError extends Error {
+  override readonly name = 'SqsEventSourceOptionsError';
+  readonly option: string;
+  readonly value: unknown;
+
+  constructor(option: string, value: unknown, rule: string) {
+    super(`${option} ${rule} (got ${String(value)})`);
+    this.option = option;
+    this.value = value;
+  }
+}
+
+export const sqsEventSourceDefaults = {
+  batchSize: 10,
+  concurrency: 1,
+  timeoutMs: 60_000,
+  waitTimeSeconds: 2,
+  functionName: 'local-worker',
+  awsRegion: 'ap-southeast-1',
+  log: (entry: SqsEventSourceLogEntry): void => {
+    process.stderr.write(`${JSON.stringify({ source: 'sqs-event-source', ...entry })}\n`);
+  },
+} as const;
+
+function checkInteger(option: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new SqsEventSourceOptionsError(option, value, `must be a whole number from ${min} to ${max}`);
+  }
+}
+
+const errorSummary = (error: unknown): { errorName: string; errorMessage: string } =>
+  error instanceof Error ? { errorName: error.name, errorMessage: error.message } : { errorName: 'NonError', errorMessage: String(error) };
+
+/**
+ * Polls an SQS queue and invokes a worker handler the way Lambda's SQS event source mapping does with
+ * `ReportBatchItemFailures`: records the handler reports as failed (or every record, if it throws or
+ * times out) stay in the queue and come back; the others are deleted. Moving a message to the
+ * dead-letter queue after `maxReceiveCount` receives is the queue's own redrive policy.
+ */
+export function startSqsEventSource(options: SqsEventSourceOptions): SqsEventSource {
+  const d = sqsEventSourceDefaults;
+  const { client, queueUrl, handler, retryVisibilitySeconds } = options;
+  const batchSize = options.batchSize ?? d.batchSize;
+  const concurrency = options.concurrency ?? d.concurrency;
+  const timeoutMs = options.timeoutMs ?? d.timeoutMs;
+  const waitTimeSeconds = options.waitTimeSeconds ?? d.waitTimeSeconds;
+  const functionName = options.functionName ?? d.functionName;
+  const awsRegion = options.awsRegion ?? d.awsRegion;
+  const log = options.log ?? d.log;
+  checkInteger('batchSize', batchSize, 1, 10);
+  checkInteger('concurrency', concurrency, 1, 1000);
+  checkInteger('timeoutMs', timeoutMs, 1, 900_000);
+  checkInteger('waitTimeSeconds', waitTimeSeconds, 0, 20);
+  if (retryVisibilitySeconds !== undefined) checkInteger('retryVisibilitySeconds', retryVisibilitySeconds, 0, 43_200);
+
+  const stats: SqsEventSourceStats = { invocations: 0, deleted: 0, failed: 0, receiveErrors: 0 };
+  const abort = new AbortController();
+  let queueArn: Promise<string> | undefined;
+
+  // Looked up once, on first use, so starting needs no round trip; a failed lookup is retried next time.
+  const resolveQueueArn = (): Promise<string> => {
+    queueArn ??= client
+      .send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))
+      .then((answer) => {
+        const arn = answer.Attributes?.QueueArn;
+        if (arn === undefined) throw new Error(`GetQueueAttributes returned no QueueArn for ${queueUrl}`);
+        return arn;
+      })
+      .catch((error: unknown) => {
+        queueArn = undefined;
+        throw error;
+      });
+    return queueArn;
+  };
+
+  async function receive(): Promise<Message[]> {
+    const answer = await client.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: batchSize,
+        WaitTimeSeconds: waitTimeSeconds,
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
+      { abortSignal: abort.signal },
+    );
+    return answer.Messages ?? [];
+  }
+
+  async function invoke(event: SQSEvent): Promise<InvocationResult> {
+    const context = createLambdaContext({ functionName, timeoutMs, awsRegion });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<InvocationResult>((resolve) => {
+      timer = setTimeout(() => resolve({ kind: 'timed-out', timeoutMs }), timeoutMs);
+    });
+    const ran = handler(event, context).then(
+      (response): InvocationResult => ({ kind: 'returned', response }),
+      (error: unknown): InvocationResult => ({ kind: 'threw', error }),
+    );
+    try {
+      return await Promise.race([ran, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function deleteRecords(records: readonly SQSRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const answer = await client.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: records.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
+      }),
+    );
+    stats.deleted += answer.Successful?.length ?? 0;
+    for (const failure of answer.Failed ?? []) {
+      log({ level: 'warn', message: 'delete failed; the message will be redelivered', code: failure.Code, detail: failure.Message });
+    }
+  }
+
+  async function releaseRecords(records: readonly SQSRecord[]): Promise<void> {
+    stats.failed += records.length;
+    if (records.length === 0 || retryVisibilitySeconds === undefined) return;
+    await client.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: records.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle, VisibilityTimeout: retryVisibilitySeconds })),
+      }),
+    );
+  }
+
+  async function processBatch(messages: readonly Message[]): Promise<void> {
+    const source = { queueArn: await resolveQueueArn(), awsRegion };
+    const records = messages.map((m) => toSqsRecord(m, source));
+    stats.invocations += 1;
+    const result = await invoke({ Records: records });
+    const outcome = settleBatch(records, result);
+    if (outcome.wholeBatchFailure !== undefined) {
+      log({
+        level: 'error',
+        message: 'invocation failed; the whole batch will be redelivered',
+        reason: outcome.wholeBatchFailure,
+        records: records.length,
+        ...(result.kind === 'threw' ? errorSummary(result.error) : {}),
+      });
+    }
+    await Promise.all([deleteRecords(outcome.succeeded), releaseRecords(outcome.failed)]);
+  }
+
+  async function pollLoop(): Promise<void> {
+    while (!abort.signal.aborted) {
+      try {
+        const messages = await receive();
+        if (messages.length > 0) await processBatch(messages);
+      } catch (error: unknown) {
+        if (abort.signal.aborted) return;
+        stats.receiveErrors += 1;
+        log({ level: 'error', message: 'receiving or settling a batch failed; retrying in 1 s', ...errorSummary(error) });
+        await sleep(1000, undefined, { signal: abort.signal }).catch(() => undefined);
+      }
+    }
+  }
+
+  const loops = Array.from({ length: concurrency }, () => pollLoop());
+  return {
+    stats,
+    async stop() {
+      abort.abort();
+      await Promise.all(loops);
+    },
+  };
+}

@@ -1,0 +1,46 @@
+import { ImErrorCode } from '../error-codes.ts';
+import { fail } from '../im-answer.ts';
+import type { Command } from './types.ts';
+import { isAccount, isJsonObject, MAX_USERS_PER_CALL } from './validation.ts';
+
+interface ValidEntry {
+  readonly account: string;
+  readonly names: readonly string[];
+}
+
+/**
+ * `im_remove_attr` (doc 269/45939): `{"UserAttrs":[{"To_Account","Attrs":["sex"]}]}`.
+ * All-or-nothing like im_set_attr: an unregistered name (90033) fails the whole call.
+ */
+export const removeAttr: Command = (body, { store, partialFailureAccounts }) => {
+  const userAttrs = isJsonObject(body) ? body['UserAttrs'] : undefined;
+  if (!Array.isArray(userAttrs)) return fail(ImErrorCode.jsonParseFailed, 'UserAttrs must be an array');
+  if (userAttrs.length > MAX_USERS_PER_CALL) {
+    return fail(ImErrorCode.tooManyAccounts, `at most ${MAX_USERS_PER_CALL} users per call, got ${userAttrs.length}`);
+  }
+  const valid: ValidEntry[] = [];
+  for (const [index, entry] of userAttrs.entries()) {
+    if (!isJsonObject(entry)) return fail(ImErrorCode.invalidParameter, `UserAttrs[${index}] must be an object`);
+    const account = entry['To_Account'];
+    if (!isAccount(account)) return fail(ImErrorCode.invalidParameter, `UserAttrs[${index}].To_Account must be 1..32 bytes`);
+    const names: unknown = entry['Attrs'];
+    if (!Array.isArray(names)) return fail(ImErrorCode.invalidParameter, `UserAttrs[${index}].Attrs must be an array of names`);
+    const checked: string[] = [];
+    for (const name of names) {
+      if (typeof name !== 'string' || !store.isRegistered(name)) {
+        return fail(ImErrorCode.invalidAttribute, `UserAttrs[${index}]: attribute name not registered`);
+      }
+      checked.push(name);
+    }
+    valid.push({ account, names: checked });
+  }
+  const errorList: { To_Account: string; ErrorCode: number }[] = [];
+  for (const { account, names } of valid) {
+    if (partialFailureAccounts.has(account)) {
+      errorList.push({ To_Account: account, ErrorCode: ImErrorCode.accountNotImported });
+      continue;
+    }
+    store.remove(account, names);
+  }
+  return { code: ImErrorCode.ok, fields: errorList.length > 0 ? { ErrorList: errorList } : undefined };
+};

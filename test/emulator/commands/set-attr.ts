@@ -1,0 +1,52 @@
+import { ImErrorCode } from '../error-codes.ts';
+import { fail } from '../im-answer.ts';
+import type { Command, CommandResult } from './types.ts';
+import { fitsAttrBytes, isAccount, isJsonObject, MAX_ACCOUNT_BYTES, MAX_USERS_PER_CALL } from './validation.ts';
+
+interface ValidEntry {
+  readonly account: string;
+  readonly attrs: Readonly<Record<string, string>>;
+}
+
+/**
+ * `im_set_attr` (doc 269/45938): `{"UserAttrs":[{"To_Account","Attrs":{name: value}}]}`.
+ * Every user is validated before anything is applied: one bad user fails the whole call
+ * ([inferred] from the all-or-nothing answer, reference §2). A missing or non-array `UserAttrs`
+ * answers 90001, as a body that does not have the documented shape.
+ */
+export const setAttr: Command = (body, { store, partialFailureAccounts }): CommandResult => {
+  const userAttrs = isJsonObject(body) ? body['UserAttrs'] : undefined;
+  if (!Array.isArray(userAttrs)) return fail(ImErrorCode.jsonParseFailed, 'UserAttrs must be an array');
+  if (userAttrs.length > MAX_USERS_PER_CALL) {
+    return fail(ImErrorCode.tooManyAccounts, `at most ${MAX_USERS_PER_CALL} users per call, got ${userAttrs.length}`);
+  }
+
+  const valid: ValidEntry[] = [];
+  for (const [index, entry] of userAttrs.entries()) {
+    if (!isJsonObject(entry)) return fail(ImErrorCode.invalidParameter, `UserAttrs[${index}] must be an object`);
+    const account = entry['To_Account'];
+    if (!isAccount(account)) {
+      return fail(ImErrorCode.invalidParameter, `UserAttrs[${index}].To_Account must be 1..${MAX_ACCOUNT_BYTES} bytes`);
+    }
+    const attrs = entry['Attrs'];
+    if (!isJsonObject(attrs)) return fail(ImErrorCode.invalidParameter, `UserAttrs[${index}].Attrs must be an object`);
+    for (const name of Object.keys(attrs)) {
+      if (!store.isRegistered(name)) return fail(ImErrorCode.invalidAttribute, `UserAttrs[${index}]: attribute name not registered`);
+      // [inferred] a non-string or over-long value is an invalid attribute too (reference §2, §6).
+      if (!fitsAttrBytes(attrs[name])) return fail(ImErrorCode.invalidAttribute, `UserAttrs[${index}]: value must be a string of at most 50 bytes`);
+    }
+    valid.push({ account, attrs: attrs as Record<string, string> });
+  }
+
+  let usersApplied = 0;
+  const errorList: { To_Account: string; ErrorCode: number }[] = [];
+  for (const { account, attrs } of valid) {
+    if (partialFailureAccounts.has(account)) {
+      errorList.push({ To_Account: account, ErrorCode: ImErrorCode.accountNotImported });
+      continue;
+    }
+    store.merge(account, attrs);
+    usersApplied++;
+  }
+  return { code: ImErrorCode.ok, fields: errorList.length > 0 ? { ErrorList: errorList } : undefined, usersApplied };
+};

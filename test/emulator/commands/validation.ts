@@ -1,0 +1,25 @@
+import { MAX_ATTR_BYTES } from '../attr-store.ts';
+
+/** At most 100 users per call, for every user-list command (reference §2–§3). */
+export const MAX_USERS_PER_CALL = 100;
+/** A UserID is at most 32 bytes (reference §6). */
+export const MAX_ACCOUNT_BYTES = 32;
+
+export type JsonObject = Record<string, unknown>;
+
+export function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A non-empty account of at most 32 UTF-8 bytes. */
+export function isAccount(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && Buffer.byteLength(value, 'utf8') <= MAX_ACCOUNT_BYTES;
+}
+
+/**
+ * A string of at most 50 UTF-8 bytes.
+ * [inferred] IM counts UTF-8 bytes (reference §6): 16 CJK characters fit, 17 do not.
+ */
+export function fitsAttrBytes(value: unknown): value is string {
+  return typeof value === 'string' && Buffer.byteLength(value, 'utf8') <= MAX_ATTR_BYTES;
+}

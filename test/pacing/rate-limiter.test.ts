@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import { RateLimiter } from '../../lib/pacing/rate-limiter.ts';
+import { fakeTime } from './fake-time.ts';
+
+/** Most starts in any window of `windowMs` (inclusive start, exclusive end). */
+function maxInAnyWindow(starts: readonly number[], windowMs: number): number {
+  let max = 0;
+  let lo = 0;
+  for (let hi = 0; hi < starts.length; hi += 1) {
+    while ((starts[hi] ?? 0) - (starts[lo] ?? 0) >= windowMs) lo += 1;
+    max = Math.max(max, hi - lo + 1);
+  }
+  return max;
+}
+
+async function startMany(limiter: RateLimiter, count: number, now: () => number): Promise<number[]> {
+  const starts: number[] = [];
+  await Promise.all(Array.from({ length: count }, () => limiter.acquire().then(() => starts.push(now()))));
+  return starts;
+}
+
+describe('RateLimiter', () => {
+  it('never starts more than the rate in any 1000 ms window over thousands of starts', async () => {
+    // Prepare
+    const time = fakeTime();
+    const limiter = new RateLimiter({ ratePerSecond: 100, safetyMarginMs: 0, now: time.now, sleep: time.sleep });
+
+    // Act
+    const starts = await startMany(limiter, 5000, time.now);
+
+    // Assess
+    expect(starts).toHaveLength(5000);
+    expect(maxInAnyWindow(starts, 1000)).toBe(100);
+    // Not slower than needed: 50 windows of 100 starts take 49 windows.
+    expect(starts.at(-1)).toBe(49 * 1000);
+  });
+
+  it('adds the safety margin to every window', async () => {
+    // Prepare
+    const time = fakeTime();
+    const limiter = new RateLimiter({ ratePerSecond: 10, safetyMarginMs: 5, now: time.now, sleep: time.sleep });
+
+    // Act
+    const starts = await startMany(limiter, 30, time.now);
+
+    // Assess
+    expect(maxInAnyWindow(starts, 1005)).toBe(10);
+    expect(starts[10]).toBe(1005);
+    expect(starts[20]).toBe(2010);
+  });
+
+  it('keeps the window bound when starts are spread over time', async () => {
+    // Prepare
+    const time = fakeTime();
+    const limiter = new RateLimiter({ ratePerSecond: 100, safetyMarginMs: 0, now: time.now, sleep: time.sleep });
+    const starts: number[] = [];
+
+    // Act: bursts of varying size separated by varying gaps
+    for (let round = 0; round < 200; round += 1) {
+      await Promise.all(Array.from({ length: (round * 37) % 61 }, () => limiter.acquire().then(() => starts.push(time.now()))));
+      time.advance((round * 53) % 170);
+    }
+
+    // Assess
+    expect(starts.length).toBeGreaterThan(5000);
+    expect(maxInAnyWindow(starts, 1000)).toBeLessThanOrEqual(100);
+  });
+
+  it('serves waiters first-in first-out', async () => {
+    // Prepare
+    const time = fakeTime();
+    const limiter = new RateLimiter({ ratePerSecond: 3, now: time.now, sleep: time.sleep });
+    const order: number[] = [];
+
+    // Act
+    await Promise.all(Array.from({ length: 20 }, (_, i) => limiter.acquire().then(() => order.push(i))));
+
+    // Assess
+    expect(order).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+
+  it('halves the rate on penalize, counts a burst of penalties once, and recovers additively', async () => {
+    // Prepare
+    const time = fakeTime();
+    const limiter = new RateLimiter({ ratePerSecond: 100, recoveryPerWindow: 10, now: time.now, sleep: time.sleep });
+
+    // Act
+    limiter.penalize();
+    limiter.penalize();
+    const afterPenalty = limiter.effectiveRate;
+    time.advance(1000);
+    const afterOneWindow = limiter.effectiveRate;
+    limiter.penalize();
+    const afterSecondPenalty = limiter.effectiveRate;
+    time.advance(10_000);
+    const recovered = limiter.effectiveRate;
+
+    // Assess
+    expect(afterPenalty).toBe(50);
+    expect(afterOneWindow).toBe(60);
+    expect(afterSecondPenalty).toBe(30);
+    expect(recovered).toBe(100);
+  });
+
+  it('enforces the lowered rate after a penalty', async () => {
+    // Prepare
+    const time = fakeTime();
+    const limiter = new RateLimiter({ ratePerSecond: 100, safetyMarginMs: 0, recoveryPerWindow: 1, now: time.now, sleep: time.sleep });
+    limiter.penalize();
+
+    // Act
+    const starts = await startMany(limiter, 200, time.now);
+
+    // Assess: 50/s at first, never more than 52 once a couple of windows recovered
+    expect(starts.filter((t) => t < 1000)).toHaveLength(50);
+    expect(maxInAnyWindow(starts, 1000)).toBeLessThanOrEqual(53);
+  });
+
+  it('never goes below the minimum rate', () => {
+    // Prepare
+    const time = fakeTime();
+    const limiter = new RateLimiter({ ratePerSecond: 100, minRatePerSecond: 1, penaltyCooldownMs: 0, now: time.now, sleep: time.sleep });
+
+    // Act
+    for (let i = 0; i < 20; i += 1) limiter.penalize();
+
+    // Assess
+    expect(limiter.effectiveRate).toBe(1);
+  });
+
+  it('rejects invalid options', () => {
+    // Prepare
+    const bad = [{ ratePerSecond: 0 }, { ratePerSecond: 1.5 }, { windowMs: -1 }, { safetyMarginMs: -1 }];
+
+    // Act
+    const errors = bad.map((options) => {
+      try {
+        new RateLimiter(options);
+        return undefined;
+      } catch (error) {
+        return error;
+      }
+    });
+
+    // Assess
+    for (const error of errors) expect(error).toBeInstanceOf(RangeError);
+  });
+});
