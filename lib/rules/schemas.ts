@@ -13,7 +13,8 @@ export const userAttrsEnvelopeSchema = z.object({ UserAttrs: z.array(z.unknown()
 
 /**
  * One `UserAttrs` entry with every per-user rule (account and byte limits, value types), as a zod
- * schema for reuse (e.g. by the IM emulator). Each issue carries the rule name in `params.rule`.
+ * schema for reuse (e.g. by the IM emulator). Each issue carries the rule name in `params.rule` (and
+ * any detail in `params.detail`); its message names the field relative to the entry.
  * It wraps `checkUser`, so zod and the fast path cannot drift apart; unlike `z.record`, it keeps an
  * attribute named `__proto__` (as an own property) instead of dropping it silently.
  */
@@ -24,7 +25,7 @@ export const userAttrSchema = z.unknown().transform((input, ctx): UserAttr => {
   ctx.addIssue({
     code: 'custom',
     path: [...path],
-    params: { rule },
+    params: detail === undefined ? { rule } : { rule, detail },
     message: ruleMessage(formatFieldPath(path), rule, detail),
   });
   return z.NEVER;
@@ -40,12 +41,15 @@ function shapeError(error: z.ZodError): RequestShapeError {
   );
   const path = formatFieldPath(segments);
   const params: unknown = issue !== undefined && 'params' in issue ? issue.params : undefined;
-  const userRule: unknown = typeof params === 'object' && params !== null && 'rule' in params ? params.rule : undefined;
-  if (isUserRule(userRule) && issue !== undefined) {
-    return new RequestShapeError(path, userRule, issue.message, { cause: error });
+  const rule: unknown = typeof params === 'object' && params !== null && 'rule' in params ? params.rule : undefined;
+  if (isUserRule(rule)) {
+    // The issue's own message is relative to the entry; the error names the full path.
+    const detail: unknown = typeof params === 'object' && params !== null && 'detail' in params ? params.detail : undefined;
+    const sentence = ruleMessage(path, rule, typeof detail === 'string' ? detail : undefined);
+    return new RequestShapeError(path, rule, sentence, { cause: error });
   }
-  const rule: RequestShapeRule = segments.length === 0 ? 'body-must-be-object' : 'user-attrs-must-be-array';
-  return new RequestShapeError(path, rule, ruleMessage(path, rule), { cause: error });
+  const shapeRule: RequestShapeRule = segments.length === 0 ? 'body-must-be-object' : 'user-attrs-must-be-array';
+  return new RequestShapeError(path, shapeRule, ruleMessage(path, shapeRule), { cause: error });
 }
 
 /**

@@ -3,7 +3,7 @@ import { classifyErrorCode } from '../../lib/im/classify.ts';
 import { TRANSPORT_ERROR_CODES } from '../../lib/im/error-codes.ts';
 import { ImTransport, MIN_TIMEOUT_MS, parseImBody } from '../../lib/im/transport.ts';
 import type { TransportResult } from '../../lib/im/transport.ts';
-import { fail, ok, startRecordingServer } from './helpers/recording-server.ts';
+import { fail, startRecordingServer } from './helpers/recording-server.ts';
 import type { RecordingServer, ScriptedAnswer } from './helpers/recording-server.ts';
 
 const auth = { sdkAppId: 1400000123, identifier: 'admin', userSig: 'eJw*sig-_value' };
@@ -169,6 +169,3 @@ function failureCode(result: TransportResult): number {
   if (result.kind !== 'failure') throw new Error(`expected a failure, got ${JSON.stringify(result)}`);
   return result.errorCode;
 }
-
-// Silence the unused helper warning while keeping `ok` exported for other tests.
-void ok;

@@ -2,14 +2,17 @@ import fc from 'fast-check';
 
 /** Attribute names near and past the rules: registered-looking, prototype keys, empty, long, CJK. */
 export const attrNameArbitrary = fc.oneof(
-  fc.constantFrom('city', 'level', 'sex', '__proto__', 'constructor', 'prototype', '', '名字'),
-  fc.string({ maxLength: 60 }),
+  { weight: 20, arbitrary: fc.constantFrom('city', 'level', 'sex', '__proto__', 'constructor', 'prototype', '名字') },
+  { weight: 1, arbitrary: fc.constant('') },
+  { weight: 2, arbitrary: fc.string({ minLength: 1, maxLength: 8 }) },
+  { weight: 1, arbitrary: fc.string({ minLength: 48, maxLength: 53 }) },
 );
 
 /** Attribute values: mostly strings of any width around the 50-byte limit, sometimes not strings. */
 export const attrValueArbitrary = fc.oneof(
   { weight: 6, arbitrary: fc.string({ unit: 'grapheme', maxLength: 20 }) },
-  { weight: 2, arbitrary: fc.string({ maxLength: 55 }) },
+  { weight: 2, arbitrary: fc.string({ minLength: 48, maxLength: 53 }) },
+  { weight: 2, arbitrary: fc.string({ unit: fc.constant('城'), minLength: 15, maxLength: 18 }) },
   { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 1 }) },
 );
 
@@ -28,10 +31,12 @@ export const userEntryArbitrary: fc.Arbitrary<unknown> = fc.oneof(
       {
         To_Account: accountArbitrary,
         Attrs: fc.oneof(
-          { weight: 8, arbitrary: fc.dictionary(attrNameArbitrary, attrValueArbitrary, { maxKeys: 12 }) },
+          { weight: 6, arbitrary: fc.dictionary(attrNameArbitrary, attrValueArbitrary, { maxKeys: 4 }) },
+          { weight: 2, arbitrary: fc.dictionary(fc.string({ maxLength: 3 }), fc.string(), { minKeys: 9, maxKeys: 12 }) },
           { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 1 }) },
         ),
       },
+      // No required keys: To_Account or Attrs go missing now and then.
       { requiredKeys: [] },
     ),
   },

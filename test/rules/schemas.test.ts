@@ -59,7 +59,9 @@ describe('zod schemas', () => {
       expect(zodResult.success).toBe(fastResult.ok);
       if (zodResult.success && fastResult.ok) expect(zodResult.data).toEqual(fastResult.user);
       if (!zodResult.success && !fastResult.ok) {
-        expect(zodResult.error.issues[0]?.params).toEqual({ rule: fastResult.fault.rule });
+        const issue = zodResult.error.issues[0];
+        const params = issue !== undefined && 'params' in issue ? issue.params : undefined;
+        expect(params).toMatchObject({ rule: fastResult.fault.rule });
       }
     });
 

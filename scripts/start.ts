@@ -1,0 +1,177 @@
+/**
+ * `npm start`: the whole service on this machine, with development defaults.
+ *
+ * - fauxqs (local SQS) with the overflow queue and its dead-letter queue, as serverless.yml defines them;
+ * - the IM emulator (unless IM_BASE_URL points elsewhere), accepting the local credentials;
+ * - `serverless offline` at stage `local`: the real API Gateway HTTP API event into handlers/api.ts;
+ * - one local SQS poller process per worker copy, invoking handlers/worker.ts like the event source mapping.
+ *
+ * Everything stops on SIGINT/SIGTERM, or when one of the child processes dies.
+ * Settings: see scripts/local/local-settings.ts and scripts/local/local-credentials.ts.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { startFauxqs } from 'fauxqs';
+import { localCredentials, printableCredential } from './local/local-credentials.ts';
+import { createLocalQueues } from './local/local-queues.ts';
+import { readLocalSettings } from './local/local-settings.ts';
+import { queueNames, serviceDefaults } from './local/service-defaults.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const settings = readLocalSettings(process.env);
+const credentials = localCredentials(process.env);
+const attrNames = ['sex', 'city', 'tier', 'lang'];
+
+/** Resolves once something accepts TCP connections on the port, or rejects after `timeoutMs`. */
+async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect({ port, host: '127.0.0.1' });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on port ${port} after ${timeoutMs} ms`);
+    await sleep(200);
+  }
+}
+
+// --- local SQS -------------------------------------------------------------------------------------
+const fauxqs = await startFauxqs({ port: settings.sqsPort, logger: false, defaultRegion: settings.awsRegion });
+const sqsEndpoint = `http://localhost:${fauxqs.port}`;
+const sqs = new SQSClient({ endpoint: sqsEndpoint, region: settings.awsRegion, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+const names = queueNames(settings.stage);
+const queues = await createLocalQueues({
+  client: sqs,
+  overflowQueueName: names.overflow,
+  deadLetterQueueName: names.deadLetter,
+  visibilityTimeoutSeconds: serviceDefaults.overflowVisibilityTimeoutSeconds,
+  maxReceiveCount: serviceDefaults.maxReceiveCount,
+});
+sqs.destroy();
+
+// --- IM ------------------------------------------------------------------------------------------
+let closeEmulator: () => Promise<void> = async () => undefined;
+let imBaseUrl = settings.imBaseUrl;
+if (imBaseUrl === undefined) {
+  const { startEmulator } = await import('../test/emulator/index.ts');
+  const emulator = await startEmulator({
+    sdkAppId: Number(credentials.TIM_SDKAPPID),
+    adminIdentifier: credentials.TIM_IDENTIFIER,
+    secretKey: credentials.TIM_SECRET_KEY,
+    attrNames,
+    port: settings.emulatorPort,
+  });
+  imBaseUrl = emulator.url;
+  closeEmulator = async () => {
+    console.log(`IM emulator: ${emulator.counters.calls} calls, ${emulator.counters.usersApplied} users applied, ${emulator.attrs.size} users stored`);
+    await emulator.close();
+  };
+}
+
+// --- the functions -------------------------------------------------------------------------------
+// SECRET_ID and IM_REGION would send a local run to Secrets Manager and to Tencent: never inherited.
+const { SECRET_ID: _secretId, IM_REGION: _imRegion, ...inherited } = process.env;
+const functionEnv: NodeJS.ProcessEnv = {
+  ...inherited,
+  ...credentials,
+  IM_BASE_URL: imBaseUrl,
+  OVERFLOW_QUEUE_URL: queues.overflowQueueUrl,
+  DLQ_URL: queues.deadLetterQueueUrl,
+  SQS_ENDPOINT: sqsEndpoint,
+  AWS_REGION: settings.awsRegion,
+  AWS_ACCESS_KEY_ID: 'local',
+  AWS_SECRET_ACCESS_KEY: 'local',
+  WORKER_MAX_CONCURRENCY: String(settings.workerProcesses),
+  PORT: String(settings.port),
+  LAMBDA_PORT: String(settings.lambdaPort),
+};
+if (_secretId !== undefined || _imRegion !== undefined) console.warn('SECRET_ID / IM_REGION are ignored by a local run.');
+
+const children = new Set<ChildProcess>();
+let stopping = false;
+
+function launch(label: string, args: readonly string[], env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(process.execPath, args, { cwd: root, env, stdio: 'inherit' });
+  children.add(child);
+  child.once('exit', (code, signal) => {
+    children.delete(child);
+    if (!stopping) {
+      console.error(`${label} exited (${signal ?? code}); stopping everything`);
+      void shutdown(1);
+    }
+  });
+  return child;
+}
+
+async function shutdown(exitCode: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  const exits = [...children].map((child) => new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  }));
+  await Promise.race([Promise.all(exits), sleep(5000)]);
+  for (const child of children) child.kill('SIGKILL');
+  await closeEmulator();
+  await fauxqs.stop();
+  process.exit(exitCode);
+}
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+
+launch('serverless offline', [join(root, 'node_modules/serverless/bin/serverless.js'), 'offline', 'start', '--stage', settings.stage, '--region', settings.awsRegion, '--localEnvironment'], functionEnv);
+for (let copy = 1; copy <= settings.workerProcesses; copy += 1) {
+  launch(`worker poller ${copy}`, [join(root, 'scripts/local-sqs-poller.ts')], {
+    ...functionEnv,
+    FUNCTION_ROLE: 'worker',
+    POLLER_CONCURRENCY: '1',
+    WORKER_BATCH_SIZE: String(settings.workerBatchSize),
+    WORKER_TIMEOUT_SECONDS: String(settings.workerTimeoutSeconds),
+    LOCAL_RETRY_VISIBILITY_SECONDS: String(settings.retryVisibilitySeconds),
+  });
+}
+
+try {
+  await waitForPort(settings.port, 60_000);
+} catch (error: unknown) {
+  console.error(error instanceof Error ? error.message : error);
+  await shutdown(1);
+}
+
+// Built-in defaults are public development values, printed so the local run is usable; values taken
+// from the environment are not shown.
+const shown = (name: keyof typeof credentials): string => `${name}=${printableCredential(name, credentials[name])}`;
+console.log(`
+tim-attr-gateway is running locally (stage ${settings.stage}, region ${settings.awsRegion})
+
+  API             POST http://localhost:${settings.port}/v1/user-attrs
+  IM              ${settings.imBaseUrl === undefined ? `${imBaseUrl} (emulator; attributes ${attrNames.join(', ')})` : `${imBaseUrl} (IM_BASE_URL)`}
+  SQS endpoint    ${sqsEndpoint}
+  overflow queue  ${queues.overflowQueueUrl}
+  dead letters    ${queues.deadLetterQueueUrl}
+  worker copies   ${settings.workerProcesses} poller processes, batch ${settings.workerBatchSize}, failed records retried after ${settings.retryVisibilitySeconds} s
+
+  local credentials (development defaults; set the same names in the environment to override)
+    ${shown('TIM_SDKAPPID')}
+    ${shown('TIM_IDENTIFIER')}
+    ${shown('TIM_SECRET_KEY')}
+    ${shown('WEBHOOK_SECRET')}
+
+  try it (another terminal):
+    npm run send -- examples/users.json
+  sends the file as the body, signed per Standard Webhooks (webhook-id, webhook-timestamp,
+  webhook-signature headers, HMAC-SHA256 with WEBHOOK_SECRET), and prints the answer.
+
+Ctrl-C stops everything.
+`);
