@@ -40,6 +40,8 @@ const envSchema = z.object({
   API_MAX_CONCURRENCY: intFrom(2, 1, 10_000),
   WORKER_MAX_CONCURRENCY: intFrom(5, 2, 1000),
   IM_MAX_IN_FLIGHT: intFrom(64, 1, 1024),
+  IM_RETRY_MAX_ATTEMPTS: intFrom(6, 1, 20),
+  IM_RETRY_MAX_TOTAL_MS: intFrom(20_000, 0, 900_000),
 });
 
 /** Where the admin credentials come from. */
@@ -50,7 +52,14 @@ export type CredentialsConfig =
 export interface Config {
   readonly role: 'api' | 'worker';
   readonly credentials: CredentialsConfig;
-  readonly im: { readonly region?: string; readonly baseUrl?: string; readonly timeoutMs: number; readonly maxInFlight: number };
+  readonly im: {
+    readonly region?: string;
+    readonly baseUrl?: string;
+    readonly timeoutMs: number;
+    readonly maxInFlight: number;
+    readonly retryMaxAttempts: number;
+    readonly retryMaxTotalMs: number;
+  };
   /** Registered attribute names given in config; undefined: learn them from IM. */
   readonly attrNames?: readonly string[];
   readonly attrNamesCacheTtlSeconds: number;
@@ -121,6 +130,8 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
       ...(env.IM_BASE_URL === undefined ? {} : { baseUrl: env.IM_BASE_URL }),
       timeoutMs: env.IM_TIMEOUT_MS,
       maxInFlight: env.IM_MAX_IN_FLIGHT,
+      retryMaxAttempts: env.IM_RETRY_MAX_ATTEMPTS,
+      retryMaxTotalMs: env.IM_RETRY_MAX_TOTAL_MS,
     },
     ...(names === undefined || names.length === 0 ? {} : { attrNames: names }),
     attrNamesCacheTtlSeconds: env.ATTR_NAMES_CACHE_TTL_SECONDS,

@@ -13,6 +13,8 @@ export interface UserAttrsBody {
 export interface Rejection {
   /** The user's account when it could be read, otherwise null. */
   readonly To_Account: string | null;
+  /** The entry's position in `UserAttrs`, so the original entry can be reported or dead-lettered as sent. */
+  readonly index: number;
   /** Where the fault is, e.g. `UserAttrs[3].Attrs.city`. */
   readonly path: string;
   /** A stable machine-readable rule name, e.g. `value-max-50-bytes`. */

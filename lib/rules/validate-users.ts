@@ -7,7 +7,7 @@ import type { Rejection, ValidateUsersOptions, ValidationResult } from './types.
 
 function toRejection(index: number, fault: UserFault): Rejection {
   const path = formatFieldPath(['UserAttrs', index, ...fault.path]);
-  return { To_Account: fault.account, path, rule: fault.rule, message: ruleMessage(path, fault.rule, fault.detail) };
+  return { To_Account: fault.account, index, path, rule: fault.rule, message: ruleMessage(path, fault.rule, fault.detail) };
 }
 
 /**

@@ -60,6 +60,7 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     limiter: new RateLimiter({ ratePerSecond: Math.max(1, Math.floor(config.callsPerSecond)) }),
     maxInFlight: config.im.maxInFlight,
     timeoutMs: config.im.timeoutMs,
+    retry: { maxAttempts: config.im.retryMaxAttempts, maxTotalMs: config.im.retryMaxTotalMs },
     onAttempt: imCalls.record,
   });
   const attrNames: AttrNameSource =

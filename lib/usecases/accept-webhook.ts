@@ -8,9 +8,9 @@ import type { AttrNameSource } from '../attr-names/registered-names.ts';
 import { ATTR, userAttrsBody, type OutgoingMessage } from '../queue/message-format.ts';
 import type { QueuePublisher } from '../queue/queue-publisher.ts';
 import { chunk } from '../rules/chunk.ts';
-import type { Rejection, UserAttr } from '../rules/types.ts';
+import type { UserAttr } from '../rules/types.ts';
 import { validateUsers } from '../rules/validate-users.ts';
-import { refusedToRejections } from './outcome.ts';
+import { refusedToRejections, type ReportedRejection } from './outcome.ts';
 import { OverflowUnavailableError } from './errors.ts';
 
 export interface AcceptWebhookDeps {
@@ -39,7 +39,7 @@ export interface AcceptWebhookResult {
   readonly queued: number;
   /** IM calls retried or not finished inline whose users were queued instead. */
   readonly deferred: number;
-  readonly rejected: readonly Rejection[];
+  readonly rejected: readonly ReportedRejection[];
 }
 
 export async function acceptWebhook(deps: AcceptWebhookDeps, input: AcceptWebhookInput): Promise<AcceptWebhookResult> {

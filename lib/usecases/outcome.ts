@@ -2,7 +2,10 @@ import type { Rejection } from '../rules/types.ts';
 import type { RefusedGroup } from '../dispatch/types.ts';
 
 /** Users IM refused for good, reported like the request rules' rejections (rule `im-error-<code>`). */
-export function refusedToRejections(refused: readonly RefusedGroup[]): Rejection[] {
+/** A rejected user as reported to the caller. */
+export type ReportedRejection = Omit<Rejection, 'index'>;
+
+export function refusedToRejections(refused: readonly RefusedGroup[]): ReportedRejection[] {
   return refused.flatMap((group) =>
     group.users.map((user) => ({
       To_Account: user.To_Account,

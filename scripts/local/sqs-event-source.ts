@@ -6,14 +6,14 @@ import {
   ReceiveMessageCommand,
 } from '@aws-sdk/client-sqs';
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { settleBatch } from './batch-outcome.ts';
 import type { InvocationResult } from './batch-outcome.ts';
 import { createLambdaContext } from './lambda-context.ts';
 import { toSqsRecord } from './sqs-record.ts';
 
-/** A worker handler as Lambda calls it: an SQS event in, an optional partial batch response out. */
-export type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
+/** A worker handler as Lambda calls it: an SQS event in, an optional `SQSBatchResponse` out (checked at run time). */
+export type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<unknown>;
 
 /** One line of what the event source did, for a log. */
 export interface SqsEventSourceLogEntry {

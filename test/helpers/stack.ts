@@ -3,10 +3,13 @@
  * API, the real handlers and the local SQS event source. Only Secrets Manager is mocked, at the SDK boundary.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { PurgeQueueCommand, ReceiveMessageCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { PurgeQueueCommand, ReceiveMessageCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 import { startFauxqs } from 'fauxqs';
 import type { MetadataBearer } from '@smithy/types';
+import type { SQSEvent } from 'aws-lambda';
+import { toSqsAttributes } from '../../lib/queue/message-format.ts';
+import { toSqsRecord } from '../../scripts/local/sqs-record.ts';
 import { loadConfig } from '../../lib/config/config.ts';
 import { createApiHandler, createWorkerHandler } from '../../lib/service/lambda-handlers.ts';
 import { createServices, type Services } from '../../lib/service/services.ts';
@@ -40,6 +43,10 @@ export interface Stack {
   startWorkers(options?: { concurrency?: number; retryVisibilitySeconds?: number; env?: Readonly<Record<string, string>> }): SqsEventSource;
   /** Waits until the overflow queue holds no message, visible or in flight. */
   drained(timeoutMs?: number): Promise<void>;
+  /** Sends a raw message body to the overflow queue, as another producer would. */
+  send(body: string, attributes?: Record<string, string>): Promise<void>;
+  /** Receives up to 10 messages of the overflow queue as the SQS event Lambda would deliver. */
+  receiveEvent(): Promise<SQSEvent>;
   /** Receives and deletes everything in a queue. */
   takeAll(queueUrl: string): Promise<Message[]>;
   close(): Promise<void>;
@@ -120,6 +127,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         if (Date.now() > until) throw new Error(`the overflow queue did not drain within ${timeoutMs} ms`);
         await new Promise((r) => setTimeout(r, 100));
       }
+    },
+    send: async (body, attributes = {}) => {
+      await sqs.send(new SendMessageCommand({ QueueUrl: queues.overflowQueueUrl, MessageBody: body, MessageAttributes: toSqsAttributes(attributes) }));
+    },
+    receiveEvent: async () => {
+      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queues.overflowQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['All'] }));
+      return { Records: Messages.map((m) => toSqsRecord(m, { queueArn: queues.overflowQueueArn, awsRegion: 'ap-southeast-1' })) };
     },
     takeAll: async (queueUrl) => {
       const all: Message[] = [];

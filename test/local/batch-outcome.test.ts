@@ -58,6 +58,30 @@ describe('settleBatch', () => {
     expect(outcome.wholeBatchFailure).toBe('invalid-item-identifier');
   });
 
+  it('fails the whole batch when the response is not a batch response', () => {
+    // Prepare
+    const responses: unknown[] = ['ok', { batchItemFailures: 'm1' }];
+
+    // Act
+    const outcomes = responses.map((response) => settleBatch(batch, { kind: 'returned', response }));
+
+    // Assess
+    expect(outcomes.map((o) => o.wholeBatchFailure)).toEqual(['invalid-response', 'invalid-response']);
+    expect(outcomes.map((o) => o.succeeded.length)).toEqual([0, 0]);
+  });
+
+  it('counts every record as succeeded when batchItemFailures is absent or empty', () => {
+    // Prepare
+    const responses: unknown[] = [{}, { batchItemFailures: [] }, null];
+
+    // Act
+    const outcomes = responses.map((response) => settleBatch(batch, { kind: 'returned', response }));
+
+    // Assess
+    expect(outcomes.map((o) => o.succeeded.length)).toEqual([3, 3, 3]);
+    expect(outcomes.map((o) => o.failed.length)).toEqual([0, 0, 0]);
+  });
+
   it('fails the whole batch when the handler threw or timed out', () => {
     // Prepare
     const threw = { kind: 'threw', error: new Error('boom') } as const;

@@ -61,6 +61,7 @@ describe('prototype keys', () => {
     expect(result.rejected).toEqual([
       {
         To_Account: 'u1',
+        index: 0,
         path: 'UserAttrs[0].Attrs.__proto__',
         rule: 'attr-name-unregistered',
         message: expect.stringContaining('attr-name-unregistered'),

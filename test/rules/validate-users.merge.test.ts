@@ -62,6 +62,7 @@ describe('validateUsers duplicate accounts', () => {
     expect(result.rejected).toEqual([
       {
         To_Account: 'u1',
+        index: 1,
         path: 'UserAttrs[1].Attrs',
         rule: 'attrs-max-10-names',
         message:

@@ -24,7 +24,8 @@ function mergeAccepted(entries: readonly unknown[], rejectedIndexes: ReadonlySet
 
 function assessAccounting(entries: readonly unknown[], result: ValidationResult): void {
   expect(result.received).toBe(entries.length);
-  const rejectedIndexes = new Set(result.rejected.map((rejection) => entryIndex(rejection.path)));
+  for (const rejection of result.rejected) expect(entryIndex(rejection.path)).toBe(rejection.index);
+  const rejectedIndexes = new Set(result.rejected.map((rejection) => rejection.index));
   // Every entry is rejected at most once...
   expect(rejectedIndexes.size).toBe(result.rejected.length);
   for (const index of rejectedIndexes) expect(index).toBeLessThan(entries.length);

@@ -42,7 +42,7 @@ describe('validateUsers per-user rules', () => {
     // Assess
     expect(result.users).toEqual([]);
     expect(result.rejected).toEqual([
-      { To_Account: reported, path: 'UserAttrs[0].To_Account', rule, message: expect.any(String) },
+      { To_Account: reported, index: 0, path: 'UserAttrs[0].To_Account', rule, message: expect.any(String) },
     ]);
     expect(result.rejected[0]?.message).toContain('UserAttrs[0].To_Account');
     expect(result.rejected[0]?.message).toContain(rule);
@@ -58,7 +58,7 @@ describe('validateUsers per-user rules', () => {
     // Assess
     expect(result.users).toEqual([{ To_Account: 'ten', Attrs: attrsWithNames(10) }]);
     expect(result.rejected).toEqual([
-      { To_Account: 'eleven', path: 'UserAttrs[1].Attrs', rule: 'attrs-max-10-names', message: expect.any(String) },
+      { To_Account: 'eleven', index: 1, path: 'UserAttrs[1].Attrs', rule: 'attrs-max-10-names', message: expect.any(String) },
     ]);
   });
 
@@ -78,7 +78,7 @@ describe('validateUsers per-user rules', () => {
     // Assess
     expect(result.users).toEqual([]);
     expect(result.rejected).toEqual([
-      { To_Account: 'u1', path: 'UserAttrs[0].Attrs', rule, message: expect.stringContaining(rule) },
+      { To_Account: 'u1', index: 0, path: 'UserAttrs[0].Attrs', rule, message: expect.stringContaining(rule) },
     ]);
   });
 
@@ -94,7 +94,7 @@ describe('validateUsers per-user rules', () => {
     // Assess
     expect(result.users).toEqual([{ To_Account: 'ok', Attrs: { [atLimit]: 'v' } }]);
     expect(result.rejected).toEqual([
-      { To_Account: 'ko', path: `UserAttrs[1].Attrs.${pastLimit}`, rule: 'attr-name-max-50-bytes', message: expect.any(String) },
+      { To_Account: 'ko', index: 1, path: `UserAttrs[1].Attrs.${pastLimit}`, rule: 'attr-name-max-50-bytes', message: expect.any(String) },
     ]);
   });
 
@@ -107,7 +107,7 @@ describe('validateUsers per-user rules', () => {
 
     // Assess
     expect(result.rejected).toEqual([
-      { To_Account: 'u1', path: 'UserAttrs[0].Attrs[""]', rule: 'attr-name-required', message: expect.any(String) },
+      { To_Account: 'u1', index: 0, path: 'UserAttrs[0].Attrs[""]', rule: 'attr-name-required', message: expect.any(String) },
     ]);
   });
 
@@ -124,7 +124,7 @@ describe('validateUsers per-user rules', () => {
     // Assess
     expect(result.users.map((user) => user.To_Account)).toEqual(['ok']);
     expect(result.rejected).toEqual([
-      { To_Account: 'ko', path: 'UserAttrs[1].Attrs.city', rule: 'value-max-50-bytes', message: expect.any(String) },
+      { To_Account: 'ko', index: 1, path: 'UserAttrs[1].Attrs.city', rule: 'value-max-50-bytes', message: expect.any(String) },
     ]);
   });
 
@@ -172,7 +172,7 @@ describe('validateUsers per-user rules', () => {
 
     // Assess
     expect(result.rejected).toEqual([
-      { To_Account: 'u1', path: 'UserAttrs[0].Attrs.level', rule: 'value-must-be-string', message: expect.any(String) },
+      { To_Account: 'u1', index: 0, path: 'UserAttrs[0].Attrs.level', rule: 'value-must-be-string', message: expect.any(String) },
     ]);
   });
 
@@ -190,7 +190,7 @@ describe('validateUsers per-user rules', () => {
 
     // Assess
     expect(result.rejected).toEqual([
-      { To_Account: null, path: 'UserAttrs[0]', rule: 'user-must-be-object', message: expect.any(String) },
+      { To_Account: null, index: 0, path: 'UserAttrs[0]', rule: 'user-must-be-object', message: expect.any(String) },
     ]);
   });
 
@@ -210,6 +210,7 @@ describe('validateUsers per-user rules', () => {
     expect(result.rejected).toEqual([
       {
         To_Account: 'unknown',
+        index: 1,
         path: 'UserAttrs[1].Attrs.shoe',
         rule: 'attr-name-unregistered',
         message: 'UserAttrs[1].Attrs.shoe is not an attribute name registered for the app [attr-name-unregistered].',
