@@ -32,6 +32,14 @@ export interface RateLimiterOptions {
    * the server starts refusing all come back refused together, and that is one signal, not twenty.
    */
   readonly penaltyCooldownMs?: number;
+  /**
+   * Spread starts evenly, at least `windowMs / rate` apart, instead of letting a whole window's budget
+   * go in one burst. Default true. A burst of 64 calls started in the same millisecond reaches the
+   * server over tens of milliseconds (connection setup, serialization, the server's own queue), while
+   * the next window's burst on warm connections arrives faster: measured at arrival, the server then
+   * sees more than the rate in one window although the starts never did. Even spacing removes that.
+   */
+  readonly smooth?: boolean;
   /** Monotonic time source in ms. Default `performance.now()`. */
   readonly now?: Clock;
   /** Waits; default a real timer. */
@@ -44,6 +52,7 @@ export const RATE_LIMITER_DEFAULTS = {
   windowMs: 1000,
   safetyMarginMs: 5,
   minRatePerSecond: 1,
+  smooth: true,
 } as const;
 
 function positiveInteger(name: string, value: number): number {
@@ -59,6 +68,7 @@ export class RateLimiter {
   readonly #minRate: number;
   readonly #recovery: number;
   readonly #cooldownMs: number;
+  readonly #smooth: boolean;
   readonly #now: Clock;
   readonly #sleep: Sleep;
 
@@ -83,6 +93,7 @@ export class RateLimiter {
     this.#minRate = Math.min(this.#rate, positiveInteger('minRatePerSecond', options.minRatePerSecond ?? RATE_LIMITER_DEFAULTS.minRatePerSecond));
     this.#recovery = positiveInteger('recoveryPerWindow', options.recoveryPerWindow ?? Math.ceil(this.#rate / 10));
     this.#cooldownMs = options.penaltyCooldownMs ?? this.#windowMs;
+    this.#smooth = options.smooth ?? RATE_LIMITER_DEFAULTS.smooth;
     this.#now = options.now ?? monotonicClock;
     this.#sleep = options.sleep ?? realSleep;
     this.#starts = new Float64Array(this.#rate);
@@ -138,12 +149,18 @@ export class RateLimiter {
     return rate;
   }
 
-  /** Ms until the next start is allowed: the `rate`-th previous start must be a window + margin old. */
+  /**
+   * Ms until the next start is allowed: the `rate`-th previous start must be a window + margin old and,
+   * when smoothing, the previous start must be `windowMs / rate` old.
+   */
   #waitMs(now: number): number {
+    if (this.#startCount === 0) return 0;
     const rate = this.#effectiveRateAt(now);
-    if (this.#startCount < rate) return 0;
+    const previous = this.#starts[(this.#startCount - 1) % this.#rate] ?? Number.NEGATIVE_INFINITY;
+    const spacingWait = this.#smooth ? previous + this.#windowMs / rate - now : 0;
+    if (this.#startCount < rate) return spacingWait;
     const nthPrevious = this.#starts[(this.#startCount - rate) % this.#rate] ?? Number.NEGATIVE_INFINITY;
-    return nthPrevious + this.#windowMs + this.#marginMs - now;
+    return Math.max(spacingWait, nthPrevious + this.#windowMs + this.#marginMs - now);
   }
 
   #recordStart(now: number): void {
