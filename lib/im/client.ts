@@ -208,11 +208,12 @@ export class ImClient {
       const userSig = await this.#sig.getUserSig(creds);
 
       const result = await this.#concurrency.run(async () => {
-        // The start is recorded when the limiter lets us go: send right after it, nothing async between.
-        await this.#limiter.acquire();
+        // Send right after the grant; the ticket then moves the start to when the request really left.
+        const ticket = await this.#limiter.acquire();
         if (deadlineMs !== undefined && this.#now() + this.#timeoutMs > deadlineMs) return undefined;
         const started = performance.now();
-        const outcome = readResult(await this.#transport.post(command, { sdkAppId: creds.sdkAppId, identifier: creds.identifier, userSig }, body));
+        const auth = { sdkAppId: creds.sdkAppId, identifier: creds.identifier, userSig };
+        const outcome = readResult(await this.#transport.post(command, auth, body, { onSent: () => ticket.sent() }));
         return { outcome, latencyMs: performance.now() - started };
       });
       if (result === undefined) throw new DeadlineError(command, attempts, deadlineMs ?? 0, lastError);

@@ -45,6 +45,12 @@ export type TransportResult =
   | { readonly kind: 'answer'; readonly body: ImResponseBody }
   | { readonly kind: 'failure'; readonly errorCode: number; readonly errorInfo: string; readonly cause?: unknown };
 
+/** Callbacks into one POST. */
+export interface PostHooks {
+  /** Called once the request has been fully written to its socket (connection setup included). */
+  readonly onSent?: () => void;
+}
+
 /** Validates a client timeout: finite and longer than the server's 3 s. */
 export function validateTimeoutMs(timeoutMs: number): number {
   if (!Number.isFinite(timeoutMs) || timeoutMs <= MIN_TIMEOUT_MS) {
@@ -126,7 +132,7 @@ export class ImTransport {
    * POSTs `body` as JSON to `/v4/{command}` (e.g. `all_member_push/im_set_attr`).
    * Only HTTP 200 with an IM body is an answer; its ErrorCode still decides success.
    */
-  post(command: string, auth: CallAuth, body: unknown): Promise<TransportResult> {
+  post(command: string, auth: CallAuth, body: unknown, hooks: PostHooks = {}): Promise<TransportResult> {
     // IM never takes an empty body: a command without parameters still takes `{}`.
     const payload = Buffer.from(JSON.stringify(body ?? {}));
     const basePath = this.#base.pathname === '/' ? '' : this.#base.pathname;
@@ -177,6 +183,8 @@ export class ImTransport {
           });
         },
       );
+      // 'finish': the whole request has been handed to the socket, after any connection setup.
+      if (hooks.onSent !== undefined) request.once('finish', hooks.onSent);
       request.on('error', (error) => fail(TRANSPORT_ERROR_CODES.connection, `connection error: ${describe(error)}`, error));
       const timer = setTimeout(() => {
         fail(TRANSPORT_ERROR_CODES.timeout, `no complete answer within ${this.timeoutMs} ms`);

@@ -2,12 +2,19 @@
  * A sliding-window call pacer: never more than `ratePerSecond` call starts in any window of `windowMs`.
  *
  * IM allows 100 calls per second per app and per API (reference §2) and answers 60007/60011 past it.
- * The limiter keeps the timestamps of the last N starts in a ring buffer; a call may start when the
- * N-th previous start is at least one window (plus a safety margin) ago. That bounds every sliding
- * window exactly, unlike a token bucket, whose burst can straddle the server's window.
+ * The limiter keeps the times of the last N starts; a call may start when the N-th most recent one is
+ * at least one window (plus a safety margin) old. That bounds every sliding window exactly, unlike a
+ * token bucket, whose burst can straddle the server's window.
  *
- * The limiter only paces STARTS: it does not hold a slot while a call is in flight, so latency does not
- * reduce throughput. Calls in flight are bounded separately ({@link ConcurrencyLimiter}).
+ * The server counts at request ARRIVAL. A request on a new connection (TCP/TLS handshake) leaves much
+ * later than it was granted, while one on a warm connection leaves at once: counted at grant time, the
+ * later one of two such requests a window apart could arrive less than a window after the first. So the
+ * caller reports, through the returned {@link StartTicket}, when the request actually left, and that
+ * later time is what counts. Starts are also spread evenly (`smooth`), so requests do not queue behind
+ * each other on their way to the server.
+ *
+ * The limiter only paces STARTS: it holds nothing while a call is in flight, so latency does not reduce
+ * throughput. Calls in flight are bounded separately ({@link ConcurrencyLimiter}).
  */
 import { monotonicClock, realSleep } from './clock.ts';
 import type { Clock, Sleep } from './clock.ts';
@@ -19,8 +26,9 @@ export interface RateLimiterOptions {
   /** The window length in ms. Default 1000. */
   readonly windowMs?: number;
   /**
-   * Extra spacing added to the window, in ms. Default 5. The server measures at request ARRIVAL, so
-   * jitter between our start and its arrival (connection setup, event-loop delay) must be absorbed here.
+   * Extra time added to the window, in ms, for jitter between a request leaving and arriving. Default 20:
+   * measured against the emulator, 5 ms was not always enough for the very first request (the server's
+   * own warm-up), and network jitter to Tencent is larger. It costs margin/window of throughput (2%).
    */
   readonly safetyMarginMs?: number;
   /** Lowest rate a penalty can drive the limiter to. Default 1. */
@@ -33,11 +41,10 @@ export interface RateLimiterOptions {
    */
   readonly penaltyCooldownMs?: number;
   /**
-   * Spread starts evenly, at least `windowMs / rate` apart, instead of letting a whole window's budget
-   * go in one burst. Default true. A burst of 64 calls started in the same millisecond reaches the
-   * server over tens of milliseconds (connection setup, serialization, the server's own queue), while
-   * the next window's burst on warm connections arrives faster: measured at arrival, the server then
-   * sees more than the rate in one window although the starts never did. Even spacing removes that.
+   * Spread starts at least `windowMs / rate` apart on an even grid instead of spending a window's budget
+   * in one burst. Default true. A burst of 64 requests started in one millisecond reaches the server over
+   * tens of milliseconds (serialization, the server's own queue) while a later, smaller burst arrives
+   * faster: measured at arrival, the server could see more than the rate in one window.
    */
   readonly smooth?: boolean;
   /** Monotonic time source in ms. Default `performance.now()`. */
@@ -50,14 +57,35 @@ export interface RateLimiterOptions {
 export const RATE_LIMITER_DEFAULTS = {
   ratePerSecond: 100,
   windowMs: 1000,
-  safetyMarginMs: 5,
+  safetyMarginMs: 20,
   minRatePerSecond: 1,
   smooth: true,
 } as const;
 
+/** A granted start. */
+export interface StartTicket {
+  /**
+   * Reports that the request has left (its last byte was written to the socket); the start then counts
+   * from that moment. Optional: without it, the start counts from the grant.
+   */
+  sent(): void;
+}
+
 function positiveInteger(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) throw new RangeError(`RateLimiter: ${name} must be a positive integer, got ${value}`);
   return value;
+}
+
+/** Index of the first element of the ascending `sorted` greater than `value`. */
+function upperBound(sorted: readonly number[], value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] ?? 0) <= value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Paces call starts to a sliding-window rate, serving waiters first-in first-out. */
@@ -72,12 +100,16 @@ export class RateLimiter {
   readonly #now: Clock;
   readonly #sleep: Sleep;
 
-  /** Start times of the last `#rate` starts, indexed by start number modulo `#rate`. */
-  readonly #starts: Float64Array;
-  #startCount = 0;
+  /** Times of the most recent starts, ascending, at most `#rate` of them (no more are ever needed). */
+  #times: number[] = [];
+  /**
+   * When smoothing, the earliest next start on an even grid. Kept on the grid (not moved by the timer's
+   * lateness) so late wake-ups of ~1 ms do not add up to a lower rate; restarted after idle time.
+   */
+  #nextSpacedStart = Number.NEGATIVE_INFINITY;
 
   /** FIFO of waiters; `#head` avoids O(n) shifts. */
-  #queue: (() => void)[] = [];
+  #queue: ((ticket: StartTicket) => void)[] = [];
   #head = 0;
   #pumping = false;
 
@@ -89,14 +121,13 @@ export class RateLimiter {
     this.#rate = positiveInteger('ratePerSecond', options.ratePerSecond ?? RATE_LIMITER_DEFAULTS.ratePerSecond);
     this.#windowMs = positiveInteger('windowMs', options.windowMs ?? RATE_LIMITER_DEFAULTS.windowMs);
     this.#marginMs = options.safetyMarginMs ?? RATE_LIMITER_DEFAULTS.safetyMarginMs;
-    if (!(this.#marginMs >= 0)) throw new RangeError(`RateLimiter: safetyMarginMs must be >= 0, got ${this.#marginMs}`);
+    if (!(this.#marginMs >= 0) || !Number.isFinite(this.#marginMs)) throw new RangeError(`RateLimiter: safetyMarginMs must be a finite number >= 0, got ${this.#marginMs}`);
     this.#minRate = Math.min(this.#rate, positiveInteger('minRatePerSecond', options.minRatePerSecond ?? RATE_LIMITER_DEFAULTS.minRatePerSecond));
     this.#recovery = positiveInteger('recoveryPerWindow', options.recoveryPerWindow ?? Math.ceil(this.#rate / 10));
     this.#cooldownMs = options.penaltyCooldownMs ?? this.#windowMs;
     this.#smooth = options.smooth ?? RATE_LIMITER_DEFAULTS.smooth;
     this.#now = options.now ?? monotonicClock;
     this.#sleep = options.sleep ?? realSleep;
-    this.#starts = new Float64Array(this.#rate);
     this.#penaltyRate = this.#rate;
   }
 
@@ -116,15 +147,13 @@ export class RateLimiter {
   }
 
   /**
-   * Resolves when the caller may start one call; the start is recorded at that moment, so send right away.
+   * Resolves when the caller may start one call, with a ticket to report when the request left.
    * Waiters are served in arrival order.
    */
-  acquire(): Promise<void> {
-    if (this.waiting === 0 && this.#waitMs(this.#now()) <= 0) {
-      this.#recordStart(this.#now());
-      return Promise.resolve();
-    }
-    return new Promise<void>((resolve) => {
+  acquire(): Promise<StartTicket> {
+    const now = this.#now();
+    if (this.waiting === 0 && this.#waitMs(now) <= 0) return Promise.resolve(this.#grant(now));
+    return new Promise<StartTicket>((resolve) => {
       this.#queue.push(resolve);
       void this.#pump();
     });
@@ -150,22 +179,41 @@ export class RateLimiter {
   }
 
   /**
-   * Ms until the next start is allowed: the `rate`-th previous start must be a window + margin old and,
-   * when smoothing, the previous start must be `windowMs / rate` old.
+   * Ms until the next start is allowed: the `rate`-th most recent start must be a window + margin old
+   * and, when smoothing, the grid's next slot must have come.
    */
   #waitMs(now: number): number {
-    if (this.#startCount === 0) return 0;
+    const spacingWait = this.#smooth ? this.#nextSpacedStart - now : 0;
     const rate = this.#effectiveRateAt(now);
-    const previous = this.#starts[(this.#startCount - 1) % this.#rate] ?? Number.NEGATIVE_INFINITY;
-    const spacingWait = this.#smooth ? previous + this.#windowMs / rate - now : 0;
-    if (this.#startCount < rate) return spacingWait;
-    const nthPrevious = this.#starts[(this.#startCount - rate) % this.#rate] ?? Number.NEGATIVE_INFINITY;
-    return Math.max(spacingWait, nthPrevious + this.#windowMs + this.#marginMs - now);
+    const times = this.#times;
+    if (times.length < rate) return spacingWait;
+    const nthMostRecent = times[times.length - rate] ?? Number.NEGATIVE_INFINITY;
+    return Math.max(spacingWait, nthMostRecent + this.#windowMs + this.#marginMs - now);
   }
 
-  #recordStart(now: number): void {
-    this.#starts[this.#startCount % this.#rate] = now;
-    this.#startCount += 1;
+  #grant(now: number): StartTicket {
+    const spacing = this.#windowMs / this.#effectiveRateAt(now);
+    const slot = now - this.#nextSpacedStart <= spacing ? this.#nextSpacedStart : now;
+    this.#nextSpacedStart = slot + spacing;
+    this.#insert(now);
+    let counted = now;
+    return {
+      sent: () => {
+        const at = this.#now();
+        if (at <= counted) return;
+        // Count the start from when it left; if it already aged out of the kept times, nothing is removed.
+        const index = upperBound(this.#times, counted) - 1;
+        if (index >= 0 && this.#times[index] === counted) this.#times.splice(index, 1);
+        counted = at;
+        this.#insert(at);
+      },
+    };
+  }
+
+  #insert(time: number): void {
+    const times = this.#times;
+    times.splice(upperBound(times, time), 0, time);
+    if (times.length > this.#rate) times.shift();
   }
 
   async #pump(): Promise<void> {
@@ -179,14 +227,13 @@ export class RateLimiter {
           await this.#sleep(wait);
           continue;
         }
-        this.#recordStart(now);
         const resolve = this.#queue[this.#head];
         this.#head += 1;
         if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
           this.#queue = this.#queue.slice(this.#head);
           this.#head = 0;
         }
-        resolve?.();
+        resolve?.(this.#grant(now));
       }
     } finally {
       this.#pumping = false;

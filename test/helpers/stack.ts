@@ -16,6 +16,7 @@ import { createServices, type Services } from '../../lib/service/services.ts';
 import { createLocalQueues } from '../../scripts/local/local-queues.ts';
 import { startSqsEventSource, type SqsEventSource } from '../../scripts/local/sqs-event-source.ts';
 import { startEmulator, type Emulator, type FaultOptions } from '../emulator/index.ts';
+import { recordForSecretScan } from '../setup/output-capture.ts';
 import { ATTR_NAMES, TEST_CREDENTIALS } from './factories.ts';
 
 export interface StackOptions {
@@ -82,7 +83,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     OVERFLOW_QUEUE_URL: queues.overflowQueueUrl,
     DLQ_URL: queues.deadLetterQueueUrl,
     SQS_ENDPOINT: endpoint,
-    POWERTOOLS_LOG_LEVEL: 'WARN',
+    POWERTOOLS_LOG_LEVEL: 'INFO',
     ...options.env,
   };
   const sources: SqsEventSource[] = [];
@@ -90,7 +91,20 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const copy: Stack['copy'] = (env = {}, role = 'api') => {
     const config = loadConfig({ ...baseEnv, FUNCTION_ROLE: role, ...env });
     const services = createServices(config, { secretsManager: secretsClient, sqs });
-    return { services, api: createApiHandler(services), worker: createWorkerHandler(services) };
+    const api = createApiHandler(services);
+    const worker = createWorkerHandler(services);
+    // Every answer goes into the suite-wide secret scan, not only what is logged.
+    const recordedApi = (async (event, context) => {
+      const result = await api(event, context);
+      recordForSecretScan(JSON.stringify(result));
+      return result;
+    }) as typeof api;
+    const recordedWorker = (async (event, context) => {
+      const result = await worker(event, context);
+      recordForSecretScan(JSON.stringify(result));
+      return result;
+    }) as typeof worker;
+    return { services, api: recordedApi, worker: recordedWorker };
   };
 
   const messageCount = async (queueUrl: string): Promise<number> => {
