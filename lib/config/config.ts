@@ -40,6 +40,7 @@ const envSchema = z.object({
   API_MAX_CONCURRENCY: intFrom(2, 1, 10_000),
   WORKER_MAX_CONCURRENCY: intFrom(5, 2, 1000),
   IM_MAX_IN_FLIGHT: intFrom(64, 1, 1024),
+  LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']).default('INFO'),
   IM_RETRY_MAX_ATTEMPTS: intFrom(6, 1, 20),
   IM_RETRY_MAX_TOTAL_MS: intFrom(20_000, 0, 900_000),
 });
@@ -51,6 +52,7 @@ export type CredentialsConfig =
 
 export interface Config {
   readonly role: 'api' | 'worker';
+  readonly logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT' | 'CRITICAL';
   readonly credentials: CredentialsConfig;
   readonly im: {
     readonly region?: string;
@@ -124,6 +126,7 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
   const names = env.ATTR_NAMES?.split(',').map((n) => n.trim()).filter((n) => n !== '');
   return {
     role: env.FUNCTION_ROLE,
+    logLevel: env.LOG_LEVEL,
     credentials: credentialsFrom(env),
     im: {
       ...(env.IM_REGION === undefined ? {} : { region: env.IM_REGION }),

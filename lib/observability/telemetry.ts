@@ -22,8 +22,8 @@ export const METRIC = {
   imLatency: 'ImLatency',
 } as const;
 
-export function createLogger(): Logger {
-  return new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME });
+export function createLogger(logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT' | 'CRITICAL' = 'INFO'): Logger {
+  return new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME, logLevel });
 }
 
 export function createMetrics(): Metrics {

@@ -41,7 +41,7 @@ export interface ServiceOverrides {
 }
 
 export function createServices(config: Config, overrides: ServiceOverrides = {}): Services {
-  const logger = overrides.logger ?? createLogger();
+  const logger = overrides.logger ?? createLogger(config.logLevel);
   const metrics = overrides.metrics ?? createMetrics();
   const imCalls = new ImCallRecorder(metrics);
   const credentials: CredentialSource =

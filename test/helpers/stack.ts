@@ -83,7 +83,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     OVERFLOW_QUEUE_URL: queues.overflowQueueUrl,
     DLQ_URL: queues.deadLetterQueueUrl,
     SQS_ENDPOINT: endpoint,
-    POWERTOOLS_LOG_LEVEL: 'INFO',
+    LOG_LEVEL: 'INFO',
     ...options.env,
   };
   const sources: SqsEventSource[] = [];

@@ -23,7 +23,7 @@ describe('RateLimiter', () => {
   it('never starts more than the rate in any 1000 ms window over thousands of starts', async () => {
     // Prepare
     const time = fakeTime();
-    const limiter = new RateLimiter({ ratePerSecond: 100, safetyMarginMs: 0, now: time.now, sleep: time.sleep });
+    const limiter = new RateLimiter({ ratePerSecond: 100, safetyMarginMs: 0, smooth: false, now: time.now, sleep: time.sleep });
 
     // Act
     const starts = await startMany(limiter, 5000, time.now);
@@ -38,7 +38,7 @@ describe('RateLimiter', () => {
   it('adds the safety margin to every window', async () => {
     // Prepare
     const time = fakeTime();
-    const limiter = new RateLimiter({ ratePerSecond: 10, safetyMarginMs: 5, now: time.now, sleep: time.sleep });
+    const limiter = new RateLimiter({ ratePerSecond: 10, safetyMarginMs: 5, smooth: false, now: time.now, sleep: time.sleep });
 
     // Act
     const starts = await startMany(limiter, 30, time.now);
@@ -52,7 +52,7 @@ describe('RateLimiter', () => {
   it('keeps the window bound when starts are spread over time', async () => {
     // Prepare
     const time = fakeTime();
-    const limiter = new RateLimiter({ ratePerSecond: 100, safetyMarginMs: 0, now: time.now, sleep: time.sleep });
+    const limiter = new RateLimiter({ ratePerSecond: 100, safetyMarginMs: 0, smooth: false, now: time.now, sleep: time.sleep });
     const starts: number[] = [];
 
     // Act: bursts of varying size separated by varying gaps
@@ -64,6 +64,40 @@ describe('RateLimiter', () => {
     // Assess
     expect(starts.length).toBeGreaterThan(5000);
     expect(maxInAnyWindow(starts, 1000)).toBeLessThanOrEqual(100);
+  });
+
+  it('spreads starts evenly by default and loses no rate to late timers', async () => {
+    // Prepare
+    const time = fakeTime();
+    const lateSleep = async (ms: number): Promise<void> => time.sleep(ms + 0.7); // every timer fires 0.7 ms late
+    const limiter = new RateLimiter({ ratePerSecond: 100, safetyMarginMs: 20, now: time.now, sleep: lateSleep });
+
+    // Act
+    const starts = await startMany(limiter, 1000, time.now);
+
+    // Assess
+    const gaps = starts.slice(1, 100).map((t, i) => t - (starts[i] ?? 0));
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(9.29);
+    expect(maxInAnyWindow(starts, 1020)).toBe(100);
+    // 10 windows of 1020 ms, less the first window's margin, plus at most ~1 ms of lateness per window
+    expect(starts.at(-1)).toBeLessThan(9 * 1020 + 990 + 10);
+  });
+
+  it('counts a start from when its request left, once the ticket reports it', async () => {
+    // Prepare
+    const time = fakeTime();
+    const limiter = new RateLimiter({ ratePerSecond: 2, safetyMarginMs: 0, smooth: false, now: time.now, sleep: time.sleep });
+    const first = await limiter.acquire();
+    await limiter.acquire();
+    time.advance(300); // the first request needed a slow connection setup
+    first.sent();
+
+    // Act
+    time.advance(800);
+    const starts = await startMany(limiter, 2, time.now);
+
+    // Assess: the third may go one window after the second (t=1000), the fourth only after t=1300
+    expect(starts).toEqual([1100, 1300]);
   });
 
   it('serves waiters first-in first-out', async () => {
@@ -105,7 +139,7 @@ describe('RateLimiter', () => {
   it('enforces the lowered rate after a penalty', async () => {
     // Prepare
     const time = fakeTime();
-    const limiter = new RateLimiter({ ratePerSecond: 100, safetyMarginMs: 0, recoveryPerWindow: 1, now: time.now, sleep: time.sleep });
+    const limiter = new RateLimiter({ ratePerSecond: 100, safetyMarginMs: 0, smooth: false, recoveryPerWindow: 1, now: time.now, sleep: time.sleep });
     limiter.penalize();
 
     // Act
