@@ -106,6 +106,12 @@ function readResult(result: TransportResult): AttemptResult {
   return { errorCode, errorInfo: body.ErrorInfo, body };
 }
 
+/**
+ * How long a re-read's result stands: within it, a signature-wrong answer for those same credentials fails
+ * at once instead of reading the secret again (a wrong key, not a rotation in progress).
+ */
+const CONFIRMED_WINDOW_MS = 30_000;
+
 /** A paced, retrying client for the IM `all_member_push` attribute commands. */
 export class ImClient {
   readonly #credentials: CredentialSource;
@@ -121,6 +127,10 @@ export class ImClient {
   /** Bumped when a credential re-read starts, so concurrent failures share one re-read. */
   #refreshGeneration = 0;
   #lastRefresh: Promise<ImCredentials> | undefined;
+  /** The result of the last re-read and when it came: credentials IM refuses after it fail fast. */
+  #confirmed: { creds: ImCredentials; at: number } | undefined;
+  /** The re-read in progress, if any: new attempts wait for it. */
+  #refreshing: Promise<ImCredentials> | undefined;
 
   constructor(options: ImClientOptions) {
     this.#credentials = options.credentials;
@@ -203,16 +213,22 @@ export class ImClient {
 
     for (;;) {
       if (deadlineMs !== undefined && this.#now() + this.#timeoutMs > deadlineMs) throw new DeadlineError(command, attempts, deadlineMs, lastError);
-      const generation = this.#refreshGeneration;
-      const creds = pinned ?? (await this.#credentials.get());
-      const userSig = await this.#sig.getUserSig(creds);
-
+      let generation = this.#refreshGeneration;
+      let creds: ImCredentials | undefined = pinned;
       const result = await this.#concurrency.run(async () => {
         // Send right after the grant; the ticket then moves the start to when the request really left.
         const ticket = await this.#limiter.acquire();
         if (deadlineMs !== undefined && this.#now() + this.#timeoutMs > deadlineMs) return undefined;
+        // Credentials and UserSig are taken only now, after the wait: a call queued behind the limiter when
+        // the key rotates must not go out with the refused key. While a re-read after a signature-wrong
+        // answer is under way, wait for its result (each refusal feeds IM's 70050 lockout).
+        if (pinned === undefined && this.#refreshing !== undefined) await this.#refreshing.catch(() => undefined);
+        generation = this.#refreshGeneration;
+        const used = pinned ?? (await this.#credentials.get());
+        creds = used;
+        const userSig = await this.#sig.getUserSig(used);
         const started = performance.now();
-        const auth = { sdkAppId: creds.sdkAppId, identifier: creds.identifier, userSig };
+        const auth = { sdkAppId: used.sdkAppId, identifier: used.identifier, userSig };
         const outcome = readResult(await this.#transport.post(command, auth, body, { onSent: () => ticket.sent() }));
         return { outcome, latencyMs: performance.now() - started };
       });
@@ -245,6 +261,9 @@ export class ImClient {
         case 'signature-wrong': {
           if (reread || !budgetLeft) throw error;
           reread = true;
+          // A re-read moments ago already returned these very credentials: reading again cannot help.
+          const confirmed = this.#confirmed;
+          if (creds !== undefined && confirmed !== undefined && sameKey(confirmed.creds, creds) && this.#now() - confirmed.at < CONFIRMED_WINDOW_MS) throw error;
           let fresh: ImCredentials;
           try {
             fresh = await this.#reread(generation);
@@ -252,7 +271,7 @@ export class ImClient {
             throw new ImError({ errorCode: error.errorCode, errorInfo: error.errorInfo, errorClass, command, attempts, cause });
           }
           // Unchanged credentials: the key is simply wrong. Retrying would only feed the 70050 lockout.
-          if (sameKey(fresh, creds)) throw error;
+          if (creds === undefined || sameKey(fresh, creds)) throw error;
           pinned = fresh;
           this.#sig.invalidate();
           continue;
@@ -295,7 +314,16 @@ export class ImClient {
   #reread(generationAtAttempt: number): Promise<ImCredentials> {
     if (this.#refreshGeneration !== generationAtAttempt && this.#lastRefresh !== undefined) return this.#lastRefresh;
     this.#refreshGeneration += 1;
-    this.#lastRefresh = this.#credentials.refresh();
-    return this.#lastRefresh;
+    const refresh = this.#credentials.refresh();
+    this.#lastRefresh = refresh;
+    this.#refreshing = refresh;
+    const clear = () => {
+      if (this.#refreshing === refresh) this.#refreshing = undefined;
+    };
+    refresh.then((creds) => {
+      this.#confirmed = { creds, at: this.#now() };
+      clear();
+    }, clear);
+    return refresh;
   }
 }
