@@ -1,0 +1,16 @@
+/**
+ * `npm run bench`: runs each benchmark in a fresh Node process (so one does not warm or load the next)
+ * and prints their figures. Not part of `npm test`: speed is measured here, never by timed unit tests.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const BENCHES = ['cpu.bench.ts', 'usersig.bench.ts', 'throughput.bench.ts'];
+const only = process.argv.slice(2);
+let failed = 0;
+for (const file of BENCHES.filter((f) => only.length === 0 || only.some((o) => f.includes(o)))) {
+  process.stdout.write(`\n== ${file}\n`);
+  const run = spawnSync(process.execPath, [fileURLToPath(new URL(file, import.meta.url))], { stdio: 'inherit' });
+  if (run.status !== 0) failed++;
+}
+process.exitCode = failed === 0 ? 0 : 1;
