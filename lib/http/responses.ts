@@ -22,6 +22,14 @@ export const GATEWAY_CODES = {
   queueUnavailable: 1503,
 } as const;
 
+/** Rejected users listed in one answer; ~1,000 × ≤ 600 bytes keeps the answer far below Lambda's 6 MB. */
+export const MAX_REJECTED_LISTED = 1000;
+
+/** Echoed input is cut: a valid account is ≤ 32 bytes, so only a rejected one is ever shortened. */
+function shorten<T extends string | null>(text: T, max = 64): T {
+  return (text !== null && text.length > max ? `${text.slice(0, max)}…` : text) as T;
+}
+
 function json(statusCode: number, body: Record<string, unknown>): APIGatewayProxyStructuredResultV2 {
   return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
 }
@@ -42,7 +50,9 @@ export function acceptedResponse(result: AcceptWebhookResult): APIGatewayProxySt
     Applied: result.applied,
     Queued: result.queued,
     Rejected: rejected,
-    RejectedUsers: result.rejected.map((r) => ({ To_Account: r.To_Account, Path: r.path, Rule: r.rule, Reason: r.message })),
+    // Lambda answers at most 6 MB: the list is capped, and the count above stays exact.
+    RejectedUsers: result.rejected.slice(0, MAX_REJECTED_LISTED).map((r) => ({ To_Account: shorten(r.To_Account), Path: r.path, Rule: r.rule, Reason: shorten(r.message, 400) })),
+    RejectedUsersOmitted: Math.max(0, rejected - MAX_REJECTED_LISTED),
   });
 }
 

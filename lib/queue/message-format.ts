@@ -4,6 +4,7 @@
  */
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { UserAttr } from '../rules/types.ts';
+import { sqsSafeJson } from './sqs-text.ts';
 
 /** Message attribute names (SQS allows 10 per message). */
 export const ATTR = {
@@ -24,7 +25,7 @@ export interface OutgoingMessage {
 }
 
 export function userAttrsBody(users: readonly UserAttr[]): string {
-  return JSON.stringify({ UserAttrs: users });
+  return sqsSafeJson({ UserAttrs: users });
 }
 
 export function toSqsAttributes(attributes: Readonly<Record<string, string>>): Record<string, MessageAttributeValue> {

@@ -10,6 +10,7 @@ import type { AttrSetter, DispatchResult } from '../dispatch/types.ts';
 import type { AttrNameSource } from '../attr-names/registered-names.ts';
 import { ATTR, userAttrsBody, type OutgoingMessage } from '../queue/message-format.ts';
 import type { QueuePublisher } from '../queue/queue-publisher.ts';
+import { sqsSafeJson, sqsSafeText } from '../queue/sqs-text.ts';
 import { chunk } from '../rules/chunk.ts';
 import { RequestShapeError } from '../rules/request-shape-error.ts';
 import type { Rejection } from '../rules/types.ts';
@@ -74,7 +75,7 @@ async function processRecord(deps: ProcessQueueDeps, record: SQSRecord, allowedN
   const chunks = chunk(users);
   const result = await applyChunks(deps.im, chunks, { deadlineMs });
 
-  const dead = [...rejectionMessages(body, rejected, requestId), ...refusedMessages(result, requestId)];
+  const dead = [...deadLettersForRejected(record, body, rejected, requestId), ...refusedMessages(result, requestId)];
   const retryUsers = result.retryable.reduce((n, g) => n + g.users.length, 0);
   try {
     if (dead.length > 0) await deps.deadLetters.publish(dead);
@@ -111,6 +112,21 @@ async function deadLetterRaw(deps: ProcessQueueDeps, record: SQSRecord, requestI
   }
 }
 
+/**
+ * Dead letters for the rejected entries. An entry nested too deep to serialise again (the stack runs out)
+ * cannot be cut out of its message: the original body then goes to the dead-letter queue whole.
+ */
+function deadLettersForRejected(record: SQSRecord, body: unknown, rejected: readonly Rejection[], requestId: string): OutgoingMessage[] {
+  try {
+    return rejectionMessages(body, rejected, requestId);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    const rules = [...new Set(rejected.map((r) => r.rule))].join(',');
+    const reason = `the rejected users could not be cut out of the message (nested too deep), so it is kept whole: ${rejected.map((r) => r.message).slice(0, 5).join(' | ')}`;
+    return [{ body: record.body, attributes: { [ATTR.requestId]: requestId, [ATTR.rule]: truncate(rules), [ATTR.reason]: truncate(reason) } }];
+  }
+}
+
 /** Rejected entries grouped by rule, each group one message in the original `{"UserAttrs":[...]}` shape. */
 function rejectionMessages(body: unknown, rejected: readonly Rejection[], requestId: string): OutgoingMessage[] {
   if (rejected.length === 0) return [];
@@ -123,7 +139,7 @@ function rejectionMessages(body: unknown, rejected: readonly Rejection[], reques
     byRule.set(r.rule, group);
   }
   return [...byRule].map(([rule, group]) => ({
-    body: JSON.stringify({ UserAttrs: group.entries }),
+    body: sqsSafeJson({ UserAttrs: group.entries }),
     attributes: { [ATTR.requestId]: requestId, [ATTR.rule]: rule, [ATTR.reason]: truncate(group.reasons.join(' | ')) },
   }));
 }
@@ -141,4 +157,4 @@ function refusedMessages(result: DispatchResult, requestId: string): OutgoingMes
 }
 
 // Reasons are for people; keep attributes small so the users, not the prose, fill the 1 MiB.
-const truncate = (s: string): string => (s.length > 1000 ? `${s.slice(0, 997)}...` : s);
+const truncate = (s: string): string => sqsSafeText(s, 1000);

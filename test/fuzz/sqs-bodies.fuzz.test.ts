@@ -204,10 +204,9 @@ describe('SQS bodies (fuzz through the worker handler)', () => {
     expect(counts.failed).toBeGreaterThan(0);
   });
 
-  // Known defects, pinned: each test states the right behaviour and is expected to fail until the defect is
-  // fixed (then `it.fails` itself fails, and the test becomes a plain `it`).
+  // Inputs that once broke the gateway (found by the properties above), kept as plain regressions.
 
-  it.fails('BUG: dead-letters a user nested 10,000 arrays deep instead of throwing and failing the whole batch', async () => {
+  it('dead-letters a user nested 10,000 arrays deep instead of throwing and failing the whole batch', async () => {
     // Prepare: 20 KB body; JSON.parse takes it, JSON.stringify (building the dead letter) overflows the stack.
     const { worker } = stack.copy(WORKER_ENV, 'worker');
     const deep = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
@@ -219,7 +218,7 @@ describe('SQS bodies (fuzz through the worker handler)', () => {
     expect((await stack.takeAll(stack.dlqUrl)).map((m) => attribute(m, 'rule'))).toEqual(['user-must-be-object']);
   });
 
-  it.fails('BUG: does not fail (retry) a record whose only user is rejected and holds U+FFFF, a character SQS refuses', async () => {
+  it('does not fail (retry) a record whose only user is rejected and holds U+FFFF, a character SQS refuses', async () => {
     // Prepare: the escape is ASCII on the queue; re-serialised for the dead-letter queue it is the raw character.
     const { worker } = stack.copy(WORKER_ENV, 'worker');
     const records = recordsOf(['{"UserAttrs":[{"To_Account":"fz-ffff","Attrs":{"planet":"\\uffff"}}]}']);
@@ -237,7 +236,7 @@ describe('SQS bodies (fuzz through the worker handler)', () => {
     expect(pad).toBeDefined();
   });
 
-  it.fails('BUG: keeps the dead letter’s reason attribute in characters SQS takes when truncation meets an emoji', async () => {
+  it('keeps the dead letter’s reason attribute in characters SQS takes when truncation meets an emoji', async () => {
     // Prepare: run the worker's use case with a dead-letter publisher that keeps what it is given. fauxqs
     // refuses every emoji in a body (even a valid pair), so the attribute could not be observed through it.
     const { services } = stack.copy(WORKER_ENV, 'worker');
