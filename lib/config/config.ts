@@ -34,9 +34,10 @@ const envSchema = z.object({
   MAX_BODY_BYTES: intFrom(6_000_000, 1024, 10 * 1024 * 1024),
   WEBHOOK_AUTH: z.enum(['standard-webhooks', 'none']).default('standard-webhooks'),
   API_INLINE_CALLS: intFrom(10, 0, 1000),
+  API_INLINE_WAIT_MS: intFrom(1000, 0, 60_000),
   DEADLINE_MARGIN_MS: intFrom(1000, 0, 60_000),
   IM_RATE_LIMIT: intFrom(100, 1, 10_000),
-  API_RATE_SHARE: intFrom(10, 1, 10_000),
+  API_RATE_SHARE: intFrom(2, 1, 10_000),
   API_MAX_CONCURRENCY: intFrom(2, 1, 10_000),
   WORKER_MAX_CONCURRENCY: intFrom(5, 2, 1000),
   IM_MAX_IN_FLIGHT: intFrom(64, 1, 1024),
@@ -71,6 +72,8 @@ export interface Config {
   readonly webhookAuth: 'standard-webhooks' | 'none';
   /** IM calls the API function makes itself before it spills the rest to the overflow queue. */
   readonly apiInlineCalls: number;
+  /** The API applies inline only the calls its pacing can start within this wait; the rest is queued. */
+  readonly apiInlineWaitMs: number;
   /** Time kept free before the Lambda deadline: no IM call starts that could end inside it. */
   readonly deadlineMarginMs: number;
   readonly fleet: FleetBudget;
@@ -147,6 +150,7 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
     maxBodyBytes: env.MAX_BODY_BYTES,
     webhookAuth: env.WEBHOOK_AUTH,
     apiInlineCalls: env.API_INLINE_CALLS,
+    apiInlineWaitMs: env.API_INLINE_WAIT_MS,
     deadlineMarginMs: env.DEADLINE_MARGIN_MS,
     fleet,
     callsPerSecond: env.FUNCTION_ROLE === 'api' ? fleet.apiCallsPerSecondPerCopy : fleet.workerCallsPerSecondPerCopy,

@@ -71,6 +71,11 @@ export interface StartTicket {
   sent(): void;
 }
 
+function positiveNumber(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`RateLimiter: ${name} must be a positive number, got ${value}`);
+  return value;
+}
+
 function positiveInteger(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) throw new RangeError(`RateLimiter: ${name} must be a positive integer, got ${value}`);
   return value;
@@ -118,11 +123,13 @@ export class RateLimiter {
   #penalizedAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: RateLimiterOptions = {}) {
-    this.#rate = positiveInteger('ratePerSecond', options.ratePerSecond ?? RATE_LIMITER_DEFAULTS.ratePerSecond);
+    // A copy's share of a fleet budget may be fractional (e.g. 98 calls/s over 5 copies = 19.6): starts are
+    // spaced 1000/rate ms apart, and any window holds at most ceil(rate) of them.
+    this.#rate = positiveNumber('ratePerSecond', options.ratePerSecond ?? RATE_LIMITER_DEFAULTS.ratePerSecond);
     this.#windowMs = positiveInteger('windowMs', options.windowMs ?? RATE_LIMITER_DEFAULTS.windowMs);
     this.#marginMs = options.safetyMarginMs ?? RATE_LIMITER_DEFAULTS.safetyMarginMs;
     if (!(this.#marginMs >= 0) || !Number.isFinite(this.#marginMs)) throw new RangeError(`RateLimiter: safetyMarginMs must be a finite number >= 0, got ${this.#marginMs}`);
-    this.#minRate = Math.min(this.#rate, positiveInteger('minRatePerSecond', options.minRatePerSecond ?? RATE_LIMITER_DEFAULTS.minRatePerSecond));
+    this.#minRate = Math.min(this.#rate, positiveNumber('minRatePerSecond', options.minRatePerSecond ?? RATE_LIMITER_DEFAULTS.minRatePerSecond));
     this.#recovery = positiveInteger('recoveryPerWindow', options.recoveryPerWindow ?? Math.ceil(this.#rate / 10));
     this.#cooldownMs = options.penaltyCooldownMs ?? this.#windowMs;
     this.#smooth = options.smooth ?? RATE_LIMITER_DEFAULTS.smooth;
@@ -147,6 +154,19 @@ export class RateLimiter {
   }
 
   /**
+   * About how many more starts could be granted within `ms` from now, after the callers already waiting.
+   * Lets a caller with a short budget take only the work that can start in time and hand the rest on.
+   */
+  startsWithin(ms: number): number {
+    const now = this.#now();
+    const first = Math.max(0, this.#waitMs(now));
+    if (first > ms) return 0;
+    const rate = this.#effectiveRateAt(now);
+    const spaced = this.#smooth ? Math.floor(((ms - first) * rate) / this.#windowMs) + 1 : Math.ceil(rate);
+    return Math.max(0, Math.min(spaced, Math.ceil(rate) * Math.ceil(ms / this.#windowMs + 1)) - this.waiting);
+  }
+
+  /**
    * Resolves when the caller may start one call, with a ticket to report when the request left.
    * Waiters are served in arrival order.
    */
@@ -166,7 +186,7 @@ export class RateLimiter {
   penalize(): void {
     const now = this.#now();
     if (now - this.#penalizedAt < this.#cooldownMs) return;
-    this.#penaltyRate = Math.max(this.#minRate, Math.floor(this.#effectiveRateAt(now) / 2));
+    this.#penaltyRate = Math.max(this.#minRate, this.#effectiveRateAt(now) / 2);
     this.#penalizedAt = now;
   }
 
@@ -184,10 +204,10 @@ export class RateLimiter {
    */
   #waitMs(now: number): number {
     const spacingWait = this.#smooth ? this.#nextSpacedStart - now : 0;
-    const rate = this.#effectiveRateAt(now);
+    const cap = Math.ceil(this.#effectiveRateAt(now));
     const times = this.#times;
-    if (times.length < rate) return spacingWait;
-    const nthMostRecent = times[times.length - rate] ?? Number.NEGATIVE_INFINITY;
+    if (times.length < cap) return spacingWait;
+    const nthMostRecent = times[times.length - cap] ?? Number.NEGATIVE_INFINITY;
     return Math.max(spacingWait, nthMostRecent + this.#windowMs + this.#marginMs - now);
   }
 
@@ -213,7 +233,7 @@ export class RateLimiter {
   #insert(time: number): void {
     const times = this.#times;
     times.splice(upperBound(times, time), 0, time);
-    if (times.length > this.#rate) times.shift();
+    if (times.length > Math.ceil(this.#rate)) times.shift();
   }
 
   async #pump(): Promise<void> {

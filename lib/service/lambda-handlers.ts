@@ -45,7 +45,7 @@ export function createApiHandler(s: Services) {
         webhookSecret: async () => (await s.credentials.get()).webhookSecret,
       });
       const result = await acceptWebhook(
-        { im: s.im, attrNames: s.attrNames, overflow: s.overflow, inlineCalls: s.config.apiInlineCalls },
+        { im: s.im, attrNames: s.attrNames, overflow: s.overflow, inlineCalls: s.config.apiInlineCalls, inlineCapacity: () => s.limiter.startsWithin(s.config.apiInlineWaitMs) },
         { requestId, body, deadlineMs: deadlineOf(context, s.config.deadlineMarginMs) },
       );
       s.metrics.addMetric(METRIC.usersReceived, MetricUnit.Count, result.received);

@@ -26,6 +26,8 @@ export interface Services {
   readonly imCalls: ImCallRecorder;
   readonly credentials: CredentialSource;
   readonly im: ImClient;
+  /** This copy's share of the fleet's IM budget. */
+  readonly limiter: RateLimiter;
   readonly attrNames: AttrNameSource;
   readonly overflow: QueuePublisher | undefined;
   readonly deadLetters: QueuePublisher | undefined;
@@ -52,12 +54,13 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
           cacheTtlSeconds: config.credentials.cacheTtlSeconds,
         })
       : new StaticCredentialSource(config.credentials);
+  // The limiter paces this copy to its share of the fleet budget; fractional shares are spaced evenly.
+  const limiter = new RateLimiter({ ratePerSecond: config.callsPerSecond });
   const im = new ImClient({
     baseUrl: resolveEndpoint(config.im),
     credentials,
     sigProvider: new AdminSigCache(),
-    // The limiter counts whole calls: a fractional share is rounded down, never up.
-    limiter: new RateLimiter({ ratePerSecond: Math.max(1, Math.floor(config.callsPerSecond)) }),
+    limiter,
     maxInFlight: config.im.maxInFlight,
     timeoutMs: config.im.timeoutMs,
     retry: { maxAttempts: config.im.retryMaxAttempts, maxTotalMs: config.im.retryMaxTotalMs },
@@ -83,6 +86,7 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     imCalls,
     credentials,
     im,
+    limiter,
     attrNames,
     overflow: publisher(config.sqs.overflowQueueUrl),
     deadLetters: publisher(config.sqs.dlqUrl),

@@ -20,6 +20,8 @@ export interface AcceptWebhookDeps {
   readonly overflow: QueuePublisher | undefined;
   /** IM calls made inline before spilling to the queue. */
   readonly inlineCalls: number;
+  /** How many calls this copy's pacing can start within the inline wait: more would only make the caller wait. */
+  readonly inlineCapacity?: () => number;
 }
 
 export interface AcceptWebhookInput {
@@ -47,7 +49,7 @@ export async function acceptWebhook(deps: AcceptWebhookDeps, input: AcceptWebhoo
   const { users, rejected, received } = validateUsers(input.body, { allowedNames });
   const chunks = chunk(users);
   // Without a queue there is nowhere to spill: apply it all inline (local runs without SQS).
-  const inlineCount = deps.overflow === undefined ? chunks.length : Math.min(deps.inlineCalls, chunks.length);
+  const inlineCount = deps.overflow === undefined ? chunks.length : Math.min(deps.inlineCalls, chunks.length, deps.inlineCapacity?.() ?? Number.POSITIVE_INFINITY);
   const outcome = await applyChunks(deps.im, chunks.slice(0, inlineCount), { deadlineMs: input.deadlineMs });
 
   // A chunk that failed transiently here is not the caller's problem: it joins the queued work.

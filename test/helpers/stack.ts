@@ -84,6 +84,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     DLQ_URL: queues.deadLetterQueueUrl,
     SQS_ENDPOINT: endpoint,
     LOG_LEVEL: 'INFO',
+    // Tests post several webhooks to one API copy; 5 calls/s per copy keeps them quick.
+    API_RATE_SHARE: '10',
+    API_MAX_CONCURRENCY: '2',
     ...options.env,
   };
   const sources: SqsEventSource[] = [];

@@ -164,7 +164,7 @@ describe('RateLimiter', () => {
 
   it('rejects invalid options', () => {
     // Prepare
-    const bad = [{ ratePerSecond: 0 }, { ratePerSecond: 1.5 }, { windowMs: -1 }, { safetyMarginMs: -1 }];
+    const bad = [{ ratePerSecond: 0 }, { ratePerSecond: Number.NaN }, { windowMs: -1 }, { safetyMarginMs: -1 }];
 
     // Act
     const errors = bad.map((options) => {
@@ -178,5 +178,37 @@ describe('RateLimiter', () => {
 
     // Assess
     for (const error of errors) expect(error).toBeInstanceOf(RangeError);
+  });
+
+  it('paces a fractional share: 19.6 calls/s on average, never more than 20 in any window', async () => {
+    // Prepare
+    const time = fakeTime();
+    const limiter = new RateLimiter({ ratePerSecond: 19.6, safetyMarginMs: 20, now: time.now, sleep: time.sleep });
+
+    // Act
+    const starts = await startMany(limiter, 1960, time.now);
+
+    // Assess
+    const seconds = ((starts.at(-1) ?? 0) - (starts[0] ?? 0)) / 1000;
+    expect(maxInAnyWindow(starts, 1000)).toBeLessThanOrEqual(20);
+    expect(1959 / seconds).toBeGreaterThan(19.4);
+    expect(1959 / seconds).toBeLessThanOrEqual(19.6);
+  });
+
+  it('estimates how many starts fit in a short wait, after those already waiting', async () => {
+    // Prepare
+    const time = fakeTime();
+    const limiter = new RateLimiter({ ratePerSecond: 2, safetyMarginMs: 0, now: time.now, sleep: time.sleep });
+
+    // Act
+    const idle = limiter.startsWithin(1000);
+    await limiter.acquire();
+    const afterOne = limiter.startsWithin(1000);
+    const none = limiter.startsWithin(100);
+
+    // Assess: at 2/s, starts are 500 ms apart.
+    expect(idle).toBe(3);
+    expect(afterOne).toBe(2);
+    expect(none).toBe(0);
   });
 });
