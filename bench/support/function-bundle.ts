@@ -104,3 +104,8 @@ export async function buildFunctionBundle(options: FunctionBundleOptions): Promi
 export async function linkNodeModules(dir: string, root: string): Promise<void> {
   await symlink(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
 }
+
+/** Compiles a TypeScript script and what it imports into one plain ESM file (no type stripping at run time). */
+export async function compileScript(root: string, entry: string, outFile: string): Promise<void> {
+  await build({ absWorkingDir: root, entryPoints: [entry], outfile: outFile, bundle: true, platform: 'node', format: 'esm', target: 'node24', packages: 'external', logLevel: 'error' });
+}

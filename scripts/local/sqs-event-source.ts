@@ -209,11 +209,19 @@ export function startSqsEventSource(options: SqsEventSourceOptions): SqsEventSou
   }
 
   async function pollLoop(): Promise<void> {
+    let ahead: Promise<Message[]> | undefined;
     while (!abort.signal.aborted) {
       try {
-        const messages = await receive();
-        if (messages.length > 0) await processBatch(messages);
+        const messages = await (ahead ?? receive());
+        ahead = undefined;
+        if (messages.length === 0) continue;
+        // Lambda's event source mapping polls ahead of the function: the next batch is received while this
+        // one runs, so a busy copy goes from batch to batch without a receive round trip in between.
+        ahead = receive();
+        ahead.catch(() => undefined);
+        await processBatch(messages);
       } catch (error: unknown) {
+        ahead = undefined;
         if (abort.signal.aborted) return;
         stats.receiveErrors += 1;
         log({ level: 'error', message: 'receiving or settling a batch failed; retrying in 1 s', ...errorSummary(error) });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ConfigError, loadConfig, type Config } from '../../lib/config/config.ts';
 import { TEST_CREDENTIALS } from '../helpers/factories.ts';
 
@@ -75,16 +75,14 @@ describe('loadConfig: defaults', () => {
 
   it('defaults to process.env when no environment is passed', () => {
     // Prepare
-    const saved = { ...process.env };
-    Object.assign(process.env, LOCAL_ENV, { IM_REGION: 'seoul', FUNCTION_ROLE: 'worker' });
+    for (const [name, value] of Object.entries({ ...LOCAL_ENV, SECRET_ID: '', IM_REGION: 'seoul', FUNCTION_ROLE: 'worker' })) vi.stubEnv(name, value ?? '');
 
     // Act
     let config: Config;
     try {
       config = loadConfig();
     } finally {
-      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
-      Object.assign(process.env, saved);
+      vi.unstubAllEnvs();
     }
 
     // Assess
