@@ -23,11 +23,14 @@ export interface LearnedAttrNamesOptions {
   readonly onError?: (error: unknown) => void;
 }
 
+const RETRY_AFTER_FAILURE_MS = 30_000;
+
 export class LearnedAttrNames implements AttrNameSource {
   readonly #options: LearnedAttrNamesOptions;
   readonly #now: () => number;
   #cached: { names: ReadonlySet<string>; at: number } | undefined;
   #inFlight: Promise<ReadonlySet<string> | undefined> | undefined;
+  #failedAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: LearnedAttrNamesOptions) {
     this.#options = options;
@@ -36,7 +39,11 @@ export class LearnedAttrNames implements AttrNameSource {
 
   current(): Promise<ReadonlySet<string> | undefined> {
     const ttlMs = (this.#options.ttlSeconds ?? 300) * 1000;
-    if (this.#cached !== undefined && this.#now() - this.#cached.at < ttlMs) return Promise.resolve(this.#cached.names);
+    const now = this.#now();
+    if (this.#cached !== undefined && now - this.#cached.at < ttlMs) return Promise.resolve(this.#cached.names);
+    // After a failed fetch, wait a while before asking IM again: during an outage every invocation would
+    // otherwise spend its retries (and its rate budget) on the names first.
+    if (now - this.#failedAt < RETRY_AFTER_FAILURE_MS) return Promise.resolve(this.#cached?.names);
     this.#inFlight ??= this.#learn().finally(() => {
       this.#inFlight = undefined;
     });
@@ -49,6 +56,7 @@ export class LearnedAttrNames implements AttrNameSource {
       this.#cached = { names, at: this.#now() };
       return names;
     } catch (error) {
+      this.#failedAt = this.#now();
       this.#options.onError?.(error);
       // A stale list beats none; with none, IM's own 90033 check and the dispatcher's bisection take over.
       return this.#cached?.names;

@@ -85,16 +85,19 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
+/** Problems with the credentials settings, or none. */
+function credentialProblems(env: z.infer<typeof envSchema>): string[] {
+  if (env.SECRET_ID !== undefined) return [];
+  const missing = (['TIM_SDKAPPID', 'TIM_IDENTIFIER', 'TIM_SECRET_KEY'] as const).filter((k) => env[k] === undefined);
+  if (missing.length > 0) return [`set SECRET_ID (Secrets Manager), or for a local run ${missing.join(', ')}`];
+  return /^[1-9]\d{0,15}$/.test(env.TIM_SDKAPPID ?? '') ? [] : ['TIM_SDKAPPID must be a positive whole number'];
+}
+
 function credentialsFrom(env: z.infer<typeof envSchema>): CredentialsConfig {
   if (env.SECRET_ID !== undefined) {
     return { source: 'secrets-manager', secretId: env.SECRET_ID, cacheTtlSeconds: env.SECRET_CACHE_TTL_SECONDS };
   }
-  const missing = (['TIM_SDKAPPID', 'TIM_IDENTIFIER', 'TIM_SECRET_KEY'] as const).filter((k) => env[k] === undefined);
-  if (missing.length > 0) {
-    throw new ConfigError(`set SECRET_ID (Secrets Manager), or for a local run ${missing.join(', ')}`);
-  }
   const sdkAppId = Number(env.TIM_SDKAPPID);
-  if (!Number.isSafeInteger(sdkAppId) || sdkAppId <= 0) throw new ConfigError('TIM_SDKAPPID must be a positive whole number');
   return {
     source: 'env',
     sdkAppId,
@@ -112,10 +115,11 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
     throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
   }
   const env = parsed.data;
-  if (env.IM_REGION === undefined && env.IM_BASE_URL === undefined) {
-    throw new ConfigError('set IM_REGION (e.g. singapore) or IM_BASE_URL');
-  }
-  let fleet: FleetBudget;
+  // Every problem at once, so a deployment is fixed in one round rather than one variable per cold start.
+  const problems = credentialProblems(env);
+  if (env.IM_REGION === undefined && env.IM_BASE_URL === undefined) problems.push('set IM_REGION (e.g. singapore) or IM_BASE_URL');
+  let fleet: FleetBudget | undefined;
+  let fleetError: unknown;
   try {
     fleet = planFleetBudget({
       imRateLimit: env.IM_RATE_LIMIT,
@@ -124,7 +128,11 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
       workerMaxConcurrency: env.WORKER_MAX_CONCURRENCY,
     });
   } catch (error) {
-    throw new ConfigError(error instanceof Error ? error.message : String(error), { cause: error });
+    fleetError = error;
+    problems.push(error instanceof Error ? error.message : String(error));
+  }
+  if (problems.length > 0 || fleet === undefined) {
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`, fleetError === undefined ? undefined : { cause: fleetError });
   }
   const names = env.ATTR_NAMES?.split(',').map((n) => n.trim()).filter((n) => n !== '');
   return {

@@ -2,6 +2,7 @@
  * Applies chunks of ≤ 100 users through the IM client and sorts every user into applied, refused or
  * retryable. The client paces and retries each call; this layer decides what a failure means for the users.
  */
+import { classifyErrorCode, isRetryableClass } from '../im/classify.ts';
 import { ImError } from '../im/errors.ts';
 import type { UserAttr } from '../rules/types.ts';
 import type { AttrSetter, DispatchResult } from './types.ts';
@@ -37,15 +38,22 @@ export async function applyChunks(client: AttrSetter, chunks: readonly (readonly
         result.applied.push(...users);
         return;
       }
-      // Partial success (ErrorList): the listed users failed on their own, the rest were applied.
+      // Partial success (ErrorList): the listed users failed on their own, the rest were applied. A listed
+      // user whose code is worth retrying (e.g. 91000) is retried later, not refused.
       const failedBy = new Map(failedUsers.map((f) => [f.To_Account, f.errorCode]));
       for (const user of users) {
         const code = failedBy.get(user.To_Account);
         if (code === undefined) result.applied.push(user);
+        else if (isRetryableClass(classifyErrorCode(code))) result.retryable.push({ users: [user], errorCode: code, errorInfo: `IM failed this user (ErrorCode ${code})`, attempted: true });
         else result.refused.push({ users: [user], errorCode: code, errorInfo: `IM refused this user (ErrorCode ${code})` });
       }
     } catch (error) {
-      if (!(error instanceof ImError)) throw error;
+      if (!(error instanceof ImError)) {
+        // Not an answer from IM (e.g. the credentials could not be read): nothing is known against these
+        // users, so they are kept for later rather than failing the whole dispatch.
+        result.retryable.push({ users, errorCode: 0, errorInfo: error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error', attempted: false });
+        return;
+      }
       if (error.errorClass === 'permanent') {
         if (users.length > 1 && bisectCodes.has(error.errorCode)) {
           const half = Math.ceil(users.length / 2);

@@ -19,8 +19,9 @@ const NOT_SQS_TEXT = /[\uD800-\uDBFF][\uDC00-\uDFFF]|[^\t\n\r\u0020-\uD7FF\uE000
 export function sqsSafeText(text: string, maxChars = 1000): string {
   const clean = text.replace(NOT_SQS_TEXT, (m) => (m.length === 2 ? m : '\uFFFD'));
   if (clean.length <= maxChars) return clean;
-  let end = maxChars - 3;
+  const ellipsis = maxChars >= 6 ? '...' : '';
+  let end = maxChars - ellipsis.length;
   const last = clean.charCodeAt(end - 1);
   if (last >= 0xd800 && last <= 0xdbff) end -= 1;
-  return `${clean.slice(0, end)}...`;
+  return `${clean.slice(0, end)}${ellipsis}`;
 }

@@ -173,18 +173,21 @@ describe('LearnedAttrNames', () => {
     await expect(outcome).resolves.toBeUndefined();
   });
 
-  it('asks IM again after a failure and caches the answer once it comes', async () => {
+  it('waits 30 s after a failure before asking IM again, then caches the answer', async () => {
     // Prepare
     const clock = manualClock();
     const fetch = scriptedFetch([new Error('IM unreachable'), ['tier']]);
     const source = new LearnedAttrNames({ fetch: fetch.fetch, now: clock.now, onError: () => undefined });
     await source.current();
+    const duringPause = await source.current();
+    clock.advance(30_000);
 
     // Act
     const learned = await source.current();
     const cached = await source.current();
 
     // Assess
+    expect(duringPause).toBeUndefined();
     expect(learned).toEqual(new Set(['tier']));
     expect(cached).toBe(learned);
     expect(fetch.calls()).toBe(2);
@@ -198,6 +201,7 @@ describe('LearnedAttrNames', () => {
     await source.current();
     clock.advance(10_000);
     await source.current(); // fails: stale list served
+    clock.advance(30_000);
 
     // Act
     const next = await source.current();

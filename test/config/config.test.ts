@@ -147,7 +147,7 @@ describe('loadConfig: credentials', () => {
     const error = configError(env);
 
     // Assess
-    expect(error.message).toBe('set SECRET_ID (Secrets Manager), or for a local run TIM_SDKAPPID, TIM_IDENTIFIER, TIM_SECRET_KEY');
+    expect(error.message).toContain('set SECRET_ID (Secrets Manager), or for a local run TIM_SDKAPPID, TIM_IDENTIFIER, TIM_SECRET_KEY');
   });
 
   it.each(['abc', '0', '-5', '1.5', '99999999999999999'])('refuses TIM_SDKAPPID %j, naming it', (value) => {
@@ -158,7 +158,7 @@ describe('loadConfig: credentials', () => {
     const error = configError(env);
 
     // Assess
-    expect(error.message).toBe('TIM_SDKAPPID must be a positive whole number');
+    expect(error.message).toContain('TIM_SDKAPPID must be a positive whole number');
   });
 
   it('never puts the secret key in an error message', () => {
@@ -187,7 +187,7 @@ describe('loadConfig: IM endpoint and timeout', () => {
     const error = configError(env);
 
     // Assess
-    expect(error.message).toBe('set IM_REGION (e.g. singapore) or IM_BASE_URL');
+    expect(error.message).toContain('set IM_REGION (e.g. singapore) or IM_BASE_URL');
   });
 
   it('accepts IM_BASE_URL alone', () => {
@@ -246,9 +246,7 @@ describe('loadConfig: IM endpoint and timeout', () => {
     for (const name of ['IM_TIMEOUT_MS', 'FUNCTION_ROLE', 'LOG_LEVEL', 'WORKER_MAX_CONCURRENCY']) expect(error.message).toContain(`${name}: `);
   });
 
-  // Bug: the TSDoc of loadConfig promises a ConfigError "naming every bad variable", but the region check
-  // throws before the credentials are looked at, so a fix-one-rerun-fix-the-next cycle follows.
-  it.fails('names both the missing region and the missing credentials in one error', () => {
+  it('names both the missing region and the missing credentials in one error', () => {
     // Prepare
     const env = { TIM_IDENTIFIER: TEST_CREDENTIALS.identifier };
 

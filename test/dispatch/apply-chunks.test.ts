@@ -244,15 +244,32 @@ describe('applyChunks', () => {
     expect(peak).toBe(3);
   });
 
-  it('passes on an error that is not an ImError', async () => {
+  it('keeps for later a user listed in ErrorList with a code worth retrying', async () => {
     // Prepare
-    const setter = new FakeSetter(() => new TypeError('bug in the client'));
+    const users = makeUsers(3);
+    const setter = new FakeSetter(() => ({ failedUsers: [{ To_Account: users[1]?.To_Account ?? '', errorCode: 91000 }] }));
 
     // Act
-    const outcome = applyChunks(setter, [makeUsers(2)]);
+    const result = await applyChunks(setter, [users]);
 
     // Assess
-    await expect(outcome).rejects.toThrow('bug in the client');
+    expect(accounts(result.applied)).toEqual([users[0]?.To_Account, users[2]?.To_Account]);
+    expect(result.refused).toEqual([]);
+    expect(result.retryable).toEqual([{ users: [users[1]], errorCode: 91000, errorInfo: 'IM failed this user (ErrorCode 91000)', attempted: true }]);
+  });
+
+  it('keeps the users for later, not attempted, on an error that is not an ImError', async () => {
+    // Prepare
+    const setter = new FakeSetter(() => new TypeError('credentials could not be read'));
+    const users = makeUsers(2);
+
+    // Act
+    const result = await applyChunks(setter, [users]);
+
+    // Assess
+    expect(result.applied).toEqual([]);
+    expect(result.refused).toEqual([]);
+    expect(result.retryable).toEqual([{ users, errorCode: 0, errorInfo: 'TypeError: credentials could not be read', attempted: false }]);
   });
 
   it('returns three empty lists for no chunk, without calling IM', async () => {
