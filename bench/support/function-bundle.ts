@@ -55,6 +55,8 @@ export interface FunctionBundleOptions {
   readonly serverless: ServerlessEsbuildOptions;
   /** `bundled`: the SDK inside the bundle; `runtime`: `@aws-sdk/*` left external, as the runtime provides it. */
   readonly awsSdk: 'bundled' | 'runtime';
+  /** Overrides esbuild's `sourcesContent` (default true: the map carries the original sources). */
+  readonly sourcesContent?: boolean;
 }
 
 export interface FunctionBundle {
@@ -88,7 +90,10 @@ export function esbuildOptionsFor(options: ServerlessEsbuildOptions, awsSdk: 'bu
 /** Builds one function's bundle and weighs it and its zip. */
 export async function buildFunctionBundle(options: FunctionBundleOptions): Promise<FunctionBundle> {
   await mkdir(options.outDir, { recursive: true });
-  await build({ ...esbuildOptionsFor(options.serverless, options.awsSdk), absWorkingDir: options.root, entryPoints: [options.entry], outdir: options.outDir });
+  await build({
+    ...esbuildOptionsFor(options.serverless, options.awsSdk),
+    ...(options.sourcesContent === undefined ? {} : { sourcesContent: options.sourcesContent }),
+    absWorkingDir: options.root, entryPoints: [options.entry], outdir: options.outDir });
   const name = basename(options.entry).replace(/\.[^.]+$/, options.serverless.outputFileExtension);
   const modulePath = join(options.outDir, name);
   const moduleData = await readFile(modulePath);
