@@ -31,6 +31,12 @@ export interface RateLimiterOptions {
    * own warm-up), and network jitter to Tencent is larger. It costs margin/window of throughput (2%).
    */
   readonly safetyMarginMs?: number;
+  /**
+   * Factor a rate-limit answer multiplies the pace by. Default 0.8: in a fleet whose shares add up to IM's
+   * limit, a rate-limit answer means a slight, momentary overcommit (copies' windows lining up), and halving
+   * would cost a copy ~4× more calls than it saves; repeated answers still compound (0.8, 0.64, …).
+   */
+  readonly penaltyFactor?: number;
   /** Lowest rate a penalty can drive the limiter to. Default 1. */
   readonly minRatePerSecond?: number;
   /** Additive recovery after a penalty, in calls/s gained per elapsed window. Default ceil(rate / 10). */
@@ -59,6 +65,7 @@ export const RATE_LIMITER_DEFAULTS = {
   windowMs: 1000,
   safetyMarginMs: 20,
   minRatePerSecond: 1,
+  penaltyFactor: 0.8,
   smooth: true,
 } as const;
 
@@ -101,6 +108,7 @@ export class RateLimiter {
   readonly #minRate: number;
   readonly #recovery: number;
   readonly #cooldownMs: number;
+  readonly #penaltyFactor: number;
   readonly #smooth: boolean;
   readonly #now: Clock;
   readonly #sleep: Sleep;
@@ -132,6 +140,8 @@ export class RateLimiter {
     this.#minRate = Math.min(this.#rate, positiveNumber('minRatePerSecond', options.minRatePerSecond ?? RATE_LIMITER_DEFAULTS.minRatePerSecond));
     this.#recovery = positiveInteger('recoveryPerWindow', options.recoveryPerWindow ?? Math.ceil(this.#rate / 10));
     this.#cooldownMs = options.penaltyCooldownMs ?? this.#windowMs;
+    this.#penaltyFactor = options.penaltyFactor ?? RATE_LIMITER_DEFAULTS.penaltyFactor;
+    if (!(this.#penaltyFactor > 0 && this.#penaltyFactor < 1)) throw new RangeError(`RateLimiter: penaltyFactor must be between 0 and 1, got ${this.#penaltyFactor}`);
     this.#smooth = options.smooth ?? RATE_LIMITER_DEFAULTS.smooth;
     this.#now = options.now ?? monotonicClock;
     this.#sleep = options.sleep ?? realSleep;
@@ -180,13 +190,14 @@ export class RateLimiter {
   }
 
   /**
-   * Reports a rate-limit answer from the server: halves the effective rate (not below the minimum).
+   * Reports a rate-limit answer from the server: multiplies the effective rate by `penaltyFactor` (not below
+   * the minimum).
    * It then climbs back by `recoveryPerWindow` per window (additive increase, multiplicative decrease).
    */
   penalize(): void {
     const now = this.#now();
     if (now - this.#penalizedAt < this.#cooldownMs) return;
-    this.#penaltyRate = Math.max(this.#minRate, this.#effectiveRateAt(now) / 2);
+    this.#penaltyRate = Math.max(this.#minRate, this.#effectiveRateAt(now) * this.#penaltyFactor);
     this.#penalizedAt = now;
   }
 

@@ -198,7 +198,7 @@ describe('ImClient: retries by class', () => {
 
     // Assess
     expect(server.requests).toHaveLength(2);
-    expect(limiter.effectiveRate).toBe(limiter.configuredRate / 2);
+    expect(limiter.effectiveRate).toBe(limiter.configuredRate * 0.8);
   });
 
   it('throws a permanent error at once', async () => {

@@ -113,10 +113,10 @@ describe('RateLimiter', () => {
     expect(order).toEqual(Array.from({ length: 20 }, (_, i) => i));
   });
 
-  it('halves the rate on penalize, counts a burst of penalties once, and recovers additively', async () => {
+  it('halves the rate on penalize (factor 0.5), counts a burst of penalties once, and recovers additively', async () => {
     // Prepare
     const time = fakeTime();
-    const limiter = new RateLimiter({ ratePerSecond: 100, recoveryPerWindow: 10, now: time.now, sleep: time.sleep });
+    const limiter = new RateLimiter({ ratePerSecond: 100, recoveryPerWindow: 10, penaltyFactor: 0.5, now: time.now, sleep: time.sleep });
 
     // Act
     limiter.penalize();
@@ -136,10 +136,27 @@ describe('RateLimiter', () => {
     expect(recovered).toBe(100);
   });
 
+  it('lowers the pace by a fifth by default, compounding over repeated rate-limit answers', () => {
+    // Prepare
+    const time = fakeTime();
+    const limiter = new RateLimiter({ ratePerSecond: 50, recoveryPerWindow: 5, now: time.now, sleep: time.sleep });
+
+    // Act
+    limiter.penalize();
+    const once = limiter.effectiveRate;
+    time.advance(1000);
+    limiter.penalize();
+    const twice = limiter.effectiveRate;
+
+    // Assess: 50 × 0.8 = 40; one window later 45, × 0.8 = 36.
+    expect(once).toBe(40);
+    expect(twice).toBe(36);
+  });
+
   it('enforces the lowered rate after a penalty', async () => {
     // Prepare
     const time = fakeTime();
-    const limiter = new RateLimiter({ ratePerSecond: 100, safetyMarginMs: 0, smooth: false, recoveryPerWindow: 1, now: time.now, sleep: time.sleep });
+    const limiter = new RateLimiter({ ratePerSecond: 100, safetyMarginMs: 0, smooth: false, recoveryPerWindow: 1, penaltyFactor: 0.5, now: time.now, sleep: time.sleep });
     limiter.penalize();
 
     // Act
@@ -153,7 +170,7 @@ describe('RateLimiter', () => {
   it('never goes below the minimum rate', () => {
     // Prepare
     const time = fakeTime();
-    const limiter = new RateLimiter({ ratePerSecond: 100, minRatePerSecond: 1, penaltyCooldownMs: 0, now: time.now, sleep: time.sleep });
+    const limiter = new RateLimiter({ ratePerSecond: 100, minRatePerSecond: 1, penaltyCooldownMs: 0, penaltyFactor: 0.5, now: time.now, sleep: time.sleep });
 
     // Act
     for (let i = 0; i < 20; i += 1) limiter.penalize();
