@@ -162,11 +162,7 @@ describe('SQS bodies (fuzz through the worker handler)', () => {
     stack = await startStack({ emulatorRateLimit: 0 });
     queueArn = `arn:aws:sqs:ap-southeast-1:000000000000:${stack.overflowUrl.split('/').pop() ?? 'overflow'}`;
   });
-  afterEach(async () => {
-    stack.emulator.setFaults({});
-    await stack.takeAll(stack.overflowUrl);
-    await stack.takeAll(stack.dlqUrl);
-  });
+  afterEach(() => stack.reset());
   afterAll(async () => {
     await stack.close();
     restoreMetrics();

@@ -10,11 +10,7 @@ describe('worker handler (SQS event from fauxqs → IM emulator; dead letters to
   beforeAll(async () => {
     stack = await startStack();
   });
-  afterEach(async () => {
-    stack.emulator.setFaults({});
-    await stack.takeAll(stack.overflowUrl);
-    await stack.takeAll(stack.dlqUrl);
-  });
+  afterEach(() => stack.reset());
   afterAll(async () => {
     await stack.close();
   });

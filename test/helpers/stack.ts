@@ -50,6 +50,8 @@ export interface Stack {
   receiveEvent(): Promise<SQSEvent>;
   /** Receives and deletes everything in a queue. */
   takeAll(queueUrl: string): Promise<Message[]>;
+  /** Between tests: no faults, both queues empty. */
+  reset(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -160,6 +162,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         all.push(...Messages);
         await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })) }));
       }
+    },
+    reset: async function (this: Stack) {
+      emulator.setFaults({});
+      await this.takeAll(queues.overflowQueueUrl);
+      await this.takeAll(queues.deadLetterQueueUrl);
     },
     close: async () => {
       await Promise.all(sources.map((s) => s.stop()));
