@@ -42,7 +42,7 @@ const RECORD_MAX_BYTES = SQS_MAX_MESSAGE_BYTES - 16 * 1024;
  */
 function lambdaNodeFlags(memoryMb: number): string[] {
   const newSpace = Math.floor(memoryMb / 10);
-  return [`--max-semi-space-size=${Math.floor(newSpace / 2)}`, `--max-old-space-size=${memoryMb - newSpace}`, '--enable-source-maps'];
+  return [`--max-semi-space-size=${Math.floor(newSpace / 2)}`, `--max-old-space-size=${memoryMb - newSpace}`];
 }
 
 const root = fileURLToPath(new URL('..', import.meta.url));

@@ -17,7 +17,9 @@ const run = promisify(execFile);
 const serverlessEsbuildSchema = z.object({
   bundle: z.boolean(),
   minify: z.boolean().default(false),
+  keepNames: z.boolean().default(false),
   sourcemap: z.boolean().default(false),
+  sourcesContent: z.boolean().default(true),
   target: z.string(),
   platform: z.enum(['node', 'neutral', 'browser']),
   format: z.enum(['esm', 'cjs', 'iife']),
@@ -55,8 +57,8 @@ export interface FunctionBundleOptions {
   readonly serverless: ServerlessEsbuildOptions;
   /** `bundled`: the SDK inside the bundle; `runtime`: `@aws-sdk/*` left external, as the runtime provides it. */
   readonly awsSdk: 'bundled' | 'runtime';
-  /** Overrides esbuild's `sourcesContent` (default true: the map carries the original sources). */
-  readonly sourcesContent?: boolean;
+  /** Changes to serverless.yml's options, to weigh an alternative build. */
+  readonly overrides?: Partial<ServerlessEsbuildOptions>;
 }
 
 export interface FunctionBundle {
@@ -75,7 +77,9 @@ export function esbuildOptionsFor(options: ServerlessEsbuildOptions, awsSdk: 'bu
   return {
     bundle: options.bundle,
     minify: options.minify,
+    keepNames: options.keepNames,
     sourcemap: options.sourcemap,
+    sourcesContent: options.sourcesContent,
     target: options.target,
     platform: options.platform,
     format: options.format,
@@ -90,14 +94,14 @@ export function esbuildOptionsFor(options: ServerlessEsbuildOptions, awsSdk: 'bu
 /** Builds one function's bundle and weighs it and its zip. */
 export async function buildFunctionBundle(options: FunctionBundleOptions): Promise<FunctionBundle> {
   await mkdir(options.outDir, { recursive: true });
+  const serverless = { ...options.serverless, ...options.overrides };
   await build({
-    ...esbuildOptionsFor(options.serverless, options.awsSdk),
-    ...(options.sourcesContent === undefined ? {} : { sourcesContent: options.sourcesContent }),
+    ...esbuildOptionsFor(serverless, options.awsSdk),
     absWorkingDir: options.root, entryPoints: [options.entry], outdir: options.outDir });
-  const name = basename(options.entry).replace(/\.[^.]+$/, options.serverless.outputFileExtension);
+  const name = basename(options.entry).replace(/\.[^.]+$/, serverless.outputFileExtension);
   const modulePath = join(options.outDir, name);
   const moduleData = await readFile(modulePath);
-  const mapData = options.serverless.sourcemap ? await readFile(`${modulePath}.map`) : Buffer.alloc(0);
+  const mapData = serverless.sourcemap ? await readFile(`${modulePath}.map`) : Buffer.alloc(0);
   const entries = [{ name, data: moduleData }, ...(mapData.length === 0 ? [] : [{ name: `${name}.map`, data: mapData }])];
   return { modulePath, moduleBytes: moduleData.length, sourceMapBytes: mapData.length, zipBytes: zip(entries).length };
 }
