@@ -9,8 +9,7 @@
  * - permanent: thrown at once.
  */
 import { ConcurrencyLimiter, DEFAULT_MAX_IN_FLIGHT } from '../pacing/concurrency-limiter.ts';
-import { processRateLimiter } from '../pacing/rate-limiter.ts';
-import type { RateLimiter } from '../pacing/rate-limiter.ts';
+import { processRateLimiter, RateLimiter } from '../pacing/rate-limiter.ts';
 import { RetryPolicy } from '../pacing/retry-policy.ts';
 import type { RetryOptions } from '../pacing/retry-policy.ts';
 import type { CredentialSource, ImCredentials } from '../credentials/types.ts';
@@ -117,6 +116,8 @@ export class ImClient {
   readonly #credentials: CredentialSource;
   readonly #sig: UserSigProvider;
   readonly #limiter: RateLimiter;
+  /** IM limits each command separately (100 calls/s per app, per API): the other commands get their own. */
+  readonly #otherLimiters = new Map<string, RateLimiter>();
   readonly #concurrency: ConcurrencyLimiter;
   readonly #transport: ImTransport;
   readonly #retry: RetryPolicy;
@@ -203,6 +204,7 @@ export class ImClient {
    * @throws {@link ImError} when the call fails for good; {@link DeadlineError} when no time is left.
    */
   async call(command: string, body: unknown, opts: CallOptions = {}): Promise<ImResponseBody> {
+    const limiter = this.#limiterFor(command);
     const { deadlineMs } = opts;
     const firstStart = this.#now();
     let attempts = 0;
@@ -217,7 +219,7 @@ export class ImClient {
       let creds: ImCredentials | undefined = pinned;
       const result = await this.#concurrency.run(async () => {
         // Send right after the grant; the ticket then moves the start to when the request really left.
-        const ticket = await this.#limiter.acquire();
+        const ticket = await limiter.acquire();
         if (deadlineMs !== undefined && this.#now() + this.#timeoutMs > deadlineMs) return undefined;
         // Credentials and UserSig are taken only now, after the wait: a call queued behind the limiter when
         // the key rotates must not go out with the refused key. While a re-read after a signature-wrong
@@ -277,7 +279,7 @@ export class ImClient {
           continue;
         }
         case 'rate-limited':
-          this.#limiter.penalize();
+          limiter.penalize();
           await this.#backoff(error, attempts, firstStart, deadlineMs);
           continue;
         case 'transient':
@@ -287,6 +289,17 @@ export class ImClient {
           throw error;
       }
     }
+  }
+
+  /** `im_set_attr` uses the configured limiter (this copy's share); other commands one each at the same pace. */
+  #limiterFor(command: string): RateLimiter {
+    if (command === IM_COMMANDS.setAttr) return this.#limiter;
+    let limiter = this.#otherLimiters.get(command);
+    if (limiter === undefined) {
+      limiter = new RateLimiter({ ratePerSecond: this.#limiter.configuredRate });
+      this.#otherLimiters.set(command, limiter);
+    }
+    return limiter;
   }
 
   /** Closes pooled connections. The client must not be used afterwards. */
