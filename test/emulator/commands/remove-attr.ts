@@ -1,7 +1,7 @@
 import { ImErrorCode } from '../error-codes.ts';
 import { fail } from '../im-answer.ts';
 import type { Command } from './types.ts';
-import { isAccount, isJsonObject, MAX_USERS_PER_CALL } from './validation.ts';
+import { isAccount, isJsonObject, userAttrsOf } from './validation.ts';
 
 interface ValidEntry {
   readonly account: string;
@@ -13,11 +13,9 @@ interface ValidEntry {
  * All-or-nothing like im_set_attr: an unregistered name (90033) fails the whole call.
  */
 export const removeAttr: Command = (body, { store, partialFailureAccounts }) => {
-  const userAttrs = isJsonObject(body) ? body['UserAttrs'] : undefined;
-  if (!Array.isArray(userAttrs)) return fail(ImErrorCode.jsonParseFailed, 'UserAttrs must be an array');
-  if (userAttrs.length > MAX_USERS_PER_CALL) {
-    return fail(ImErrorCode.tooManyAccounts, `at most ${MAX_USERS_PER_CALL} users per call, got ${userAttrs.length}`);
-  }
+  const read = userAttrsOf(body);
+  if ('refusal' in read) return read.refusal;
+  const userAttrs = read.entries;
   const valid: ValidEntry[] = [];
   for (const [index, entry] of userAttrs.entries()) {
     if (!isJsonObject(entry)) return fail(ImErrorCode.invalidParameter, `UserAttrs[${index}] must be an object`);

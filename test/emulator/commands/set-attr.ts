@@ -1,7 +1,7 @@
 import { ImErrorCode } from '../error-codes.ts';
 import { fail } from '../im-answer.ts';
 import type { Command, CommandResult } from './types.ts';
-import { fitsAttrBytes, isAccount, isJsonObject, MAX_ACCOUNT_BYTES, MAX_USERS_PER_CALL } from './validation.ts';
+import { fitsAttrBytes, isAccount, isJsonObject, MAX_ACCOUNT_BYTES, userAttrsOf } from './validation.ts';
 
 interface ValidEntry {
   readonly account: string;
@@ -15,11 +15,9 @@ interface ValidEntry {
  * answers 90001, as a body that does not have the documented shape.
  */
 export const setAttr: Command = (body, { store, partialFailureAccounts }): CommandResult => {
-  const userAttrs = isJsonObject(body) ? body['UserAttrs'] : undefined;
-  if (!Array.isArray(userAttrs)) return fail(ImErrorCode.jsonParseFailed, 'UserAttrs must be an array');
-  if (userAttrs.length > MAX_USERS_PER_CALL) {
-    return fail(ImErrorCode.tooManyAccounts, `at most ${MAX_USERS_PER_CALL} users per call, got ${userAttrs.length}`);
-  }
+  const read = userAttrsOf(body);
+  if ('refusal' in read) return read.refusal;
+  const userAttrs = read.entries;
 
   const valid: ValidEntry[] = [];
   for (const [index, entry] of userAttrs.entries()) {

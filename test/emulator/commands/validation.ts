@@ -1,3 +1,6 @@
+import { ImErrorCode } from '../error-codes.ts';
+import { fail } from '../im-answer.ts';
+import type { CommandResult } from './types.ts';
 import { MAX_ATTR_BYTES } from '../attr-store.ts';
 
 /** At most 100 users per call, for every user-list command (reference §2–§3). */
@@ -22,4 +25,17 @@ export function isAccount(value: unknown): value is string {
  */
 export function fitsAttrBytes(value: unknown): value is string {
   return typeof value === 'string' && Buffer.byteLength(value, 'utf8') <= MAX_ATTR_BYTES;
+}
+
+/**
+ * The `UserAttrs` array of an `im_set_attr` / `im_remove_attr` body, or the answer refusing it: not an array
+ * is 90001 (the body does not have the documented shape), more than 100 users is 90018.
+ */
+export function userAttrsOf(body: unknown): { readonly entries: readonly unknown[] } | { readonly refusal: CommandResult } {
+  const userAttrs = isJsonObject(body) ? body['UserAttrs'] : undefined;
+  if (!Array.isArray(userAttrs)) return { refusal: fail(ImErrorCode.jsonParseFailed, 'UserAttrs must be an array') };
+  if (userAttrs.length > MAX_USERS_PER_CALL) {
+    return { refusal: fail(ImErrorCode.tooManyAccounts, `at most ${MAX_USERS_PER_CALL} users per call, got ${userAttrs.length}`) };
+  }
+  return { entries: userAttrs };
 }
