@@ -2,19 +2,19 @@
  * The service's configuration: parsed once from the environment by one zod schema, with errors that
  * name the variable and the rule. Defaults are embedded so a local run needs no settings.
  */
-import { z } from 'zod';
+import { z } from '../validation/zod.ts';
 import { planFleetBudget, type FleetBudget } from './fleet-budget.ts';
 
 const intFrom = (def: number, min: number, max: number = Number.MAX_SAFE_INTEGER) =>
-  z.coerce.number().int().min(min).max(max).default(def);
+  z._default(z.pipe(z.coerce.number(), z.int().check(z.gte(min), z.lte(max))), def);
 
-const optionalString = z
-  .string()
-  .optional()
-  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+const optionalString = z.pipe(
+  z.optional(z.string()),
+  z.transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim())),
+);
 
 const envSchema = z.object({
-  FUNCTION_ROLE: z.enum(['api', 'worker']).default('api'),
+  FUNCTION_ROLE: z._default(z.enum(['api', 'worker']), 'api'),
   SECRET_ID: optionalString,
   SECRET_CACHE_TTL_SECONDS: intFrom(300, 0, 86_400),
   TIM_SDKAPPID: optionalString,
@@ -22,7 +22,7 @@ const envSchema = z.object({
   TIM_SECRET_KEY: optionalString,
   WEBHOOK_SECRET: optionalString,
   IM_REGION: optionalString,
-  IM_BASE_URL: optionalString.pipe(z.url().optional()),
+  IM_BASE_URL: z.pipe(optionalString, z.optional(z.url())),
   // IM's own timeout is 3 s: a client timeout at or below it cuts off answers that were still coming.
   IM_TIMEOUT_MS: intFrom(5000, 3001, 60_000),
   ATTR_NAMES: optionalString,
@@ -30,9 +30,9 @@ const envSchema = z.object({
   OVERFLOW_QUEUE_URL: optionalString,
   DLQ_URL: optionalString,
   SQS_ENDPOINT: optionalString,
-  AWS_REGION: z.string().default('ap-southeast-1'),
+  AWS_REGION: z._default(z.string(), 'ap-southeast-1'),
   MAX_BODY_BYTES: intFrom(6_000_000, 1024, 10 * 1024 * 1024),
-  WEBHOOK_AUTH: z.enum(['standard-webhooks', 'none']).default('standard-webhooks'),
+  WEBHOOK_AUTH: z._default(z.enum(['standard-webhooks', 'none']), 'standard-webhooks'),
   API_INLINE_CALLS: intFrom(10, 0, 1000),
   API_INLINE_WAIT_MS: intFrom(1000, 0, 60_000),
   DEADLINE_MARGIN_MS: intFrom(1000, 0, 60_000),
@@ -41,7 +41,7 @@ const envSchema = z.object({
   API_MAX_CONCURRENCY: intFrom(2, 1, 10_000),
   WORKER_MAX_CONCURRENCY: intFrom(5, 2, 1000),
   IM_MAX_IN_FLIGHT: intFrom(64, 1, 1024),
-  LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']).default('INFO'),
+  LOG_LEVEL: z._default(z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']), 'INFO'),
   IM_RETRY_MAX_ATTEMPTS: intFrom(6, 1, 20),
   IM_RETRY_MAX_TOTAL_MS: intFrom(20_000, 0, 900_000),
 });

@@ -1,12 +1,12 @@
-import { z } from 'zod';
+import { z } from '../validation/zod.ts';
 import type { ImCredentials } from './types.ts';
 
 /** The Secrets Manager secret's JSON: `{"sdkAppId":…,"identifier":…,"secretKey":…,"webhookSecret":"whsec_…"}`. */
 export const secretSchema = z.object({
-  sdkAppId: z.coerce.number().int().positive(),
-  identifier: z.string().min(1).max(32),
-  secretKey: z.string().min(1),
-  webhookSecret: z.string().startsWith('whsec_').optional(),
+  sdkAppId: z.pipe(z.coerce.number(), z.int().check(z.positive())),
+  identifier: z.string().check(z.minLength(1), z.maxLength(32)),
+  secretKey: z.string().check(z.minLength(1)),
+  webhookSecret: z.optional(z.string().check(z.startsWith('whsec_'))),
 });
 
 export class SecretFormatError extends Error {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../validation/zod.ts';
 import { checkUser } from './check-user.ts';
 import { formatFieldPath, type PathSegment } from './field-path.ts';
 import { RequestShapeError } from './request-shape-error.ts';
@@ -18,23 +18,30 @@ export const userAttrsEnvelopeSchema = z.object({ UserAttrs: z.array(z.unknown()
  * It wraps `checkUser`, so zod and the fast path cannot drift apart; unlike `z.record`, it keeps an
  * attribute named `__proto__` (as an own property) instead of dropping it silently.
  */
-export const userAttrSchema = z.unknown().transform((input, ctx): UserAttr => {
-  const check = checkUser(input);
-  if (check.ok) return check.user;
-  const { path, rule, detail } = check.fault;
-  ctx.addIssue({
-    code: 'custom',
-    path: [...path],
-    params: detail === undefined ? { rule } : { rule, detail },
-    message: ruleMessage(formatFieldPath(path), rule, detail),
-  });
-  return z.NEVER;
-});
+export const userAttrSchema = z.pipe(
+  z.unknown(),
+  z.transform((input, ctx): UserAttr => {
+    const check = checkUser(input);
+    if (check.ok) return check.user;
+    const { path, rule, detail } = check.fault;
+    ctx.issues.push({
+      code: 'custom',
+      input,
+      path: [...path],
+      params: detail === undefined ? { rule } : { rule, detail },
+      message: ruleMessage(formatFieldPath(path), rule, detail),
+    });
+    return z.NEVER;
+  }),
+);
 
 /** A whole `im_set_attr` body where every user must pass (what IM itself demands of one call). */
 export const userAttrsBodySchema = z.object({ UserAttrs: z.array(userAttrSchema) });
 
-function shapeError(error: z.ZodError): RequestShapeError {
+/** The error a failed parse carries. */
+type ParseError = NonNullable<ReturnType<typeof userAttrsEnvelopeSchema.safeParse>['error']>;
+
+function shapeError(error: ParseError): RequestShapeError {
   const issue = error.issues[0];
   const segments = (issue?.path ?? []).filter(
     (key): key is PathSegment => typeof key === 'string' || typeof key === 'number',
