@@ -5,7 +5,7 @@
  *
  *   OVERFLOW_QUEUE_URL=… SQS_ENDPOINT=http://localhost:4566 node scripts/local-sqs-poller.ts
  *
- * Environment: OVERFLOW_QUEUE_URL (required), SQS_ENDPOINT, AWS_REGION, WORKER_BATCH_SIZE,
+ * Environment: OVERFLOW_QUEUE_URL (required), SQS_ENDPOINT, AWS_REGION, WORKER_BATCH_SIZE, WORKER_BATCHING_WINDOW_SECONDS,
  * WORKER_TIMEOUT_SECONDS, POLLER_CONCURRENCY (invocations side by side in this process, default 1),
  * LOCAL_RETRY_VISIBILITY_SECONDS (unset: failed records wait out the queue's visibility timeout).
  */
@@ -40,6 +40,7 @@ const source = startSqsEventSource({
   queueUrl,
   handler: worker.handler,
   batchSize: settings.workerBatchSize,
+  batchingWindowSeconds: settings.workerBatchingWindowSeconds,
   concurrency,
   timeoutMs: settings.workerTimeoutSeconds * 1000,
   ...(retryVisibilitySeconds === undefined ? {} : { retryVisibilitySeconds }),

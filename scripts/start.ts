@@ -137,6 +137,7 @@ for (let copy = 1; copy <= settings.workerProcesses; copy += 1) {
     FUNCTION_ROLE: 'worker',
     POLLER_CONCURRENCY: '1',
     WORKER_BATCH_SIZE: String(settings.workerBatchSize),
+    WORKER_BATCHING_WINDOW_SECONDS: String(settings.workerBatchingWindowSeconds),
     WORKER_TIMEOUT_SECONDS: String(settings.workerTimeoutSeconds),
     LOCAL_RETRY_VISIBILITY_SECONDS: String(settings.retryVisibilitySeconds),
   });

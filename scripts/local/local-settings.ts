@@ -33,6 +33,7 @@ export interface LocalSettings {
   /** Poller processes, one per concurrent worker copy (the event source mapping's maximumConcurrency). */
   readonly workerProcesses: number;
   readonly workerBatchSize: number;
+  readonly workerBatchingWindowSeconds: number;
   readonly workerTimeoutSeconds: number;
   /** Seconds before a failed record is retried locally (a deployed queue waits its visibility timeout). */
   readonly retryVisibilitySeconds: number;
@@ -46,6 +47,7 @@ export const localSettingsDefaults = {
   AWS_REGION: 'ap-southeast-1',
   WORKER_MAX_CONCURRENCY: serviceDefaults.workerMaxConcurrency,
   WORKER_BATCH_SIZE: serviceDefaults.workerBatchSize,
+  WORKER_BATCHING_WINDOW_SECONDS: serviceDefaults.workerBatchingWindowSeconds,
   WORKER_TIMEOUT_SECONDS: serviceDefaults.workerTimeoutSeconds,
   LOCAL_RETRY_VISIBILITY_SECONDS: 10,
 } as const;
@@ -82,7 +84,8 @@ export function readLocalSettings(env: Env): LocalSettings {
     stage: 'local',
     awsRegion: text(env, 'AWS_REGION'),
     workerProcesses: integer(env, 'WORKER_MAX_CONCURRENCY', 1, 50),
-    workerBatchSize: integer(env, 'WORKER_BATCH_SIZE', 1, 10),
+    workerBatchSize: integer(env, 'WORKER_BATCH_SIZE', 1, 10_000),
+    workerBatchingWindowSeconds: integer(env, 'WORKER_BATCHING_WINDOW_SECONDS', 0, 300),
     workerTimeoutSeconds: integer(env, 'WORKER_TIMEOUT_SECONDS', 1, 900),
     retryVisibilitySeconds: integer(env, 'LOCAL_RETRY_VISIBILITY_SECONDS', 0, 43_200),
   };

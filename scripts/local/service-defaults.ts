@@ -5,7 +5,7 @@
  */
 export const serviceDefaults = {
   service: 'tim-attr-gateway',
-  workerBatchSize: 10,
+  workerBatchSize: 100,
   workerBatchingWindowSeconds: 1,
   workerTimeoutSeconds: 60,
   workerMaxConcurrency: 5,

@@ -26,8 +26,13 @@ export interface SqsEventSourceOptions {
   readonly client: SQSClient;
   readonly queueUrl: string;
   readonly handler: SqsBatchHandler;
-  /** Records per invocation, 1..10 (one ReceiveMessage call). */
+  /**
+   * Records per invocation, 1..10,000. Above 10 (one ReceiveMessage call) the batch is gathered over several
+   * receives within `batchingWindowSeconds`, and never past Lambda's 6 MB invocation payload.
+   */
   readonly batchSize?: number;
+  /** How long a batch may be gathered (the event source mapping's `maximumBatchingWindow`), 0..300 s. */
+  readonly batchingWindowSeconds?: number;
   /** Pollers running side by side: the event source mapping's `maximumConcurrency`. */
   readonly concurrency?: number;
   /** The function timeout: an invocation still running after it fails its whole batch. */
@@ -71,8 +76,14 @@ export class SqsEventSourceOptionsError extends Error {
   }
 }
 
+/** Lambda's limit for a synchronous invocation's payload, which bounds an event source mapping's batch. */
+const MAX_INVOKE_PAYLOAD_BYTES = 6 * 1024 * 1024;
+/** The largest SQS message, so a batch stops gathering while the next message still fits. */
+const SQS_MAX_MESSAGE_BYTES = 1024 * 1024;
+
 export const sqsEventSourceDefaults = {
   batchSize: 10,
+  batchingWindowSeconds: 0,
   concurrency: 1,
   timeoutMs: 60_000,
   waitTimeSeconds: 2,
@@ -108,7 +119,9 @@ export function startSqsEventSource(options: SqsEventSourceOptions): SqsEventSou
   const functionName = options.functionName ?? d.functionName;
   const awsRegion = options.awsRegion ?? d.awsRegion;
   const log = options.log ?? d.log;
-  checkInteger('batchSize', batchSize, 1, 10);
+  const batchingWindowSeconds = options.batchingWindowSeconds ?? d.batchingWindowSeconds;
+  checkInteger('batchSize', batchSize, 1, 10_000);
+  checkInteger('batchingWindowSeconds', batchingWindowSeconds, 0, 300);
   checkInteger('concurrency', concurrency, 1, 1000);
   checkInteger('timeoutMs', timeoutMs, 1, 900_000);
   checkInteger('waitTimeSeconds', waitTimeSeconds, 0, 20);
@@ -134,18 +147,40 @@ export function startSqsEventSource(options: SqsEventSourceOptions): SqsEventSou
     return queueArn;
   };
 
-  async function receive(): Promise<Message[]> {
+  async function receiveOnce(max: number, wait: number): Promise<Message[]> {
     const answer = await client.send(
       new ReceiveMessageCommand({
         QueueUrl: queueUrl,
-        MaxNumberOfMessages: batchSize,
-        WaitTimeSeconds: waitTimeSeconds,
+        MaxNumberOfMessages: Math.min(10, max),
+        WaitTimeSeconds: wait,
         MessageSystemAttributeNames: ['All'],
         MessageAttributeNames: ['All'],
       }),
       { abortSignal: abort.signal },
     );
     return answer.Messages ?? [];
+  }
+
+  /**
+   * One batch: a long poll, then, for batches above 10, more receives until the batch is full, the
+   * batching window has passed, or the next message might take the invocation past 6 MB.
+   */
+  async function receive(): Promise<Message[]> {
+    const batch = await receiveOnce(batchSize, waitTimeSeconds);
+    if (batch.length === 0 || batchSize <= 10) return batch;
+    const until = Date.now() + batchingWindowSeconds * 1000;
+    let bytes = batch.reduce((n, m) => n + Buffer.byteLength(m.Body ?? ''), 0);
+    while (batch.length < batchSize && bytes <= MAX_INVOKE_PAYLOAD_BYTES - SQS_MAX_MESSAGE_BYTES && !abort.signal.aborted) {
+      const more = await receiveOnce(batchSize - batch.length, 0);
+      if (more.length === 0) {
+        if (Date.now() >= until) break;
+        await sleep(Math.min(100, until - Date.now()), undefined, { signal: abort.signal }).catch(() => undefined);
+        continue;
+      }
+      batch.push(...more);
+      bytes += more.reduce((n, m) => n + Buffer.byteLength(m.Body ?? ''), 0);
+    }
+    return batch;
   }
 
   async function invoke(event: SQSEvent): Promise<InvocationResult> {
@@ -165,29 +200,36 @@ export function startSqsEventSource(options: SqsEventSourceOptions): SqsEventSou
     }
   }
 
+  // SQS batch calls take at most 10 entries; a batch of records may hold many more.
+  const groupsOfTen = (records: readonly SQSRecord[]): SQSRecord[][] =>
+    Array.from({ length: Math.ceil(records.length / 10) }, (_, i) => records.slice(i * 10, i * 10 + 10));
+
   async function deleteRecords(records: readonly SQSRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    const answer = await client.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: records.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
-      }),
-    );
-    stats.deleted += answer.Successful?.length ?? 0;
-    for (const failure of answer.Failed ?? []) {
-      log({ level: 'warn', message: 'delete failed; the message will be redelivered', code: failure.Code, detail: failure.Message });
+    for (const group of groupsOfTen(records)) {
+      const answer = await client.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: group.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
+        }),
+      );
+      stats.deleted += answer.Successful?.length ?? 0;
+      for (const failure of answer.Failed ?? []) {
+        log({ level: 'warn', message: 'delete failed; the message will be redelivered', code: failure.Code, detail: failure.Message });
+      }
     }
   }
 
   async function releaseRecords(records: readonly SQSRecord[]): Promise<void> {
     stats.failed += records.length;
-    if (records.length === 0 || retryVisibilitySeconds === undefined) return;
-    await client.send(
-      new ChangeMessageVisibilityBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: records.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle, VisibilityTimeout: retryVisibilitySeconds })),
-      }),
-    );
+    if (retryVisibilitySeconds === undefined) return;
+    for (const group of groupsOfTen(records)) {
+      await client.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: group.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle, VisibilityTimeout: retryVisibilitySeconds })),
+        }),
+      );
+    }
   }
 
   async function processBatch(messages: readonly Message[]): Promise<void> {

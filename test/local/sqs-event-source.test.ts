@@ -200,3 +200,28 @@ describe('startSqsEventSource', () => {
     expect(remainingMs).toBeLessThanOrEqual(5000);
   });
 });
+
+describe('startSqsEventSource: batches above 10 records', () => {
+  it('gathers up to batchSize records over several receives within the batching window, and settles them all', async () => {
+    // Prepare
+    const queues = await freshQueues();
+    await send(queues.overflowQueueUrl, Array.from({ length: 25 }, (_, i) => `big-${i}`));
+    const sizes: number[] = [];
+    const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+      sizes.push(event.Records.length);
+      // Fail one record so that the release path also crosses the 10-entry limit of SQS batch calls.
+      return { batchItemFailures: event.Records.filter((r) => r.body === 'big-3').map((r) => ({ itemIdentifier: r.messageId })) };
+    };
+
+    // Act
+    const source = startSqsEventSource({ client, queueUrl: queues.overflowQueueUrl, handler, batchSize: 25, batchingWindowSeconds: 1, waitTimeSeconds: 1, retryVisibilitySeconds: 30, log: () => undefined });
+    await waitFor(async () => source.stats.deleted >= 24);
+    await source.stop();
+
+    // Assess
+    expect(sizes[0]).toBe(25);
+    expect(source.stats.deleted).toBe(24);
+    expect(source.stats.failed).toBe(1);
+    expect(await depth(queues.overflowQueueUrl)).toBe(1);
+  });
+});
