@@ -219,8 +219,9 @@ export class ImClient {
       let creds: ImCredentials | undefined = pinned;
       const result = await this.#concurrency.run(async () => {
         // Send right after the grant; the ticket then moves the start to when the request really left.
-        const ticket = await limiter.acquire();
-        if (deadlineMs !== undefined && this.#now() + this.#timeoutMs > deadlineMs) return undefined;
+        // With a deadline, wait for a slot only as long as an attempt could still finish in time.
+        const ticket = deadlineMs === undefined ? await limiter.acquire() : await limiter.acquire(deadlineMs - this.#timeoutMs - this.#now());
+        if (ticket === undefined || (deadlineMs !== undefined && this.#now() + this.#timeoutMs > deadlineMs)) return undefined;
         // Credentials and UserSig are taken only now, after the wait: a call queued behind the limiter when
         // the key rotates must not go out with the refused key. While a re-read after a signature-wrong
         // answer is under way, wait for its result (each refusal feeds IM's 70050 lockout).

@@ -122,7 +122,7 @@ export class RateLimiter {
   #nextSpacedStart = Number.NEGATIVE_INFINITY;
 
   /** FIFO of waiters; `#head` avoids O(n) shifts. */
-  #queue: ((ticket: StartTicket) => void)[] = [];
+  #queue: { readonly resolve: (ticket: StartTicket | undefined) => void; readonly latest: number }[] = [];
   #head = 0;
   #pumping = false;
 
@@ -180,11 +180,19 @@ export class RateLimiter {
    * Resolves when the caller may start one call, with a ticket to report when the request left.
    * Waiters are served in arrival order.
    */
-  acquire(): Promise<StartTicket> {
+  acquire(): Promise<StartTicket>;
+  /**
+   * As `acquire()`, but gives up when no slot comes within `maxWaitMs`: resolves `undefined` then, and the
+   * slot it would have taken goes to the next caller. A caller racing a deadline thus never burns a slot
+   * it can no longer use.
+   */
+  acquire(maxWaitMs: number): Promise<StartTicket | undefined>;
+  acquire(maxWaitMs = Number.POSITIVE_INFINITY): Promise<StartTicket | undefined> {
     const now = this.#now();
     if (this.waiting === 0 && this.#waitMs(now) <= 0) return Promise.resolve(this.#grant(now));
-    return new Promise<StartTicket>((resolve) => {
-      this.#queue.push(resolve);
+    if (maxWaitMs <= 0) return Promise.resolve(undefined);
+    return new Promise<StartTicket | undefined>((resolve) => {
+      this.#queue.push({ resolve, latest: now + maxWaitMs });
       void this.#pump();
     });
   }
@@ -258,13 +266,16 @@ export class RateLimiter {
           await this.#sleep(wait);
           continue;
         }
-        const resolve = this.#queue[this.#head];
+        const waiter = this.#queue[this.#head];
         this.#head += 1;
         if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
           this.#queue = this.#queue.slice(this.#head);
           this.#head = 0;
         }
-        resolve?.(this.#grant(now));
+        if (waiter === undefined) continue;
+        // A waiter whose time ran out leaves without a slot; the next one gets it.
+        if (now > waiter.latest) waiter.resolve(undefined);
+        else waiter.resolve(this.#grant(now));
       }
     } finally {
       this.#pumping = false;

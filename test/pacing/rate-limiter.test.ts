@@ -228,4 +228,20 @@ describe('RateLimiter', () => {
     expect(afterOne).toBe(2);
     expect(none).toBe(0);
   });
+
+  it('lets a waiter give up after maxWaitMs without using a slot, so the next caller gets it', async () => {
+    // Prepare: 1 call/s; the first start takes the current slot.
+    const time = fakeTime();
+    const limiter = new RateLimiter({ ratePerSecond: 1, safetyMarginMs: 0, now: time.now, sleep: time.sleep });
+    await limiter.acquire();
+
+    // Act: one caller may wait 200 ms only, the next as long as it takes.
+    const impatient = limiter.acquire(200);
+    const patient = limiter.acquire().then(() => time.now());
+    const [gaveUp, patientStart] = await Promise.all([impatient, patient]);
+
+    // Assess: the impatient caller got nothing, and the patient one the very next slot (1 s), not the one after.
+    expect(gaveUp).toBeUndefined();
+    expect(patientStart).toBe(1000);
+  });
 });
