@@ -105,7 +105,7 @@ const countUsers = (groups: readonly { users: readonly unknown[] }[]): number =>
 async function deadLetterRaw(deps: ProcessQueueDeps, record: SQSRecord, requestId: string, rule: string, reason: string): Promise<RecordOutcome> {
   const base = blank(record.messageId);
   try {
-    await deps.deadLetters.publish([{ body: record.body, attributes: { [ATTR.requestId]: requestId, [ATTR.rule]: rule, [ATTR.reason]: reason } }]);
+    await deps.deadLetters.publish([{ body: record.body, attributes: { [ATTR.requestId]: requestId, [ATTR.rule]: rule, [ATTR.reason]: truncate(reason) } }]);
     return { ...base, deadLettered: 1 };
   } catch {
     return { ...base, failed: true };
