@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { chunk } from '../../lib/rules/chunk.ts';
 import { settleBatch } from './batch-outcome.ts';
 import type { InvocationResult } from './batch-outcome.ts';
 import { createLambdaContext } from './lambda-context.ts';
@@ -76,6 +77,8 @@ export class SqsEventSourceOptionsError extends Error {
   }
 }
 
+/** SQS batch calls take at most 10 entries; a batch of records may hold many more. */
+const SQS_BATCH_ENTRIES = 10;
 /** Lambda's limit for a synchronous invocation's payload, which bounds an event source mapping's batch. */
 const MAX_INVOKE_PAYLOAD_BYTES = 6 * 1024 * 1024;
 /** The largest SQS message, so a batch stops gathering while the next message still fits. */
@@ -200,12 +203,8 @@ export function startSqsEventSource(options: SqsEventSourceOptions): SqsEventSou
     }
   }
 
-  // SQS batch calls take at most 10 entries; a batch of records may hold many more.
-  const groupsOfTen = (records: readonly SQSRecord[]): SQSRecord[][] =>
-    Array.from({ length: Math.ceil(records.length / 10) }, (_, i) => records.slice(i * 10, i * 10 + 10));
-
   async function deleteRecords(records: readonly SQSRecord[]): Promise<void> {
-    for (const group of groupsOfTen(records)) {
+    for (const group of chunk(records, SQS_BATCH_ENTRIES)) {
       const answer = await client.send(
         new DeleteMessageBatchCommand({
           QueueUrl: queueUrl,
@@ -222,7 +221,7 @@ export function startSqsEventSource(options: SqsEventSourceOptions): SqsEventSou
   async function releaseRecords(records: readonly SQSRecord[]): Promise<void> {
     stats.failed += records.length;
     if (retryVisibilitySeconds === undefined) return;
-    for (const group of groupsOfTen(records)) {
+    for (const group of chunk(records, SQS_BATCH_ENTRIES)) {
       await client.send(
         new ChangeMessageVisibilityBatchCommand({
           QueueUrl: queueUrl,

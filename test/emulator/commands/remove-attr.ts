@@ -1,7 +1,7 @@
 import { ImErrorCode } from '../error-codes.ts';
 import { fail } from '../im-answer.ts';
 import type { Command } from './types.ts';
-import { isAccount, isJsonObject, userAttrsOf } from './validation.ts';
+import { accountEntryAt, userAttrsOf } from './validation.ts';
 
 interface ValidEntry {
   readonly account: string;
@@ -17,10 +17,10 @@ export const removeAttr: Command = (body, { store, partialFailureAccounts }) => 
   if ('refusal' in read) return read.refusal;
   const userAttrs = read.entries;
   const valid: ValidEntry[] = [];
-  for (const [index, entry] of userAttrs.entries()) {
-    if (!isJsonObject(entry)) return fail(ImErrorCode.invalidParameter, `UserAttrs[${index}] must be an object`);
-    const account = entry['To_Account'];
-    if (!isAccount(account)) return fail(ImErrorCode.invalidParameter, `UserAttrs[${index}].To_Account must be 1..32 bytes`);
+  for (const [index, raw] of userAttrs.entries()) {
+    const at = accountEntryAt(raw, index);
+    if ('refusal' in at) return at.refusal;
+    const { entry, account } = at;
     const names: unknown = entry['Attrs'];
     if (!Array.isArray(names)) return fail(ImErrorCode.invalidParameter, `UserAttrs[${index}].Attrs must be an array of names`);
     const checked: string[] = [];

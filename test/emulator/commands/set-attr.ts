@@ -1,7 +1,7 @@
 import { ImErrorCode } from '../error-codes.ts';
 import { fail } from '../im-answer.ts';
 import type { Command, CommandResult } from './types.ts';
-import { fitsAttrBytes, isAccount, isJsonObject, MAX_ACCOUNT_BYTES, userAttrsOf } from './validation.ts';
+import { accountEntryAt, fitsAttrBytes, isJsonObject, userAttrsOf } from './validation.ts';
 
 interface ValidEntry {
   readonly account: string;
@@ -20,12 +20,10 @@ export const setAttr: Command = (body, { store, partialFailureAccounts }): Comma
   const userAttrs = read.entries;
 
   const valid: ValidEntry[] = [];
-  for (const [index, entry] of userAttrs.entries()) {
-    if (!isJsonObject(entry)) return fail(ImErrorCode.invalidParameter, `UserAttrs[${index}] must be an object`);
-    const account = entry['To_Account'];
-    if (!isAccount(account)) {
-      return fail(ImErrorCode.invalidParameter, `UserAttrs[${index}].To_Account must be 1..${MAX_ACCOUNT_BYTES} bytes`);
-    }
+  for (const [index, raw] of userAttrs.entries()) {
+    const at = accountEntryAt(raw, index);
+    if ('refusal' in at) return at.refusal;
+    const { entry, account } = at;
     const attrs = entry['Attrs'];
     if (!isJsonObject(attrs)) return fail(ImErrorCode.invalidParameter, `UserAttrs[${index}].Attrs must be an object`);
     for (const name of Object.keys(attrs)) {

@@ -39,3 +39,11 @@ export function userAttrsOf(body: unknown): { readonly entries: readonly unknown
   }
   return { entries: userAttrs };
 }
+
+/** Entry `index` of `UserAttrs` with its account, or the answer refusing it (60003, invalid parameter). */
+export function accountEntryAt(entry: unknown, index: number): { readonly entry: JsonObject; readonly account: string } | { readonly refusal: CommandResult } {
+  if (!isJsonObject(entry)) return { refusal: fail(ImErrorCode.invalidParameter, `UserAttrs[${index}] must be an object`) };
+  const account = entry['To_Account'];
+  if (!isAccount(account)) return { refusal: fail(ImErrorCode.invalidParameter, `UserAttrs[${index}].To_Account must be 1..${MAX_ACCOUNT_BYTES} bytes`) };
+  return { entry, account };
+}
