@@ -3,7 +3,15 @@
  * name the variable and the rule. Defaults are embedded so a local run needs no settings.
  */
 import { z } from '../validation/zod.ts';
+import DEFAULTS from './defaults.json' with { type: 'json' };
 import { planFleetBudget, type FleetBudget } from './fleet-budget.ts';
+
+/** The tunables' defaults: one file, read by this schema, by serverless.yml (`params.default`) and by the local runner. */
+export { DEFAULTS };
+
+/** Log levels the Powertools logger takes. */
+export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const intFrom = (def: number, min: number, max: number = Number.MAX_SAFE_INTEGER) =>
   z._default(z.pipe(z.coerce.number(), z.int().check(z.gte(min), z.lte(max))), def);
@@ -16,7 +24,7 @@ const optionalString = z.pipe(
 const envSchema = z.object({
   FUNCTION_ROLE: z._default(z.enum(['api', 'worker']), 'api'),
   SECRET_ID: optionalString,
-  SECRET_CACHE_TTL_SECONDS: intFrom(300, 0, 86_400),
+  SECRET_CACHE_TTL_SECONDS: intFrom(DEFAULTS.secretCacheTtlSeconds, 0, 86_400),
   TIM_SDKAPPID: optionalString,
   TIM_IDENTIFIER: optionalString,
   TIM_SECRET_KEY: optionalString,
@@ -24,24 +32,32 @@ const envSchema = z.object({
   IM_REGION: optionalString,
   IM_BASE_URL: z.pipe(optionalString, z.optional(z.url())),
   // IM's own timeout is 3 s: a client timeout at or below it cuts off answers that were still coming.
-  IM_TIMEOUT_MS: intFrom(5000, 3001, 60_000),
+  IM_TIMEOUT_MS: intFrom(DEFAULTS.imTimeoutMs, 3001, 60_000),
   ATTR_NAMES: optionalString,
   ATTR_NAMES_CACHE_TTL_SECONDS: intFrom(300, 0, 86_400),
-  OVERFLOW_QUEUE_URL: optionalString,
+  LANES_QUEUE_URL: optionalString,
+  INTAKE_QUEUE_URL: optionalString,
   DLQ_URL: optionalString,
   SQS_ENDPOINT: optionalString,
+  IDEMPOTENCY_TABLE: optionalString,
+  DYNAMODB_ENDPOINT: optionalString,
+  IDEMPOTENCY_TTL_HOURS: intFrom(DEFAULTS.idempotencyTtlHours, 1, 24 * 30),
+  LANE_COUNT: intFrom(DEFAULTS.laneCount, 1, 10_000),
+  LANE_RETRY_MAX_SECONDS: intFrom(DEFAULTS.laneRetryMaxSeconds, 1, 43_200),
+  INTAKE_RETRY_WINDOW_SECONDS: intFrom(DEFAULTS.intakeRetryWindowSeconds, 10, 290),
+  OUTAGE_TOLERANCE_MINUTES: intFrom(DEFAULTS.outageToleranceMinutes, 1, 5760),
   AWS_REGION: z._default(z.string(), 'ap-southeast-1'),
-  MAX_BODY_BYTES: intFrom(6_000_000, 1024, 10 * 1024 * 1024),
+  MAX_BODY_BYTES: intFrom(DEFAULTS.maxBodyBytes, 1024, 10 * 1024 * 1024),
   WEBHOOK_AUTH: z._default(z.enum(['standard-webhooks', 'none']), 'standard-webhooks'),
-  API_INLINE_CALLS: intFrom(10, 0, 1000),
-  API_INLINE_WAIT_MS: intFrom(1000, 0, 60_000),
+  API_INLINE_CHUNKS: intFrom(DEFAULTS.apiInlineChunks, 0, 100),
+  API_INLINE_WAIT_MS: intFrom(DEFAULTS.apiInlineWaitMs, 0, 60_000),
   DEADLINE_MARGIN_MS: intFrom(1000, 0, 60_000),
-  IM_RATE_LIMIT: intFrom(100, 1, 10_000),
-  API_RATE_SHARE: intFrom(2, 1, 10_000),
-  API_MAX_CONCURRENCY: intFrom(2, 1, 10_000),
-  WORKER_MAX_CONCURRENCY: intFrom(5, 2, 1000),
+  IM_RATE_LIMIT: intFrom(DEFAULTS.imRateLimit, 1, 10_000),
+  API_RATE_SHARE: intFrom(DEFAULTS.apiRateShare, 1, 10_000),
+  API_MAX_CONCURRENCY: intFrom(DEFAULTS.apiMaxConcurrency, 1, 10_000),
+  WORKER_MAX_CONCURRENCY: intFrom(DEFAULTS.workerMaxConcurrency, 2, 1000),
   IM_MAX_IN_FLIGHT: intFrom(64, 1, 1024),
-  LOG_LEVEL: z._default(z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']), 'INFO'),
+  LOG_LEVEL: z._default(z.enum(LOG_LEVELS), 'INFO'),
   IM_RETRY_MAX_ATTEMPTS: intFrom(6, 1, 20),
   IM_RETRY_MAX_TOTAL_MS: intFrom(20_000, 0, 900_000),
 });
@@ -53,7 +69,7 @@ export type CredentialsConfig =
 
 export interface Config {
   readonly role: 'api' | 'worker';
-  readonly logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT' | 'CRITICAL';
+  readonly logLevel: LogLevel;
   readonly credentials: CredentialsConfig;
   readonly im: {
     readonly region?: string;
@@ -66,13 +82,33 @@ export interface Config {
   /** Registered attribute names given in config; undefined: learn them from IM. */
   readonly attrNames?: readonly string[];
   readonly attrNamesCacheTtlSeconds: number;
-  readonly sqs: { readonly overflowQueueUrl?: string; readonly dlqUrl?: string; readonly endpoint?: string; readonly region: string };
+  readonly sqs: {
+    /** The FIFO lanes queue: every accepted user is written here, one message group per lane. */
+    readonly lanesQueueUrl?: string;
+    /** The FIFO intake queue other producers send to; the worker moves its messages into lanes. */
+    readonly intakeQueueUrl?: string;
+    readonly dlqUrl?: string;
+    readonly endpoint?: string;
+    readonly region: string;
+  };
+  /** The DynamoDB table of idempotency records (webhook ids); undefined: re-deliveries are not recognised. */
+  readonly idempotency?: { readonly tableName: string; readonly endpoint?: string; readonly ttlSeconds: number };
+  readonly lanes: {
+    /** Message groups of the lanes queue: `hash(To_Account) mod count`. Also caps the worker fleet. */
+    readonly count: number;
+    /** Longest backoff between retries of a failing lane record. */
+    readonly retryMaxSeconds: number;
+    /** A lane record still failing this long after its first receive goes to the dead-letter queue. */
+    readonly outageToleranceMs: number;
+    /** An intake message that could not be moved into lanes within this window goes to the dead-letter queue. */
+    readonly intakeRetryWindowMs: number;
+  };
   readonly maxBodyBytes: number;
   /** Standard Webhooks signatures (5-minute tolerance, fixed by the spec) or none when API Gateway IAM auth is used. */
   readonly webhookAuth: 'standard-webhooks' | 'none';
-  /** IM calls the API function makes itself before it spills the rest to the overflow queue. */
-  readonly apiInlineCalls: number;
-  /** The API applies inline only the calls its pacing can start within this wait; the rest is queued. */
+  /** Chunks the API writes to IM itself (early writes), after every user is in its lane. */
+  readonly apiInlineChunks: number;
+  /** The API makes an early write only when its pacing can start it within this wait. */
   readonly apiInlineWaitMs: number;
   /** Time kept free before the Lambda deadline: no IM call starts that could end inside it. */
   readonly deadlineMarginMs: number;
@@ -150,14 +186,30 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
     ...(names === undefined || names.length === 0 ? {} : { attrNames: names }),
     attrNamesCacheTtlSeconds: env.ATTR_NAMES_CACHE_TTL_SECONDS,
     sqs: {
-      ...(env.OVERFLOW_QUEUE_URL === undefined ? {} : { overflowQueueUrl: env.OVERFLOW_QUEUE_URL }),
+      ...(env.LANES_QUEUE_URL === undefined ? {} : { lanesQueueUrl: env.LANES_QUEUE_URL }),
+      ...(env.INTAKE_QUEUE_URL === undefined ? {} : { intakeQueueUrl: env.INTAKE_QUEUE_URL }),
       ...(env.DLQ_URL === undefined ? {} : { dlqUrl: env.DLQ_URL }),
       ...(env.SQS_ENDPOINT === undefined ? {} : { endpoint: env.SQS_ENDPOINT }),
       region: env.AWS_REGION,
     },
+    ...(env.IDEMPOTENCY_TABLE === undefined
+      ? {}
+      : {
+          idempotency: {
+            tableName: env.IDEMPOTENCY_TABLE,
+            ...(env.DYNAMODB_ENDPOINT === undefined ? {} : { endpoint: env.DYNAMODB_ENDPOINT }),
+            ttlSeconds: env.IDEMPOTENCY_TTL_HOURS * 3600,
+          },
+        }),
+    lanes: {
+      count: env.LANE_COUNT,
+      retryMaxSeconds: env.LANE_RETRY_MAX_SECONDS,
+      outageToleranceMs: env.OUTAGE_TOLERANCE_MINUTES * 60_000,
+      intakeRetryWindowMs: env.INTAKE_RETRY_WINDOW_SECONDS * 1000,
+    },
     maxBodyBytes: env.MAX_BODY_BYTES,
     webhookAuth: env.WEBHOOK_AUTH,
-    apiInlineCalls: env.API_INLINE_CALLS,
+    apiInlineChunks: env.API_INLINE_CHUNKS,
     apiInlineWaitMs: env.API_INLINE_WAIT_MS,
     deadlineMarginMs: env.DEADLINE_MARGIN_MS,
     fleet,

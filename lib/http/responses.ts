@@ -2,10 +2,11 @@
  * The one place where outcomes and errors become HTTP answers. Bodies use IM's envelope (`ActionStatus`,
  * `ErrorCode`, `ErrorInfo`) so callers that already speak IM read them the same way.
  */
-import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { RequestShapeError } from '../rules/request-shape-error.ts';
 import type { AcceptWebhookResult } from '../usecases/accept-webhook.ts';
-import { OverflowUnavailableError } from '../usecases/errors.ts';
+import { StaleRequestError } from '../usecases/answer-once.ts';
+import { LanesUnavailableError, RequestInProgressError, RequestKeyReusedError } from '../usecases/errors.ts';
+import type { StoredAnswer } from '../usecases/ports.ts';
 import { WebhookAuthError } from '../webhook/webhook-authenticator.ts';
 import { RequestRefusedError } from './request-errors.ts';
 
@@ -18,28 +19,53 @@ export const GATEWAY_CODES = {
   unauthorized: 1401,
   tooLarge: 1413,
   unsupportedMediaType: 1415,
+  inProgress: 1409,
+  keyReused: 1422,
   internal: 1500,
-  queueUnavailable: 1503,
+  lanesUnavailable: 1503,
 } as const;
 
-/** Rejected users listed in one answer; ~1,000 × ≤ 600 bytes keeps the answer far below Lambda's 6 MB. */
-export const MAX_REJECTED_LISTED = 1000;
+/** A delivery still in progress: seconds before the sender should try again. */
+const RETRY_AFTER_SECONDS = 5;
+
+/**
+ * Rejected users listed in one answer are capped by bytes: the answer is stored for re-deliveries in one
+ * DynamoDB item (at most 400 KB), so it stays well below that; the counts stay exact.
+ */
+const MAX_REJECTED_LIST_BYTES = 300_000;
 
 /** Echoed input is cut: a valid account is ≤ 32 bytes, so only a rejected one is ever shortened. */
 function shorten<T extends string | null>(text: T, max = 64): T {
   return (text !== null && text.length > max ? `${text.slice(0, max)}…` : text) as T;
 }
 
-function json(statusCode: number, body: Record<string, unknown>): APIGatewayProxyStructuredResultV2 {
-  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+function json(statusCode: number, body: Record<string, unknown>, headers: Record<string, string> = {}): StoredAnswer {
+  return { statusCode, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
 }
 
-/** 200 when every valid user was applied, 202 when some were queued, 422 when every user was rejected. */
-export function acceptedResponse(result: AcceptWebhookResult): APIGatewayProxyStructuredResultV2 {
+/** The rejected users to list, as many as fit the byte budget. */
+function listedRejections(result: AcceptWebhookResult): Record<string, unknown>[] {
+  const listed: Record<string, unknown>[] = [];
+  let bytes = 0;
+  for (const r of result.rejected) {
+    const item = { To_Account: shorten(r.To_Account), Path: r.path, Rule: r.rule, Reason: shorten(r.message, 400) };
+    bytes += Buffer.byteLength(JSON.stringify(item)) + 1;
+    if (bytes > MAX_REJECTED_LIST_BYTES) break;
+    listed.push(item);
+  }
+  return listed;
+}
+
+/**
+ * 200 when every accepted user was applied early, 202 when some are left to their lanes, 422 when every
+ * user was rejected.
+ */
+export function acceptedResponse(result: AcceptWebhookResult): StoredAnswer {
   const rejected = result.rejected.length;
-  const noneAccepted = rejected > 0 && result.applied === 0 && result.queued === 0;
+  const noneAccepted = rejected > 0 && result.accepted === 0;
   const statusCode = noneAccepted ? 422 : result.queued > 0 ? 202 : 200;
   const errorCode = rejected === 0 ? GATEWAY_CODES.ok : noneAccepted ? GATEWAY_CODES.allRejected : GATEWAY_CODES.someRejected;
+  const listed = listedRejections(result);
   return json(statusCode, {
     ActionStatus: rejected === 0 ? 'OK' : 'FAIL',
     ErrorCode: errorCode,
@@ -47,27 +73,34 @@ export function acceptedResponse(result: AcceptWebhookResult): APIGatewayProxySt
     RequestId: result.requestId,
     Received: result.received,
     Merged: result.merged,
+    Accepted: result.accepted,
     Applied: result.applied,
     Queued: result.queued,
     Rejected: rejected,
-    // Lambda answers at most 6 MB: the list is capped, and the count above stays exact.
-    RejectedUsers: result.rejected.slice(0, MAX_REJECTED_LISTED).map((r) => ({ To_Account: shorten(r.To_Account), Path: r.path, Rule: r.rule, Reason: shorten(r.message, 400) })),
-    RejectedUsersOmitted: Math.max(0, rejected - MAX_REJECTED_LISTED),
+    RejectedUsers: listed,
+    RejectedUsersOmitted: rejected - listed.length,
   });
 }
 
 /** Maps an error to its answer. Unknown errors reveal nothing beyond the request id. */
-export function errorResponse(error: unknown, requestId: string): APIGatewayProxyStructuredResultV2 {
-  const fail = (status: number, code: number, info: string, extra: Record<string, unknown> = {}) =>
-    json(status, { ActionStatus: 'FAIL', ErrorCode: code, ErrorInfo: info, RequestId: requestId, ...extra });
-  if (error instanceof WebhookAuthError) return fail(401, GATEWAY_CODES.unauthorized, 'unauthorized');
+export function errorResponse(error: unknown, requestId: string): StoredAnswer {
+  const fail = (status: number, code: number, info: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) =>
+    json(status, { ActionStatus: 'FAIL', ErrorCode: code, ErrorInfo: info, RequestId: requestId, ...extra }, headers);
+  if (error instanceof WebhookAuthError || error instanceof StaleRequestError) return fail(401, GATEWAY_CODES.unauthorized, 'unauthorized');
+  if (error instanceof RequestInProgressError) {
+    return fail(409, GATEWAY_CODES.inProgress, 'a delivery of this webhook-id is still in progress: send it again later', {}, { 'retry-after': String(RETRY_AFTER_SECONDS) });
+  }
+  if (error instanceof RequestKeyReusedError) return fail(422, GATEWAY_CODES.keyReused, 'this webhook-id was already used for a different body', { Rule: 'webhook-id-reused' });
   if (error instanceof RequestRefusedError) {
     const code = error.status === 413 ? GATEWAY_CODES.tooLarge : error.status === 415 ? GATEWAY_CODES.unsupportedMediaType : GATEWAY_CODES.badRequest;
     return fail(error.status, code, error.message, { Path: error.path, Rule: error.rule });
   }
   if (error instanceof RequestShapeError) return fail(400, GATEWAY_CODES.badRequest, error.message, { Path: error.path, Rule: error.rule });
-  if (error instanceof OverflowUnavailableError) {
-    return fail(503, GATEWAY_CODES.queueUnavailable, 'the remaining users could not be queued: send the request again (applying is idempotent)', { Applied: error.applied, Pending: error.pending });
+  if (error instanceof LanesUnavailableError) {
+    return fail(503, GATEWAY_CODES.lanesUnavailable, 'some users could not be queued: send the same request again (same webhook-id); users already queued are not added twice', {
+      Accepted: error.accepted,
+      Pending: error.pending,
+    });
   }
   return fail(500, GATEWAY_CODES.internal, 'internal error');
 }

@@ -6,6 +6,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { AttemptEvent } from '../im/types.ts';
+import type { LogLevel } from '../config/config.ts';
 
 export const SERVICE_NAME = 'tim-attr-gateway';
 
@@ -22,7 +23,7 @@ export const METRIC = {
   imLatency: 'ImLatency',
 } as const;
 
-export function createLogger(logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT' | 'CRITICAL' = 'INFO'): Logger {
+export function createLogger(logLevel: LogLevel = 'INFO'): Logger {
   return new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME, logLevel });
 }
 

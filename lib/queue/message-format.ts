@@ -1,9 +1,9 @@
 /**
- * The SQS message format shared by the overflow queue, other producers and the dead-letter queue:
+ * The SQS message format shared by the lanes, the intake queue and the dead-letter queue:
  * the body is IM's own `{"UserAttrs":[...]}`, so any message can be replayed to the queue or the webhook as is.
  */
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
-import type { UserAttr } from '../rules/types.ts';
+import type { UserUpdate } from '../rules/types.ts';
 import { sqsSafeJson } from './sqs-text.ts';
 
 /** Message attribute names (SQS allows 10 per message). */
@@ -14,6 +14,7 @@ export const ATTR = {
   errorInfo: 'ErrorInfo',
   rule: 'rule',
   reason: 'reason',
+  records: 'records',
 } as const;
 
 /** SQS's limit for one message, and for one SendMessageBatch call, body and attributes together. */
@@ -24,7 +25,8 @@ export interface OutgoingMessage {
   readonly attributes: Readonly<Record<string, string>>;
 }
 
-export function userAttrsBody(users: readonly UserAttr[]): string {
+/** IM's body shape, `null` values (removals) included. */
+export function userUpdatesBody(users: readonly unknown[]): string {
   return sqsSafeJson({ UserAttrs: users });
 }
 

@@ -1,7 +1,7 @@
 import type { UserFault } from './check-user.ts';
 import { MAX_ATTR_NAMES } from './constants.ts';
 import { setOwn } from './own-record.ts';
-import type { UserAttr } from './types.ts';
+import type { AttrValue, UserUpdate } from './types.ts';
 
 /**
  * Merges checked users by account, in first-seen order of accounts.
@@ -12,7 +12,7 @@ import type { UserAttr } from './types.ts';
  * (`attrs-max-10-names`) and the account keeps what the earlier entries gave it.
  */
 export class AccountMerger {
-  readonly #users: UserAttr[] = [];
+  readonly #users: UserUpdate[] = [];
   // Account → position in #users. Most accounts appear once, so the checked user is kept as it is and
   // only a duplicate builds a new object: fewer long-lived objects, less garbage-collection time.
   readonly #positions = new Map<string, number>();
@@ -21,14 +21,14 @@ export class AccountMerger {
    * Adds one checked user (a fresh object, e.g. from `checkUser`); returns a fault when merging it
    * would break the name limit.
    */
-  add(user: UserAttr): UserFault | undefined {
+  add(user: UserUpdate): UserFault | undefined {
     const position = this.#positions.get(user.To_Account);
     if (position === undefined) {
       this.#positions.set(user.To_Account, this.#users.length);
       this.#users.push(user);
       return undefined;
     }
-    const earlier = this.#users[position] as UserAttr;
+    const earlier = this.#users[position] as UserUpdate;
     const earlierNames = Object.keys(earlier.Attrs);
     const laterNames = Object.keys(user.Attrs);
     let merged = earlierNames.length;
@@ -41,15 +41,15 @@ export class AccountMerger {
         detail: `merged with earlier entries for the same To_Account it would have ${merged}`,
       };
     }
-    const attrs: Record<string, string> = {};
-    for (const name of earlierNames) setOwn(attrs, name, earlier.Attrs[name] as string);
-    for (const name of laterNames) setOwn(attrs, name, user.Attrs[name] as string);
+    const attrs: Record<string, AttrValue> = {};
+    for (const name of earlierNames) setOwn(attrs, name, earlier.Attrs[name] ?? null);
+    for (const name of laterNames) setOwn(attrs, name, user.Attrs[name] ?? null);
     this.#users[position] = { To_Account: user.To_Account, Attrs: attrs };
     return undefined;
   }
 
   /** The merged users, in first-seen order of accounts. */
-  users(): UserAttr[] {
+  users(): UserUpdate[] {
     return [...this.#users];
   }
 }

@@ -6,7 +6,7 @@ import {
 } from './constants.ts';
 import type { PathSegment } from './field-path.ts';
 import { setOwn } from './own-record.ts';
-import type { UserAttr, UserRule } from './types.ts';
+import type { AttrValue, UserRule, UserUpdate } from './types.ts';
 import { fitsInUtf8Bytes } from './utf8.ts';
 
 /** Why one `UserAttrs` entry was refused; the path is relative to the entry. */
@@ -19,7 +19,7 @@ export interface UserFault {
 
 /** The outcome of `checkUser`. */
 export type UserCheck =
-  | { readonly ok: true; readonly user: UserAttr }
+  | { readonly ok: true; readonly user: UserUpdate }
   | { readonly ok: false; readonly fault: UserFault };
 
 /**
@@ -46,7 +46,7 @@ function byteDetail(text: string): string {
 }
 
 /**
- * Checks one `UserAttrs` entry against every per-user rule and reports the first fault, account first,
+ * Checks one `UserAttrs` entry against every per-user rule (a `null` value, meaning removal, passes) and reports the first fault, account first,
  * then the attributes in their order. A valid entry comes back rebuilt as a fresh `UserAttr`: keys
  * other than `To_Account` and `Attrs` are dropped, and nothing of the input object is shared.
  *
@@ -56,6 +56,7 @@ function byteDetail(text: string): string {
  * attribute named `__proto__`, `constructor` or `prototype` is an ordinary name here.
  */
 export function checkUser(entry: unknown, allowedNames?: ReadonlySet<string>): UserCheck {
+  // A null value asks for the attribute's removal; every other value must be a string.
   if (!isPlainRecord(entry)) return reject(null, [], 'user-must-be-object');
 
   const account = Object.hasOwn(entry, 'To_Account') ? entry.To_Account : undefined;
@@ -81,7 +82,7 @@ export function checkUser(entry: unknown, allowedNames?: ReadonlySet<string>): U
   }
 
   // A fresh plain object holding own data properties only, built as the names pass.
-  const checked: Record<string, string> = {};
+  const checked: Record<string, AttrValue> = {};
   for (const name of names) {
     if (name === '') return reject(account, ['Attrs', name], 'attr-name-required');
     if (!fitsInUtf8Bytes(name, MAX_ATTR_NAME_BYTES)) {
@@ -92,6 +93,10 @@ export function checkUser(entry: unknown, allowedNames?: ReadonlySet<string>): U
     }
     // `name` is an own key (from Object.keys), so this reads the own value even for `__proto__`.
     const value = attrs[name];
+    if (value === null) {
+      setOwn(checked, name, null);
+      continue;
+    }
     if (typeof value !== 'string') {
       return reject(account, ['Attrs', name], 'value-must-be-string', `it is ${describeType(value)}`);
     }

@@ -21,7 +21,7 @@ const DEMANDS: Readonly<Record<UserRule | RequestShapeRule, string>> = {
   'attr-name-required': 'must have a non-empty attribute name',
   'attr-name-max-50-bytes': `must have a name of at most ${MAX_ATTR_NAME_BYTES} bytes in UTF-8`,
   'attr-name-unregistered': 'is not an attribute name registered for the app',
-  'value-must-be-string': 'must be a string',
+  'value-must-be-string': 'must be a string, or null to remove the attribute',
   'value-max-50-bytes': `must be at most ${MAX_VALUE_BYTES} bytes in UTF-8`,
 };
 

@@ -1,42 +1,14 @@
 import { z } from '../validation/zod.ts';
-import { checkUser } from './check-user.ts';
 import { formatFieldPath, type PathSegment } from './field-path.ts';
 import { RequestShapeError } from './request-shape-error.ts';
 import { isUserRule, ruleMessage } from './rule-messages.ts';
-import type { RequestShapeRule, UserAttr, UserAttrsBody } from './types.ts';
+import type { RequestShapeRule } from './types.ts';
 
 /**
  * The envelope of an `im_set_attr` body: an object with a `UserAttrs` array whose entries are checked
  * one by one later (so one bad user does not sink the others). Other keys are dropped.
  */
 export const userAttrsEnvelopeSchema = z.object({ UserAttrs: z.array(z.unknown()) });
-
-/**
- * One `UserAttrs` entry with every per-user rule (account and byte limits, value types), as a zod
- * schema for reuse (e.g. by the IM emulator). Each issue carries the rule name in `params.rule` (and
- * any detail in `params.detail`); its message names the field relative to the entry.
- * It wraps `checkUser`, so zod and the fast path cannot drift apart; unlike `z.record`, it keeps an
- * attribute named `__proto__` (as an own property) instead of dropping it silently.
- */
-export const userAttrSchema = z.pipe(
-  z.unknown(),
-  z.transform((input, ctx): UserAttr => {
-    const check = checkUser(input);
-    if (check.ok) return check.user;
-    const { path, rule, detail } = check.fault;
-    ctx.issues.push({
-      code: 'custom',
-      input,
-      path: [...path],
-      params: detail === undefined ? { rule } : { rule, detail },
-      message: ruleMessage(formatFieldPath(path), rule, detail),
-    });
-    return z.NEVER;
-  }),
-);
-
-/** A whole `im_set_attr` body where every user must pass (what IM itself demands of one call). */
-export const userAttrsBodySchema = z.object({ UserAttrs: z.array(userAttrSchema) });
 
 /** The error a failed parse carries. */
 type ParseError = NonNullable<ReturnType<typeof userAttrsEnvelopeSchema.safeParse>['error']>;
@@ -66,18 +38,6 @@ function shapeError(error: ParseError): RequestShapeError {
  */
 export function parseUserAttrsEnvelope(body: unknown): { readonly UserAttrs: readonly unknown[] } {
   const result = userAttrsEnvelopeSchema.safeParse(body);
-  if (!result.success) throw shapeError(result.error);
-  return result.data;
-}
-
-/**
- * Parses a whole body strictly: every user must pass every per-user rule (no allow-list, no merging).
- * For callers that must refuse a request as IM does; the gateway itself uses `validateUsers`.
- *
- * @throws RequestShapeError carrying the first fault's path and rule.
- */
-export function parseUserAttrsBody(body: unknown): UserAttrsBody {
-  const result = userAttrsBodySchema.safeParse(body);
   if (!result.success) throw shapeError(result.error);
   return result.data;
 }

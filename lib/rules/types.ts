@@ -4,9 +4,16 @@ export interface UserAttr {
   readonly Attrs: Readonly<Record<string, string>>;
 }
 
-/** The body IM takes and the gateway accepts: `{"UserAttrs":[...]}`. */
-export interface UserAttrsBody {
-  readonly UserAttrs: readonly UserAttr[];
+/** An attribute's new value; `null` removes the attribute (`im_remove_attr`). */
+export type AttrValue = string | null;
+
+/**
+ * One user's update as the gateway accepts it: IM's `im_set_attr` entry, where a `null` value means
+ * "remove this attribute".
+ */
+export interface UserUpdate {
+  readonly To_Account: string;
+  readonly Attrs: Readonly<Record<string, AttrValue>>;
 }
 
 /** A user refused by the request rules, reported on its own while the valid users go on. */
@@ -54,9 +61,15 @@ export interface ValidateUsersOptions {
 /** What `validateUsers` returns: the users to send, the users refused, and how many entries came in. */
 export interface ValidationResult {
   /** Valid users, one per account (duplicates merged), in first-seen order. */
-  readonly users: UserAttr[];
+  readonly users: UserUpdate[];
   /** One rejection per refused entry of `UserAttrs`. */
   readonly rejected: Rejection[];
   /** How many entries the `UserAttrs` array held. */
   readonly received: number;
+}
+
+/** One user's attributes to remove, by name: IM's `im_remove_attr` entry. */
+export interface UserAttrRemoval {
+  readonly To_Account: string;
+  readonly Attrs: readonly string[];
 }

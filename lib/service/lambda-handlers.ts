@@ -8,10 +8,15 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { acceptedResponse, errorResponse } from '../http/responses.ts';
-import { readWebhookRequest } from '../http/webhook-request.ts';
+import { authenticateRequest, parseJsonBody } from '../http/webhook-request.ts';
 import { METRIC } from '../observability/telemetry.ts';
+import { toQueueRecord } from '../queue/queue-record.ts';
 import { acceptWebhook } from '../usecases/accept-webhook.ts';
-import { processQueueBatch } from '../usecases/process-queue-batch.ts';
+import { answerOnce } from '../usecases/answer-once.ts';
+import { LanesUnavailableError } from '../usecases/errors.ts';
+import { processLaneBatch } from '../usecases/process-lane-batch.ts';
+import type { StoredAnswer } from '../usecases/ports.ts';
+import { relaneIntake } from '../usecases/relane-intake.ts';
 import { describe, type Services } from './services.ts';
 
 /** The epoch ms by which IM calls must be over: the function's deadline less a safety margin. */
@@ -34,57 +39,101 @@ function withTelemetry<E, R>(s: Services, run: (event: E, context: Context) => P
 
 /** `POST /v1/user-attrs` (HTTP API, payload 2.0). */
 export function createApiHandler(s: Services) {
+  const logRefusal = (error: unknown, answer: StoredAnswer): void => {
+    if (answer.statusCode >= 500) s.logger.error('webhook failed', { error: describe(error), status: answer.statusCode });
+    else s.logger.warn('webhook refused', { error: describe(error), status: answer.statusCode });
+  };
   return withTelemetry<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>(s, async (event, context) => {
     const requestId = event.requestContext.requestId;
     s.logger.appendKeys({ requestId });
     try {
-      const body = await readWebhookRequest(event, {
+      const request = await authenticateRequest(event, {
         maxBodyBytes: s.config.maxBodyBytes,
         auth: s.config.webhookAuth,
         authenticator: s.webhookAuth,
         webhookSecret: async () => (await s.credentials.get()).webhookSecret,
       });
-      const result = await acceptWebhook(
-        { im: s.im, attrNames: s.attrNames, overflow: s.overflow, inlineCalls: s.config.apiInlineCalls, inlineCapacity: () => s.limiter.startsWithin(s.config.apiInlineWaitMs) },
-        { requestId, body, deadlineMs: deadlineOf(context, s.config.deadlineMarginMs) },
-      );
-      s.metrics.addMetric(METRIC.usersReceived, MetricUnit.Count, result.received);
-      s.metrics.addMetric(METRIC.usersApplied, MetricUnit.Count, result.applied);
-      s.metrics.addMetric(METRIC.usersQueued, MetricUnit.Count, result.queued);
-      s.metrics.addMetric(METRIC.usersRejected, MetricUnit.Count, result.rejected.length);
-      s.logger.info('webhook processed', {
-        received: result.received,
-        merged: result.merged,
-        applied: result.applied,
-        queued: result.queued,
-        rejected: result.rejected.length,
-        deferred: result.deferred,
-      });
-      return acceptedResponse(result);
+      const work = async (): Promise<{ answer: StoredAnswer; store: boolean }> => {
+        try {
+          if (s.lanes === undefined) throw new LanesUnavailableError('no lanes queue is configured (LANES_QUEUE_URL)', { accepted: 0, pending: 0 });
+          const result = await acceptWebhook(
+            {
+              writer: s.im,
+              attrNames: s.attrNames,
+              lanes: s.lanes,
+              laneCount: s.config.lanes.count,
+              inlineChunks: s.config.apiInlineChunks,
+              inlineCapacity: () => s.limiter.startsWithin(s.config.apiInlineWaitMs),
+            },
+            { requestId, key: request.key?.id ?? requestId, body: parseJsonBody(event, request.rawBody), deadlineMs: deadlineOf(context, s.config.deadlineMarginMs) },
+          );
+          s.metrics.addMetric(METRIC.usersReceived, MetricUnit.Count, result.received);
+          s.metrics.addMetric(METRIC.usersApplied, MetricUnit.Count, result.applied);
+          s.metrics.addMetric(METRIC.usersQueued, MetricUnit.Count, result.accepted);
+          s.metrics.addMetric(METRIC.usersRejected, MetricUnit.Count, result.rejected.length);
+          s.logger.info('webhook processed', { received: result.received, merged: result.merged, accepted: result.accepted, applied: result.applied, queued: result.queued, rejected: result.rejected.length });
+          const answer = acceptedResponse(result);
+          // Only answers the caller may keep are stored: a re-send after anything else runs again.
+          return { answer, store: answer.statusCode >= 200 && answer.statusCode < 300 };
+        } catch (error) {
+          const answer = errorResponse(error, requestId);
+          logRefusal(error, answer);
+          return { answer, store: false };
+        }
+      };
+      return await answerOnce(s.idempotency, { key: request.key, fresh: request.fresh, remainingMs: context.getRemainingTimeInMillis() }, work);
     } catch (error) {
-      const response = errorResponse(error, requestId);
-      if (response.statusCode !== undefined && response.statusCode >= 500) s.logger.error('webhook failed', { error: describe(error), status: response.statusCode });
-      else s.logger.warn('webhook refused', { error: describe(error), status: response.statusCode });
-      return response;
+      const answer = errorResponse(error, requestId);
+      logRefusal(error, answer);
+      return answer;
     }
   });
 }
 
-/** The overflow queue's consumer, with partial batch responses (ReportBatchItemFailures). */
+/** The queue name at the end of an SQS ARN or URL. */
+const queueName = (arnOrUrl: string): string => arnOrUrl.split(/[:/]/).pop() ?? '';
+
+/**
+ * The worker: records of the lanes queue are applied in lane order; records of the intake queue are moved
+ * into lanes. Partial batch responses (ReportBatchItemFailures), with AWS's FIFO rule: a failed record is
+ * reported with every later record of its message group.
+ */
 export function createWorkerHandler(s: Services) {
   return withTelemetry<SQSEvent, SQSBatchResponse>(s, async (event, context) => {
-    if (s.deadLetters === undefined || s.overflow === undefined) throw new Error('the worker needs OVERFLOW_QUEUE_URL and DLQ_URL');
-    const outcome = await processQueueBatch({ im: s.im, attrNames: s.attrNames, deadLetters: s.deadLetters, overflow: s.overflow }, event.Records, deadlineOf(context, s.config.deadlineMarginMs));
-    let received = 0;
-    for (const r of outcome.records) {
-      received += r.received;
-      s.metrics.addMetric(METRIC.usersApplied, MetricUnit.Count, r.applied);
-      s.metrics.addMetric(METRIC.usersQueued, MetricUnit.Count, r.requeued);
-      s.metrics.addMetric(METRIC.usersDeadLettered, MetricUnit.Count, r.deadLettered);
-      if (r.failed || r.deadLettered > 0 || r.requeued > 0) s.logger.info('record outcome', { ...r });
+    const { deadLetters, lanes, lanesRedelivery, intakeRedelivery } = s;
+    if (deadLetters === undefined || lanes === undefined || lanesRedelivery === undefined) throw new Error('the worker needs LANES_QUEUE_URL and DLQ_URL');
+    const records = event.Records.map(toQueueRecord);
+    const source = event.Records[0]?.eventSourceARN ?? '';
+    const intakeUrl = s.config.sqs.intakeQueueUrl;
+    if (intakeUrl !== undefined && intakeRedelivery !== undefined && queueName(source) === queueName(intakeUrl)) {
+      const outcome = await relaneIntake(
+        { attrNames: s.attrNames, lanes, deadLetters, redelivery: intakeRedelivery, laneCount: s.config.lanes.count, retryWindowMs: s.config.lanes.intakeRetryWindowMs },
+        records,
+      );
+      s.metrics.addMetric(METRIC.usersReceived, MetricUnit.Count, outcome.received);
+      s.metrics.addMetric(METRIC.usersQueued, MetricUnit.Count, outcome.laned);
+      s.metrics.addMetric(METRIC.usersDeadLettered, MetricUnit.Count, outcome.deadLettered);
+      if (outcome.redeliveryError !== undefined) s.logger.warn('could not set the retry delay of failed intake records', { error: describe(outcome.redeliveryError) });
+      s.logger.info('intake batch moved into lanes', { records: records.length, failed: outcome.failedIds.length, laned: outcome.laned, deadLettered: outcome.deadLettered });
+      return { batchItemFailures: outcome.failedIds.map((itemIdentifier) => ({ itemIdentifier })) };
     }
-    s.metrics.addMetric(METRIC.usersReceived, MetricUnit.Count, received);
-    s.logger.info('batch processed', { records: event.Records.length, failed: outcome.failedIds.length });
+    const outcome = await processLaneBatch(
+      {
+        writer: s.im,
+        attrNames: s.attrNames,
+        deadLetters,
+        redelivery: lanesRedelivery,
+        outageToleranceMs: s.config.lanes.outageToleranceMs,
+        retryMaxSeconds: s.config.lanes.retryMaxSeconds,
+      },
+      records,
+      deadlineOf(context, s.config.deadlineMarginMs),
+    );
+    s.metrics.addMetric(METRIC.usersReceived, MetricUnit.Count, outcome.received);
+    s.metrics.addMetric(METRIC.usersApplied, MetricUnit.Count, outcome.applied);
+    s.metrics.addMetric(METRIC.usersDeadLettered, MetricUnit.Count, outcome.deadLettered);
+    if (outcome.redeliveryError !== undefined) s.logger.warn('could not set the retry delay of failed lane records', { error: describe(outcome.redeliveryError) });
+    s.logger.info('lane batch processed', { records: records.length, failed: outcome.failedIds.length, calls: outcome.calls, applied: outcome.applied, deadLettered: outcome.deadLettered });
     return { batchItemFailures: outcome.failedIds.map((itemIdentifier) => ({ itemIdentifier })) };
   });
 }

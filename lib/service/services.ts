@@ -3,6 +3,7 @@
  * so warm invocations reuse connections, caches, the UserSig and the rate limiter.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
@@ -15,7 +16,11 @@ import { ImClient } from '../im/client.ts';
 import { resolveEndpoint } from '../im/regions.ts';
 import { createLogger, createMetrics, ImCallRecorder } from '../observability/telemetry.ts';
 import { RateLimiter } from '../pacing/rate-limiter.ts';
-import { QueuePublisher } from '../queue/queue-publisher.ts';
+import { DynamoDbIdempotency } from '../idempotency/dynamodb-idempotency.ts';
+import { SqsDeadLetters } from '../queue/sqs-dead-letters.ts';
+import { SqsLanes } from '../queue/sqs-lanes.ts';
+import { SqsRedelivery } from '../queue/sqs-redelivery.ts';
+import type { Idempotency } from '../usecases/ports.ts';
 import { AdminSigCache } from '../usersig/admin-sig-cache.ts';
 import { WebhookAuthenticator } from '../webhook/webhook-authenticator.ts';
 
@@ -29,8 +34,13 @@ export interface Services {
   /** This copy's share of the fleet's IM budget. */
   readonly limiter: RateLimiter;
   readonly attrNames: AttrNameSource;
-  readonly overflow: QueuePublisher | undefined;
-  readonly deadLetters: QueuePublisher | undefined;
+  /** The lanes queue; undefined only when no queue is configured (the API then refuses with 503). */
+  readonly lanes: SqsLanes | undefined;
+  readonly lanesRedelivery: SqsRedelivery | undefined;
+  readonly intakeRedelivery: SqsRedelivery | undefined;
+  readonly deadLetters: SqsDeadLetters | undefined;
+  /** Undefined without a table: re-deliveries are then applied again (lanes still deduplicate for 5 minutes). */
+  readonly idempotency: Idempotency | undefined;
   readonly webhookAuth: WebhookAuthenticator;
 }
 
@@ -38,6 +48,7 @@ export interface Services {
 export interface ServiceOverrides {
   readonly secretsManager?: SecretsManagerClient;
   readonly sqs?: SQSClient;
+  readonly dynamodb?: DynamoDBClient;
   readonly logger?: Logger;
   readonly metrics?: Metrics;
 }
@@ -74,11 +85,14 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
           ttlSeconds: config.attrNamesCacheTtlSeconds,
           onError: (error) => logger.warn('could not read the registered attribute names from IM; going on without an allow-list', { error: describe(error) }),
         });
+  const { lanesQueueUrl, intakeQueueUrl, dlqUrl, endpoint, region } = config.sqs;
   const sqs =
-    config.sqs.overflowQueueUrl === undefined && config.sqs.dlqUrl === undefined
+    lanesQueueUrl === undefined && intakeQueueUrl === undefined && dlqUrl === undefined
       ? undefined
-      : (overrides.sqs ?? new SQSClient({ region: config.sqs.region, ...(config.sqs.endpoint === undefined ? {} : { endpoint: config.sqs.endpoint }) }));
-  const publisher = (queueUrl: string | undefined) => (sqs === undefined || queueUrl === undefined ? undefined : new QueuePublisher({ client: sqs, queueUrl }));
+      : (overrides.sqs ?? new SQSClient({ region, ...(endpoint === undefined ? {} : { endpoint }) }));
+  const on = <T>(url: string | undefined, make: (client: SQSClient, queueUrl: string) => T): T | undefined =>
+    sqs === undefined || url === undefined ? undefined : make(sqs, url);
+  const { idempotency } = config;
   return {
     config,
     logger,
@@ -88,8 +102,21 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     im,
     limiter,
     attrNames,
-    overflow: publisher(config.sqs.overflowQueueUrl),
-    deadLetters: publisher(config.sqs.dlqUrl),
+    lanes: on(lanesQueueUrl, (client, queueUrl) => new SqsLanes({ client, queueUrl })),
+    lanesRedelivery: on(lanesQueueUrl, (client, queueUrl) => new SqsRedelivery({ client, queueUrl })),
+    intakeRedelivery: on(intakeQueueUrl, (client, queueUrl) => new SqsRedelivery({ client, queueUrl })),
+    deadLetters: on(dlqUrl, (client, queueUrl) => new SqsDeadLetters({ client, queueUrl })),
+    idempotency:
+      idempotency === undefined
+        ? undefined
+        : new DynamoDbIdempotency({
+            client:
+              overrides.dynamodb ??
+              // Short timeouts and few SDK retries: a slow table must not eat the webhook's time.
+              new DynamoDBClient({ region, maxAttempts: 2, ...(idempotency.endpoint === undefined ? {} : { endpoint: idempotency.endpoint }) }),
+            tableName: idempotency.tableName,
+            ttlSeconds: idempotency.ttlSeconds,
+          }),
     webhookAuth: new WebhookAuthenticator(),
   };
 }

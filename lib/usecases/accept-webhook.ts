@@ -1,31 +1,35 @@
 /**
- * The API function's use case: validate a webhook's users, apply what fits the budget at once, and spill
- * the rest to the overflow queue. Every valid user ends applied or queued; every other one is rejected.
+ * The API function's use case. Every valid user of a webhook is written into its lane before the answer;
+ * only then does the API make an early write of a few users, so a small webhook sees IM's own answer.
+ * The lane still carries those users, so an early write can never overtake older queued work: the
+ * worker writes them again, in lane order, and IM ends with the last accepted value.
  */
-import { applyChunks } from '../dispatch/apply-chunks.ts';
-import type { AttrSetter } from '../dispatch/types.ts';
-import type { AttrNameSource } from '../attr-names/registered-names.ts';
-import { ATTR, userAttrsBody, type OutgoingMessage } from '../queue/message-format.ts';
-import type { QueuePublisher } from '../queue/queue-publisher.ts';
-import { chunk } from '../rules/chunk.ts';
-import type { UserAttr } from '../rules/types.ts';
+import { applyCalls } from '../dispatch/apply-calls.ts';
+import type { WriteCall } from '../dispatch/types.ts';
+import { planWriteCalls } from '../dispatch/write-call.ts';
+import type { LaneMessage } from '../lanes/lane-plan.ts';
+import { planLaneMessages } from '../lanes/lane-plan.ts';
+import { MAX_USERS_PER_CALL } from '../rules/constants.ts';
 import { validateUsers } from '../rules/validate-users.ts';
+import { LanesUnavailableError } from './errors.ts';
 import { refusedToRejections, type ReportedRejection } from './outcome.ts';
-import { OverflowUnavailableError } from './errors.ts';
+import type { AttrNames, AttrWriter, Lanes } from './ports.ts';
 
 export interface AcceptWebhookDeps {
-  readonly im: AttrSetter;
-  readonly attrNames: AttrNameSource;
-  /** Undefined when no queue is configured: everything must then be applied inline. */
-  readonly overflow: QueuePublisher | undefined;
-  /** IM calls made inline before spilling to the queue. */
-  readonly inlineCalls: number;
-  /** How many calls this copy's pacing can start within the inline wait: more would only make the caller wait. */
+  readonly writer: AttrWriter;
+  readonly attrNames: AttrNames;
+  readonly lanes: Lanes;
+  readonly laneCount: number;
+  /** IM calls of early writes per webhook (each ≤ 100 users). */
+  readonly inlineChunks: number;
+  /** How many calls this copy's pacing can start within the inline wait: none means no early write. */
   readonly inlineCapacity?: () => number;
 }
 
 export interface AcceptWebhookInput {
   readonly requestId: string;
+  /** What identifies the request across re-sends (`webhook-id`, `Idempotency-Key`); else the request id. */
+  readonly key: string;
   readonly body: unknown;
   /** Epoch ms after which no IM call may still be running. */
   readonly deadlineMs: number;
@@ -37,44 +41,58 @@ export interface AcceptWebhookResult {
   readonly received: number;
   /** Entries folded into an earlier entry for the same account. */
   readonly merged: number;
+  /** Users written into lanes (every valid user). */
+  readonly accepted: number;
+  /** Accepted users IM confirmed in the early write. */
   readonly applied: number;
+  /** Accepted users left for the lanes' worker. */
   readonly queued: number;
-  /** IM calls retried or not finished inline whose users were queued instead. */
-  readonly deferred: number;
+  /** Users refused by the rules, and users IM refused for good in the early write (`im-error-<code>`). */
   readonly rejected: readonly ReportedRejection[];
 }
 
 export async function acceptWebhook(deps: AcceptWebhookDeps, input: AcceptWebhookInput): Promise<AcceptWebhookResult> {
   const allowedNames = await deps.attrNames.current();
   const { users, rejected, received } = validateUsers(input.body, { allowedNames });
-  const chunks = chunk(users);
-  // Without a queue there is nowhere to spill: apply it all inline (local runs without SQS).
-  const inlineCount = deps.overflow === undefined ? chunks.length : Math.min(deps.inlineCalls, chunks.length, deps.inlineCapacity?.() ?? Number.POSITIVE_INFINITY);
-  const outcome = await applyChunks(deps.im, chunks.slice(0, inlineCount), { deadlineMs: input.deadlineMs });
+  const messages = planLaneMessages(users, deps.laneCount, input.key);
 
-  // A chunk that failed transiently here is not the caller's problem: it joins the queued work.
-  const toQueue: (readonly UserAttr[])[] = [...chunks.slice(inlineCount), ...outcome.retryable.flatMap((g) => chunk(g.users))];
-  const queued = toQueue.reduce((n, c) => n + c.length, 0);
-  if (toQueue.length > 0) {
-    if (deps.overflow === undefined) throw new OverflowUnavailableError('no overflow queue is configured', { applied: outcome.applied.length, pending: queued });
-    const messages: OutgoingMessage[] = toQueue.map((users) => ({
-      body: userAttrsBody(users),
-      attributes: { [ATTR.requestId]: input.requestId, [ATTR.origin]: 'api-overflow' },
-    }));
-    try {
-      await deps.overflow.publish(messages);
-    } catch (error) {
-      throw new OverflowUnavailableError('the overflow queue could not take the remaining users', { applied: outcome.applied.length, pending: queued }, { cause: error });
-    }
+  const unsent = await deps.lanes.enqueue(messages, { requestId: input.requestId, origin: 'api' });
+  if (unsent.length > 0) {
+    const pending = unsent.reduce((n, m) => n + m.users.length, 0);
+    throw new LanesUnavailableError('some users could not be written into their lanes', { accepted: users.length - pending, pending });
   }
-  const allRejected = [...rejected, ...refusedToRejections(outcome.refused)];
+
+  const early = earlyWriteMessages(messages, Math.min(deps.inlineChunks, deps.inlineCapacity?.() ?? Number.POSITIVE_INFINITY));
+  const outcome = await applyCalls(deps.writer, planWriteCalls(early.flatMap((m) => m.users)), { deadlineMs: input.deadlineMs });
+  // A user with values to set and names to remove is in two calls: count accounts, not call entries.
+  const accounts = (groups: readonly { readonly call: WriteCall }[]) => new Set(groups.flatMap((g) => g.call.users.map((u) => u.To_Account)));
+  const refusedAccounts = accounts(outcome.refused);
+  const unfinished = accounts([...outcome.refused, ...outcome.retryable]);
+  const applied = [...accounts(outcome.applied.map((call) => ({ call })))].filter((a) => !unfinished.has(a)).length;
+  const refused = refusedToRejections(outcome.refused).filter((r, i, all) => all.findIndex((o) => o.To_Account === r.To_Account) === i);
   return {
     requestId: input.requestId,
     received,
     merged: received - users.length - rejected.length,
-    applied: outcome.applied.length,
-    queued,
-    deferred: outcome.retryable.length,
-    rejected: allRejected,
+    accepted: users.length,
+    applied,
+    queued: users.length - applied - refusedAccounts.size,
+    rejected: [...rejected, ...refused],
   };
+}
+
+/**
+ * Whole lane messages, smallest first, up to `calls` × 100 users: a small webhook is written early in
+ * full, and a large one spends its early call on the short tails of its lanes.
+ */
+function earlyWriteMessages(messages: readonly LaneMessage[], calls: number): LaneMessage[] {
+  const room = Math.max(0, Math.floor(calls)) * MAX_USERS_PER_CALL;
+  const chosen: LaneMessage[] = [];
+  let users = 0;
+  for (const message of [...messages].sort((a, b) => a.users.length - b.users.length)) {
+    if (users + message.users.length > room) break;
+    chosen.push(message);
+    users += message.users.length;
+  }
+  return chosen;
 }

@@ -1,0 +1,64 @@
+import { MAX_USERS_PER_CALL } from '../rules/constants.ts';
+import { chunk } from '../rules/chunk.ts';
+import { setOwn } from '../rules/own-record.ts';
+import type { UserAttr, UserAttrRemoval, UserUpdate } from '../rules/types.ts';
+import type { WriteCall } from './types.ts';
+
+/** The users of a call kept by `keep`, as a call of the same kind. */
+export function subCall(call: WriteCall, keep: (account: string) => boolean): WriteCall {
+  return call.kind === 'set'
+    ? { kind: 'set', users: call.users.filter((u) => keep(u.To_Account)) }
+    : { kind: 'remove', users: call.users.filter((u) => keep(u.To_Account)) };
+}
+
+/** A call's first `count` users and the rest, for bisecting a call IM refused as a whole. */
+export function splitCall(call: WriteCall, count: number): [WriteCall, WriteCall] {
+  return call.kind === 'set'
+    ? [{ kind: 'set', users: call.users.slice(0, count) }, { kind: 'set', users: call.users.slice(count) }]
+    : [{ kind: 'remove', users: call.users.slice(0, count) }, { kind: 'remove', users: call.users.slice(count) }];
+}
+
+/** Each (account, attribute name) a call writes. */
+export function callPairs(call: WriteCall): { readonly account: string; readonly name: string }[] {
+  const pairs: { account: string; name: string }[] = [];
+  if (call.kind === 'set') for (const u of call.users) for (const name of Object.keys(u.Attrs)) pairs.push({ account: u.To_Account, name });
+  else for (const u of call.users) for (const name of u.Attrs) pairs.push({ account: u.To_Account, name });
+  return pairs;
+}
+
+/** The call's users in the gateway's own shape (`null` for a removed attribute), for dead letters. */
+export function callEntries(call: WriteCall): UserUpdate[] {
+  if (call.kind === 'set') return [...call.users];
+  return call.users.map((u) => ({ To_Account: u.To_Account, Attrs: Object.fromEntries(u.Attrs.map((name) => [name, null])) }));
+}
+
+/**
+ * Turns updates of distinct users into IM calls: the values to set go into `im_set_attr` calls, the
+ * names to remove into `im_remove_attr` calls, at most 100 users each. A user with both appears in one
+ * call of each kind; they touch different attributes, so their order does not matter.
+ */
+export function planWriteCalls(updates: readonly UserUpdate[]): WriteCall[] {
+  const sets: UserAttr[] = [];
+  const removes: UserAttrRemoval[] = [];
+  for (const update of updates) {
+    let values: Record<string, string> | undefined;
+    let names: string[] | undefined;
+    for (const [name, value] of Object.entries(update.Attrs)) {
+      if (value === null) (names ??= []).push(name);
+      else setOwn((values ??= {}), name, value);
+    }
+    if (values !== undefined) sets.push({ To_Account: update.To_Account, Attrs: values });
+    if (names !== undefined) removes.push({ To_Account: update.To_Account, Attrs: names });
+  }
+  return [
+    ...chunk(sets, MAX_USERS_PER_CALL).map((users): WriteCall => ({ kind: 'set', users })),
+    ...chunk(removes, MAX_USERS_PER_CALL).map((users): WriteCall => ({ kind: 'remove', users })),
+  ];
+}
+
+/** How many users a list of calls writes. */
+export function countUsers(calls: readonly { readonly call: WriteCall }[] | readonly WriteCall[]): number {
+  let n = 0;
+  for (const item of calls) n += ('call' in item ? item.call : item).users.length;
+  return n;
+}

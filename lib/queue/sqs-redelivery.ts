@@ -1,0 +1,33 @@
+import { ChangeMessageVisibilityBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { chunk } from '../rules/chunk.ts';
+import type { QueueRecord, Redelivery } from '../usecases/ports.ts';
+
+/** ChangeMessageVisibilityBatch takes at most 10 entries. */
+const MAX_ENTRIES = 10;
+
+/**
+ * Sets when failed records come back, by changing their visibility timeout: the worker's own backoff
+ * instead of the queue's fixed timeout. SQS caps it at 12 hours.
+ */
+export class SqsRedelivery implements Redelivery {
+  readonly #client: SQSClient;
+  readonly #queueUrl: string;
+
+  constructor(options: { readonly client: SQSClient; readonly queueUrl: string }) {
+    this.#client = options.client;
+    this.#queueUrl = options.queueUrl;
+  }
+
+  async retryLater(records: readonly QueueRecord[], delaySeconds: number): Promise<void> {
+    const timeout = Math.max(0, Math.min(43_200, Math.round(delaySeconds)));
+    for (const group of chunk(records, MAX_ENTRIES)) {
+      const answer = await this.#client.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: this.#queueUrl,
+          Entries: group.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receipt, VisibilityTimeout: timeout })),
+        }),
+      );
+      if ((answer.Failed ?? []).length > 0) throw new Error(`SQS could not change the visibility of ${answer.Failed?.length ?? 0} records`);
+    }
+  }
+}

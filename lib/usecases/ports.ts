@@ -1,0 +1,121 @@
+/**
+ * The ports of the use cases: what `acceptWebhook`, `processLaneBatch` and `relaneIntake` need from the
+ * outside world, and nothing of how it is done. SQS, DynamoDB and IM live in adapters (lib/queue,
+ * lib/idempotency, lib/im); tests hand in in-memory fakes.
+ */
+import type { LaneMessage } from '../lanes/lane-plan.ts';
+import type { UserAttr, UserAttrRemoval } from '../rules/types.ts';
+
+/** Per-call options of the writer. */
+export interface WriteOptions {
+  /** Epoch ms: no IM call starts that could not finish by then. */
+  readonly deadlineMs?: number;
+}
+
+/** What IM answered for a call on many users: the listed users failed on their own, the rest were applied. */
+export interface WriteOutcome {
+  readonly failedUsers: readonly { readonly To_Account: string; readonly errorCode: number }[];
+}
+
+/**
+ * IM's attribute writes, paced and retried (`im_set_attr`, `im_remove_attr`; ≤ 100 users a call). A call
+ * IM refuses as a whole throws an `ImError` carrying its class; anything else thrown means nothing is known.
+ */
+export interface AttrWriter {
+  setAttr(users: readonly UserAttr[], options?: WriteOptions): Promise<WriteOutcome>;
+  removeAttr(users: readonly UserAttrRemoval[], options?: WriteOptions): Promise<WriteOutcome>;
+}
+
+/** The app's registered attribute names, or undefined when unknown (IM then enforces them itself). */
+export interface AttrNames {
+  current(): Promise<ReadonlySet<string> | undefined>;
+}
+
+/** Where a lane message came from, for logs and dead letters. */
+export interface LaneMeta {
+  readonly requestId: string;
+  /** `api`, `intake`, … */
+  readonly origin: string;
+}
+
+/** The ordered lanes (a FIFO queue, one message group per lane). */
+export interface Lanes {
+  /**
+   * Writes messages into their lanes, in order within each lane. A lane stops at its first message that
+   * could not be written, so a retry never puts a later message ahead of an earlier one.
+   * @returns the messages not written (empty when all were).
+   */
+  enqueue(messages: readonly LaneMessage[], meta: LaneMeta): Promise<readonly LaneMessage[]>;
+}
+
+/** A record as the use cases see it: a message of the lanes or intake queue. */
+export interface QueueRecord {
+  readonly id: string;
+  /** Opaque handle for the queue adapter (SQS receipt handle). */
+  readonly receipt: string;
+  /** The message group: a lane (`lane-7`) or a producer's group. */
+  readonly group: string;
+  readonly body: string;
+  readonly receiveCount: number;
+  /** Epoch ms of the first receive: how long the record has been failing. */
+  readonly firstReceivedAt: number;
+  readonly requestId: string;
+}
+
+/** Failed records come back after a delay the worker chooses (backoff), not the queue's visibility timeout. */
+export interface Redelivery {
+  retryLater(records: readonly QueueRecord[], delaySeconds: number): Promise<void>;
+}
+
+/** Why a dead letter was written: every dead letter carries its reason. */
+export interface DeadLetterReason {
+  /** A stable name: a request rule (`attr-name-unregistered`), `im-error-<code>`, `outage-tolerance-exceeded`, … */
+  readonly rule: string;
+  /** Sentences naming the fields and the cause; never a value. */
+  readonly reason: string;
+  readonly requestId: string;
+  readonly errorCode?: number;
+  readonly errorInfo?: string;
+  /** Ids of the queue records the users came from. */
+  readonly records?: readonly string[];
+}
+
+/** A dead letter: entries in IM's `{"UserAttrs":[...]}` shape (replayable), or a raw body that could not be read. */
+export type DeadLetter =
+  | { readonly entries: readonly unknown[]; readonly why: DeadLetterReason }
+  | { readonly raw: string; readonly why: DeadLetterReason };
+
+/** The dead-letter queue. Throws when a letter could not be written (the records then stay for a retry). */
+export interface DeadLetters {
+  send(letters: readonly DeadLetter[]): Promise<void>;
+}
+
+/** A stored answer to a request that was already handled. */
+export interface StoredAnswer {
+  readonly statusCode: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+/** What identifies a request across re-sends, and what it carried. */
+export interface IdempotencyKey {
+  /** `webhook-id` or `Idempotency-Key`. */
+  readonly id: string;
+  /** SHA-256 of the body: the same id with another body is refused, never answered with the other's result. */
+  readonly bodyHash: string;
+}
+
+/**
+ * Re-deliveries of one request are answered, not re-applied, fleet-wide. Only answers the caller may keep
+ * (2xx) are stored; a request whose work failed runs again when re-sent.
+ */
+export interface Idempotency {
+  /**
+   * Runs `work` once per key: a completed key gets its stored answer; a key in progress throws
+   * `RequestInProgressError`; the same id with another body throws `RequestKeyReusedError`.
+   * `work` returns `{ answer, store }`: the answer is stored only when `store` is true.
+   */
+  once(key: IdempotencyKey, remainingMs: number, work: () => Promise<{ answer: StoredAnswer; store: boolean }>): Promise<StoredAnswer>;
+  /** The stored answer of a completed request with this key and body, or undefined. */
+  completed(key: IdempotencyKey): Promise<StoredAnswer | undefined>;
+}

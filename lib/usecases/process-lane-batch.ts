@@ -1,0 +1,221 @@
+/**
+ * The worker's use case for the lanes queue. A batch holds records of several lanes, each lane's in order.
+ *
+ * 1. Records are read with the request rules; what they refuse goes to the dead-letter queue at once.
+ * 2. Records are merged: a later value for the same user and attribute replaces an earlier one, and the
+ *    users of the whole batch are packed into IM calls of at most 100 (set and remove calls apart).
+ * 3. A record is done when every value it was the last to write was applied or dead-lettered. Within a
+ *    lane, the first record that is not done fails, and so does every later record of its lane: they stay
+ *    at the head of the lane, in order, and come back after a backoff the worker sets itself. Unfinished
+ *    work is never appended to the lane, because that would put it behind newer work.
+ * 4. A record still failing `outageToleranceMs` after its first receive goes to the dead-letter queue with
+ *    its last error, so a long outage ends in dead letters with a reason rather than a lane blocked forever.
+ */
+import { applyCalls } from '../dispatch/apply-calls.ts';
+import type { WriteCall } from '../dispatch/types.ts';
+import { callEntries, callPairs, planWriteCalls } from '../dispatch/write-call.ts';
+import { TRANSPORT_ERROR_CODES } from '../im/error-codes.ts';
+import { setOwn } from '../rules/own-record.ts';
+import type { AttrValue, UserUpdate } from '../rules/types.ts';
+import type { AttrNames, AttrWriter, DeadLetter, DeadLetters, QueueRecord, Redelivery } from './ports.ts';
+import { readRecord, type ReadRecord } from './read-record.ts';
+
+export interface LaneBatchDeps {
+  readonly writer: AttrWriter;
+  readonly attrNames: AttrNames;
+  readonly deadLetters: DeadLetters;
+  readonly redelivery: Redelivery;
+  /** A record failing longer than this after its first receive is dead-lettered. */
+  readonly outageToleranceMs: number;
+  /** The longest backoff between deliveries of a failing record. */
+  readonly retryMaxSeconds: number;
+  readonly now?: () => number;
+}
+
+export interface LaneBatchOutcome {
+  /** Ids of the records to report in `batchItemFailures`: each failing record and the later ones of its lane. */
+  readonly failedIds: readonly string[];
+  /** Entries in the batch's records. */
+  readonly received: number;
+  /** Users whose every merged value IM confirmed. */
+  readonly applied: number;
+  /** Entries or users sent to the dead-letter queue. */
+  readonly deadLettered: number;
+  /** IM calls started (before retries). */
+  readonly calls: number;
+  /** Set when the backoff could not be set: the failed records then wait out the queue's visibility timeout. */
+  readonly redeliveryError?: unknown;
+}
+
+/** Why a record is not done yet. */
+interface Block {
+  readonly errorCode: number;
+  readonly errorInfo: string;
+  /** False when nothing was tried (the deadline came first): retry at once, no backoff. */
+  readonly attempted: boolean;
+}
+
+const pairKey = (account: string, name: string): string => `${account}\u0000${name}`;
+
+export async function processLaneBatch(deps: LaneBatchDeps, records: readonly QueueRecord[], deadlineMs: number): Promise<LaneBatchOutcome> {
+  const now = deps.now ?? Date.now;
+  const allowedNames = await deps.attrNames.current();
+  const read = records.map((record) => readRecord(record, allowedNames));
+
+  // Merge in batch order (each lane's records arrive in lane order): the last writer of each pair wins.
+  const lastWriter = new Map<string, number>();
+  const merged = new Map<string, Record<string, AttrValue>>();
+  read.forEach((r, index) => {
+    for (const user of r.users) {
+      let attrs = merged.get(user.To_Account);
+      if (attrs === undefined) merged.set(user.To_Account, (attrs = {}));
+      for (const [name, value] of Object.entries(user.Attrs)) {
+        setOwn(attrs, name, value);
+        lastWriter.set(pairKey(user.To_Account, name), index);
+      }
+    }
+  });
+  const updates: UserUpdate[] = [...merged].map(([To_Account, Attrs]) => ({ To_Account, Attrs }));
+  const calls = planWriteCalls(updates);
+  const result = await applyCalls(deps.writer, calls, { deadlineMs });
+
+  // Which records each outcome concerns, through the pairs they last wrote.
+  const writersOf = (call: WriteCall): Set<number> => new Set(callPairs(call).map((p) => lastWriter.get(pairKey(p.account, p.name)) ?? -1));
+  const blocks = new Map<number, Block>();
+  const block = (index: number, why: Block): void => {
+    if (!blocks.has(index)) blocks.set(index, why);
+  };
+  for (const group of result.retryable) for (const index of writersOf(group.call)) block(index, group);
+
+  const letters: { letter: DeadLetter; from: readonly number[] }[] = read.flatMap((r, index) => r.deadLetters.map((letter) => ({ letter, from: [index] })));
+  for (const group of result.refused) {
+    const from = [...writersOf(group.call)];
+    const ids = from.map((i) => records[i]?.id ?? '?');
+    letters.push({
+      from,
+      letter: {
+        entries: callEntries(group.call),
+        why: {
+          rule: `im-error-${group.errorCode}`,
+          reason: `IM refused these users for good (ErrorCode ${group.errorCode}: ${group.errorInfo}); attributes ${[...new Set(callPairs(group.call).map((p) => p.name))].join(', ')} from records ${ids.join(', ')}`,
+          requestId: records[from[0] ?? 0]?.requestId ?? '',
+          errorCode: group.errorCode,
+          errorInfo: group.errorInfo,
+          records: ids,
+        },
+      },
+    });
+  }
+  if (!(await sendAll(deps.deadLetters, letters.map((l) => l.letter)))) {
+    for (const { from } of letters) for (const index of from) block(index, { errorCode: 0, errorInfo: 'the dead-letter queue could not take the refused users', attempted: true });
+  }
+
+  // Walk each lane in order: done records are acknowledged; the first blocked one fails with all after it,
+  // unless it has been failing past the outage tolerance, in which case it is dead-lettered.
+  const failed: { record: QueueRecord; delaySeconds: number }[] = [];
+  const aged: { index: number; letter: DeadLetter }[] = [];
+  for (const lane of lanesOf(read)) {
+    let delaySeconds: number | undefined;
+    for (const index of lane) {
+      const record = read[index]?.record as QueueRecord;
+      if (delaySeconds !== undefined) {
+        failed.push({ record, delaySeconds });
+        continue;
+      }
+      const why = blocks.get(index);
+      if (why === undefined) continue;
+      if (now() - record.firstReceivedAt > deps.outageToleranceMs) {
+        aged.push({ index, letter: agedLetter(record, why, deps.outageToleranceMs) });
+        continue;
+      }
+      delaySeconds = retryDelaySeconds(record, why, deps.retryMaxSeconds);
+      failed.push({ record, delaySeconds });
+    }
+  }
+  const agedSent = aged.length === 0 || (await sendAll(deps.deadLetters, aged.map((a) => a.letter)));
+  if (!agedSent) {
+    // Could not dead-letter them: they and the rest of their lanes wait for the next delivery instead.
+    const agedIds = new Set(aged.map((a) => records[a.index]?.id));
+    for (const lane of lanesOf(read)) {
+      const start = lane.findIndex((i) => agedIds.has(records[i]?.id));
+      if (start === -1) continue;
+      for (const index of lane.slice(start)) {
+        const record = read[index]?.record as QueueRecord;
+        if (!failed.some((f) => f.record === record)) failed.push({ record, delaySeconds: Math.min(deps.retryMaxSeconds, 30) });
+      }
+    }
+  }
+
+  let redeliveryError: unknown;
+  for (const [delaySeconds, group] of groupBy(failed, (f) => f.delaySeconds)) {
+    try {
+      await deps.redelivery.retryLater(group.map((f) => f.record), delaySeconds);
+    } catch (error) {
+      redeliveryError = error;
+    }
+  }
+
+  const unfinished = new Set([...result.retryable, ...result.refused].flatMap((g) => g.call.users.map((u) => u.To_Account)));
+  const appliedUsers = new Set(result.applied.flatMap((c) => c.users.map((u) => u.To_Account)).filter((a) => !unfinished.has(a)));
+  return {
+    failedIds: failed.map((f) => f.record.id),
+    received: read.reduce((n, r) => n + r.received, 0),
+    applied: appliedUsers.size,
+    deadLettered: read.reduce((n, r) => n + r.rejected, 0) + result.refused.reduce((n, g) => n + g.call.users.length, 0) + (agedSent ? aged.length : 0),
+    calls: calls.length,
+    ...(redeliveryError === undefined ? {} : { redeliveryError }),
+  };
+}
+
+/** Record indexes per message group, in batch order. */
+function lanesOf(read: readonly ReadRecord[]): number[][] {
+  const lanes = new Map<string, number[]>();
+  read.forEach((r, index) => {
+    let lane = lanes.get(r.record.group);
+    if (lane === undefined) lanes.set(r.record.group, (lane = []));
+    lane.push(index);
+  });
+  return [...lanes.values()];
+}
+
+/** Backoff by receive count: 1 s, 2 s, 4 s … capped; none when nothing was tried (the deadline came first). */
+function retryDelaySeconds(record: QueueRecord, why: Block, maxSeconds: number): number {
+  if (!why.attempted && why.errorCode === TRANSPORT_ERROR_CODES.deadline) return 0;
+  return Math.min(maxSeconds, 2 ** Math.min(30, Math.max(0, record.receiveCount - 1)));
+}
+
+function agedLetter(record: QueueRecord, why: Block, toleranceMs: number): DeadLetter {
+  const minutes = Math.round(toleranceMs / 60_000);
+  return {
+    raw: record.body,
+    why: {
+      rule: 'outage-tolerance-exceeded',
+      reason: `still failing ${minutes} minutes after its first delivery (${record.receiveCount} deliveries); last error: ErrorCode ${why.errorCode}: ${why.errorInfo}`,
+      requestId: record.requestId,
+      errorCode: why.errorCode,
+      errorInfo: why.errorInfo,
+      records: [record.id],
+    },
+  };
+}
+
+async function sendAll(deadLetters: DeadLetters, letters: readonly DeadLetter[]): Promise<boolean> {
+  if (letters.length === 0) return true;
+  try {
+    await deadLetters.send(letters);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function groupBy<T, K>(items: readonly T[], keyOf: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    let list = groups.get(key);
+    if (list === undefined) groups.set(key, (list = []));
+    list.push(item);
+  }
+  return groups;
+}
