@@ -46,7 +46,8 @@ export async function applyCalls(writer: AttrWriter, calls: readonly WriteCall[]
       // Partial success (ErrorList): the listed users failed on their own, the rest were applied. A listed
       // user whose code is worth retrying (e.g. 91000) is retried later, not refused.
       const failedBy = new Map(failedUsers.map((f) => [f.To_Account, f.errorCode]));
-      result.applied.push(subCall(call, (account) => !failedBy.has(account)));
+      const applied = subCall(call, (account) => !failedBy.has(account));
+      if (applied.users.length > 0) result.applied.push(applied);
       for (const [account, code] of failedBy) {
         const only = subCall(call, (a) => a === account);
         if (only.users.length === 0) continue;

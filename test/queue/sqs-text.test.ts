@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { messageSize, toSqsAttributes, userAttrsBody } from '../../lib/queue/message-format.ts';
+import { messageSize, toSqsAttributes, userUpdatesBody } from '../../lib/queue/message-format.ts';
 import { sqsSafeJson, sqsSafeText } from '../../lib/queue/sqs-text.ts';
 
 /** True when every character is one SQS accepts (#x9 #xA #xD #x20–#xD7FF #xE000–#xFFFD #x10000–#x10FFFF), checked code point by code point. */
@@ -76,7 +76,7 @@ describe('sqsSafeJson', () => {
     const users = [{ To_Account: 'u-1', Attrs: { city: 'x\uFFFF' } }];
 
     // Act
-    const body = userAttrsBody(users);
+    const body = userUpdatesBody(users);
 
     // Assess
     expect(JSON.parse(body)).toEqual({ UserAttrs: users });

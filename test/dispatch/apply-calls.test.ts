@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { applyChunks } from '../../lib/dispatch/apply-chunks.ts';
-import type { AttrSetter, DispatchResult } from '../../lib/dispatch/types.ts';
+import { applyCalls, type ApplyOptions } from '../../lib/dispatch/apply-calls.ts';
+import type { DispatchResult, WriteCall } from '../../lib/dispatch/types.ts';
 import { TRANSPORT_ERROR_CODES } from '../../lib/im/error-codes.ts';
 import { DeadlineError, ImError } from '../../lib/im/errors.ts';
 import type { ErrorClass } from '../../lib/im/types.ts';
-import type { UserAttr } from '../../lib/rules/types.ts';
+import type { UserAttr, UserAttrRemoval } from '../../lib/rules/types.ts';
+import type { AttrWriter } from '../../lib/usecases/ports.ts';
 import { makeUsers } from '../helpers/factories.ts';
 
 const COMMAND = 'all_member_push/im_set_attr';
@@ -14,8 +15,9 @@ const imError = (errorCode: number, errorClass: ErrorClass, attempts = 1): ImErr
 type Answer = { failedUsers: { To_Account: string; errorCode: number }[] } | Error;
 
 /** A fake IM client: records each call and answers with `decide(users)`, by default success. */
-class FakeSetter implements AttrSetter {
+class FakeSetter implements AttrWriter {
   readonly calls: { users: readonly UserAttr[]; options: { deadlineMs?: number } | undefined }[] = [];
+  readonly removals: (readonly UserAttrRemoval[])[] = [];
   readonly #decide: (users: readonly UserAttr[], call: number) => Answer;
 
   constructor(decide: (users: readonly UserAttr[], call: number) => Answer = () => ({ failedUsers: [] })) {
@@ -29,7 +31,24 @@ class FakeSetter implements AttrSetter {
     if (answer instanceof Error) throw answer;
     return answer;
   }
+
+  async removeAttr(users: readonly UserAttrRemoval[]): Promise<{ failedUsers: { To_Account: string; errorCode: number }[] }> {
+    this.removals.push(users);
+    await Promise.resolve();
+    return { failedUsers: [] };
+  }
 }
+
+/** Set calls of the given chunks. */
+const applyChunks = (writer: AttrWriter, chunks: readonly (readonly UserAttr[])[], options?: ApplyOptions): Promise<DispatchResult> =>
+  applyCalls(writer, chunks.map((users): WriteCall => ({ kind: 'set', users })), options);
+
+/** The users of a list of calls, or of groups of them. */
+const usersOf = (items: readonly WriteCall[] | readonly { call: WriteCall }[]): UserAttr[] =>
+  items.flatMap((item) => {
+    const call = 'call' in item ? item.call : item;
+    return call.kind === 'set' ? call.users : [];
+  });
 
 const accounts = (users: readonly UserAttr[]): string[] => users.map((u) => u.To_Account);
 const chunksOf = (users: readonly UserAttr[], size: number): UserAttr[][] =>
@@ -37,13 +56,13 @@ const chunksOf = (users: readonly UserAttr[], size: number): UserAttr[][] =>
 
 /** How many times each account appears across the three lists. */
 function placements(result: DispatchResult): Map<string, number> {
-  const all = [...result.applied, ...result.refused.flatMap((g) => g.users), ...result.retryable.flatMap((g) => g.users)];
+  const all = [...usersOf(result.applied), ...usersOf(result.refused), ...usersOf(result.retryable)];
   const counts = new Map<string, number>();
   for (const u of all) counts.set(u.To_Account, (counts.get(u.To_Account) ?? 0) + 1);
   return counts;
 }
 
-describe('applyChunks', () => {
+describe('applyCalls', () => {
   it('reports every user of successful calls as applied, one call per chunk', async () => {
     // Prepare
     const users = makeUsers(250);
@@ -53,7 +72,7 @@ describe('applyChunks', () => {
     const result = await applyChunks(setter, chunksOf(users, 100));
 
     // Assess
-    expect(accounts(result.applied).sort()).toEqual(accounts(users).sort());
+    expect(accounts(usersOf(result.applied)).sort()).toEqual(accounts(users).sort());
     expect(result.refused).toEqual([]);
     expect(result.retryable).toEqual([]);
     expect(setter.calls.map((c) => c.users.length).sort()).toEqual([100, 100, 50]);
@@ -79,10 +98,10 @@ describe('applyChunks', () => {
     const result = await applyChunks(setter, [users]);
 
     // Assess
-    expect(accounts(result.applied)).toEqual(['u-0', 'u-2', 'u-4']);
+    expect(accounts(usersOf(result.applied))).toEqual(['u-0', 'u-2', 'u-4']);
     expect(result.refused).toEqual([
-      { users: [users[1]], errorCode: 70107, errorInfo: 'IM refused this user (ErrorCode 70107)' },
-      { users: [users[3]], errorCode: 90033, errorInfo: 'IM refused this user (ErrorCode 90033)' },
+      { call: { kind: 'set', users: [users[1]] }, errorCode: 70107, errorInfo: 'IM refused this user (ErrorCode 70107)' },
+      { call: { kind: 'set', users: [users[3]] }, errorCode: 90033, errorInfo: 'IM refused this user (ErrorCode 90033)' },
     ]);
     expect(result.retryable).toEqual([]);
   });
@@ -96,7 +115,7 @@ describe('applyChunks', () => {
     const result = await applyChunks(setter, [users]);
 
     // Assess
-    expect(result.refused).toEqual([{ users, errorCode: 90009, errorInfo: 'error 90009' }]);
+    expect(result.refused).toEqual([{ call: { kind: 'set', users }, errorCode: 90009, errorInfo: 'error 90009' }]);
     expect(result.applied).toEqual([]);
     expect(result.retryable).toEqual([]);
     expect(setter.calls).toHaveLength(1);
@@ -115,7 +134,7 @@ describe('applyChunks', () => {
     const result = await applyChunks(setter, [users]);
 
     // Assess
-    expect(result.retryable).toEqual([{ users, errorCode, errorInfo: `error ${errorCode}`, attempted: true }]);
+    expect(result.retryable).toEqual([{ call: { kind: 'set', users }, errorCode, errorInfo: `error ${errorCode}`, attempted: true }]);
     expect(result.applied).toEqual([]);
     expect(result.refused).toEqual([]);
   });
@@ -129,7 +148,7 @@ describe('applyChunks', () => {
     const result = await applyChunks(setter, [users]);
 
     // Assess
-    expect(result.retryable).toEqual([{ users, errorCode: TRANSPORT_ERROR_CODES.deadline, errorInfo: 'no time left before the deadline to start an attempt', attempted: false }]);
+    expect(result.retryable).toEqual([{ call: { kind: 'set', users }, errorCode: TRANSPORT_ERROR_CODES.deadline, errorInfo: 'no time left before the deadline to start an attempt', attempted: false }]);
   });
 
   it('bisects a 90033 chunk of 100 users with one bad user: 99 applied, 1 refused, at most 15 calls', async () => {
@@ -142,9 +161,9 @@ describe('applyChunks', () => {
     const result = await applyChunks(setter, [users]);
 
     // Assess
-    expect(result.applied).toHaveLength(99);
-    expect(accounts(result.applied)).not.toContain(bad);
-    expect(result.refused).toEqual([{ users: [users[37]], errorCode: 90033, errorInfo: 'error 90033' }]);
+    expect(usersOf(result.applied)).toHaveLength(99);
+    expect(accounts(usersOf(result.applied))).not.toContain(bad);
+    expect(result.refused).toEqual([{ call: { kind: 'set', users: [users[37]] }, errorCode: 90033, errorInfo: 'error 90033' }]);
     expect(result.retryable).toEqual([]);
     expect(setter.calls.length).toBeLessThanOrEqual(2 * Math.ceil(Math.log2(100)) + 1);
     expect(setter.calls.every((c) => c.users.length <= 100)).toBe(true);
@@ -160,8 +179,8 @@ describe('applyChunks', () => {
     const result = await applyChunks(setter, [users]);
 
     // Assess
-    expect(result.applied).toHaveLength(98);
-    expect(result.refused.flatMap((g) => accounts(g.users)).sort()).toEqual(['u-3', 'u-88']);
+    expect(usersOf(result.applied)).toHaveLength(98);
+    expect(result.refused.flatMap((g) => accounts(usersOf([g]))).sort()).toEqual(['u-3', 'u-88']);
   });
 
   it('does not bisect a permanent code outside bisectCodes', async () => {
@@ -174,7 +193,7 @@ describe('applyChunks', () => {
 
     // Assess
     expect(setter.calls).toHaveLength(1);
-    expect(result.refused).toEqual([{ users, errorCode: 90001, errorInfo: 'error 90001' }]);
+    expect(result.refused).toEqual([{ call: { kind: 'set', users }, errorCode: 90001, errorInfo: 'error 90001' }]);
   });
 
   it('bisects on the codes given in bisectCodes', async () => {
@@ -186,8 +205,8 @@ describe('applyChunks', () => {
     const result = await applyChunks(setter, [users], { bisectCodes: new Set([70107]) });
 
     // Assess
-    expect(result.applied).toHaveLength(7);
-    expect(result.refused).toEqual([{ users: [users[5]], errorCode: 70107, errorInfo: 'error 70107' }]);
+    expect(usersOf(result.applied)).toHaveLength(7);
+    expect(result.refused).toEqual([{ call: { kind: 'set', users: [users[5]] }, errorCode: 70107, errorInfo: 'error 70107' }]);
   });
 
   it('halts after a signature-wrong error: later chunks are kept retryable, not attempted, and not sent', async () => {
@@ -202,9 +221,9 @@ describe('applyChunks', () => {
     // Assess
     expect(setter.calls).toHaveLength(1);
     expect(result.retryable).toEqual([
-      { users: chunks[0], errorCode: 70009, errorInfo: 'error 70009', attempted: true },
-      { users: chunks[1], errorCode: 70009, errorInfo: 'error 70009', attempted: false },
-      { users: chunks[2], errorCode: 70009, errorInfo: 'error 70009', attempted: false },
+      { call: { kind: 'set', users: chunks[0] }, errorCode: 70009, errorInfo: 'error 70009', attempted: true },
+      { call: { kind: 'set', users: chunks[1] }, errorCode: 70009, errorInfo: 'error 70009', attempted: false },
+      { call: { kind: 'set', users: chunks[2] }, errorCode: 70009, errorInfo: 'error 70009', attempted: false },
     ]);
     expect(result.applied).toEqual([]);
   });
@@ -219,7 +238,7 @@ describe('applyChunks', () => {
 
     // Assess
     expect(setter.calls).toHaveLength(2);
-    expect(accounts(result.applied)).toEqual(accounts(chunks[0] ?? []));
+    expect(accounts(usersOf(result.applied))).toEqual(accounts(chunks[0] ?? []));
     expect(result.retryable.map((g) => g.attempted)).toEqual([true, false]);
   });
 
@@ -227,7 +246,8 @@ describe('applyChunks', () => {
     // Prepare
     let inFlight = 0;
     let peak = 0;
-    const setter: AttrSetter = {
+    const setter: AttrWriter = {
+      removeAttr: () => Promise.resolve({ failedUsers: [] }),
       async setAttr() {
         inFlight++;
         peak = Math.max(peak, inFlight);
@@ -253,9 +273,9 @@ describe('applyChunks', () => {
     const result = await applyChunks(setter, [users]);
 
     // Assess
-    expect(accounts(result.applied)).toEqual([users[0]?.To_Account, users[2]?.To_Account]);
+    expect(accounts(usersOf(result.applied))).toEqual([users[0]?.To_Account, users[2]?.To_Account]);
     expect(result.refused).toEqual([]);
-    expect(result.retryable).toEqual([{ users: [users[1]], errorCode: 91000, errorInfo: 'IM failed this user (ErrorCode 91000)', attempted: true }]);
+    expect(result.retryable).toEqual([{ call: { kind: 'set', users: [users[1]] }, errorCode: 91000, errorInfo: 'IM failed this user (ErrorCode 91000)', attempted: true }]);
   });
 
   it('keeps the users for later, not attempted, on an error that is not an ImError', async () => {
@@ -269,7 +289,7 @@ describe('applyChunks', () => {
     // Assess
     expect(result.applied).toEqual([]);
     expect(result.refused).toEqual([]);
-    expect(result.retryable).toEqual([{ users, errorCode: 0, errorInfo: 'TypeError: credentials could not be read', attempted: false }]);
+    expect(result.retryable).toEqual([{ call: { kind: 'set', users }, errorCode: 0, errorInfo: 'TypeError: credentials could not be read', attempted: false }]);
   });
 
   it('returns three empty lists for no chunk, without calling IM', async () => {
@@ -310,8 +330,22 @@ describe('applyChunks', () => {
     const counts = placements(result);
     expect(counts.size).toBe(users.length);
     expect([...counts.values()].every((n) => n === 1)).toBe(true);
-    expect(result.applied.length).toBe(100 + 85 + 99);
-    expect(result.refused.flatMap((g) => g.users)).toHaveLength(15 + 100 + 1);
-    expect(result.retryable.flatMap((g) => g.users)).toHaveLength(300);
+    expect(usersOf(result.applied).length).toBe(100 + 85 + 99);
+    expect(usersOf(result.refused)).toHaveLength(15 + 100 + 1);
+    expect(usersOf(result.retryable)).toHaveLength(300);
+  });
+
+  it('sends remove calls to removeAttr and reports their users like set calls', async () => {
+    // Prepare
+    const setter = new FakeSetter();
+    const removal: WriteCall = { kind: 'remove', users: [{ To_Account: 'u-1', Attrs: ['city'] }] };
+
+    // Act
+    const result = await applyCalls(setter, [removal, { kind: 'set', users: makeUsers(2) }]);
+
+    // Assess
+    expect(setter.removals).toEqual([[{ To_Account: 'u-1', Attrs: ['city'] }]]);
+    expect(setter.calls).toHaveLength(1);
+    expect(result.applied).toContainEqual(removal);
   });
 });
