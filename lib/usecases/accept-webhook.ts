@@ -82,17 +82,28 @@ export async function acceptWebhook(deps: AcceptWebhookDeps, input: AcceptWebhoo
 }
 
 /**
- * Whole lane messages, smallest first, up to `calls` × 100 users: a small webhook is written early in
- * full, and a large one spends its early call on the short tails of its lanes.
+ * Whole lane messages, smallest first, while their users fit `calls` IM calls (a user with values to set
+ * and names to remove needs one call of each kind): a small webhook is written early in full, and a large
+ * one spends its early call on the short tails of its lanes.
  */
 function earlyWriteMessages(messages: readonly LaneMessage[], calls: number): LaneMessage[] {
-  const room = Math.max(0, Math.floor(calls)) * MAX_USERS_PER_CALL;
+  const limit = Math.max(0, Math.floor(calls));
   const chosen: LaneMessage[] = [];
-  let users = 0;
+  let sets = 0;
+  let removes = 0;
   for (const message of [...messages].sort((a, b) => a.users.length - b.users.length)) {
-    if (users + message.users.length > room) break;
+    let moreSets = 0;
+    let moreRemoves = 0;
+    for (const user of message.users) {
+      const values = Object.values(user.Attrs);
+      if (values.some((v) => v !== null)) moreSets++;
+      if (values.some((v) => v === null)) moreRemoves++;
+    }
+    const needed = Math.ceil((sets + moreSets) / MAX_USERS_PER_CALL) + Math.ceil((removes + moreRemoves) / MAX_USERS_PER_CALL);
+    if (needed > limit) break;
     chosen.push(message);
-    users += message.users.length;
+    sets += moreSets;
+    removes += moreRemoves;
   }
   return chosen;
 }

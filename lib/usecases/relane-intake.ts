@@ -72,7 +72,9 @@ export async function relaneIntake(deps: RelaneDeps, records: readonly QueueReco
         } catch {
           // Nothing is known to be written: the deduplication ids make the retry safe.
         }
+        let windowExceeded = 0;
         if (unsent.length > 0 && now() - record.firstReceivedAt > deps.retryWindowMs) {
+          windowExceeded = unsent.reduce((n, m) => n + m.users.length, 0);
           letters = [
             ...letters,
             {
@@ -101,8 +103,8 @@ export async function relaneIntake(deps: RelaneDeps, records: readonly QueueReco
           failed.push(record);
           continue;
         }
-        laned += messages.reduce((n, m) => n + m.users.length, 0);
-        deadLettered += read.rejected;
+        laned += messages.reduce((n, m) => n + m.users.length, 0) - windowExceeded;
+        deadLettered += read.rejected + windowExceeded;
       }
     }),
   );

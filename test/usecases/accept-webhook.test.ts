@@ -1,0 +1,270 @@
+import { describe, expect, it } from 'vitest';
+import { laneGroupId, laneOf } from '../../lib/lanes/lane-of.ts';
+import type { UserUpdate } from '../../lib/rules/types.ts';
+import { acceptWebhook, type AcceptWebhookDeps } from '../../lib/usecases/accept-webhook.ts';
+import { LanesUnavailableError } from '../../lib/usecases/errors.ts';
+import { ATTR_NAMES, makeUsers } from '../helpers/factories.ts';
+import { FakeClock, FakeIm, FakeLanes, FixedNames } from '../helpers/fakes.ts';
+
+const LANES = 4;
+
+function setup(options: { inlineChunks?: number; inlineCapacity?: () => number } = {}) {
+  const clock = new FakeClock();
+  const im = new FakeIm();
+  const lanes = new FakeLanes({ now: clock.now });
+  const deps: AcceptWebhookDeps = {
+    writer: im,
+    attrNames: new FixedNames(ATTR_NAMES),
+    lanes,
+    laneCount: LANES,
+    inlineChunks: options.inlineChunks ?? 0,
+    ...(options.inlineCapacity === undefined ? {} : { inlineCapacity: options.inlineCapacity }),
+  };
+  const accept = (body: unknown, key = 'hook-1', requestId = `req-${key}`) => acceptWebhook(deps, { requestId, key, body, deadlineMs: clock.now() + 5_000 });
+  return { clock, im, lanes, deps, accept };
+}
+
+/** Accounts of lane `lane` (of `LANES`), `count` of them. */
+function accountsInLane(lane: number, count: number, prefix = 'acc'): string[] {
+  const found: string[] = [];
+  for (let i = 0; found.length < count; i++) if (laneOf(`${prefix}-${i}`, LANES) === lane) found.push(`${prefix}-${i}`);
+  return found;
+}
+
+describe('acceptWebhook', () => {
+  describe('lanes', () => {
+    it('puts every valid user in exactly one lane message, of its own lane', async () => {
+      // Prepare
+      const { lanes, accept } = setup();
+      const users = makeUsers(450, 'hook');
+      const invalid = [{ To_Account: 'bad', Attrs: { planet: 'Mars' } }, { Attrs: { city: 'x' } }];
+
+      // Act
+      const result = await accept({ UserAttrs: [...users.slice(0, 200), ...invalid, ...users.slice(200)] });
+
+      // Assess
+      const placed = lanes.queue.messages().flatMap((m) => (JSON.parse(m.body) as { UserAttrs: UserUpdate[] }).UserAttrs.map((u) => ({ account: u.To_Account, group: m.group })));
+      expect(placed.map((p) => p.account).sort()).toEqual(users.map((u) => u.To_Account).sort());
+      for (const p of placed) expect(p.group).toBe(laneGroupId(laneOf(p.account, LANES)));
+      expect(Math.max(...lanes.queue.messages().map((m) => (JSON.parse(m.body) as { UserAttrs: unknown[] }).UserAttrs.length))).toBeLessThanOrEqual(100);
+      expect(result).toMatchObject({ received: 452, accepted: 450, queued: 450, applied: 0 });
+      expect(result.rejected.map((r) => r.rule)).toEqual(['attr-name-unregistered', 'to-account-required']);
+    });
+
+    it('keeps the request order of the users within each lane', async () => {
+      // Prepare
+      const { lanes, accept } = setup();
+      const users = makeUsers(700, 'order');
+
+      // Act
+      await accept({ UserAttrs: users });
+
+      // Assess
+      for (let lane = 0; lane < LANES; lane++) {
+        const expected = users.filter((u) => laneOf(u.To_Account, LANES) === lane);
+        expect(lanes.queuedUsers(lane)).toEqual(expected);
+        const positions = lanes.appended.filter((a) => a.lane === lane).map((a) => a.position);
+        expect(positions).toEqual(positions.map((_, i) => i));
+      }
+    });
+
+    it('carries removals (null values) into the lanes as sent', async () => {
+      // Prepare
+      const { lanes, accept } = setup();
+      const account = accountsInLane(2, 1)[0] as string;
+
+      // Act
+      await accept({ UserAttrs: [{ To_Account: account, Attrs: { city: null, tier: 'gold' } }] });
+
+      // Assess
+      expect(lanes.queuedUsers(2)).toEqual([{ To_Account: account, Attrs: { city: null, tier: 'gold' } }]);
+    });
+
+    it('gives the same deduplication ids to the same key, so a re-send adds nothing twice', async () => {
+      // Prepare
+      const { lanes, accept } = setup();
+      const body = { UserAttrs: makeUsers(250, 'dedup') };
+
+      // Act
+      await accept(body, 'hook-same', 'req-1');
+      const first = lanes.calls[0]?.messages.map((m) => m.dedupId);
+      await accept(body, 'hook-same', 'req-2');
+      const second = lanes.calls[1]?.messages.map((m) => m.dedupId);
+
+      // Assess
+      expect(second).toEqual(first);
+      expect(new Set(first).size).toBe(first?.length);
+      expect(lanes.appended.map((a) => a.requestId).every((id) => id === 'req-1')).toBe(true);
+      expect(lanes.queue.size).toBe(first?.length);
+    });
+
+    it('gives other deduplication ids to another key', async () => {
+      // Prepare
+      const { lanes, accept } = setup();
+      const body = { UserAttrs: makeUsers(250, 'dedup') };
+
+      // Act
+      await accept(body, 'hook-a');
+      await accept(body, 'hook-b');
+
+      // Assess
+      const [a, b] = lanes.calls.map((c) => new Set(c.messages.map((m) => m.dedupId)));
+      expect([...(a ?? [])].filter((id) => b?.has(id))).toEqual([]);
+      expect(lanes.queue.size).toBe(2 * (a?.size ?? 0));
+    });
+
+    it('refuses the request with LanesUnavailableError and makes no early write when a lane cannot be written', async () => {
+      // Prepare
+      const { im, lanes, accept } = setup({ inlineChunks: 5 });
+      const users = makeUsers(300, 'down');
+      const pending = users.filter((u) => laneOf(u.To_Account, LANES) === 1).length;
+      lanes.failWhen((m) => m.lane === 1);
+
+      // Act
+      const attempt = accept({ UserAttrs: users });
+
+      // Assess
+      await expect(attempt).rejects.toBeInstanceOf(LanesUnavailableError);
+      await expect(attempt).rejects.toMatchObject({ accepted: 300 - pending, pending });
+      expect(im.calls).toEqual([]);
+    });
+
+    it('completes a refused request on a re-send with the same key, adding nothing twice', async () => {
+      // Prepare
+      const { lanes, accept } = setup();
+      const users = makeUsers(300, 'resend');
+      lanes.failWhen((m) => m.lane === 1 && m.position === 0);
+      await expect(accept({ UserAttrs: users }, 'hook-resend')).rejects.toBeInstanceOf(LanesUnavailableError);
+      lanes.heal();
+
+      // Act
+      await accept({ UserAttrs: users }, 'hook-resend');
+
+      // Assess
+      for (let lane = 0; lane < LANES; lane++) expect(lanes.queuedUsers(lane)).toEqual(users.filter((u) => laneOf(u.To_Account, LANES) === lane));
+    });
+  });
+
+  describe('early write', () => {
+    it('uses at most inlineChunks calls, and writes only users already in their lanes', async () => {
+      // Prepare
+      const { im, lanes, accept } = setup({ inlineChunks: 2 });
+      const inLanes: boolean[] = [];
+      im.failWhen((call) => {
+        const queued = new Set(lanes.appended.flatMap((a) => a.users.map((u) => u.To_Account)));
+        inLanes.push(call.accounts.every((a) => queued.has(a)));
+        return undefined;
+      });
+      // Lanes of 10, 20, 30, 40 … users: the smallest whole lane messages go first.
+      const users = [0, 1, 2, 3].flatMap((lane) => accountsInLane(lane, 10 * (lane + 1), 'early').map((To_Account) => ({ To_Account, Attrs: { city: 'x' } })));
+
+      // Act
+      const result = await accept({ UserAttrs: users });
+
+      // Assess
+      expect(im.calls.length).toBeGreaterThan(0);
+      expect(im.calls.length).toBeLessThanOrEqual(2);
+      expect(inLanes.every(Boolean)).toBe(true);
+      expect(im.calls.flatMap((c) => c.accounts).length).toBeLessThanOrEqual(200);
+      expect(result.applied).toBe(im.calls.flatMap((c) => c.accounts).length);
+      expect(result.queued).toBe(users.length - result.applied);
+    });
+
+    it('writes a small webhook in full and still leaves it in its lanes', async () => {
+      // Prepare
+      const { im, lanes, accept } = setup({ inlineChunks: 1 });
+      const users = makeUsers(30, 'small');
+
+      // Act
+      const result = await accept({ UserAttrs: users });
+
+      // Assess
+      expect(result).toMatchObject({ accepted: 30, applied: 30, queued: 0 });
+      expect(im.calls).toHaveLength(1);
+      expect(lanes.queue.messages().length).toBeGreaterThan(0);
+      expect(lanes.appended.flatMap((a) => a.users)).toHaveLength(30);
+    });
+
+    // KNOWN LIB BUG (lib/usecases/accept-webhook.ts, earlyWriteMessages): the room is counted in users
+    // (`calls × 100`), but a user with a value to set and a name to remove needs one set call and one
+    // remove call, so one "inline chunk" becomes two IM calls. Turn into `it` once fixed.
+    it('uses at most inlineChunks calls when users both set and remove attributes', async () => {
+      // Prepare
+      const { im, accept } = setup({ inlineChunks: 1 });
+
+      // Act
+      await accept({ UserAttrs: [{ To_Account: 'mixed', Attrs: { city: 'x', tier: null } }] });
+
+      // Assess
+      expect(im.calls.length).toBeLessThanOrEqual(1);
+    });
+
+    it('makes no early write when the pacing has no room for it', async () => {
+      // Prepare
+      const { im, accept } = setup({ inlineChunks: 3, inlineCapacity: () => 0 });
+
+      // Act
+      const result = await accept({ UserAttrs: makeUsers(10) });
+
+      // Assess
+      expect(im.calls).toEqual([]);
+      expect(result).toMatchObject({ applied: 0, queued: 10 });
+    });
+
+    it('counts every entry once: Received = Applied + Queued + Rejected + Merged', async () => {
+      // Prepare: 5 accounts (2 sent twice), 2 invalid entries; IM fails one user for now and refuses another.
+      const { im, accept } = setup({ inlineChunks: 1 });
+      im.plan({ kind: 'errorList', codes: { 'c-2': 91000, 'c-3': 70107 } });
+      const body = {
+        UserAttrs: [
+          { To_Account: 'c-0', Attrs: { city: 'a' } },
+          { To_Account: 'c-1', Attrs: { city: 'a' } },
+          { To_Account: 'c-2', Attrs: { city: 'a' } },
+          { To_Account: 'c-0', Attrs: { tier: 'b' } },
+          { To_Account: 'c-3', Attrs: { city: 'a' } },
+          { To_Account: 'c-4', Attrs: { city: 'a' } },
+          { To_Account: 'c-1', Attrs: { lang: 'en' } },
+          { To_Account: 'c-5', Attrs: { planet: 'Mars' } },
+          { To_Account: 'c-6', Attrs: {} },
+        ],
+      };
+
+      // Act
+      const result = await accept(body);
+
+      // Assess
+      expect(im.calls).toHaveLength(1);
+      expect(result).toMatchObject({ received: 9, merged: 2, accepted: 5, applied: 3, queued: 1 });
+      expect(result.rejected.map((r) => r.rule)).toEqual(['attr-name-unregistered', 'attrs-must-not-be-empty', 'im-error-70107']);
+      expect(result.applied + result.queued + result.rejected.length + result.merged).toBe(result.received);
+    });
+
+    it('reports a user IM refuses for good in the early write as rejected, rule im-error-<code>', async () => {
+      // Prepare
+      const { im, lanes, accept } = setup({ inlineChunks: 2 });
+      im.plan({ kind: 'errorList', codes: { ghost: 70107, flaky: 91000 } });
+      const body = {
+        UserAttrs: [
+          { To_Account: 'ghost', Attrs: { city: 'a', lang: null } },
+          { To_Account: 'real', Attrs: { city: 'a' } },
+          { To_Account: 'flaky', Attrs: { city: 'a' } },
+          { To_Account: 'bad', Attrs: { planet: 'Mars' } },
+        ],
+      };
+
+      // Act
+      const result = await accept(body);
+
+      // Assess
+      expect(result.rejected.map((r) => [r.To_Account, r.rule])).toEqual([
+        ['bad', 'attr-name-unregistered'],
+        ['ghost', 'im-error-70107'],
+      ]);
+      expect(result.rejected[1]?.message).toContain('70107');
+      expect(result).toMatchObject({ received: 4, merged: 0, accepted: 3, applied: 1, queued: 1 });
+      expect(result.applied + result.queued + result.rejected.length + result.merged).toBe(result.received);
+      // The lanes still carry every accepted user: the worker decides for good.
+      expect(lanes.appended.flatMap((a) => a.users.map((u) => u.To_Account)).sort()).toEqual(['flaky', 'ghost', 'real']);
+    });
+  });
+});

@@ -1,0 +1,429 @@
+import { describe, expect, it } from 'vitest';
+import { planLaneMessages } from '../../lib/lanes/lane-plan.ts';
+import type { UserUpdate } from '../../lib/rules/types.ts';
+import { processLaneBatch, type LaneBatchDeps } from '../../lib/usecases/process-lane-batch.ts';
+import type { DeadLetter, QueueRecord } from '../../lib/usecases/ports.ts';
+import { ATTR_NAMES, makeUsers } from '../helpers/factories.ts';
+import { FakeClock, FakeDeadLetters, FakeIm, FakeLanes, FakeRedelivery, FixedNames, queueRecord } from '../helpers/fakes.ts';
+
+const TOLERANCE_MS = 15 * 60_000;
+
+function setup(options: { retryMaxSeconds?: number; names?: readonly string[] } = {}) {
+  const clock = new FakeClock();
+  const im = new FakeIm();
+  const deadLetters = new FakeDeadLetters();
+  const redelivery = new FakeRedelivery();
+  const deps: LaneBatchDeps = {
+    writer: im,
+    attrNames: new FixedNames(options.names ?? ATTR_NAMES),
+    deadLetters,
+    redelivery,
+    outageToleranceMs: TOLERANCE_MS,
+    retryMaxSeconds: options.retryMaxSeconds ?? 60,
+    now: clock.now,
+  };
+  const record = (group: string, users: readonly UserUpdate[], extra: { id?: string; receiveCount?: number; firstReceivedAt?: number } = {}): QueueRecord =>
+    queueRecord({ group, users, firstReceivedAt: clock.now(), ...extra });
+  const run = (records: readonly QueueRecord[]) => processLaneBatch(deps, records, clock.now() + 10_000);
+  return { clock, im, deadLetters, redelivery, deps, record, run };
+}
+
+const entriesOf = (letter: DeadLetter | undefined): readonly unknown[] | undefined => (letter !== undefined && 'entries' in letter ? letter.entries : undefined);
+const rawOf = (letter: DeadLetter | undefined): string | undefined => (letter !== undefined && 'raw' in letter ? letter.raw : undefined);
+
+describe('processLaneBatch', () => {
+  describe('merging', () => {
+    it('merges two records of one lane into one call, the later value winning', async () => {
+      // Prepare
+      const { im, record, run } = setup();
+      const first = record('lane-0', [{ To_Account: 'u-1', Attrs: { city: 'Paris', tier: 'gold' } }]);
+      const second = record('lane-0', [{ To_Account: 'u-1', Attrs: { city: 'Lyon' } }]);
+
+      // Act
+      const outcome = await run([first, second]);
+
+      // Assess
+      expect(im.calls).toHaveLength(1);
+      expect(im.calls[0]?.users).toEqual([{ To_Account: 'u-1', Attrs: { city: 'Lyon', tier: 'gold' } }]);
+      expect(im.attrsOf('u-1')).toEqual({ city: 'Lyon', tier: 'gold' });
+      expect(outcome).toMatchObject({ failedIds: [], received: 2, applied: 1, calls: 1, deadLettered: 0 });
+    });
+
+    it('never sends more than 100 users in one call, sets and removes apart', async () => {
+      // Prepare: 12 records of 25 users across 4 lanes, each user with a value to set and a name to remove.
+      const { im, record, run } = setup();
+      const records = Array.from({ length: 12 }, (_, i) =>
+        record(
+          `lane-${i % 4}`,
+          makeUsers(25, `r${i}`).map((u) => ({ To_Account: u.To_Account, Attrs: { ...u.Attrs, lang: null } })),
+        ),
+      );
+
+      // Act
+      const outcome = await run(records);
+
+      // Assess
+      expect(im.violations).toEqual([]);
+      expect(Math.max(...im.callSizes())).toBeLessThanOrEqual(100);
+      expect(im.calls.filter((c) => c.kind === 'set').map((c) => c.users.length)).toEqual([100, 100, 100]);
+      expect(im.calls.filter((c) => c.kind === 'remove').map((c) => c.users.length)).toEqual([100, 100, 100]);
+      expect(outcome).toMatchObject({ failedIds: [], applied: 300, calls: 6 });
+    });
+
+    it('keeps a removed attribute removed when set and removed in one batch', async () => {
+      // Prepare
+      const { im, record, run } = setup();
+      im.seed('u-1', { city: 'Old', tier: 'silver' }).seed('u-2', { city: 'Old' });
+      const records = [
+        record('lane-0', [{ To_Account: 'u-1', Attrs: { city: 'Paris' } }]),
+        record('lane-0', [{ To_Account: 'u-1', Attrs: { city: null } }]),
+        record('lane-1', [{ To_Account: 'u-2', Attrs: { city: null } }]),
+        record('lane-1', [{ To_Account: 'u-2', Attrs: { city: 'Rome' } }]),
+      ];
+
+      // Act
+      const outcome = await run(records);
+
+      // Assess: u-1's city is removed (no set of Paris), u-2's removal is overtaken by Rome.
+      expect(im.attrsOf('u-1')).toEqual({ tier: 'silver' });
+      expect(im.attrsOf('u-2')).toEqual({ city: 'Rome' });
+      expect(im.calls.map((c) => ({ kind: c.kind, users: c.users }))).toEqual([
+        { kind: 'set', users: [{ To_Account: 'u-2', Attrs: { city: 'Rome' } }] },
+        { kind: 'remove', users: [{ To_Account: 'u-1', Attrs: ['city'] }] },
+      ]);
+      expect(outcome.failedIds).toEqual([]);
+    });
+  });
+
+  describe('failures', () => {
+    it('fails a record on a transient error with the later records of its lane, not other lanes', async () => {
+      // Prepare
+      const { im, redelivery, record, run } = setup();
+      const a1 = record('lane-a', [{ To_Account: 'a-1', Attrs: { city: 'x' } }]);
+      const a2 = record('lane-a', [{ To_Account: 'a-2', Attrs: { city: 'x' } }]);
+      const a3 = record('lane-a', [{ To_Account: 'a-3', Attrs: { city: 'x' } }]);
+      const b1 = record('lane-b', [{ To_Account: 'b-1', Attrs: { city: 'x' } }]);
+      const b2 = record('lane-b', [{ To_Account: 'b-2', Attrs: { city: 'x' } }]);
+      im.failWhen(() => ({ kind: 'users', errorCode: 91000, accounts: ['a-2'] }));
+
+      // Act
+      const outcome = await run([a1, b1, a2, b2, a3]);
+
+      // Assess
+      expect(outcome.failedIds).toEqual([a2.id, a3.id]);
+      expect(redelivery.calls).toEqual([{ ids: [a2.id, a3.id], delaySeconds: 1 }]);
+      expect(im.snapshot()).toEqual({ 'a-1': { city: 'x' }, 'a-3': { city: 'x' }, 'b-1': { city: 'x' }, 'b-2': { city: 'x' } });
+      expect(outcome.applied).toBe(4);
+    });
+
+    it('fails every record whose values were in a call that failed as a whole', async () => {
+      // Prepare
+      const { im, record, run } = setup();
+      const a1 = record('lane-a', [{ To_Account: 'a-1', Attrs: { city: 'x' } }]);
+      const b1 = record('lane-b', [{ To_Account: 'b-1', Attrs: { lang: null } }]);
+      im.plan({ kind: 'error', errorCode: 91000 });
+
+      // Act
+      const outcome = await run([a1, b1]);
+
+      // Assess: the set call failed, the remove call went through.
+      expect(outcome.failedIds).toEqual([a1.id]);
+      expect(im.calls.map((c) => c.kind)).toEqual(['set', 'remove']);
+    });
+
+    it('fails a record whose earlier value was overtaken only when its own last value fails', async () => {
+      // Prepare: r1's city is overtaken by r2 in the batch; r1 also writes tier, which fails.
+      const { im, record, run } = setup();
+      const r1 = record('lane-0', [{ To_Account: 'u-1', Attrs: { city: 'A' } }, { To_Account: 'u-2', Attrs: { tier: 't' } }]);
+      const r2 = record('lane-0', [{ To_Account: 'u-1', Attrs: { city: 'B' } }]);
+      im.failWhen(() => ({ kind: 'users', errorCode: 91000, accounts: ['u-2'] }));
+
+      // Act
+      const outcome = await run([r1, r2]);
+
+      // Assess: r1 blocks its lane, so r2 waits too, although its own value was applied.
+      expect(outcome.failedIds).toEqual([r1.id, r2.id]);
+      expect(im.attrsOf('u-1')).toEqual({ city: 'B' });
+    });
+
+    it.each([
+      { receiveCount: 1, delay: 1 },
+      { receiveCount: 2, delay: 2 },
+      { receiveCount: 3, delay: 4 },
+      { receiveCount: 5, delay: 16 },
+      { receiveCount: 6, delay: 20 },
+      { receiveCount: 40, delay: 20 },
+    ])('backs off $delay s on the $receiveCount. receive (capped at 20 s)', async ({ receiveCount, delay }) => {
+      // Prepare
+      const { im, redelivery, record, run, deps } = setup({ retryMaxSeconds: 20 });
+      const failing = record('lane-0', [{ To_Account: 'u-1', Attrs: { city: 'x' } }], { receiveCount });
+      im.failWhen(() => ({ kind: 'error', errorCode: 91000 }));
+
+      // Act
+      const outcome = await run([failing]);
+
+      // Assess
+      expect(deps.retryMaxSeconds).toBe(20);
+      expect(outcome.failedIds).toEqual([failing.id]);
+      expect(redelivery.delayOf(failing.id)).toBe(delay);
+    });
+
+    it('gives each failing lane the backoff of its own first failing record', async () => {
+      // Prepare
+      const { im, redelivery, record, run } = setup();
+      const young = record('lane-a', [{ To_Account: 'a-1', Attrs: { city: 'x' } }], { receiveCount: 1 });
+      const old = record('lane-b', [{ To_Account: 'b-1', Attrs: { city: 'x' } }], { receiveCount: 4 });
+      const behindOld = record('lane-b', [{ To_Account: 'b-2', Attrs: { city: 'x' } }], { receiveCount: 1 });
+      im.failWhen(() => ({ kind: 'error', errorCode: 60007 }));
+
+      // Act
+      await run([young, old, behindOld]);
+
+      // Assess
+      expect(redelivery.delayOf(young.id)).toBe(1);
+      expect(redelivery.delayOf(old.id)).toBe(8);
+      expect(redelivery.delayOf(behindOld.id)).toBe(8);
+    });
+
+    it('dead-letters a record failing past the outage tolerance, and its lane moves on', async () => {
+      // Prepare
+      const { clock, im, deadLetters, redelivery, record, run } = setup();
+      const aged = record('lane-0', [{ To_Account: 'u-1', Attrs: { city: 'x' } }], { receiveCount: 14, firstReceivedAt: clock.now() - TOLERANCE_MS - 1 });
+      const next = record('lane-0', [{ To_Account: 'u-2', Attrs: { city: 'y' } }]);
+      im.failWhen(() => ({ kind: 'users', errorCode: 91000, accounts: ['u-1'] }));
+
+      // Act
+      const outcome = await run([aged, next]);
+
+      // Assess
+      expect(outcome.failedIds).toEqual([]);
+      expect(redelivery.calls).toEqual([]);
+      expect(deadLetters.letters).toHaveLength(1);
+      expect(rawOf(deadLetters.letters[0])).toBe(aged.body);
+      expect(deadLetters.letters[0]?.why).toMatchObject({ rule: 'outage-tolerance-exceeded', errorCode: 91000, records: [aged.id], requestId: aged.requestId });
+      expect(deadLetters.letters[0]?.why.reason).toContain('14 deliveries');
+      expect(im.attrsOf('u-2')).toEqual({ city: 'y' });
+      expect(outcome.deadLettered).toBe(1);
+    });
+
+    it('keeps retrying a record failing exactly as long as the tolerance', async () => {
+      // Prepare
+      const { clock, im, deadLetters, record, run } = setup();
+      const edge = record('lane-0', [{ To_Account: 'u-1', Attrs: { city: 'x' } }], { receiveCount: 9, firstReceivedAt: clock.now() - TOLERANCE_MS });
+      im.failWhen(() => ({ kind: 'error', errorCode: 91000 }));
+
+      // Act
+      const outcome = await run([edge]);
+
+      // Assess
+      expect(outcome.failedIds).toEqual([edge.id]);
+      expect(deadLetters.letters).toEqual([]);
+    });
+
+    it('keeps an aged record and its lane for the next delivery when the dead-letter queue fails', async () => {
+      // Prepare
+      const { clock, im, deadLetters, record, run } = setup();
+      const aged = record('lane-0', [{ To_Account: 'u-1', Attrs: { city: 'x' } }], { receiveCount: 14, firstReceivedAt: clock.now() - TOLERANCE_MS - 1 });
+      const next = record('lane-0', [{ To_Account: 'u-2', Attrs: { city: 'y' } }]);
+      im.failWhen((call) => (call.accounts.includes('u-1') ? { kind: 'users', errorCode: 91000, accounts: ['u-1'] } : undefined));
+      deadLetters.failAlways();
+
+      // Act
+      const outcome = await run([aged, next]);
+
+      // Assess
+      expect(outcome.failedIds).toEqual([aged.id, next.id]);
+      expect(outcome.deadLettered).toBe(0);
+    });
+
+    it('dead-letters a user IM refuses for good, naming its records and attributes, and acknowledges the records', async () => {
+      // Prepare
+      const { im, deadLetters, record, run } = setup();
+      const r1 = record('lane-0', [{ To_Account: 'ghost', Attrs: { city: 'A' } }]);
+      const r2 = record('lane-0', [
+        { To_Account: 'ghost', Attrs: { tier: 'B' } },
+        { To_Account: 'real', Attrs: { city: 'C' } },
+      ]);
+      im.failWhen(() => ({ kind: 'users', errorCode: 70107, accounts: ['ghost'] }));
+
+      // Act
+      const outcome = await run([r1, r2]);
+
+      // Assess
+      expect(outcome.failedIds).toEqual([]);
+      expect(deadLetters.letters).toHaveLength(1);
+      const letter = deadLetters.letters[0];
+      expect(entriesOf(letter)).toEqual([{ To_Account: 'ghost', Attrs: { city: 'A', tier: 'B' } }]);
+      expect(letter?.why).toMatchObject({ rule: 'im-error-70107', errorCode: 70107, records: [r1.id, r2.id], requestId: r1.requestId });
+      expect(letter?.why.reason).toContain('city, tier');
+      expect(letter?.why.reason).toContain(r1.id);
+      expect(im.snapshot()).toEqual({ real: { city: 'C' } });
+      expect(outcome).toMatchObject({ applied: 1, deadLettered: 1 });
+    });
+
+    it('dead-letters a removal IM refuses for good in the gateway shape (null values)', async () => {
+      // Prepare
+      const { im, deadLetters, record, run } = setup();
+      const r1 = record('lane-0', [{ To_Account: 'ghost', Attrs: { lang: null } }]);
+      im.failWhen(() => ({ kind: 'error', errorCode: 70107 }));
+
+      // Act
+      const outcome = await run([r1]);
+
+      // Assess
+      expect(outcome.failedIds).toEqual([]);
+      expect(entriesOf(deadLetters.letters[0])).toEqual([{ To_Account: 'ghost', Attrs: { lang: null } }]);
+      expect(deadLetters.rules()).toEqual(['im-error-70107']);
+    });
+
+    it('dead-letters a body that is not JSON as it came, and the lane moves on', async () => {
+      // Prepare
+      const { im, deadLetters, record, run } = setup();
+      const broken = queueRecord({ group: 'lane-0', body: '{"UserAttrs": [' });
+      const next = record('lane-0', [{ To_Account: 'u-1', Attrs: { city: 'x' } }]);
+
+      // Act
+      const outcome = await run([broken, next]);
+
+      // Assess
+      expect(outcome.failedIds).toEqual([]);
+      expect(rawOf(deadLetters.letters[0])).toBe('{"UserAttrs": [');
+      expect(deadLetters.letters[0]?.why).toMatchObject({ rule: 'body-must-be-json', records: [broken.id] });
+      expect(im.attrsOf('u-1')).toEqual({ city: 'x' });
+    });
+
+    it('dead-letters the entries the rules refuse and applies the rest of the record', async () => {
+      // Prepare
+      const { im, deadLetters, run } = setup();
+      const mixed = queueRecord({
+        group: 'lane-0',
+        users: [
+          { To_Account: 'u-1', Attrs: { city: 'x' } },
+          { To_Account: 'u-2', Attrs: { planet: 'Mars' } },
+        ],
+      });
+
+      // Act
+      const outcome = await run([mixed]);
+
+      // Assess
+      expect(outcome.failedIds).toEqual([]);
+      expect(deadLetters.rules()).toEqual(['attr-name-unregistered']);
+      expect(entriesOf(deadLetters.letters[0])).toEqual([{ To_Account: 'u-2', Attrs: { planet: 'Mars' } }]);
+      expect(im.snapshot()).toEqual({ 'u-1': { city: 'x' } });
+      expect(outcome).toMatchObject({ received: 2, deadLettered: 1, applied: 1 });
+    });
+
+    it('keeps a record for a retry when the dead-letter queue fails', async () => {
+      // Prepare
+      const { im, deadLetters, redelivery, record, run } = setup();
+      const refused = record('lane-0', [{ To_Account: 'ghost', Attrs: { city: 'A' } }]);
+      const later = record('lane-0', [{ To_Account: 'real', Attrs: { city: 'B' } }]);
+      const broken = queueRecord({ group: 'lane-1', body: 'not json' });
+      const other = record('lane-2', [{ To_Account: 'other', Attrs: { city: 'C' } }]);
+      im.failWhen(() => ({ kind: 'users', errorCode: 70107, accounts: ['ghost'] }));
+      deadLetters.failNext();
+
+      // Act
+      const outcome = await run([refused, broken, later, other]);
+
+      // Assess: no letter was kept, so nothing of the refused or unreadable records may be acknowledged.
+      expect(deadLetters.letters).toEqual([]);
+      expect(outcome.failedIds).toEqual([refused.id, later.id, broken.id]);
+      expect(redelivery.delayOf(refused.id)).toBe(1);
+      expect(im.attrsOf('other')).toEqual({ city: 'C' });
+    });
+
+    it('retries at once (delay 0) when the deadline came before any attempt', async () => {
+      // Prepare
+      const { im, redelivery, record, run } = setup();
+      const first = record('lane-0', [{ To_Account: 'u-1', Attrs: { city: 'x' } }], { receiveCount: 3 });
+      const second = record('lane-0', [{ To_Account: 'u-2', Attrs: { city: 'y' } }], { receiveCount: 3 });
+      im.failWhen(() => ({ kind: 'deadline', attempts: 0 }));
+
+      // Act
+      const outcome = await run([first, second]);
+
+      // Assess
+      expect(outcome.failedIds).toEqual([first.id, second.id]);
+      expect(redelivery.calls).toEqual([{ ids: [first.id, second.id], delaySeconds: 0 }]);
+      expect(im.calls[0]?.deadlineMs).toBeDefined();
+    });
+
+    it('backs off as usual when the deadline came after an attempt had failed', async () => {
+      // Prepare
+      const { im, redelivery, record, run } = setup();
+      const first = record('lane-0', [{ To_Account: 'u-1', Attrs: { city: 'x' } }], { receiveCount: 3 });
+      im.failWhen(() => ({ kind: 'deadline', attempts: 1 }));
+
+      // Act
+      await run([first]);
+
+      // Assess
+      expect(redelivery.delayOf(first.id)).toBe(4);
+    });
+
+    it('backs off (not 0) after an error that is not an answer from IM', async () => {
+      // Prepare
+      const { im, redelivery, record, run } = setup();
+      const first = record('lane-0', [{ To_Account: 'u-1', Attrs: { city: 'x' } }], { receiveCount: 2 });
+      im.failWhen(() => ({ kind: 'throw', error: new Error('credentials unreadable') }));
+
+      // Act
+      const outcome = await run([first]);
+
+      // Assess
+      expect(outcome.failedIds).toEqual([first.id]);
+      expect(redelivery.delayOf(first.id)).toBe(2);
+    });
+
+    it('reports a backoff that could not be set, and still fails the records', async () => {
+      // Prepare
+      const { im, redelivery, record, run } = setup();
+      const first = record('lane-0', [{ To_Account: 'u-1', Attrs: { city: 'x' } }]);
+      im.failWhen(() => ({ kind: 'error', errorCode: 91000 }));
+      redelivery.failNext();
+
+      // Act
+      const outcome = await run([first]);
+
+      // Assess
+      expect(outcome.failedIds).toEqual([first.id]);
+      expect(outcome.redeliveryError).toBeInstanceOf(Error);
+    });
+  });
+
+  describe('driven like the FIFO event source mapping', () => {
+    it('brings a failed record back after its backoff, ahead of the later records of its lane', async () => {
+      // Prepare: two messages of one lane, the first failing once.
+      const { clock, im, deadLetters, deps } = setup();
+      const lanes = new FakeLanes({ now: clock.now });
+      const users = [{ To_Account: 'u-1', Attrs: { city: 'A' } }];
+      await lanes.enqueue(planLaneMessages(users, 1, 'k1'), { requestId: 'r1', origin: 'api' });
+      await lanes.enqueue(planLaneMessages([{ To_Account: 'u-1', Attrs: { city: 'B' } }], 1, 'k2'), { requestId: 'r2', origin: 'api' });
+      const worker = { ...deps, redelivery: lanes.queue.redelivery };
+      im.plan({ kind: 'error', errorCode: 91000 });
+
+      // Act: one record per batch, like a batch size of 1.
+      const first = lanes.queue.receive({ max: 1 });
+      const firstOutcome = await processLaneBatch(worker, first, clock.now() + 10_000);
+      lanes.queue.settle(first, firstOutcome.failedIds);
+      const whileHidden = lanes.queue.receive();
+      clock.advance(1_000);
+      const again = lanes.queue.receive({ max: 1 });
+      lanes.queue.settle(again, (await processLaneBatch(worker, again, clock.now() + 10_000)).failedIds);
+      const last = lanes.queue.receive();
+      lanes.queue.settle(last, (await processLaneBatch(worker, last, clock.now() + 10_000)).failedIds);
+
+      // Assess
+      expect(firstOutcome.failedIds).toEqual([first[0]?.id]);
+      expect(whileHidden).toEqual([]);
+      expect(again.map((r) => [r.id, r.receiveCount])).toEqual([[first[0]?.id, 2]]);
+      expect(again[0]?.firstReceivedAt).toBe(first[0]?.firstReceivedAt);
+      expect(last.map((r) => r.requestId)).toEqual(['r2']);
+      expect(lanes.queue.size).toBe(0);
+      expect(im.attrsOf('u-1')).toEqual({ city: 'B' });
+      expect(deadLetters.letters).toEqual([]);
+    });
+  });
+});
