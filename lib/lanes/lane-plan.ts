@@ -1,9 +1,15 @@
 import { createHash } from 'node:crypto';
-import { MAX_USERS_PER_CALL } from '../rules/constants.ts';
 import type { UserUpdate } from '../rules/types.ts';
 import { laneOf } from './lane-of.ts';
 
-/** One message of the lanes queue: at most 100 users of one lane, in the order they were accepted. */
+/**
+ * A lane message holds up to 1,000 users (10 IM calls), and stays under SQS's 1 MiB. Larger messages let the
+ * worker merge more: a batch of 10 records of one lane then spans up to 10 requests, and repeated updates
+ * of the same users collapse into one call per 100 users. Smaller ones would cap merging at 10 × 100 users.
+ */
+export const LANE_MESSAGE_LIMITS = { maxUsers: 1000, maxBytes: 900_000 } as const;
+
+/** One message of the lanes queue: users of one lane, in the order they were accepted. */
 export interface LaneMessage {
   readonly lane: number;
   /** The message's place within its lane for this request (0, 1, …). */
@@ -18,12 +24,12 @@ export interface LaneMessage {
 
 /**
  * Splits accepted users into lane messages: users grouped by lane (order kept within each lane), each lane
- * cut into messages of at most 100 users, one IM call each.
+ * cut into messages of at most `maxUsers` users and `maxBytes` bytes.
  *
  * @param key - What identifies the request across re-sends: the `webhook-id`, an `Idempotency-Key`, or
  *   the intake message's id.
  */
-export function planLaneMessages(users: readonly UserUpdate[], laneCount: number, key: string): LaneMessage[] {
+export function planLaneMessages(users: readonly UserUpdate[], laneCount: number, key: string, limits: { readonly maxUsers: number; readonly maxBytes: number } = LANE_MESSAGE_LIMITS): LaneMessage[] {
   const byLane = new Map<number, UserUpdate[]>();
   for (const user of users) {
     const lane = laneOf(user.To_Account, laneCount);
@@ -33,11 +39,33 @@ export function planLaneMessages(users: readonly UserUpdate[], laneCount: number
   }
   const messages: LaneMessage[] = [];
   for (const [lane, list] of [...byLane].sort(([a], [b]) => a - b)) {
-    for (let start = 0, position = 0; start < list.length; start += MAX_USERS_PER_CALL, position++) {
-      messages.push({ lane, position, users: list.slice(start, start + MAX_USERS_PER_CALL), dedupId: dedupIdOf(key, lane, position) });
+    let current: UserUpdate[] = [];
+    let bytes = 0;
+    const close = (): void => {
+      const position = messages.length === 0 || messages.at(-1)?.lane !== lane ? 0 : (messages.at(-1)?.position ?? -1) + 1;
+      messages.push({ lane, position, users: current, dedupId: dedupIdOf(key, lane, position) });
+      current = [];
+      bytes = 0;
+    };
+    for (const user of list) {
+      const size = maxJsonBytes(user);
+      if (current.length > 0 && (current.length >= limits.maxUsers || bytes + size > limits.maxBytes)) close();
+      current.push(user);
+      bytes += size;
     }
+    if (current.length > 0) close();
   }
   return messages;
+}
+
+/**
+ * An upper bound of a user's bytes in the message body, without serialising it: a UTF-16 unit takes at most
+ * 6 bytes in the JSON the queue carries (`\u001f`), and the punctuation around each field is counted.
+ */
+function maxJsonBytes(user: UserUpdate): number {
+  let units = user.To_Account.length + 32;
+  for (const name in user.Attrs) units += name.length + (user.Attrs[name]?.length ?? 4) + 6;
+  return units * 6;
 }
 
 /** SQS allows 128 characters of `[A-Za-z0-9!"#$%&'()*+,-./:;<=>?@[\]^_`{|}~]`: a hex digest always fits. */

@@ -9,6 +9,8 @@ import { SqsLanes } from '../../lib/queue/sqs-lanes.ts';
 import { makeUsers } from '../helpers/factories.ts';
 
 const QUEUE_URL = 'https://sqs.ap-southeast-1.amazonaws.com/123456789012/tim-attr-gateway-test-lanes.fifo';
+// Messages of 100 users, so a few hundred users make several messages per lane.
+const SMALL = { maxUsers: 100, maxBytes: 900_000 };
 const META = { requestId: 'req-1', origin: 'api' };
 
 describe('SqsLanes (SDK boundary)', () => {
@@ -23,7 +25,7 @@ describe('SqsLanes (SDK boundary)', () => {
   it('sends at most one message per lane in each call, with the lane as message group and the dedup id', async () => {
     // Prepare
     sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: SendMessageBatchRequestEntry[] }) => ({ Successful: input.Entries.map((e) => ({ Id: e.Id })), Failed: [] }));
-    const messages = planLaneMessages(makeUsers(1000), 4, 'hook-1');
+    const messages = planLaneMessages(makeUsers(1000), 4, 'hook-1', SMALL);
     const lanes = new SqsLanes({ client: new SQSClient({ region: 'ap-southeast-1' }), queueUrl: QUEUE_URL });
 
     // Act
@@ -44,7 +46,7 @@ describe('SqsLanes (SDK boundary)', () => {
 
   it('stops a lane at its first message that keeps failing and reports it with every later message of that lane', async () => {
     // Prepare
-    const messages = planLaneMessages(makeUsers(800), 2, 'hook-2');
+    const messages = planLaneMessages(makeUsers(800), 2, 'hook-2', SMALL);
     const doomed = messages.find((m) => m.lane === 1 && m.position === 1);
     sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: SendMessageBatchRequestEntry[] }) => ({
       Successful: input.Entries.filter((e) => e.MessageDeduplicationId !== doomed?.dedupId).map((e) => ({ Id: e.Id })),
@@ -72,7 +74,7 @@ describe('SqsLanes and SqsDeadLetters against fauxqs', () => {
     try {
       const { QueueUrl = '' } = await client.send(new CreateQueueCommand({ QueueName: 'lanes-test.fifo', Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'false' } }));
       const users = [...makeUsers(150), { To_Account: 'gone', Attrs: { city: null } }];
-      const messages = planLaneMessages(users, 1, 'hook-3');
+      const messages = planLaneMessages(users, 1, 'hook-3', SMALL);
       const lanes = new SqsLanes({ client, queueUrl: QueueUrl });
 
       // Act

@@ -1,3 +1,4 @@
+import { LANE_MESSAGE_LIMITS } from '../../lib/lanes/lane-plan.ts';
 import { describe, expect, it } from 'vitest';
 import { laneGroupId, laneOf } from '../../lib/lanes/lane-of.ts';
 import type { UserUpdate } from '../../lib/rules/types.ts';
@@ -46,7 +47,7 @@ describe('acceptWebhook', () => {
       const placed = lanes.queue.messages().flatMap((m) => (JSON.parse(m.body) as { UserAttrs: UserUpdate[] }).UserAttrs.map((u) => ({ account: u.To_Account, group: m.group })));
       expect(placed.map((p) => p.account).sort()).toEqual(users.map((u) => u.To_Account).sort());
       for (const p of placed) expect(p.group).toBe(laneGroupId(laneOf(p.account, LANES)));
-      expect(Math.max(...lanes.queue.messages().map((m) => (JSON.parse(m.body) as { UserAttrs: unknown[] }).UserAttrs.length))).toBeLessThanOrEqual(100);
+      expect(Math.max(...lanes.queue.messages().map((m) => (JSON.parse(m.body) as { UserAttrs: unknown[] }).UserAttrs.length))).toBeLessThanOrEqual(LANE_MESSAGE_LIMITS.maxUsers);
       expect(result).toMatchObject({ received: 452, accepted: 450, queued: 450, applied: 0 });
       expect(result.rejected.map((r) => r.rule)).toEqual(['attr-name-unregistered', 'to-account-required']);
     });
