@@ -187,7 +187,7 @@ describe('relaneIntake', () => {
     const { clock, lanes, deps } = setup();
     const intake = new FakeFifoQueue({ name: 'intake', now: clock.now });
     const worker = { ...deps, redelivery: intake.redelivery };
-    const users = makeUsers(5000, 'retry');
+    const users = makeUsers(12000, 'retry');
     intake.send({ group: 'producer-a', body: JSON.stringify({ UserAttrs: users }), requestId: 'req-retry' });
     lanes.failWhen((m) => m.lane === 1 && m.position === 1);
 
