@@ -27,7 +27,8 @@ export class SqsRedelivery implements Redelivery {
           Entries: group.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receipt, VisibilityTimeout: timeout })),
         }),
       );
-      if ((answer.Failed ?? []).length > 0) throw new Error(`SQS could not change the visibility of ${answer.Failed?.length ?? 0} records`);
+      const failed = answer.Failed ?? [];
+      if (failed.length > 0) throw new Error(`SQS could not change the visibility of ${failed.length} records (${[...new Set(failed.map((f) => f.Code))].join(', ')})`);
     }
   }
 }
