@@ -1,57 +1,65 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { laneGroupId, laneOf } from '../../lib/lanes/lane-of.ts';
 import { apiEvent, lambdaContext, makeUsers, parseBody, TEST_CREDENTIALS } from '../helpers/factories.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
 
-describe('api handler (API Gateway v2 → IM emulator, overflow to fauxqs)', () => {
+/** The users of lane messages, with the message group each travelled in. */
+function lanedUsers(messages: readonly { Body?: string | undefined; Attributes?: Record<string, string> | undefined }[]): { account: string; group: string | undefined }[] {
+  return messages.flatMap((m) => (JSON.parse(m.Body ?? '{}') as { UserAttrs: { To_Account: string }[] }).UserAttrs.map((u) => ({ account: u.To_Account, group: m.Attributes?.MessageGroupId })));
+}
+
+describe('api handler (API Gateway v2 → lanes on fauxqs, early write to the IM emulator, idempotency on dynalite)', () => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await startStack();
   });
+  afterEach(() => stack.reset());
   afterAll(async () => {
     await stack.close();
   });
 
-  it('applies a small webhook at once and answers 200 with IM envelope and counts', async () => {
+  it('writes a small webhook into its lanes, applies it early in full and answers 200 with the counts', async () => {
     // Prepare
     const { api } = stack.copy();
-    const users = makeUsers(150, 'small');
+    const users = makeUsers(60, 'small');
     // Act
     const result = await api(apiEvent(JSON.stringify({ UserAttrs: users })), lambdaContext());
     // Assess
-    const body = parseBody(result);
     expect(result.statusCode).toBe(200);
-    expect(body).toMatchObject({ ActionStatus: 'OK', ErrorCode: 0, Received: 150, Applied: 150, Queued: 0, Rejected: 0 });
-    expect(stack.emulator.attrs.get('small-149')).toEqual(users[149]?.Attrs);
+    expect(parseBody(result)).toMatchObject({ ActionStatus: 'OK', ErrorCode: 0, Received: 60, Accepted: 60, Applied: 60, Queued: 0, Rejected: 0 });
+    expect(stack.emulator.attrs.get('small-59')).toEqual(users[59]?.Attrs);
+    const laned = lanedUsers(await stack.takeAll(stack.lanesUrl));
+    expect(laned.map((l) => l.account).sort()).toEqual(users.map((u) => u.To_Account).sort());
   });
 
-  it('spills what exceeds the inline budget to the overflow queue and answers 202', async () => {
+  it('answers 202 once every user of a large webhook is in its lane, each user in the lane of its account', async () => {
     // Prepare
-    const { api } = stack.copy({ API_INLINE_CALLS: '2' });
-    const users = makeUsers(1050, 'spill');
+    const { services, api } = stack.copy();
+    const users = makeUsers(5_000, 'large');
     // Act
     const result = await api(apiEvent(JSON.stringify({ UserAttrs: users })), lambdaContext());
     // Assess
     const body = parseBody(result);
     expect(result.statusCode).toBe(202);
-    expect(body).toMatchObject({ Received: 1050, Applied: 200, Queued: 850, Rejected: 0 });
-    const queued = await stack.takeAll(stack.overflowUrl);
-    expect(queued).toHaveLength(9);
-    const queuedUsers = queued.flatMap((m) => (JSON.parse(m.Body ?? '{}') as { UserAttrs: { To_Account: string }[] }).UserAttrs.map((u) => u.To_Account));
-    expect(new Set(queuedUsers)).toEqual(new Set(users.slice(200).map((u) => u.To_Account)));
-    expect(queued[0]?.MessageAttributes?.requestId?.StringValue).toBe(body.RequestId);
+    expect(body).toMatchObject({ Received: 5_000, Accepted: 5_000, Rejected: 0 });
+    expect(Number(body.Applied) + Number(body.Queued)).toBe(5_000);
+    const laned = lanedUsers(await stack.takeAll(stack.lanesUrl));
+    expect(laned).toHaveLength(5_000);
+    for (const { account, group } of laned) expect(group).toBe(laneGroupId(laneOf(account, services.config.lanes.count)));
   });
 
-  it('rejects bad users alone, naming field and rule, while good users are applied', async () => {
+  it('rejects bad users alone, naming field and rule; a null value removes the attribute', async () => {
     // Prepare
     const { api } = stack.copy();
-    const body = { UserAttrs: [{ To_Account: 'good-1', Attrs: { city: 'Paris' } }, { To_Account: 'bad-1', Attrs: { planet: 'Mars' } }, { To_Account: 'bad-2', Attrs: { city: '北'.repeat(17) } }] };
+    await api(apiEvent(JSON.stringify({ UserAttrs: [{ To_Account: 'good-1', Attrs: { city: 'Paris', tier: 'gold' } }] })), lambdaContext());
+    const body = { UserAttrs: [{ To_Account: 'good-1', Attrs: { tier: null } }, { To_Account: 'bad-1', Attrs: { planet: 'Mars' } }, { To_Account: 'bad-2', Attrs: { city: '北'.repeat(17) } }] };
     // Act
     const result = await api(apiEvent(JSON.stringify(body)), lambdaContext());
     // Assess
     const answer = parseBody(result);
     expect(result.statusCode).toBe(200);
-    expect(answer).toMatchObject({ ActionStatus: 'FAIL', Applied: 1, Rejected: 2 });
+    expect(answer).toMatchObject({ ActionStatus: 'FAIL', Accepted: 1, Applied: 1, Rejected: 2 });
     expect(answer.RejectedUsers).toEqual([
       expect.objectContaining({ To_Account: 'bad-1', Path: 'UserAttrs[1].Attrs.planet', Rule: 'attr-name-unregistered' }),
       expect.objectContaining({ To_Account: 'bad-2', Path: 'UserAttrs[2].Attrs.city', Rule: 'value-max-50-bytes' }),
@@ -63,8 +71,8 @@ describe('api handler (API Gateway v2 → IM emulator, overflow to fauxqs)', () 
   it.each([
     ['no signature', { sign: false as const }],
     ['a wrong secret', { sign: 'whsec_d3Jvbmctc2VjcmV0LXdyb25nLXNlY3JldA==' }],
-    ['a stale timestamp', { signedAt: new Date(Date.now() - 6 * 60_000) }],
-  ])('refuses a webhook with %s with a 401 that reveals nothing', async (_name, options) => {
+    ['a stale timestamp and no completed delivery', { signedAt: new Date(Date.now() - 6 * 60_000) }],
+  ])('refuses a webhook with %s with a 401 that reveals nothing, and queues nothing', async (_name, options) => {
     // Prepare
     const { api } = stack.copy();
     // Act
@@ -73,28 +81,101 @@ describe('api handler (API Gateway v2 → IM emulator, overflow to fauxqs)', () 
     expect(result.statusCode).toBe(401);
     expect(parseBody(result)).toMatchObject({ ActionStatus: 'FAIL', ErrorInfo: 'unauthorized' });
     expect(stack.emulator.attrs.has('unauth-0')).toBe(false);
+    expect(await stack.takeAll(stack.lanesUrl)).toEqual([]);
   });
 
-  it('refuses a replayed webhook', async () => {
+  it('answers the same signed webhook twice with the same 2xx, and applies it once', async () => {
     // Prepare
     const { api } = stack.copy();
-    const event = apiEvent(JSON.stringify({ UserAttrs: makeUsers(1, 'replay') }));
+    const event = apiEvent(JSON.stringify({ UserAttrs: makeUsers(30, 'twice') }));
     // Act
     const first = await api(event, lambdaContext());
+    const callsAfterFirst = stack.emulator.counters.calls;
     const second = await api(event, lambdaContext());
     // Assess
     expect(first.statusCode).toBe(200);
-    expect(second.statusCode).toBe(401);
+    expect(second).toEqual(first);
+    expect(stack.emulator.counters.calls).toBe(callsAfterFirst);
+    expect(lanedUsers(await stack.takeAll(stack.lanesUrl))).toHaveLength(30);
   });
 
-  it('answers 413 over the body limit, 415 for other media types and 400 for malformed JSON', async () => {
+  it('shares the idempotency store between two API copies', async () => {
+    // Prepare
+    const one = stack.copy();
+    const two = stack.copy();
+    const event = apiEvent(JSON.stringify({ UserAttrs: makeUsers(10, 'shared') }));
+    // Act
+    const first = await one.api(event, lambdaContext());
+    const callsAfterFirst = stack.emulator.counters.calls;
+    const second = await two.api(event, lambdaContext());
+    // Assess
+    expect(second).toEqual(first);
+    expect(stack.emulator.counters.calls).toBe(callsAfterFirst);
+  });
+
+  it('answers a late re-send (timestamp over 5 minutes old, valid signature, same body) of a completed webhook from the store', async () => {
+    // Prepare
+    const { api } = stack.copy();
+    const payload = JSON.stringify({ UserAttrs: makeUsers(5, 'late') });
+    const first = await api(apiEvent(payload, { webhookId: 'msg_late_1' }), lambdaContext());
+    // Act
+    const late = await api(apiEvent(payload, { webhookId: 'msg_late_1', signedAt: new Date(Date.now() - 60 * 60_000) }), lambdaContext());
+    const otherBody = await api(apiEvent(JSON.stringify({ UserAttrs: makeUsers(6, 'late') }), { webhookId: 'msg_late_1', signedAt: new Date(Date.now() - 60 * 60_000) }), lambdaContext());
+    // Assess
+    expect(first.statusCode).toBe(200);
+    expect(late).toEqual(first);
+    expect(otherBody.statusCode).toBe(401);
+  });
+
+  it('processes a re-send after a 503 (the 5xx answer is not stored)', async () => {
+    // Prepare: a copy whose lanes queue does not exist answers 503; the re-send reaches a healthy copy.
+    const broken = stack.copy({ LANES_QUEUE_URL: `${stack.lanesUrl.replace(/[^/]+$/, '')}missing-lanes.fifo` });
+    const healthy = stack.copy();
+    const event = apiEvent(JSON.stringify({ UserAttrs: makeUsers(8, 'after503') }));
+    // Act
+    const failed = await broken.api(event, lambdaContext());
+    const retried = await healthy.api(event, lambdaContext());
+    // Assess
+    expect(failed.statusCode).toBe(503);
+    expect(parseBody(failed)).toMatchObject({ ErrorCode: 1503 });
+    expect(retried.statusCode).toBe(200);
+    expect(stack.emulator.attrs.has('after503-7')).toBe(true);
+  });
+
+  it('answers 409 with Retry-After to a duplicate that arrives while the first delivery is in progress', async () => {
+    // Prepare: IM answers slowly, so the first delivery is still in its early write.
+    stack.emulator.setFaults({ latencyMs: [1_500, 1_500] });
+    const { api } = stack.copy();
+    const event = apiEvent(JSON.stringify({ UserAttrs: makeUsers(3, 'inflight') }));
+    // Act
+    const first = api(event, lambdaContext());
+    await new Promise((r) => setTimeout(r, 500));
+    const duplicate = await api(event, lambdaContext());
+    // Assess
+    expect(duplicate.statusCode).toBe(409);
+    expect(duplicate.headers).toMatchObject({ 'retry-after': '5' });
+    expect((await first).statusCode).toBe(200);
+  });
+
+  it('refuses the same webhook-id with another body (422 webhook-id-reused)', async () => {
+    // Prepare
+    const { api } = stack.copy();
+    await api(apiEvent(JSON.stringify({ UserAttrs: makeUsers(2, 'reuse') }), { webhookId: 'msg_reused' }), lambdaContext());
+    // Act
+    const result = await api(apiEvent(JSON.stringify({ UserAttrs: makeUsers(3, 'reuse') }), { webhookId: 'msg_reused' }), lambdaContext());
+    // Assess
+    expect(result.statusCode).toBe(422);
+    expect(parseBody(result)).toMatchObject({ ErrorCode: 1422, Rule: 'webhook-id-reused' });
+  });
+
+  it('answers 413 over the body limit, 415 for other media types and 400 for malformed JSON without quoting the body', async () => {
     // Prepare
     const { api } = stack.copy({ MAX_BODY_BYTES: '2048' });
     const big = JSON.stringify({ UserAttrs: makeUsers(100, 'big') });
     // Act
     const tooLarge = await api(apiEvent(big), lambdaContext());
     const notJson = await api(apiEvent('UserAttrs=1', { headers: { 'content-type': 'application/x-www-form-urlencoded' } }), lambdaContext());
-    const malformed = await api(apiEvent('{"UserAttrs":[', {}), lambdaContext());
+    const malformed = await api(apiEvent('{"UserAttrs":[{"To_Account":"secret-person"', {}), lambdaContext());
     const wrongShape = await api(apiEvent('{"Users":[]}', {}), lambdaContext());
     // Assess
     expect(tooLarge.statusCode).toBe(413);
@@ -102,17 +183,25 @@ describe('api handler (API Gateway v2 → IM emulator, overflow to fauxqs)', () 
     expect(notJson.statusCode).toBe(415);
     expect(malformed.statusCode).toBe(400);
     expect(parseBody(malformed)).toMatchObject({ Path: 'body', Rule: 'body-must-be-json' });
+    expect(malformed.body).not.toContain('secret-person');
     expect(wrongShape.statusCode).toBe(400);
     expect(parseBody(wrongShape)).toMatchObject({ Rule: 'user-attrs-must-be-array' });
   });
 
-  it('accepts unsigned webhooks when WEBHOOK_AUTH=none (API Gateway IAM auth in front)', async () => {
+  it('accepts unsigned webhooks when WEBHOOK_AUTH=none, keyed by the Idempotency-Key header when sent', async () => {
     // Prepare
     const { api } = stack.copy({ WEBHOOK_AUTH: 'none' });
+    const event = apiEvent(JSON.stringify({ UserAttrs: makeUsers(3, 'iam') }), { sign: false, headers: { 'idempotency-key': 'order-42' } });
     // Act
-    const result = await api(apiEvent(JSON.stringify({ UserAttrs: makeUsers(3, 'iam') }), { sign: false }), lambdaContext());
+    const first = await api(event, lambdaContext());
+    const callsAfterFirst = stack.emulator.counters.calls;
+    const again = await api(event, lambdaContext());
+    const unkeyed = await api(apiEvent(JSON.stringify({ UserAttrs: makeUsers(2, 'iam-plain') }), { sign: false }), lambdaContext());
     // Assess
-    expect(result.statusCode).toBe(200);
+    expect(first.statusCode).toBe(200);
+    expect(again).toEqual(first);
+    expect(stack.emulator.counters.calls).toBe(callsAfterFirst + 1);
+    expect(unkeyed.statusCode).toBe(200);
     expect(stack.emulator.attrs.has('iam-2')).toBe(true);
   });
 

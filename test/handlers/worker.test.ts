@@ -1,11 +1,12 @@
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { lambdaContext, makeUsers } from '../helpers/factories.ts';
+import { apiEvent, lambdaContext, makeUsers } from '../helpers/factories.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
 
 const attr = (m: { MessageAttributes?: Record<string, { StringValue?: string }> }, name: string) => m.MessageAttributes?.[name]?.StringValue;
 const bodyUsers = (m: { Body?: string }) => (JSON.parse(m.Body ?? '{}') as { UserAttrs: { To_Account: string }[] }).UserAttrs;
 
-describe('worker handler (SQS event from fauxqs → IM emulator; dead letters to fauxqs)', () => {
+describe('worker handler (FIFO lanes and intake on fauxqs → IM emulator; dead letters to fauxqs)', () => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await startStack();
@@ -15,113 +16,92 @@ describe('worker handler (SQS event from fauxqs → IM emulator; dead letters to
     await stack.close();
   });
 
-  it('applies an overflow chunk and reports no failure', async () => {
+  /** Writes users into their lanes through the API, with no early write. */
+  const intoLanes = async (users: readonly unknown[], env: Readonly<Record<string, string>> = {}): Promise<void> => {
+    const { api } = stack.copy({ API_INLINE_CHUNKS: '0', ...env });
+    const result = await api(apiEvent(JSON.stringify({ UserAttrs: users })), lambdaContext());
+    expect(result.statusCode).toBe(202);
+  };
+
+  it('applies lane records, set and remove, and reports no failure', async () => {
     // Prepare
     const { worker } = stack.copy({}, 'worker');
-    await stack.send(JSON.stringify({ UserAttrs: makeUsers(100, 'chunk') }), { requestId: 'req-1', origin: 'api-overflow' });
-    const event = await stack.receiveEvent();
+    await intoLanes([...makeUsers(40, 'lane'), { To_Account: 'lane-0', Attrs: { tier: null } }]);
     // Act
-    const result = await worker(event, lambdaContext(60_000));
+    let failures = 0;
+    for (let event = await stack.receiveEvent(stack.lanesUrl); event.Records.length > 0; event = await stack.receiveEvent(stack.lanesUrl)) {
+      failures += (await worker(event, lambdaContext(30_000))).batchItemFailures.length;
+    }
     // Assess
-    expect(event.Records).toHaveLength(1);
-    expect(result.batchItemFailures).toEqual([]);
-    expect(stack.emulator.attrs.get('chunk-99')).toEqual(makeUsers(100, 'chunk')[99]?.Attrs);
+    expect(failures).toBe(0);
+    expect(stack.emulator.attrs.get('lane-39')).toEqual(makeUsers(40, 'lane')[39]?.Attrs);
+    expect(stack.emulator.attrs.get('lane-0')).toEqual({ city: 'city-0' });
   });
 
-  it('dead-letters a body that is not JSON at once, with its rule, and does not retry it', async () => {
-    // Prepare
-    const { worker } = stack.copy({}, 'worker');
-    await stack.send('this is not json');
-    // Act
-    const result = await worker(await stack.receiveEvent(), lambdaContext(60_000));
-    // Assess
-    const dead = await stack.takeAll(stack.dlqUrl);
-    expect(result.batchItemFailures).toEqual([]);
-    expect(dead).toHaveLength(1);
-    expect(dead[0]?.Body).toBe('this is not json');
-    expect(attr(dead[0] ?? {}, 'rule')).toBe('body-must-be-json');
-  });
-
-  it('dead-letters a body that is not the schema', async () => {
-    // Prepare
-    const { worker } = stack.copy({}, 'worker');
-    await stack.send('{"Users":[]}');
-    // Act
-    const result = await worker(await stack.receiveEvent(), lambdaContext(60_000));
-    // Assess
-    const dead = await stack.takeAll(stack.dlqUrl);
-    expect(result.batchItemFailures).toEqual([]);
-    expect(attr(dead[0] ?? {}, 'rule')).toBe('user-attrs-must-be-array');
-  });
-
-  it('applies the good users of a producer message and dead-letters the bad ones by rule, replayable as sent', async () => {
+  it('moves an intake message into lanes and dead-letters its bad users by rule, replayable as sent', async () => {
     // Prepare
     const { worker } = stack.copy({}, 'worker');
     const good = makeUsers(250, 'producer');
-    const bad = [
-      { To_Account: 'bad-name', Attrs: { planet: 'Mars' } },
-      { To_Account: 'bad-value', Attrs: { city: 'x'.repeat(51) } },
-      { To_Account: 'bad-type', Attrs: { city: 42 } },
-      { To_Account: 'bad-name-2', Attrs: { moon: 'Io' } },
-    ];
-    await stack.send(JSON.stringify({ UserAttrs: [...good.slice(0, 100), ...bad, ...good.slice(100)] }));
+    const bad = [{ To_Account: 'bad-name', Attrs: { planet: 'Mars' } }, { To_Account: 'bad-value', Attrs: { city: 7 } }];
+    await stack.sendIntake(JSON.stringify({ UserAttrs: [...good, ...bad] }), { groupId: 'crm', attributes: { requestId: 'req-crm-1' } });
     // Act
-    const result = await worker(await stack.receiveEvent(), lambdaContext(60_000));
+    const result = await worker(await stack.receiveEvent(stack.intakeUrl), lambdaContext(30_000));
+    // Assess
+    expect(result.batchItemFailures).toEqual([]);
+    const laned = (await stack.takeAll(stack.lanesUrl)).flatMap(bodyUsers).map((u) => u.To_Account);
+    expect(laned.sort()).toEqual(good.map((u) => u.To_Account).sort());
+    const dead = await stack.takeAll(stack.dlqUrl);
+    expect(dead.map((m) => attr(m, 'rule')).sort()).toEqual(['attr-name-unregistered', 'value-must-be-string']);
+    expect(dead.flatMap(bodyUsers)).toEqual(expect.arrayContaining(bad));
+    expect(dead.every((m) => attr(m, 'requestId') === 'req-crm-1')).toBe(true);
+  });
+
+  it.each([
+    ['not JSON', 'this is not json', 'body-must-be-json'],
+    ['not the schema', '{"Users":[]}', 'user-attrs-must-be-array'],
+  ])('dead-letters an intake body that is %s at once, whole, with its rule', async (_name, body, rule) => {
+    // Prepare
+    const { worker } = stack.copy({}, 'worker');
+    await stack.sendIntake(body, { groupId: 'crm' });
+    // Act
+    const result = await worker(await stack.receiveEvent(stack.intakeUrl), lambdaContext(30_000));
     // Assess
     const dead = await stack.takeAll(stack.dlqUrl);
     expect(result.batchItemFailures).toEqual([]);
-    expect(good.every((u) => stack.emulator.attrs.has(u.To_Account))).toBe(true);
-    const byRule = new Map(dead.map((m) => [attr(m, 'rule'), bodyUsers(m).map((u) => u.To_Account)]));
-    expect(byRule).toEqual(
-      new Map([
-        ['attr-name-unregistered', ['bad-name', 'bad-name-2']],
-        ['value-max-50-bytes', ['bad-value']],
-        ['value-must-be-string', ['bad-type']],
-      ]),
-    );
-    expect(attr(dead[0] ?? {}, 'reason')).toMatch(/UserAttrs\[\d+\]\.Attrs/);
+    expect(dead.map((m) => [m.Body, attr(m, 'rule')])).toEqual([[body, rule]]);
   });
 
-  it('reports a record failed when IM keeps failing transiently, so SQS delivers it again', async () => {
-    // Prepare
-    const { worker } = stack.copy({ IM_RETRY_MAX_ATTEMPTS: '2' }, 'worker');
+  it('fails a lane record while IM keeps failing, and sets its own backoff before it comes back', async () => {
+    // Prepare: one lane, so the record is the only message of its queue.
+    const { worker } = stack.copy({ IM_RETRY_MAX_ATTEMPTS: '1', LANE_COUNT: '1' }, 'worker');
+    await intoLanes(makeUsers(20, 'flaky'), { LANE_COUNT: '1' });
     stack.emulator.setFaults({ pHttp502: 1 });
-    await stack.send(JSON.stringify({ UserAttrs: makeUsers(10, 'transient') }));
-    const event = await stack.receiveEvent();
+    const event = await stack.receiveEvent(stack.lanesUrl);
     // Act
-    const result = await worker(event, lambdaContext(60_000));
+    const result = await worker(event, lambdaContext(30_000));
+    const rightAway = (await stack.sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.lanesUrl, WaitTimeSeconds: 0 }))).Messages ?? [];
+    await new Promise((r) => setTimeout(r, 1_500));
+    const later = await stack.receiveEvent(stack.lanesUrl);
     // Assess
-    expect(result.batchItemFailures).toEqual([{ itemIdentifier: event.Records[0]?.messageId }]);
-    expect(stack.emulator.attrs.has('transient-0')).toBe(false);
-    expect(await stack.takeAll(stack.dlqUrl)).toHaveLength(0);
+    expect(result.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(event.Records.map((r) => r.messageId).sort());
+    expect(rightAway).toEqual([]);
+    expect(later.Records.map((r) => r.attributes.ApproximateReceiveCount)).toContain('2');
+    expect(await stack.takeAll(stack.dlqUrl)).toEqual([]);
   });
 
-  it('starts no IM call it cannot finish before the deadline and reports those records failed', async () => {
-    // Prepare: 5 s client timeout + 1 s margin do not fit in 4 s of remaining time.
+  it('starts no IM call it cannot finish before the deadline and fails those records for an immediate retry', async () => {
+    // Prepare
     const { worker } = stack.copy({}, 'worker');
-    await stack.send(JSON.stringify({ UserAttrs: makeUsers(5, 'late') }));
-    const event = await stack.receiveEvent();
-    const setAttrCalls = () => stack.emulator.counters.callsByCommand.get('im_set_attr') ?? 0;
-    const callsBefore = setAttrCalls();
-    // Act
-    const result = await worker(event, lambdaContext(4_000));
+    await intoLanes(makeUsers(20, 'late'));
+    const setCalls = (): number => stack.emulator.counters.callsByCommand.get('im_set_attr') ?? 0;
+    const callsBefore = setCalls();
+    const event = await stack.receiveEvent(stack.lanesUrl);
+    // Act: 3 s left, less the 1 s margin, is shorter than one IM call's 5 s timeout.
+    const result = await worker(event, lambdaContext(3_000));
+    const again = await stack.receiveEvent(stack.lanesUrl);
     // Assess
-    expect(result.batchItemFailures).toHaveLength(1);
-    expect(setAttrCalls()).toBe(callsBefore);
-    expect(stack.emulator.attrs.has('late-0')).toBe(false);
-  });
-
-  it('puts the unfinished remainder of a large producer message back on the queue as chunks', async () => {
-    // Prepare: the IM fails every call, so no chunk of the 3 can finish in this invocation.
-    const { worker } = stack.copy({ IM_RETRY_MAX_ATTEMPTS: '1' }, 'worker');
-    stack.emulator.setFaults({ p91000: 1 });
-    await stack.send(JSON.stringify({ UserAttrs: makeUsers(250, 'remainder') }), { requestId: 'req-big' });
-    // Act
-    const result = await worker(await stack.receiveEvent(), lambdaContext(60_000));
-    // Assess
-    const requeued = await stack.takeAll(stack.overflowUrl);
-    expect(result.batchItemFailures).toEqual([]);
-    expect(requeued.map((m) => bodyUsers(m).length).sort()).toEqual([100, 100, 50]);
-    expect(requeued.every((m) => attr(m, 'requestId') === 'req-big' && attr(m, 'origin') === 'worker-remainder')).toBe(true);
+    expect(result.batchItemFailures).toHaveLength(event.Records.length);
+    expect(setCalls()).toBe(callsBefore);
+    expect(again.Records.length).toBeGreaterThan(0);
   });
 });
