@@ -2,7 +2,7 @@ import { z } from '../validation/zod.ts';
 import type { ImCredentials } from './types.ts';
 
 /** The Secrets Manager secret's JSON: `{"sdkAppId":…,"identifier":…,"secretKey":…,"webhookSecret":"whsec_…"}`. */
-export const secretSchema = z.object({
+const secretSchema = z.object({
   sdkAppId: z.pipe(z.coerce.number(), z.int().check(z.positive())),
   identifier: z.string().check(z.minLength(1), z.maxLength(32)),
   secretKey: z.string().check(z.minLength(1)),

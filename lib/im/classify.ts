@@ -8,7 +8,7 @@ const TRANSIENT_PSEUDO_CODES: ReadonlySet<number> = new Set(Object.values(TRANSP
  * The class of an ErrorCode.
  *
  * - 0 is 'ok'.
- * - Known IM codes follow the table of reference §4 (see `IM_ERROR_CODES`).
+ * - Known IM codes follow the table in `IM_ERROR_CODES` (from doc 269/1671).
  * - Transport pseudo-codes (timeout, connection, deadline, invalid response) and HTTP 5xx are 'transient';
  *   HTTP 429 is 'rate-limited'; any other HTTP error status (e.g. 404: wrong path) is 'permanent'.
  * - Unknown positive codes are 'permanent': retrying something whose meaning is unknown can only

@@ -1,6 +1,6 @@
 /**
  * The IM REST client: every call is paced (rate and concurrency), signed, classified by its body's
- * ErrorCode (reference §4) and retried according to its class.
+ * ErrorCode (doc 269/1671) and retried according to its class.
  *
  * - transient / rate-limited: retried with full-jitter backoff, bounded; rate-limited also penalizes the limiter.
  * - signature-stale: the UserSig is invalidated and the call retried once.
@@ -13,20 +13,20 @@ import { processRateLimiter, RateLimiter } from '../pacing/rate-limiter.ts';
 import { RetryPolicy } from '../pacing/retry-policy.ts';
 import type { RetryOptions } from '../pacing/retry-policy.ts';
 import type { CredentialSource, ImCredentials } from '../credentials/types.ts';
-import type { UserAttr } from '../rules/types.ts';
+import { MAX_USERS_PER_CALL } from '../rules/constants.ts';
+import type { UserAttr, UserAttrRemoval } from '../rules/types.ts';
+import { AdminSigCache } from '../usersig/admin-sig-cache.ts';
 import { classifyErrorCode } from './classify.ts';
+import { CredentialRotation } from './credential-rotation.ts';
+import type { AttemptCredentials } from './credential-rotation.ts';
 import { TRANSPORT_ERROR_CODES } from './error-codes.ts';
 import { DeadlineError, ImError } from './errors.ts';
-import { MemoUserSigProvider } from './memo-sig-provider.ts';
-import { ImTransport, TRANSPORT_DEFAULTS } from './transport.ts';
+import { ImTransport } from './transport.ts';
 import type { TransportResult } from './transport.ts';
 import type { AttemptEvent, ImResponseBody, ImUserError, UserSigProvider } from './types.ts';
 
-/** IM takes at most 100 users per call (reference §2, §3). */
-export const MAX_USERS_PER_CALL = 100;
-
 /** The commands this client wraps, as `service/command`. */
-export const IM_COMMANDS = {
+const IM_COMMANDS = {
   setAttr: 'all_member_push/im_set_attr',
   getAttr: 'all_member_push/im_get_attr',
   removeAttr: 'all_member_push/im_remove_attr',
@@ -39,7 +39,7 @@ export interface ImClientOptions {
   /** From `resolveEndpoint`: `https://domain`, or the emulator's `http://127.0.0.1:port`. */
   readonly baseUrl: string;
   readonly credentials: CredentialSource;
-  /** Default: a {@link MemoUserSigProvider}. Production passes the shared single-flight cache. */
+  /** Default: a new {@link AdminSigCache}. */
   readonly sigProvider?: UserSigProvider;
   /** Default: the process-wide limiter ({@link processRateLimiter}, 100 calls/s). */
   readonly limiter?: RateLimiter;
@@ -73,14 +73,6 @@ export interface SetAttrOutcome {
   readonly failedUsers: readonly FailedUser[];
 }
 
-/** One user's attributes to remove, by attribute name. */
-export interface UserAttrRemoval {
-  readonly To_Account: string;
-  readonly Attrs: readonly string[];
-}
-
-const sameKey = (a: ImCredentials, b: ImCredentials): boolean => a.sdkAppId === b.sdkAppId && a.identifier === b.identifier && a.secretKey === b.secretKey;
-
 function toFailedUsers(list: readonly ImUserError[] | undefined): FailedUser[] {
   return (list ?? []).filter((entry) => entry.ErrorCode !== 0).map((entry) => ({ To_Account: entry.To_Account, errorCode: entry.ErrorCode }));
 }
@@ -105,16 +97,33 @@ function readResult(result: TransportResult): AttemptResult {
   return { errorCode, errorInfo: body.ErrorInfo, body };
 }
 
-/**
- * How long a re-read's result stands: within it, a signature-wrong answer for those same credentials fails
- * at once instead of reading the secret again (a wrong key, not a rotation in progress).
- */
-const CONFIRMED_WINDOW_MS = 30_000;
+/** One call's state across its attempts. */
+interface CallState {
+  readonly command: string;
+  readonly limiter: RateLimiter;
+  readonly deadlineMs: number | undefined;
+  readonly firstStart: number;
+  attempts: number;
+  /** Re-signed once already after a signature-stale answer. */
+  resigned: boolean;
+  /** Re-read the credentials once already after a signature-wrong answer. */
+  reread: boolean;
+  /** The re-read credentials the retry after a rotation must use. */
+  pinned: ImCredentials | undefined;
+  lastError: ImError | undefined;
+}
+
+/** How one attempt ended, and the credentials it was signed with. */
+interface Attempt {
+  /** The answer body on success, else the error the attempt amounts to. */
+  readonly answer: ImResponseBody | ImError;
+  readonly credentials: AttemptCredentials;
+}
 
 /** A paced, retrying client for the IM `all_member_push` attribute commands. */
 export class ImClient {
-  readonly #credentials: CredentialSource;
   readonly #sig: UserSigProvider;
+  readonly #rotation: CredentialRotation;
   readonly #limiter: RateLimiter;
   /** IM limits each command separately (100 calls/s per app, per API): the other commands get their own. */
   readonly #otherLimiters = new Map<string, RateLimiter>();
@@ -125,24 +134,16 @@ export class ImClient {
   readonly #now: () => number;
   readonly #timeoutMs: number;
 
-  /** Bumped when a credential re-read starts, so concurrent failures share one re-read. */
-  #refreshGeneration = 0;
-  #lastRefresh: Promise<ImCredentials> | undefined;
-  /** The result of the last re-read and when it came: credentials IM refuses after it fail fast. */
-  #confirmed: { creds: ImCredentials; at: number } | undefined;
-  /** The re-read in progress, if any: new attempts wait for it. */
-  #refreshing: Promise<ImCredentials> | undefined;
-
   constructor(options: ImClientOptions) {
-    this.#credentials = options.credentials;
-    this.#sig = options.sigProvider ?? new MemoUserSigProvider();
+    this.#now = options.now ?? Date.now;
+    this.#rotation = new CredentialRotation(options.credentials, this.#now);
+    this.#sig = options.sigProvider ?? new AdminSigCache();
     this.#limiter = options.limiter ?? processRateLimiter();
     this.#concurrency = new ConcurrencyLimiter(options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
-    this.#transport = new ImTransport({ baseUrl: options.baseUrl, timeoutMs: options.timeoutMs ?? TRANSPORT_DEFAULTS.timeoutMs, maxSockets: options.maxSockets });
+    this.#transport = new ImTransport({ baseUrl: options.baseUrl, timeoutMs: options.timeoutMs, maxSockets: options.maxSockets });
     this.#timeoutMs = this.#transport.timeoutMs;
     this.#retry = new RetryPolicy(options.retry);
     this.#onAttempt = options.onAttempt;
-    this.#now = options.now ?? Date.now;
   }
 
   /**
@@ -204,91 +205,102 @@ export class ImClient {
    * @throws {@link ImError} when the call fails for good; {@link DeadlineError} when no time is left.
    */
   async call(command: string, body: unknown, opts: CallOptions = {}): Promise<ImResponseBody> {
-    const limiter = this.#limiterFor(command);
-    const { deadlineMs } = opts;
-    const firstStart = this.#now();
-    let attempts = 0;
-    let resigned = false;
-    let reread = false;
-    let pinned: ImCredentials | undefined;
-    let lastError: ImError | undefined;
-
+    const call: CallState = {
+      command,
+      limiter: this.#limiterFor(command),
+      deadlineMs: opts.deadlineMs,
+      firstStart: this.#now(),
+      attempts: 0,
+      resigned: false,
+      reread: false,
+      pinned: undefined,
+      lastError: undefined,
+    };
     for (;;) {
-      if (deadlineMs !== undefined && this.#now() + this.#timeoutMs > deadlineMs) throw new DeadlineError(command, attempts, deadlineMs, lastError);
-      let generation = this.#refreshGeneration;
-      let creds: ImCredentials | undefined = pinned;
-      const result = await this.#concurrency.run(async () => {
-        // Send right after the grant; the ticket then moves the start to when the request really left.
-        // With a deadline, wait for a slot only as long as an attempt could still finish in time.
-        const ticket = deadlineMs === undefined ? await limiter.acquire() : await limiter.acquire(deadlineMs - this.#timeoutMs - this.#now());
-        if (ticket === undefined || (deadlineMs !== undefined && this.#now() + this.#timeoutMs > deadlineMs)) return undefined;
-        // Credentials and UserSig are taken only now, after the wait: a call queued behind the limiter when
-        // the key rotates must not go out with the refused key. While a re-read after a signature-wrong
-        // answer is under way, wait for its result (each refusal feeds IM's 70050 lockout).
-        if (pinned === undefined && this.#refreshing !== undefined) await this.#refreshing.catch(() => undefined);
-        generation = this.#refreshGeneration;
-        const used = pinned ?? (await this.#credentials.get());
-        creds = used;
-        const userSig = await this.#sig.getUserSig(used);
-        const started = performance.now();
-        const auth = { sdkAppId: used.sdkAppId, identifier: used.identifier, userSig };
-        const outcome = readResult(await this.#transport.post(command, auth, body, { onSent: () => ticket.sent() }));
-        return { outcome, latencyMs: performance.now() - started };
-      });
-      if (result === undefined) throw new DeadlineError(command, attempts, deadlineMs ?? 0, lastError);
+      if (this.#tooLate(call)) throw new DeadlineError(command, call.attempts, call.deadlineMs ?? 0, call.lastError);
+      const attempt = await this.#concurrency.run(() => this.#attempt(call, body));
+      if (!(attempt.answer instanceof ImError)) return attempt.answer;
+      call.lastError = attempt.answer;
+      await this.#decide(call, attempt.answer, attempt.credentials);
+    }
+  }
 
-      attempts += 1;
-      const { outcome, latencyMs } = result;
-      const errorClass = classifyErrorCode(outcome.errorCode);
-      this.#onAttempt?.({ command, errorCode: outcome.errorCode, errorClass, latencyMs, attempt: attempts });
-      if (errorClass === 'ok' && outcome.body !== undefined) return outcome.body;
+  /** Whether an attempt started now could no longer finish before the call's deadline. */
+  #tooLate(call: CallState): boolean {
+    return call.deadlineMs !== undefined && this.#now() + this.#timeoutMs > call.deadlineMs;
+  }
 
-      const error = new ImError({
-        errorCode: outcome.errorCode,
-        errorInfo: outcome.errorInfo,
-        errorClass,
-        command,
-        attempts,
-        errorList: outcome.body?.ErrorList,
-        cause: outcome.cause,
-      });
-      lastError = error;
-      const budgetLeft = attempts < this.#retry.maxAttempts;
+  /**
+   * One attempt, in a concurrency slot: pace (wait for a start), sign and send, classify the answer.
+   * @throws {@link DeadlineError} when no start came in time for the attempt to finish before the deadline.
+   */
+  async #attempt(call: CallState, body: unknown): Promise<Attempt> {
+    const { deadlineMs } = call;
+    // With a deadline, wait for a start only as long as an attempt could still finish in time.
+    const ticket = deadlineMs === undefined ? await call.limiter.acquire() : await call.limiter.acquire(deadlineMs - this.#timeoutMs - this.#now());
+    if (ticket === undefined || this.#tooLate(call)) throw new DeadlineError(call.command, call.attempts, deadlineMs ?? 0, call.lastError);
+    // Credentials and UserSig are taken only now, after the wait: a call queued behind the limiter when
+    // the key rotates must not go out with the refused key.
+    const credentials = await this.#rotation.forAttempt(call.pinned);
+    const { creds } = credentials;
+    const auth = { sdkAppId: creds.sdkAppId, identifier: creds.identifier, userSig: this.#sig.getUserSig(creds) };
+    const started = performance.now();
+    // Sent right after the grant; the ticket then moves the start to when the request really left.
+    const result = readResult(await this.#transport.post(call.command, auth, body, { onSent: () => ticket.sent() }));
+    call.attempts += 1;
+    return { answer: this.#classify(call, result, performance.now() - started), credentials };
+  }
 
-      switch (errorClass) {
-        case 'signature-stale':
-          if (resigned || !budgetLeft) throw error;
-          resigned = true;
+  /** Reports the attempt; returns the answer body on success, else the error the attempt amounts to. */
+  #classify(call: CallState, result: AttemptResult, latencyMs: number): ImResponseBody | ImError {
+    const errorClass = classifyErrorCode(result.errorCode);
+    this.#onAttempt?.({ command: call.command, errorCode: result.errorCode, errorClass, latencyMs, attempt: call.attempts });
+    if (errorClass === 'ok' && result.body !== undefined) return result.body;
+    return new ImError({
+      errorCode: result.errorCode,
+      errorInfo: result.errorInfo,
+      errorClass,
+      command: call.command,
+      attempts: call.attempts,
+      errorList: result.body?.ErrorList,
+      cause: result.cause,
+    });
+  }
+
+  /**
+   * Decides what follows a failed attempt by the error's class: returns (after any backoff) when the call
+   * should try again, throws when it must stop.
+   */
+  async #decide(call: CallState, error: ImError, used: AttemptCredentials): Promise<void> {
+    const budgetLeft = call.attempts < this.#retry.maxAttempts;
+    switch (error.errorClass) {
+      case 'signature-stale':
+        if (call.resigned || !budgetLeft) throw error;
+        call.resigned = true;
+        this.#sig.invalidate();
+        return;
+      case 'signature-wrong': {
+        if (call.reread || !budgetLeft) throw error;
+        call.reread = true;
+        const decision = await this.#rotation.decideAfterSignatureWrong(used.creds, used.generation);
+        if (decision.kind === 'retry') {
+          call.pinned = decision.creds;
           this.#sig.invalidate();
-          continue;
-        case 'signature-wrong': {
-          if (reread || !budgetLeft) throw error;
-          reread = true;
-          // A re-read moments ago already returned these very credentials: reading again cannot help.
-          const confirmed = this.#confirmed;
-          if (creds !== undefined && confirmed !== undefined && sameKey(confirmed.creds, creds) && this.#now() - confirmed.at < CONFIRMED_WINDOW_MS) throw error;
-          let fresh: ImCredentials;
-          try {
-            fresh = await this.#reread(generation);
-          } catch (cause) {
-            throw new ImError({ errorCode: error.errorCode, errorInfo: error.errorInfo, errorClass, command, attempts, cause });
-          }
-          // Unchanged credentials: the key is simply wrong. Retrying would only feed the 70050 lockout.
-          if (creds === undefined || sameKey(fresh, creds)) throw error;
-          pinned = fresh;
-          this.#sig.invalidate();
-          continue;
+          return;
         }
-        case 'rate-limited':
-          limiter.penalize();
-          await this.#backoff(error, attempts, firstStart, deadlineMs);
-          continue;
-        case 'transient':
-          await this.#backoff(error, attempts, firstStart, deadlineMs);
-          continue;
-        default:
-          throw error;
+        if (decision.rereadError === undefined) throw error;
+        const { errorCode, errorInfo, errorClass, command, attempts } = error;
+        throw new ImError({ errorCode, errorInfo, errorClass, command, attempts, cause: decision.rereadError });
       }
+      case 'rate-limited':
+        call.limiter.penalize();
+        await this.#backoff(call, error);
+        return;
+      case 'transient':
+        await this.#backoff(call, error);
+        return;
+      default:
+        throw error;
     }
   }
 
@@ -309,8 +321,9 @@ export class ImClient {
   }
 
   /** Sleeps before a retry, or throws when the retry budget or the deadline leaves no room for one. */
-  async #backoff(error: ImError, attempts: number, firstStart: number, deadlineMs: number | undefined): Promise<void> {
-    let delay = this.#retry.nextDelayMs(attempts, this.#now() - firstStart);
+  async #backoff(call: CallState, error: ImError): Promise<void> {
+    const { attempts, deadlineMs } = call;
+    let delay = this.#retry.nextDelayMs(attempts, this.#now() - call.firstStart);
     if (delay === undefined) throw error;
     if (deadlineMs !== undefined) {
       // Sleeping past the last moment an attempt can still start would only waste the remaining time.
@@ -319,25 +332,5 @@ export class ImClient {
       delay = Math.min(delay, latestStart);
     }
     await this.#retry.sleep(delay);
-  }
-
-  /**
-   * Re-reads the credentials after a signature-wrong answer. When another call already started a re-read
-   * after this attempt read its credentials, that re-read is shared instead of starting another.
-   */
-  #reread(generationAtAttempt: number): Promise<ImCredentials> {
-    if (this.#refreshGeneration !== generationAtAttempt && this.#lastRefresh !== undefined) return this.#lastRefresh;
-    this.#refreshGeneration += 1;
-    const refresh = this.#credentials.refresh();
-    this.#lastRefresh = refresh;
-    this.#refreshing = refresh;
-    const clear = () => {
-      if (this.#refreshing === refresh) this.#refreshing = undefined;
-    };
-    refresh.then((creds) => {
-      this.#confirmed = { creds, at: this.#now() };
-      clear();
-    }, clear);
-    return refresh;
   }
 }

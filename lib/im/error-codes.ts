@@ -1,5 +1,5 @@
 /**
- * The IM error codes this client knows, with their retry class (reference §4, doc 269/1519 and 269/1671),
+ * The IM error codes this client knows, with their retry class (doc 269/1519 and 269/1671),
  * and the pseudo-codes it uses for failures that never produced an IM body.
  *
  * The retry classes are inferred from Tencent's wording ("请重试" = retry, "请降低请求频率" = slow down).
@@ -36,7 +36,7 @@ export const TRANSPORT_ERROR_CODES = {
 export const httpStatusCode = (status: number): number => -status;
 
 /**
- * The IM codes by number; meanings are kept to what the reference states.
+ * The IM codes by number; meanings are kept to what Tencent's error code pages state.
  *
  * 70050 (locked out for one minute after repeated signature failures) is put in the signature-wrong
  * family on purpose: the client then re-reads the credentials at most once and

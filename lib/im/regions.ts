@@ -1,16 +1,16 @@
 /**
- * IM REST regional domains (reference §1, doc 269/1519). A wrong region does not fail as "not found":
+ * IM REST regional domains (doc 269/1519). A wrong region does not fail as "not found":
  * IM answers 70016/70020, so the region must be chosen explicitly, never defaulted silently.
  */
 
 /** Primary and backup domain of one region; the backup is for DNS trouble with the primary. */
-export interface RegionDomains {
+interface RegionDomains {
   readonly primary: string;
   readonly backup: string;
 }
 
 /** The regions by name. */
-export const IM_REGIONS = {
+const IM_REGIONS = {
   china: { primary: 'console.tim.qq.com', backup: 'adminapi.my-imcloud.com' },
   singapore: { primary: 'adminapisgp.im.qcloud.com', backup: 'adminapisgp.my-imcloud.com' },
   seoul: { primary: 'adminapikr.im.qcloud.com', backup: 'adminapikr.my-imcloud.com' },
@@ -22,10 +22,10 @@ export const IM_REGIONS = {
 } as const satisfies Record<string, RegionDomains>;
 
 /** A region name. */
-export type ImRegion = keyof typeof IM_REGIONS;
+type ImRegion = keyof typeof IM_REGIONS;
 
 /** The valid region names. */
-export const IM_REGION_NAMES = Object.keys(IM_REGIONS) as ImRegion[];
+const IM_REGION_NAMES = Object.keys(IM_REGIONS) as ImRegion[];
 
 /** Thrown when the endpoint configuration names no valid region or URL. */
 export class UnknownRegionError extends Error {
@@ -48,7 +48,7 @@ export interface EndpointOptions {
 }
 
 /** True when `name` is a known region. */
-export function isImRegion(name: string): name is ImRegion {
+function isImRegion(name: string): name is ImRegion {
   return Object.hasOwn(IM_REGIONS, name);
 }
 

@@ -24,13 +24,13 @@ export interface TransportOptions {
 }
 
 /** The defaults of {@link TransportOptions}. */
-export const TRANSPORT_DEFAULTS = {
+const TRANSPORT_DEFAULTS = {
   timeoutMs: 5000,
   maxSockets: 128,
   maxResponseBytes: 4 * 1024 * 1024,
 } as const;
 
-/** The server's own timeout (reference §1): the client timeout must be strictly longer. */
+/** The server's own timeout (doc 269/1519): the client timeout must be strictly longer. */
 export const MIN_TIMEOUT_MS = 3000;
 
 /** The admin identity a call is signed with. */
@@ -52,7 +52,7 @@ export interface PostHooks {
 }
 
 /** Validates a client timeout: finite and longer than the server's 3 s. */
-export function validateTimeoutMs(timeoutMs: number): number {
+function validateTimeoutMs(timeoutMs: number): number {
   if (!Number.isFinite(timeoutMs) || timeoutMs <= MIN_TIMEOUT_MS) {
     throw new RangeError(`IM timeoutMs must be greater than the server's ${MIN_TIMEOUT_MS} ms timeout, got ${timeoutMs}`);
   }
@@ -63,7 +63,7 @@ export function validateTimeoutMs(timeoutMs: number): number {
  * The query string, in IM's documented order. `random` is a crypto-random uint32 per call: IM wants
  * 0–4294967295, and `Date.now()`-based values would overflow it.
  */
-export function buildQuery(auth: CallAuth): string {
+function buildQuery(auth: CallAuth): string {
   return new URLSearchParams([
     ['sdkappid', String(auth.sdkAppId)],
     ['identifier', auth.identifier],
@@ -85,7 +85,7 @@ function parseErrorList(value: unknown): ImUserError[] | undefined {
 }
 
 /** Reads an IM answer body; undefined when it is not one (no JSON object, or no numeric ErrorCode). */
-export function parseImBody(text: string): ImResponseBody | undefined {
+function parseImBody(text: string): ImResponseBody | undefined {
   let doc: unknown;
   try {
     doc = JSON.parse(text);

@@ -1,17 +1,17 @@
 /** Shared types of the IM REST client. */
 import type { ImCredentials } from '../credentials/types.ts';
 
-/** What to do about an answer: the retry classes of reference §4. */
+/** What to do about an answer: the retry class of its ErrorCode (see `IM_ERROR_CODES`, doc 269/1671). */
 export type ErrorClass = 'ok' | 'rate-limited' | 'transient' | 'signature-stale' | 'signature-wrong' | 'permanent';
 
 /**
- * Supplies the admin UserSig for a set of credentials. Implemented by the single-flight
- * `AdminSigCache` (lib/usersig/admin-sig-cache.ts); the client falls back to a simple memo.
+ * Supplies the admin UserSig for a set of credentials; implemented by `AdminSigCache`
+ * (lib/usersig/admin-sig-cache.ts). Synchronous: signing is a local HMAC, nothing to wait for.
  */
 export interface UserSigProvider {
-  /** A UserSig for `creds.identifier`, valid for a while yet. */
-  getUserSig(creds: ImCredentials): Promise<string>;
-  /** Forgets any cached UserSig (after 70001/70052 or a key rotation). */
+  /** A UserSig for `creds.identifier`, with a renewal margin of its lifetime still left. */
+  getUserSig(creds: ImCredentials): string;
+  /** Forgets any cached UserSig, e.g. after IM answered 70001 (expired) or 70052 (invalidated), or a key rotation. */
   invalidate(): void;
 }
 

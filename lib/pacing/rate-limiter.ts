@@ -1,7 +1,7 @@
 /**
  * A sliding-window call pacer: never more than `ratePerSecond` call starts in any window of `windowMs`.
  *
- * IM allows 100 calls per second per app and per API (reference §2) and answers 60007/60011 past it.
+ * IM allows 100 calls per second per app and per API (e.g. doc 269/45938) and answers 60007/60011 past it.
  * The limiter keeps the times of the last N starts; a call may start when the N-th most recent one is
  * at least one window (plus a safety margin) old. That bounds every sliding window exactly, unlike a
  * token bucket, whose burst can straddle the server's window.
@@ -60,7 +60,7 @@ export interface RateLimiterOptions {
 }
 
 /** The defaults of {@link RateLimiterOptions}. */
-export const RATE_LIMITER_DEFAULTS = {
+const RATE_LIMITER_DEFAULTS = {
   ratePerSecond: 100,
   windowMs: 1000,
   safetyMarginMs: 20,

@@ -24,7 +24,7 @@ export interface RetryOptions {
 }
 
 /** The defaults of {@link RetryOptions}. */
-export const RETRY_DEFAULTS = {
+const RETRY_DEFAULTS = {
   maxAttempts: 6,
   baseDelayMs: 100,
   maxDelayMs: 5000,

@@ -1,6 +1,6 @@
 /**
- * UserSig v2 (TLSSigAPIv2, HMAC-SHA256): the admin signature every IM REST call carries.
- * Algorithm and test vector: ../shared/docs/tencent-im-reference.md §5.
+ * UserSig v2 (TLSSigAPIv2, HMAC-SHA256): the admin signature every IM REST call carries (doc 269/32688).
+ * Byte-for-byte what Tencent's official `tls-sig-api-v2` libraries produce; the tests check it against one.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { deflateSync, inflateSync } from 'node:zlib';
@@ -34,7 +34,7 @@ function signedContent(identifier: string, sdkAppId: number, time: number, expir
 }
 
 /** Standard Base64 of HMAC-SHA256(key, content): the `TLS.sig` field. */
-export function computeSig(secretKey: string, identifier: string, sdkAppId: number, time: number, expire: number): string {
+function computeSig(secretKey: string, identifier: string, sdkAppId: number, time: number, expire: number): string {
   return createHmac('sha256', secretKey).update(signedContent(identifier, sdkAppId, time, expire)).digest('base64');
 }
 
@@ -66,7 +66,7 @@ export function signUserSig(key: SigningKey, expireSeconds: number, nowSeconds: 
 const MAX_USERSIG_LENGTH = 4096;
 
 /** Decodes a UserSig without checking it. Returns undefined when it is not a well-formed UserSig v2. */
-export function decodeUserSig(userSig: string): UserSigFields | undefined {
+function decodeUserSig(userSig: string): UserSigFields | undefined {
   if (userSig.length === 0 || userSig.length > MAX_USERSIG_LENGTH) return undefined;
   let doc: unknown;
   try {

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { classifyErrorCode, isRetryableClass } from '../../lib/im/classify.ts';
 import { IM_ERROR_CODES, TRANSPORT_ERROR_CODES, httpStatusCode } from '../../lib/im/error-codes.ts';
 
-// The table of reference §4, copied here independently of the implementation's table.
+// The retry class of each code, read from Tencent's error code pages (doc 269/1671, 269/1519) and
+// copied here independently of the implementation's table.
 const REFERENCE_TABLE = {
   'rate-limited': [60007, 60011, 60018, 60019],
   transient: [60008, 60013, 60014, 70169, 70500, 91000],

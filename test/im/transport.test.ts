@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { classifyErrorCode } from '../../lib/im/classify.ts';
 import { TRANSPORT_ERROR_CODES } from '../../lib/im/error-codes.ts';
-import { ImTransport, MIN_TIMEOUT_MS, parseImBody } from '../../lib/im/transport.ts';
+import { ImTransport, MIN_TIMEOUT_MS } from '../../lib/im/transport.ts';
 import type { TransportResult } from '../../lib/im/transport.ts';
-import { fail, startRecordingServer } from './helpers/recording-server.ts';
+import { fail, ok, startRecordingServer } from './helpers/recording-server.ts';
 import type { RecordingServer, ScriptedAnswer } from './helpers/recording-server.ts';
 
 const auth = { sdkAppId: 1400000123, identifier: 'admin', userSig: 'eJw*sig-_value' };
@@ -151,17 +151,20 @@ describe('ImTransport', () => {
     expect(make(Number.NaN)).toThrow(RangeError);
   });
 
-  it('keeps other fields of the answer body', () => {
+  it('keeps other fields of the answer body, and takes neither non-JSON nor a body without ErrorCode as an answer', async () => {
     // Prepare
-    const text = JSON.stringify({ ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '', AttrNames: { '0': 'sex' } });
+    const answers: ScriptedAnswer[] = [ok({ AttrNames: { '0': 'sex' } }), { text: 'not json' }, { text: '{"ActionStatus":"OK"}' }];
+    const { transport } = await setup((index) => answers[index] ?? ok());
 
     // Act
-    const body = parseImBody(text);
+    const results: TransportResult[] = [];
+    for (let i = 0; i < answers.length; i += 1) results.push(await transport.post('all_member_push/im_get_attr_name', auth, {}));
 
     // Assess
-    expect(body?.['AttrNames']).toEqual({ '0': 'sex' });
-    expect(parseImBody('not json')).toBeUndefined();
-    expect(parseImBody('{"ActionStatus":"OK"}')).toBeUndefined();
+    const [withFields, notJson, noErrorCode] = results;
+    expect(withFields?.kind === 'answer' ? withFields.body['AttrNames'] : undefined).toEqual({ '0': 'sex' });
+    expect(notJson).toMatchObject({ kind: 'failure', errorCode: TRANSPORT_ERROR_CODES.invalidResponse });
+    expect(noErrorCode).toMatchObject({ kind: 'failure', errorCode: TRANSPORT_ERROR_CODES.invalidResponse });
   });
 });
 

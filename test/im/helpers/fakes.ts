@@ -1,7 +1,7 @@
 /** Test doubles for the IM client: a credential source and a UserSig provider that count their use. */
 import type { CredentialSource, ImCredentials } from '../../../lib/credentials/types.ts';
-import { MemoUserSigProvider } from '../../../lib/im/memo-sig-provider.ts';
 import type { UserSigProvider } from '../../../lib/im/types.ts';
+import { AdminSigCache } from '../../../lib/usersig/admin-sig-cache.ts';
 
 export const appKey: ImCredentials = { sdkAppId: 1400000123, identifier: 'administrator', secretKey: 'client-test-secret' };
 export const rotatedKey: ImCredentials = { ...appKey, secretKey: 'client-test-secret-rotated' };
@@ -32,8 +32,9 @@ export interface CountingSigProvider extends UserSigProvider {
   readonly calls: { getUserSig: number; invalidate: number };
 }
 
+/** The real {@link AdminSigCache}, counting its use. */
 export function countingSigProvider(): CountingSigProvider {
-  const inner = new MemoUserSigProvider();
+  const inner = new AdminSigCache();
   const calls = { getUserSig: 0, invalidate: 0 };
   return {
     calls,

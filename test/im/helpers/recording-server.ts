@@ -16,9 +16,10 @@ export interface RecordedRequest {
   readonly socketId: number;
 }
 
-/** What to answer: an IM body (HTTP 200), an HTTP error, a reset connection, or no answer at all. */
+/** What to answer: an IM body or any text (HTTP 200), an HTTP error, a reset connection, or no answer at all. */
 export type ScriptedAnswer =
   | { readonly body: Record<string, unknown> }
+  | { readonly text: string }
   | { readonly status: number }
   | { readonly reset: true }
   | { readonly hang: true };
@@ -69,7 +70,7 @@ export async function startRecordingServer(script: (request: RecordedRequest, in
         res.writeHead(answer.status, { 'content-type': 'text/html' }).end('<html>Bad Gateway</html>');
         return;
       }
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
+      res.writeHead(200, { 'content-type': 'application/json' }).end('text' in answer ? answer.text : JSON.stringify(answer.body));
     });
   });
   server.on('connection', (socket) => {
