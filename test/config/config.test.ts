@@ -339,7 +339,8 @@ describe('loadConfig: SQS', () => {
     // Prepare
     const env = {
       ...LOCAL_ENV,
-      OVERFLOW_QUEUE_URL: 'http://127.0.0.1:4566/000000000000/overflow',
+      LANES_QUEUE_URL: 'http://127.0.0.1:4566/000000000000/gw-lanes.fifo',
+      INTAKE_QUEUE_URL: 'http://127.0.0.1:4566/000000000000/gw-intake.fifo',
       DLQ_URL: 'http://127.0.0.1:4566/000000000000/dlq',
       SQS_ENDPOINT: 'http://127.0.0.1:4566',
       AWS_REGION: 'eu-central-1',
@@ -349,6 +350,30 @@ describe('loadConfig: SQS', () => {
     const config = loadConfig(env);
 
     // Assess
-    expect(config.sqs).toEqual({ overflowQueueUrl: env.OVERFLOW_QUEUE_URL, dlqUrl: env.DLQ_URL, endpoint: env.SQS_ENDPOINT, region: 'eu-central-1' });
+    expect(config.sqs).toEqual({ lanesQueueUrl: env.LANES_QUEUE_URL, intakeQueueUrl: env.INTAKE_QUEUE_URL, dlqUrl: env.DLQ_URL, endpoint: env.SQS_ENDPOINT, region: 'eu-central-1' });
+  });
+
+  it('carries the idempotency table and the lane settings, with the defaults of lib/config/defaults.json', () => {
+    // Prepare
+    const env = { ...LOCAL_ENV, IDEMPOTENCY_TABLE: 'gw-idempotency', DYNAMODB_ENDPOINT: 'http://127.0.0.1:4567' };
+
+    // Act
+    const config = loadConfig(env);
+
+    // Assess
+    expect(config.idempotency).toEqual({ tableName: 'gw-idempotency', endpoint: 'http://127.0.0.1:4567', ttlSeconds: 48 * 3600 });
+    expect(config.lanes).toEqual({ count: 20, retryMaxSeconds: 300, outageToleranceMs: 120 * 60_000, intakeRetryWindowMs: 240_000 });
+    expect(config.apiInlineChunks).toBe(1);
+  });
+
+  it('refuses an intake retry window that would leave SQS’s 5-minute deduplication window, naming the variable', () => {
+    // Prepare
+    const env = { ...LOCAL_ENV, INTAKE_RETRY_WINDOW_SECONDS: '400' };
+
+    // Act
+    const act = () => loadConfig(env);
+
+    // Assess
+    expect(act).toThrow(/INTAKE_RETRY_WINDOW_SECONDS/);
   });
 });

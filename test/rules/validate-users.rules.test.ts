@@ -157,9 +157,31 @@ describe('validateUsers per-user rules', () => {
     expect(result.rejected.map((rejection) => rejection.rule)).toEqual(['value-max-50-bytes']);
   });
 
+  it('accepts a null value as the removal of that attribute, beside values to set', () => {
+    // Prepare
+    const body = bodyOf(userEntry('u1', { city: 'Paris', level: null }));
+
+    // Act
+    const result = validateUsers(body);
+
+    // Assess
+    expect(result.rejected).toEqual([]);
+    expect(result.users).toEqual([{ To_Account: 'u1', Attrs: { city: 'Paris', level: null } }]);
+  });
+
+  it('merges a later null over an earlier value of the same account, and a later value over an earlier null', () => {
+    // Prepare
+    const body = bodyOf(userEntry('u1', { city: 'Paris', level: 'gold' }), userEntry('u1', { level: null, city: null }), userEntry('u1', { city: 'Rome' }));
+
+    // Act
+    const result = validateUsers(body);
+
+    // Assess
+    expect(result.users).toEqual([{ To_Account: 'u1', Attrs: { city: 'Rome', level: null } }]);
+  });
+
   it.each([
     ['a number', 3],
-    ['null', null],
     ['a boolean', true],
     ['an object', { nested: 'x' }],
     ['an array', ['x']],
