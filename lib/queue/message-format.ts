@@ -3,7 +3,6 @@
  * the body is IM's own `{"UserAttrs":[...]}`, so any message can be replayed to the queue or the webhook as is.
  */
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
-import type { UserUpdate } from '../rules/types.ts';
 import { sqsSafeJson } from './sqs-text.ts';
 
 /** Message attribute names (SQS allows 10 per message). */
