@@ -18,6 +18,7 @@ import { TRANSPORT_ERROR_CODES } from '../im/error-codes.ts';
 import { setOwn } from '../rules/own-record.ts';
 import type { AttrValue, UserUpdate } from '../rules/types.ts';
 import type { AttrNames, AttrWriter, DeadLetter, DeadLetters, QueueRecord, Redelivery } from './ports.ts';
+import { groupBy } from './group-by.ts';
 import { readRecord, type ReadRecord } from './read-record.ts';
 
 export interface LaneBatchDeps {
@@ -169,13 +170,7 @@ export async function processLaneBatch(deps: LaneBatchDeps, records: readonly Qu
 
 /** Record indexes per message group, in batch order. */
 function lanesOf(read: readonly ReadRecord[]): number[][] {
-  const lanes = new Map<string, number[]>();
-  read.forEach((r, index) => {
-    let lane = lanes.get(r.record.group);
-    if (lane === undefined) lanes.set(r.record.group, (lane = []));
-    lane.push(index);
-  });
-  return [...lanes.values()];
+  return [...groupBy([...read.keys()], (index) => read[index]?.record.group).values()];
 }
 
 /** Backoff by receive count: 1 s, 2 s, 4 s … capped; none when nothing was tried (the deadline came first). */
@@ -207,15 +202,4 @@ async function sendAll(deadLetters: DeadLetters, letters: readonly DeadLetter[])
   } catch {
     return false;
   }
-}
-
-function groupBy<T, K>(items: readonly T[], keyOf: (item: T) => K): Map<K, T[]> {
-  const groups = new Map<K, T[]>();
-  for (const item of items) {
-    const key = keyOf(item);
-    let list = groups.get(key);
-    if (list === undefined) groups.set(key, (list = []));
-    list.push(item);
-  }
-  return groups;
 }

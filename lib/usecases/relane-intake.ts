@@ -12,6 +12,7 @@
  */
 import { planLaneMessages } from '../lanes/lane-plan.ts';
 import type { AttrNames, DeadLetter, DeadLetters, Lanes, QueueRecord, Redelivery } from './ports.ts';
+import { groupBy } from './group-by.ts';
 import { readRecord } from './read-record.ts';
 
 export interface RelaneDeps {
@@ -49,14 +50,8 @@ export async function relaneIntake(deps: RelaneDeps, records: readonly QueueReco
   let deadLettered = 0;
 
   // Groups run side by side; records of one group one after the other.
-  const byGroup = new Map<string, QueueRecord[]>();
-  for (const record of records) {
-    let list = byGroup.get(record.group);
-    if (list === undefined) byGroup.set(record.group, (list = []));
-    list.push(record);
-  }
   await Promise.all(
-    [...byGroup.values()].map(async (group) => {
+    [...groupBy(records, (r) => r.group).values()].map(async (group) => {
       for (const record of group) {
         if (blockedGroups.has(record.group)) {
           failed.push(record);
@@ -110,7 +105,7 @@ export async function relaneIntake(deps: RelaneDeps, records: readonly QueueReco
   );
 
   let redeliveryError: unknown;
-  for (const [delay, list] of groupByDelay(failed)) {
+  for (const [delay, list] of groupBy(failed, (r) => retryDelaySeconds(r.receiveCount))) {
     try {
       await deps.redelivery.retryLater(list, delay);
     } catch (error) {
@@ -118,13 +113,4 @@ export async function relaneIntake(deps: RelaneDeps, records: readonly QueueReco
     }
   }
   return { failedIds: failed.map((r) => r.id), received, laned, deadLettered, ...(redeliveryError === undefined ? {} : { redeliveryError }) };
-}
-
-function groupByDelay(records: readonly QueueRecord[]): Map<number, QueueRecord[]> {
-  const groups = new Map<number, QueueRecord[]>();
-  for (const record of records) {
-    const delay = retryDelaySeconds(record.receiveCount);
-    groups.set(delay, [...(groups.get(delay) ?? []), record]);
-  }
-  return groups;
 }
