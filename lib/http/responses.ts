@@ -5,7 +5,7 @@
 import { RequestShapeError } from '../rules/request-shape-error.ts';
 import type { AcceptWebhookResult } from '../usecases/accept-webhook.ts';
 import { StaleRequestError } from '../usecases/answer-once.ts';
-import { LanesUnavailableError, RequestInProgressError, RequestKeyReusedError } from '../usecases/errors.ts';
+import { IdempotencyUnavailableError, LanesUnavailableError, RequestInProgressError, RequestKeyReusedError } from '../usecases/errors.ts';
 import type { StoredAnswer } from '../usecases/ports.ts';
 import { WebhookAuthError } from '../webhook/webhook-authenticator.ts';
 import { RequestRefusedError } from './request-errors.ts';
@@ -96,6 +96,9 @@ export function errorResponse(error: unknown, requestId: string): StoredAnswer {
     return fail(error.status, code, error.message, { Path: error.path, Rule: error.rule });
   }
   if (error instanceof RequestShapeError) return fail(400, GATEWAY_CODES.badRequest, error.message, { Path: error.path, Rule: error.rule });
+  if (error instanceof IdempotencyUnavailableError) {
+    return fail(503, GATEWAY_CODES.lanesUnavailable, 'the gateway could not check for an earlier delivery of this request: send it again (same webhook-id)', {}, { 'retry-after': String(RETRY_AFTER_SECONDS) });
+  }
   if (error instanceof LanesUnavailableError) {
     return fail(503, GATEWAY_CODES.lanesUnavailable, 'some users could not be queued: send the same request again (same webhook-id); users already queued are not added twice', {
       Accepted: error.accepted,

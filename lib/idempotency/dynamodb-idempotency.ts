@@ -10,13 +10,14 @@ import {
   IdempotencyConfig,
   IdempotencyItemNotFoundError,
   IdempotencyRecordStatus,
+  IdempotencyUnknownError,
   IdempotencyValidationError,
   makeIdempotent,
 } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Context } from 'aws-lambda';
 import type { Idempotency, IdempotencyKey, StoredAnswer } from '../usecases/ports.ts';
-import { RequestInProgressError, RequestKeyReusedError } from '../usecases/errors.ts';
+import { IdempotencyUnavailableError, RequestInProgressError, RequestKeyReusedError } from '../usecases/errors.ts';
 
 export interface DynamoDbIdempotencyOptions {
   readonly client: DynamoDBClient;
@@ -71,6 +72,8 @@ export class DynamoDbIdempotency implements Idempotency {
       if (error instanceof NotStored) return error.answer;
       if (error instanceof IdempotencyAlreadyInProgressError) throw new RequestInProgressError('a delivery of this request is still in progress', { cause: error });
       if (error instanceof IdempotencyValidationError) throw new RequestKeyReusedError('the key was already used for a different body', { cause: error });
+      // Anything else of Powertools' is the store failing: without it a re-send could not be recognised.
+      if (error instanceof IdempotencyUnknownError) throw new IdempotencyUnavailableError('the idempotency store is unavailable', { cause: error });
       throw error;
     }
   }
@@ -83,7 +86,7 @@ export class DynamoDbIdempotency implements Idempotency {
       return isStoredAnswer(stored) ? stored : undefined;
     } catch (error) {
       if (error instanceof IdempotencyItemNotFoundError || error instanceof IdempotencyValidationError) return undefined;
-      throw error;
+      throw new IdempotencyUnavailableError('the idempotency store is unavailable', { cause: error });
     }
   }
 }

@@ -22,3 +22,8 @@ export class RequestInProgressError extends Error {
 export class RequestKeyReusedError extends Error {
   override readonly name = 'RequestKeyReusedError';
 }
+
+/** The idempotency store could not be read or written: nothing was applied, and the caller sends again (503). */
+export class IdempotencyUnavailableError extends Error {
+  override readonly name = 'IdempotencyUnavailableError';
+}

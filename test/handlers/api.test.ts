@@ -142,6 +142,18 @@ describe('api handler (API Gateway v2 → lanes on fauxqs, early write to the IM
     expect(stack.emulator.attrs.has('after503-7')).toBe(true);
   });
 
+  it('answers 503 and applies nothing when the idempotency table cannot be reached', async () => {
+    // Prepare
+    const { api } = stack.copy({ IDEMPOTENCY_TABLE: 'no-such-table' });
+    // Act
+    const result = await api(apiEvent(JSON.stringify({ UserAttrs: makeUsers(4, 'nostore') })), lambdaContext());
+    // Assess
+    expect(result.statusCode).toBe(503);
+    expect(result.headers).toMatchObject({ 'retry-after': '5' });
+    expect(stack.emulator.attrs.has('nostore-0')).toBe(false);
+    expect(await stack.takeAll(stack.lanesUrl)).toEqual([]);
+  });
+
   it('answers 409 with Retry-After to a duplicate that arrives while the first delivery is in progress', async () => {
     // Prepare: IM answers slowly, so the first delivery is still in its early write.
     stack.emulator.setFaults({ latencyMs: [1_500, 1_500] });
