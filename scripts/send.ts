@@ -1,40 +1,119 @@
 /**
- * `npm run send -- body.json [--url URL] [--secret whsec_…]`: posts a JSON file to the webhook API,
- * signed per Standard Webhooks, and prints the answer. Exits 1 unless the answer is 2xx.
+ * `npm run send -- body.json [--url URL] [--secret whsec_…] [--webhook-id ID]`: posts a JSON file to the webhook
+ * API, signed per Standard Webhooks, and prints the answer. Exits 1 unless the answer is 2xx. Sending twice with
+ * the same `--webhook-id` shows a re-delivery: the second answer is the stored one, nothing applied twice.
+ *
+ * `npm run send -- body.json --intake [--group ID] [--dedup-id ID]`: sends the file as one message to the intake
+ * queue, as another producer would, and prints its message id. The body may be any size up to 1 MiB.
  *
  * Defaults: URL `http://localhost:${PORT or 3000}/v1/user-attrs`; secret WEBHOOK_SECRET, else the local
- * development secret `npm start` uses.
+ * development secret `npm start` uses. Intake queue: INTAKE_QUEUE_URL, else the local stack's queue (found by
+ * name at SQS_ENDPOINT, else http://localhost:${SQS_PORT or 4566}); group `send-<hostname>`; a fresh
+ * deduplication id (the same id again within 5 minutes adds nothing).
  */
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
+import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { localCredentials } from './local/local-credentials.ts';
+import { resourceNames } from './local/resource-names.ts';
 import { signWebhook } from './local/sign-webhook.ts';
 
-const usage = 'usage: npm run send -- <body.json> [--url URL] [--secret whsec_…]';
+const usage = `usage: npm run send -- <body.json> [--url URL] [--secret whsec_…] [--webhook-id ID]
+       npm run send -- <body.json> --intake [--group ID] [--dedup-id ID]`;
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { url: { type: 'string' }, secret: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  options: {
+    url: { type: 'string' },
+    secret: { type: 'string' },
+    'webhook-id': { type: 'string' },
+    intake: { type: 'boolean' },
+    group: { type: 'string' },
+    'dedup-id': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
 });
 const file = positionals[0];
-if (values.help === true || file === undefined || positionals.length > 1) {
+const intake = values.intake === true;
+const misplaced = intake
+  ? (['url', 'secret', 'webhook-id'] as const).filter((name) => values[name] !== undefined)
+  : (['group', 'dedup-id'] as const).filter((name) => values[name] !== undefined);
+if (values.help === true || file === undefined || positionals.length > 1 || misplaced.length > 0) {
+  if (misplaced.length > 0) console.error(`${misplaced.map((n) => `--${n}`).join(', ')} ${intake ? 'cannot go with' : 'needs'} --intake`);
   console.error(usage);
   process.exit(values.help === true ? 0 : 2);
 }
-
-const url = values.url ?? `http://localhost:${process.env['PORT'] ?? '3000'}/v1/user-attrs`;
-const secret = values.secret ?? localCredentials(process.env).WEBHOOK_SECRET;
 const payload = await readFile(file, 'utf8');
-const headers = signWebhook({ secret, payload });
 
-const started = performance.now();
-const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: payload });
-const text = await response.text();
-const ms = Math.round(performance.now() - started);
-
-console.log(`POST ${url} (${Buffer.byteLength(payload)} bytes, ${headers['webhook-id']}) → ${response.status} ${response.statusText} in ${ms} ms`);
-try {
-  console.log(JSON.stringify(JSON.parse(text), null, 2));
-} catch {
-  console.log(text);
+/** The intake queue of the local stack (or INTAKE_QUEUE_URL) and a client for it. */
+async function intakeQueue(env: NodeJS.ProcessEnv): Promise<{ client: SQSClient; queueUrl: string }> {
+  const region = env['AWS_REGION'] ?? 'ap-southeast-1';
+  const given = env['INTAKE_QUEUE_URL']?.trim() || undefined;
+  const endpoint = env['SQS_ENDPOINT']?.trim() || undefined;
+  // A deployed queue (an amazonaws.com URL and no local endpoint) is reached with the usual AWS credentials.
+  if (given !== undefined && endpoint === undefined && new URL(given).hostname.endsWith('.amazonaws.com')) {
+    return { client: new SQSClient({ region }), queueUrl: given };
+  }
+  const client = new SQSClient({
+    region,
+    endpoint: endpoint ?? `http://localhost:${env['SQS_PORT'] ?? '4566'}`,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  if (given !== undefined) return { client, queueUrl: given };
+  const { QueueUrl } = await client.send(new GetQueueUrlCommand({ QueueName: resourceNames('local').intake }));
+  if (QueueUrl === undefined) throw new Error('GetQueueUrl returned no QueueUrl for the intake queue; is `npm start` running?');
+  return { client, queueUrl: QueueUrl };
 }
-process.exitCode = response.ok ? 0 : 1;
+
+/** SQS's limit for one message, body and attributes together. */
+const SQS_MAX_MESSAGE_BYTES = 1_048_576;
+
+if (intake) {
+  if (Buffer.byteLength(payload) > SQS_MAX_MESSAGE_BYTES - 100) {
+    console.error(`an intake message holds at most 1 MiB (${SQS_MAX_MESSAGE_BYTES} bytes with its attributes); ${file} is ${Buffer.byteLength(payload)} bytes`);
+    process.exit(2);
+  }
+  const { client, queueUrl } = await intakeQueue(process.env);
+  const group = values.group ?? `send-${hostname()}`;
+  const dedupId = values['dedup-id'] ?? `send-${randomUUID()}`;
+  const started = performance.now();
+  try {
+    const answer = await client.send(
+      new SendMessageCommand({
+        QueueUrl: queueUrl,
+        MessageBody: payload,
+        MessageGroupId: group,
+        MessageDeduplicationId: dedupId,
+        // Carried into the worker's logs and any dead letter.
+        MessageAttributes: { requestId: { DataType: 'String', StringValue: dedupId } },
+      }),
+    );
+    const ms = Math.round(performance.now() - started);
+    console.log(`SendMessage ${queueUrl} (${Buffer.byteLength(payload)} bytes, group ${group}, deduplication id ${dedupId}) in ${ms} ms`);
+    console.log(`MessageId ${answer.MessageId ?? '(none)'}, SequenceNumber ${answer.SequenceNumber ?? '(none)'}`);
+  } catch (error: unknown) {
+    console.error(`SendMessage ${queueUrl} failed: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+    process.exitCode = 1;
+  } finally {
+    client.destroy();
+  }
+} else {
+  const url = values.url ?? `http://localhost:${process.env['PORT'] ?? '3000'}/v1/user-attrs`;
+  const secret = values.secret ?? localCredentials(process.env).WEBHOOK_SECRET;
+  const webhookId = values['webhook-id'];
+  const headers = signWebhook({ secret, payload, ...(webhookId === undefined ? {} : { messageId: webhookId }) });
+
+  const started = performance.now();
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: payload });
+  const text = await response.text();
+  const ms = Math.round(performance.now() - started);
+
+  console.log(`POST ${url} (${Buffer.byteLength(payload)} bytes, ${headers['webhook-id']}) → ${response.status} ${response.statusText} in ${ms} ms`);
+  try {
+    console.log(JSON.stringify(JSON.parse(text), null, 2));
+  } catch {
+    console.log(text);
+  }
+  process.exitCode = response.ok ? 0 : 1;
+}

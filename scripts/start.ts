@@ -1,10 +1,12 @@
 /**
  * `npm start`: the whole service on this machine, with development defaults.
  *
- * - fauxqs (local SQS) with the overflow queue and its dead-letter queue, as serverless.yml defines them;
+ * - fauxqs (local SQS) with the FIFO lanes and intake queues and the dead-letter queue, as serverless.yml defines them;
+ * - dynalite (local DynamoDB) with the idempotency table;
  * - the IM emulator (unless IM_BASE_URL points elsewhere), accepting the local credentials;
  * - `serverless offline` at stage `local`: the real API Gateway HTTP API event into handlers/api.ts;
- * - one local SQS poller process per worker copy, invoking handlers/worker.ts like the event source mapping.
+ * - one local SQS poller process per worker copy on the lanes queue and one on the intake queue, each invoking
+ *   handlers/worker.ts like the event source mappings.
  *
  * Everything stops on SIGINT/SIGTERM, or when one of the child processes dies.
  * Settings: see scripts/local/local-settings.ts and scripts/local/local-credentials.ts.
@@ -20,12 +22,15 @@ import { startFauxqs } from 'fauxqs';
 import { localCredentials, printableCredential } from './local/local-credentials.ts';
 import { createLocalQueues } from './local/local-queues.ts';
 import { readLocalSettings } from './local/local-settings.ts';
-import { queueNames, serviceDefaults } from './local/service-defaults.ts';
+import { startLocalTables } from './local/local-tables.ts';
+import { resourceNames } from './local/resource-names.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const settings = readLocalSettings(process.env);
 const credentials = localCredentials(process.env);
 const attrNames = ['sex', 'city', 'tier', 'lang'];
+/** serverless.yml's intake mapping takes batches of 10, the most a FIFO mapping takes. */
+const INTAKE_BATCH_SIZE = 10;
 
 /** Resolves once something accepts TCP connections on the port, or rejects after `timeoutMs`. */
 async function waitForPort(port: number, timeoutMs: number): Promise<void> {
@@ -49,15 +54,20 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
 const fauxqs = await startFauxqs({ port: settings.sqsPort, logger: false, defaultRegion: settings.awsRegion });
 const sqsEndpoint = `http://localhost:${fauxqs.port}`;
 const sqs = new SQSClient({ endpoint: sqsEndpoint, region: settings.awsRegion, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-const names = queueNames(settings.stage);
+const names = resourceNames(settings.stage);
 const queues = await createLocalQueues({
   client: sqs,
-  overflowQueueName: names.overflow,
+  lanesQueueName: names.lanes,
+  intakeQueueName: names.intake,
   deadLetterQueueName: names.deadLetter,
-  visibilityTimeoutSeconds: serviceDefaults.overflowVisibilityTimeoutSeconds,
-  maxReceiveCount: serviceDefaults.maxReceiveCount,
 });
 sqs.destroy();
+
+// --- local DynamoDB --------------------------------------------------------------------------------
+const tables = await startLocalTables({ tableName: names.idempotencyTable, port: settings.dynamodbPort, region: settings.awsRegion }).catch(async (error: unknown) => {
+  await fauxqs.stop();
+  throw error;
+});
 
 // --- IM ------------------------------------------------------------------------------------------
 let closeEmulator: () => Promise<void> = async () => undefined;
@@ -85,9 +95,12 @@ const functionEnv: NodeJS.ProcessEnv = {
   ...inherited,
   ...credentials,
   IM_BASE_URL: imBaseUrl,
-  OVERFLOW_QUEUE_URL: queues.overflowQueueUrl,
+  LANES_QUEUE_URL: queues.lanesQueueUrl,
+  INTAKE_QUEUE_URL: queues.intakeQueueUrl,
   DLQ_URL: queues.deadLetterQueueUrl,
   SQS_ENDPOINT: sqsEndpoint,
+  IDEMPOTENCY_TABLE: tables.tableName,
+  DYNAMODB_ENDPOINT: tables.endpoint,
   AWS_REGION: settings.awsRegion,
   AWS_ACCESS_KEY_ID: 'local',
   AWS_SECRET_ACCESS_KEY: 'local',
@@ -125,23 +138,28 @@ async function shutdown(exitCode: number): Promise<void> {
   for (const child of children) child.kill('SIGKILL');
   await closeEmulator();
   await fauxqs.stop();
+  await tables.close();
   process.exit(exitCode);
 }
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
 launch('serverless offline', [join(root, 'node_modules/serverless/bin/serverless.js'), 'offline', 'start', '--stage', settings.stage, '--region', settings.awsRegion, '--localEnvironment'], functionEnv);
+const pollerEnv = (queueUrl: string, batchSize: number): NodeJS.ProcessEnv => ({
+  ...functionEnv,
+  FUNCTION_ROLE: 'worker',
+  QUEUE_URL: queueUrl,
+  POLLER_CONCURRENCY: '1',
+  WORKER_BATCH_SIZE: String(batchSize),
+  WORKER_TIMEOUT_SECONDS: String(settings.workerTimeoutSeconds),
+  LOCAL_RETRY_VISIBILITY_SECONDS: settings.retryVisibilitySeconds === undefined ? '' : String(settings.retryVisibilitySeconds),
+});
+// The lanes mapping runs up to maximumConcurrency copies; the intake mapping's copies only move messages into
+// lanes, and one is plenty locally. Each FIFO batch is at most 10 records.
 for (let copy = 1; copy <= settings.workerProcesses; copy += 1) {
-  launch(`worker poller ${copy}`, [join(root, 'scripts/local-sqs-poller.ts')], {
-    ...functionEnv,
-    FUNCTION_ROLE: 'worker',
-    POLLER_CONCURRENCY: '1',
-    WORKER_BATCH_SIZE: String(settings.workerBatchSize),
-    WORKER_BATCHING_WINDOW_SECONDS: String(settings.workerBatchingWindowSeconds),
-    WORKER_TIMEOUT_SECONDS: String(settings.workerTimeoutSeconds),
-    LOCAL_RETRY_VISIBILITY_SECONDS: String(settings.retryVisibilitySeconds),
-  });
+  launch(`lanes poller ${copy}`, [join(root, 'scripts/local-sqs-poller.ts')], pollerEnv(queues.lanesQueueUrl, settings.workerBatchSize));
 }
+launch('intake poller', [join(root, 'scripts/local-sqs-poller.ts')], pollerEnv(queues.intakeQueueUrl, INTAKE_BATCH_SIZE));
 
 try {
   await waitForPort(settings.port, 60_000);
@@ -153,15 +171,22 @@ try {
 // Built-in defaults are public development values, printed so the local run is usable; values taken
 // from the environment are not shown.
 const shown = (name: keyof typeof credentials): string => `${name}=${printableCredential(name, credentials[name])}`;
+const retries = settings.retryVisibilitySeconds === undefined
+  ? "failed records come back after the worker's own backoff (1 s, 2 s, 4 s …)"
+  : `failed records come back after ${settings.retryVisibilitySeconds} s (LOCAL_RETRY_VISIBILITY_SECONDS)`;
+const exampleBody = JSON.stringify({ UserAttrs: [{ To_Account: 'user_0001', Attrs: { city: 'Paris', tier: null } }] });
 console.log(`
 tim-attr-gateway is running locally (stage ${settings.stage}, region ${settings.awsRegion})
 
   API             POST http://localhost:${settings.port}/v1/user-attrs
   IM              ${settings.imBaseUrl === undefined ? `${imBaseUrl} (emulator; attributes ${attrNames.join(', ')})` : `${imBaseUrl} (IM_BASE_URL)`}
   SQS endpoint    ${sqsEndpoint}
-  overflow queue  ${queues.overflowQueueUrl}
+  lanes queue     ${queues.lanesQueueUrl}
+  intake queue    ${queues.intakeQueueUrl}
   dead letters    ${queues.deadLetterQueueUrl}
-  worker copies   ${settings.workerProcesses} poller processes, batch ${settings.workerBatchSize}, failed records retried after ${settings.retryVisibilitySeconds} s
+  DynamoDB        ${tables.endpoint}, idempotency table ${tables.tableName}
+  worker copies   ${settings.workerProcesses} poller processes on the lanes (batches of ≤ ${settings.workerBatchSize}), 1 on the intake queue;
+                  ${retries}
 
   local credentials (development defaults; set the same names in the environment to override)
     ${shown('TIM_SDKAPPID')}
@@ -173,6 +198,16 @@ tim-attr-gateway is running locally (stage ${settings.stage}, region ${settings.
     npm run send -- examples/users.json
   sends the file as the body, signed per Standard Webhooks (webhook-id, webhook-timestamp,
   webhook-signature headers, HMAC-SHA256 with WEBHOOK_SECRET), and prints the answer.
+    npm run send -- examples/users.json --webhook-id msg_demo_1
+  run it twice: the second delivery of the same webhook-id gets the stored answer, applied once.
+
+  send to the intake queue, as another producer would (a group of your choice; a deduplication id unique per
+  message: the same id again within 5 minutes adds nothing):
+    npm run send -- examples/users.json --intake
+    AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws sqs send-message --endpoint-url ${sqsEndpoint} --region ${settings.awsRegion} \\
+      --queue-url ${queues.intakeQueueUrl} \\
+      --message-group-id crm --message-deduplication-id order-42-v1 \\
+      --message-body '${exampleBody}'
 
 Ctrl-C stops everything.
 `);

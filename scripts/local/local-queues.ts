@@ -1,28 +1,39 @@
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { serviceDefaults } from './service-defaults.ts';
+import DEFAULTS from '../../lib/config/defaults.json' with { type: 'json' };
+
+/** The largest message SQS takes (and serverless.yml's MaximumMessageSize): 1 MiB. */
+const MAXIMUM_MESSAGE_SIZE = 1_048_576;
 
 export interface LocalQueuesOptions {
   readonly client: SQSClient;
-  readonly overflowQueueName: string;
+  /** Name of the FIFO lanes queue; must end with `.fifo`. */
+  readonly lanesQueueName: string;
+  /** Name of the FIFO intake queue; must end with `.fifo`. */
+  readonly intakeQueueName: string;
   readonly deadLetterQueueName: string;
-  readonly visibilityTimeoutSeconds: number;
-  /** Receives before the queue moves a message to the dead-letter queue. */
-  readonly maxReceiveCount: number;
-  readonly overflowRetentionSeconds?: number;
+  readonly lanesVisibilityTimeoutSeconds?: number;
+  readonly intakeVisibilityTimeoutSeconds?: number;
+  /** Retention of the lanes and intake queues. */
+  readonly retentionSeconds?: number;
   readonly deadLetterRetentionSeconds?: number;
 }
 
 export interface LocalQueues {
-  readonly overflowQueueUrl: string;
-  readonly overflowQueueArn: string;
+  readonly lanesQueueUrl: string;
+  readonly lanesQueueArn: string;
+  readonly intakeQueueUrl: string;
+  readonly intakeQueueArn: string;
   readonly deadLetterQueueUrl: string;
   readonly deadLetterQueueArn: string;
 }
 
+/** The figures of serverless.yml's queue resources, from the one defaults file. */
 export const localQueuesDefaults = {
-  overflowRetentionSeconds: serviceDefaults.overflowRetentionSeconds,
-  deadLetterRetentionSeconds: serviceDefaults.dlqRetentionSeconds,
+  lanesVisibilityTimeoutSeconds: DEFAULTS.lanesVisibilityTimeoutSeconds,
+  intakeVisibilityTimeoutSeconds: DEFAULTS.intakeVisibilityTimeoutSeconds,
+  retentionSeconds: DEFAULTS.queueRetentionSeconds,
+  deadLetterRetentionSeconds: DEFAULTS.dlqRetentionSeconds,
 } as const;
 
 async function queueArn(client: SQSClient, queueUrl: string): Promise<string> {
@@ -32,27 +43,54 @@ async function queueArn(client: SQSClient, queueUrl: string): Promise<string> {
   return arn;
 }
 
-async function createQueue(client: SQSClient, name: string, attributes: Record<string, string>): Promise<string> {
+async function createQueue(client: SQSClient, name: string, attributes: Record<string, string>): Promise<{ url: string; arn: string }> {
   const answer = await client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
   if (answer.QueueUrl === undefined) throw new Error(`CreateQueue returned no QueueUrl for ${name}`);
-  return answer.QueueUrl;
+  return { url: answer.QueueUrl, arn: await queueArn(client, answer.QueueUrl) };
+}
+
+/** SQS's rule for a FIFO queue's name, checked here so a wrong name fails with a clear message. */
+function fifoName(option: string, name: string): string {
+  if (!name.endsWith('.fifo')) throw new Error(`${option} must end with .fifo (got "${name}")`);
+  return name;
 }
 
 /**
- * Creates the overflow queue and its dead-letter queue through the SQS API, with the same redrive policy
- * and timeouts as the CloudFormation resources, so a local SQS endpoint behaves like the deployed pair.
+ * Creates the queues of serverless.yml through the SQS API: the FIFO lanes and intake queues (no content-based
+ * deduplication, no redrive: the worker dead-letters itself) and the standard dead-letter queue, with the same
+ * visibility timeouts, retention and maximum size, so a local SQS endpoint behaves like the deployed stack.
  */
 export async function createLocalQueues(options: LocalQueuesOptions): Promise<LocalQueues> {
+  const d = localQueuesDefaults;
   const { client } = options;
-  const deadLetterQueueUrl = await createQueue(client, options.deadLetterQueueName, {
-    MessageRetentionPeriod: String(options.deadLetterRetentionSeconds ?? localQueuesDefaults.deadLetterRetentionSeconds),
+  const retention = String(options.retentionSeconds ?? d.retentionSeconds);
+  const fifo = (visibilityTimeoutSeconds: number): Record<string, string> => ({
+    FifoQueue: 'true',
+    ContentBasedDeduplication: 'false',
+    VisibilityTimeout: String(visibilityTimeoutSeconds),
+    MessageRetentionPeriod: retention,
+    MaximumMessageSize: String(MAXIMUM_MESSAGE_SIZE),
   });
-  const deadLetterQueueArn = await queueArn(client, deadLetterQueueUrl);
-  const overflowQueueUrl = await createQueue(client, options.overflowQueueName, {
-    VisibilityTimeout: String(options.visibilityTimeoutSeconds),
-    MessageRetentionPeriod: String(options.overflowRetentionSeconds ?? localQueuesDefaults.overflowRetentionSeconds),
-    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetterQueueArn, maxReceiveCount: options.maxReceiveCount }),
+  const deadLetter = await createQueue(client, options.deadLetterQueueName, {
+    MessageRetentionPeriod: String(options.deadLetterRetentionSeconds ?? d.deadLetterRetentionSeconds),
+    MaximumMessageSize: String(MAXIMUM_MESSAGE_SIZE),
   });
-  const overflowQueueArn = await queueArn(client, overflowQueueUrl);
-  return { overflowQueueUrl, overflowQueueArn, deadLetterQueueUrl, deadLetterQueueArn };
+  const lanes = await createQueue(
+    client,
+    fifoName('lanesQueueName', options.lanesQueueName),
+    fifo(options.lanesVisibilityTimeoutSeconds ?? d.lanesVisibilityTimeoutSeconds),
+  );
+  const intake = await createQueue(
+    client,
+    fifoName('intakeQueueName', options.intakeQueueName),
+    fifo(options.intakeVisibilityTimeoutSeconds ?? d.intakeVisibilityTimeoutSeconds),
+  );
+  return {
+    lanesQueueUrl: lanes.url,
+    lanesQueueArn: lanes.arn,
+    intakeQueueUrl: intake.url,
+    intakeQueueArn: intake.arn,
+    deadLetterQueueUrl: deadLetter.url,
+    deadLetterQueueArn: deadLetter.arn,
+  };
 }

@@ -28,11 +28,16 @@ export interface SqsEventSourceOptions {
   readonly queueUrl: string;
   readonly handler: SqsBatchHandler;
   /**
-   * Records per invocation, 1..10,000. Above 10 (one ReceiveMessage call) the batch is gathered over several
-   * receives within `batchingWindowSeconds`, and never past Lambda's 6 MB invocation payload.
+   * FIFO mode (see `startSqsEventSource`). Default: whether the queue URL ends with `.fifo`, as every FIFO
+   * queue's name does.
+   */
+  readonly fifo?: boolean;
+  /**
+   * Records per invocation, 1..10,000 (1..10 in FIFO mode). Above 10 (one ReceiveMessage call) the batch is
+   * gathered over several receives within `batchingWindowSeconds`, and never past Lambda's 6 MB invocation payload.
    */
   readonly batchSize?: number;
-  /** How long a batch may be gathered (the event source mapping's `maximumBatchingWindow`), 0..300 s. */
+  /** How long a batch may be gathered (the event source mapping's `maximumBatchingWindow`), 0..300 s; 0 in FIFO mode. */
   readonly batchingWindowSeconds?: number;
   /** Pollers running side by side: the event source mapping's `maximumConcurrency`. */
   readonly concurrency?: number;
@@ -41,8 +46,10 @@ export interface SqsEventSourceOptions {
   /** Long-poll wait of each ReceiveMessage, 0..20 s. */
   readonly waitTimeSeconds?: number;
   /**
-   * Visibility timeout given to failed records, in seconds. Unset leaves them invisible for the queue's
-   * own visibility timeout, as Lambda does; a small value makes local retries quick.
+   * Visibility timeout given to failed records, in seconds. Unset leaves them alone, as Lambda does: they stay
+   * invisible for the queue's visibility timeout, or for whatever the function itself set (this project's
+   * worker sets the backoff of the records it fails with ChangeMessageVisibilityBatch). A value here
+   * overrides the function's own backoff; a small one makes local retries quick.
    */
   readonly retryVisibilitySeconds?: number;
   readonly functionName?: string;
@@ -110,11 +117,24 @@ const errorSummary = (error: unknown): { errorName: string; errorMessage: string
  * Polls an SQS queue and invokes a worker handler the way Lambda's SQS event source mapping does with
  * `ReportBatchItemFailures`: records the handler reports as failed (or every record, if it throws or
  * times out) stay in the queue and come back; the others are deleted. Moving a message to the
- * dead-letter queue after `maxReceiveCount` receives is the queue's own redrive policy.
+ * dead-letter queue after `maxReceiveCount` receives is the queue's own redrive policy, if it has one.
+ *
+ * **FIFO mode** (a queue whose URL ends with `.fifo`), as Lambda's FIFO mapping: at most 10 records a batch,
+ * one ReceiveMessage, no batching window, and no receive ahead of the running batch (that would only keep
+ * messages in flight, their visibility timeout running, before the function sees them). Order within a
+ * message group is the queue's doing: SQS, and fauxqs, hand out no message of a group while an earlier one
+ * is in flight, so pollers side by side never hold two messages of one group at once, and a failed record
+ * blocks its group until its visibility timeout ends or it is deleted.
+ *
+ * Where it differs from Lambda's FIFO mapping: fauxqs 2.4.1 returns at most one message per message group
+ * per receive, so a local batch never holds two records of one group (one lane), while Lambda's batches may
+ * hold several, in order. What the handler does with a later record of a group after an earlier one failed
+ * is therefore only exercised by tests that build such events themselves.
  */
 export function startSqsEventSource(options: SqsEventSourceOptions): SqsEventSource {
   const d = sqsEventSourceDefaults;
   const { client, queueUrl, handler, retryVisibilitySeconds } = options;
+  const fifo = options.fifo ?? queueUrl.endsWith('.fifo');
   const batchSize = options.batchSize ?? d.batchSize;
   const concurrency = options.concurrency ?? d.concurrency;
   const timeoutMs = options.timeoutMs ?? d.timeoutMs;
@@ -125,6 +145,11 @@ export function startSqsEventSource(options: SqsEventSourceOptions): SqsEventSou
   const batchingWindowSeconds = options.batchingWindowSeconds ?? d.batchingWindowSeconds;
   checkInteger('batchSize', batchSize, 1, 10_000);
   checkInteger('batchingWindowSeconds', batchingWindowSeconds, 0, 300);
+  // Lambda refuses these for a FIFO queue.
+  if (fifo && batchSize > 10) throw new SqsEventSourceOptionsError('batchSize', batchSize, 'must be at most 10 for a FIFO queue');
+  if (fifo && batchingWindowSeconds !== 0) {
+    throw new SqsEventSourceOptionsError('batchingWindowSeconds', batchingWindowSeconds, 'must be 0 for a FIFO queue (FIFO mappings have no batching window)');
+  }
   checkInteger('concurrency', concurrency, 1, 1000);
   checkInteger('timeoutMs', timeoutMs, 1, 900_000);
   checkInteger('waitTimeSeconds', waitTimeSeconds, 0, 20);
@@ -256,10 +281,12 @@ export function startSqsEventSource(options: SqsEventSourceOptions): SqsEventSou
         const messages = await (ahead ?? receive());
         ahead = undefined;
         if (messages.length === 0) continue;
-        // Lambda's event source mapping polls ahead of the function: the next batch is received while this
-        // one runs, so a busy copy goes from batch to batch without a receive round trip in between.
-        ahead = receive();
-        ahead.catch(() => undefined);
+        // Lambda's event source mapping polls a standard queue ahead of the function: the next batch is
+        // received while this one runs, so a busy copy goes from batch to batch without a receive round trip.
+        if (!fifo) {
+          ahead = receive();
+          ahead.catch(() => undefined);
+        }
         await processBatch(messages);
       } catch (error: unknown) {
         ahead = undefined;

@@ -1,11 +1,10 @@
-import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { startFauxqs } from 'fauxqs';
 import type { FauxqsServer } from 'fauxqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalQueues } from '../../scripts/local/local-queues.ts';
-import type { LocalQueues } from '../../scripts/local/local-queues.ts';
-import { startSqsEventSource } from '../../scripts/local/sqs-event-source.ts';
+import { SqsEventSourceOptionsError, startSqsEventSource } from '../../scripts/local/sqs-event-source.ts';
 import type { SqsEventSourceLogEntry } from '../../scripts/local/sqs-event-source.ts';
 
 const region = 'ap-southeast-1';
@@ -23,16 +22,27 @@ afterAll(async () => {
   await server.stop();
 });
 
-/** A fresh queue pair per test; maxReceiveCount 2 keeps the redrive path short. */
-async function freshQueues(): Promise<LocalQueues> {
+interface StandardQueues {
+  readonly sourceQueueUrl: string;
+  readonly sourceQueueArn: string;
+  readonly deadLetterQueueUrl: string;
+}
+
+async function createQueue(name: string, attributes: Record<string, string>): Promise<{ url: string; arn: string }> {
+  const { QueueUrl: url = '' } = await client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+  const { Attributes } = await client.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+  return { url, arn: Attributes?.QueueArn ?? '' };
+}
+
+/** A fresh standard queue with a redrive policy per test; maxReceiveCount 2 keeps the redrive path short. */
+async function freshQueues(): Promise<StandardQueues> {
   queueSerial += 1;
-  return createLocalQueues({
-    client,
-    overflowQueueName: `source-${queueSerial}`,
-    deadLetterQueueName: `dlq-${queueSerial}`,
-    visibilityTimeoutSeconds: 30,
-    maxReceiveCount: 2,
+  const dlq = await createQueue(`dlq-${queueSerial}`, {});
+  const source = await createQueue(`source-${queueSerial}`, {
+    VisibilityTimeout: '30',
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: 2 }),
   });
+  return { sourceQueueUrl: source.url, sourceQueueArn: source.arn, deadLetterQueueUrl: dlq.url };
 }
 
 async function send(queueUrl: string, bodies: readonly string[]): Promise<void> {
@@ -89,7 +99,7 @@ describe('startSqsEventSource', () => {
   it('deletes succeeded records and redelivers reported failures until the redrive policy moves them to the DLQ', async () => {
     // Prepare
     const queues = await freshQueues();
-    await send(queues.overflowQueueUrl, ['ok-1', 'ok-2', 'fail-1', 'fail-2']);
+    await send(queues.sourceQueueUrl, ['ok-1', 'ok-2', 'fail-1', 'fail-2']);
     const log = deliveryLog();
     const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
       event.Records.forEach((r) => log.note(r));
@@ -98,9 +108,9 @@ describe('startSqsEventSource', () => {
 
     // Act
     const source = startSqsEventSource({
-      client, queueUrl: queues.overflowQueueUrl, handler, waitTimeSeconds: 1, concurrency: 2, retryVisibilitySeconds: 0, awsRegion: region, log: quietLog,
+      client, queueUrl: queues.sourceQueueUrl, handler, waitTimeSeconds: 1, concurrency: 2, retryVisibilitySeconds: 0, awsRegion: region, log: quietLog,
     });
-    await waitFor(async () => (await depth(queues.deadLetterQueueUrl)) === 2 && (await depth(queues.overflowQueueUrl)) === 0);
+    await waitFor(async () => (await depth(queues.deadLetterQueueUrl)) === 2 && (await depth(queues.sourceQueueUrl)) === 0);
     await source.stop();
 
     // Assess
@@ -116,7 +126,7 @@ describe('startSqsEventSource', () => {
   it('redelivers the whole batch when the handler throws', async () => {
     // Prepare
     const queues = await freshQueues();
-    await send(queues.overflowQueueUrl, ['a', 'b']);
+    await send(queues.sourceQueueUrl, ['a', 'b']);
     const log = deliveryLog();
     let calls = 0;
     const handler = async (event: SQSEvent): Promise<void> => {
@@ -128,7 +138,7 @@ describe('startSqsEventSource', () => {
 
     // Act
     const source = startSqsEventSource({
-      client, queueUrl: queues.overflowQueueUrl, handler, waitTimeSeconds: 1, retryVisibilitySeconds: 0, awsRegion: region,
+      client, queueUrl: queues.sourceQueueUrl, handler, waitTimeSeconds: 1, retryVisibilitySeconds: 0, awsRegion: region,
       log: (entry) => { if (entry.level === 'error') errors.push(entry); },
     });
     await waitFor(async () => source.stats.deleted === 2);
@@ -138,14 +148,14 @@ describe('startSqsEventSource', () => {
     expect(log.seen.get('a')?.at(-1)).toBe('2');
     expect(log.seen.get('b')?.at(-1)).toBe('2');
     expect(errors.map((e) => e['reason'])).toContain('threw');
-    expect(await depth(queues.overflowQueueUrl)).toBe(0);
+    expect(await depth(queues.sourceQueueUrl)).toBe(0);
     expect(await depth(queues.deadLetterQueueUrl)).toBe(0);
   });
 
   it('fails the whole batch when the handler outlives the timeout', async () => {
     // Prepare
     const queues = await freshQueues();
-    await send(queues.overflowQueueUrl, ['slow']);
+    await send(queues.sourceQueueUrl, ['slow']);
     const log = deliveryLog();
     const handler = async (event: SQSEvent): Promise<void> => {
       event.Records.forEach((r) => log.note(r));
@@ -154,7 +164,7 @@ describe('startSqsEventSource', () => {
 
     // Act
     const source = startSqsEventSource({
-      client, queueUrl: queues.overflowQueueUrl, handler, timeoutMs: 100, waitTimeSeconds: 1, retryVisibilitySeconds: 0, awsRegion: region, log: quietLog,
+      client, queueUrl: queues.sourceQueueUrl, handler, timeoutMs: 100, waitTimeSeconds: 1, retryVisibilitySeconds: 0, awsRegion: region, log: quietLog,
     });
     await waitFor(async () => source.stats.deleted === 1);
     await source.stop();
@@ -167,13 +177,13 @@ describe('startSqsEventSource', () => {
   it('hands the handler records in the shape Lambda delivers', async () => {
     // Prepare
     const queues = await freshQueues();
-    await send(queues.overflowQueueUrl, ['{"x":1}']);
+    await send(queues.sourceQueueUrl, ['{"x":1}']);
     const events: SQSEvent[] = [];
     let remainingMs = -1;
 
     // Act
     const source = startSqsEventSource({
-      client, queueUrl: queues.overflowQueueUrl, timeoutMs: 5000, waitTimeSeconds: 1, awsRegion: region, log: quietLog,
+      client, queueUrl: queues.sourceQueueUrl, timeoutMs: 5000, waitTimeSeconds: 1, awsRegion: region, log: quietLog,
       handler: async (event, context) => {
         events.push(event);
         remainingMs = context.getRemainingTimeInMillis();
@@ -187,7 +197,7 @@ describe('startSqsEventSource', () => {
     expect(record).toMatchObject({
       body: '{"x":1}',
       eventSource: 'aws:sqs',
-      eventSourceARN: queues.overflowQueueArn,
+      eventSourceARN: queues.sourceQueueArn,
       awsRegion: region,
       messageAttributes: { kind: { dataType: 'String', stringValue: 'test', stringListValues: [], binaryListValues: [] } },
       attributes: { ApproximateReceiveCount: '1' },
@@ -205,7 +215,7 @@ describe('startSqsEventSource: batches above 10 records', () => {
   it('gathers up to batchSize records over several receives within the batching window, and settles them all', async () => {
     // Prepare
     const queues = await freshQueues();
-    await send(queues.overflowQueueUrl, Array.from({ length: 25 }, (_, i) => `big-${i}`));
+    await send(queues.sourceQueueUrl, Array.from({ length: 25 }, (_, i) => `big-${i}`));
     const sizes: number[] = [];
     const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
       sizes.push(event.Records.length);
@@ -214,7 +224,7 @@ describe('startSqsEventSource: batches above 10 records', () => {
     };
 
     // Act
-    const source = startSqsEventSource({ client, queueUrl: queues.overflowQueueUrl, handler, batchSize: 25, batchingWindowSeconds: 1, waitTimeSeconds: 1, retryVisibilitySeconds: 30, log: () => undefined });
+    const source = startSqsEventSource({ client, queueUrl: queues.sourceQueueUrl, handler, batchSize: 25, batchingWindowSeconds: 1, waitTimeSeconds: 1, retryVisibilitySeconds: 30, log: () => undefined });
     await waitFor(async () => source.stats.deleted >= 24);
     await source.stop();
 
@@ -222,6 +232,121 @@ describe('startSqsEventSource: batches above 10 records', () => {
     expect(sizes[0]).toBe(25);
     expect(source.stats.deleted).toBe(24);
     expect(source.stats.failed).toBe(1);
-    expect(await depth(queues.overflowQueueUrl)).toBe(1);
+    expect(await depth(queues.sourceQueueUrl)).toBe(1);
+  });
+});
+
+describe('startSqsEventSource: FIFO queues', () => {
+  /** The lanes and intake queues of a fresh local stack; the lanes' visibility timeout is short so a failure comes back soon. */
+  async function freshFifoQueues(lanesVisibilityTimeoutSeconds: number) {
+    queueSerial += 1;
+    return createLocalQueues({
+      client,
+      lanesQueueName: `lanes-${queueSerial}.fifo`,
+      intakeQueueName: `intake-${queueSerial}.fifo`,
+      deadLetterQueueName: `fifo-dlq-${queueSerial}`,
+      lanesVisibilityTimeoutSeconds,
+    });
+  }
+
+  async function sendToGroup(queueUrl: string, groupId: string, bodies: readonly string[]): Promise<void> {
+    for (const body of bodies) {
+      await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, MessageGroupId: groupId, MessageDeduplicationId: body }));
+    }
+  }
+
+  it('creates FIFO queues without content-based deduplication or redrive, and a standard dead-letter queue', async () => {
+    // Prepare
+    const queues = await freshFifoQueues(7);
+    const attributesOf = async (queueUrl: string) =>
+      (await client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['All'] }))).Attributes ?? {};
+
+    // Act
+    const [lanes, intake, dlq] = await Promise.all([queues.lanesQueueUrl, queues.intakeQueueUrl, queues.deadLetterQueueUrl].map(attributesOf));
+
+    // Assess
+    expect(lanes).toMatchObject({ FifoQueue: 'true', ContentBasedDeduplication: 'false', VisibilityTimeout: '7', MaximumMessageSize: '1048576', MessageRetentionPeriod: '345600' });
+    expect(intake).toMatchObject({ FifoQueue: 'true', ContentBasedDeduplication: 'false', VisibilityTimeout: '30', MaximumMessageSize: '1048576' });
+    expect(lanes).not.toHaveProperty('RedrivePolicy');
+    expect(intake).not.toHaveProperty('RedrivePolicy');
+    expect(dlq).toMatchObject({ MessageRetentionPeriod: '1209600', MaximumMessageSize: '1048576' });
+    expect(dlq).not.toHaveProperty('FifoQueue');
+    expect(queues.lanesQueueArn).toMatch(/:lanes-\d+\.fifo$/);
+  });
+
+  it('keeps the order within a message group across failures, with pollers side by side, leaving failed records to their visibility timeout', async () => {
+    // Prepare
+    const queues = await freshFifoQueues(1);
+    const groups = { a: ['a1', 'a2', 'a3', 'a4', 'a5'], b: ['b1', 'b2', 'b3'], c: ['c1', 'c2'] };
+    for (const [group, bodies] of Object.entries(groups)) await sendToGroup(queues.lanesQueueUrl, group, bodies);
+    const done = new Map<string, string[]>();
+    const seen: { body: string; at: number; receiveCount: string }[] = [];
+    const batches: string[][] = [];
+    let inFlight = new Set<string>();
+    let overlapped = false;
+    const failOnce = new Set(['a2', 'b1', 'a4']);
+    const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+      const groupsOfBatch = event.Records.map((r) => r.attributes.MessageGroupId ?? '');
+      batches.push(groupsOfBatch);
+      if (groupsOfBatch.some((g) => inFlight.has(g))) overlapped = true;
+      inFlight = new Set([...inFlight, ...groupsOfBatch]);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      const failures: string[] = [];
+      for (const record of event.Records) {
+        seen.push({ body: record.body, at: Date.now(), receiveCount: record.attributes.ApproximateReceiveCount });
+        if (failOnce.delete(record.body)) {
+          failures.push(record.messageId);
+          continue;
+        }
+        const group = record.attributes.MessageGroupId ?? '';
+        done.set(group, [...(done.get(group) ?? []), record.body]);
+      }
+      for (const g of groupsOfBatch) inFlight.delete(g);
+      return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
+    };
+
+    // Act
+    const source = startSqsEventSource({ client, queueUrl: queues.lanesQueueUrl, handler, concurrency: 3, waitTimeSeconds: 1, awsRegion: region, log: quietLog });
+    await waitFor(async () => (await depth(queues.lanesQueueUrl)) === 0, 15_000);
+    await source.stop();
+
+    // Assess
+    expect(Object.fromEntries(done)).toEqual(groups);
+    expect(overlapped).toBe(false);
+    // fauxqs hands out one message per group per receive: no local batch holds two records of one group.
+    for (const batch of batches) expect(new Set(batch).size).toBe(batch.length);
+    // A failed record came back first in its group, after the queue's visibility timeout (nothing changed it).
+    const deliveriesOf = (body: string) => seen.filter((d) => d.body === body);
+    for (const body of ['a2', 'b1', 'a4']) {
+      const [first, second] = deliveriesOf(body);
+      expect(second?.receiveCount).toBe('2');
+      expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(900);
+    }
+    expect(deliveriesOf('a3').every((d) => d.at > (deliveriesOf('a2')[1]?.at ?? Infinity))).toBe(true);
+    expect(source.stats).toMatchObject({ deleted: 10, failed: 3 });
+  });
+
+  it('takes batches of at most 10 from a FIFO queue with one receive each, and refuses a batching window', async () => {
+    // Prepare
+    const queues = await freshFifoQueues(30);
+    for (let g = 0; g < 15; g += 1) await sendToGroup(queues.intakeQueueUrl, `g${g}`, [`m${g}`]);
+    const sizes: number[] = [];
+    const handler = async (event: SQSEvent): Promise<void> => {
+      sizes.push(event.Records.length);
+    };
+
+    // Act
+    const make = (options: { batchSize?: number; batchingWindowSeconds?: number }) => () =>
+      startSqsEventSource({ client, queueUrl: queues.intakeQueueUrl, handler, log: quietLog, ...options });
+    const source = startSqsEventSource({ client, queueUrl: queues.intakeQueueUrl, handler, batchSize: 10, waitTimeSeconds: 1, awsRegion: region, log: quietLog });
+    await waitFor(async () => source.stats.deleted === 15);
+    await source.stop();
+
+    // Assess
+    expect(sizes[0]).toBe(10);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(10);
+    expect(make({ batchSize: 11 })).toThrow(SqsEventSourceOptionsError);
+    expect(make({ batchSize: 11 })).toThrow(/at most 10 for a FIFO queue/);
+    expect(make({ batchingWindowSeconds: 1 })).toThrow(/must be 0 for a FIFO queue/);
   });
 });
