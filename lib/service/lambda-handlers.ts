@@ -2,6 +2,7 @@
  * The two Lambda entry points as middy handlers over the use cases. They own no business rule: they turn
  * events into use-case input and outcomes into responses, with logs and metrics around them.
  */
+import { randomUUID } from 'node:crypto';
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -65,7 +66,8 @@ export function createApiHandler(s: Services) {
               inlineChunks: s.config.apiInlineChunks,
               inlineCapacity: () => s.limiter.startsWithin(s.config.apiInlineWaitMs),
             },
-            { requestId, key: request.key?.id ?? requestId, body: parseJsonBody(event, request.rawBody), deadlineMs: deadlineOf(context, s.config.deadlineMarginMs) },
+            // Without a key nothing identifies a re-send: a fresh id keeps SQS from deduplicating distinct requests.
+            { requestId, key: request.key?.id ?? randomUUID(), body: parseJsonBody(event, request.rawBody), deadlineMs: deadlineOf(context, s.config.deadlineMarginMs) },
           );
           s.metrics.addMetric(METRIC.usersReceived, MetricUnit.Count, result.received);
           s.metrics.addMetric(METRIC.usersApplied, MetricUnit.Count, result.applied);

@@ -208,13 +208,22 @@ describe('api handler (API Gateway v2 → lanes on fauxqs, early write to the IM
     const first = await api(event, lambdaContext());
     const callsAfterFirst = stack.emulator.counters.calls;
     const again = await api(event, lambdaContext());
-    const unkeyed = await api(apiEvent(JSON.stringify({ UserAttrs: makeUsers(2, 'iam-plain') }), { sign: false }), lambdaContext());
+    // Two requests without a key are distinct even when the platform repeats a request id (serverless-offline does).
+    const plain = (prefix: string) => {
+      const e = apiEvent(JSON.stringify({ UserAttrs: makeUsers(2, prefix) }), { sign: false });
+      return { ...e, requestContext: { ...e.requestContext, requestId: 'same-request-id' } };
+    };
+    const unkeyed = await api(plain('iam-plain'), lambdaContext());
+    const unkeyed2 = await api(plain('iam-plain2'), lambdaContext());
     // Assess
     expect(first.statusCode).toBe(200);
     expect(again).toEqual(first);
-    expect(stack.emulator.counters.calls).toBe(callsAfterFirst + 1);
+    expect(stack.emulator.counters.calls).toBe(callsAfterFirst + 2);
     expect(unkeyed.statusCode).toBe(200);
+    expect(unkeyed2.statusCode).toBe(200);
     expect(stack.emulator.attrs.has('iam-2')).toBe(true);
+    const laned = lanedUsers(await stack.takeAll(stack.lanesUrl)).map((l) => l.account);
+    expect(laned).toEqual(expect.arrayContaining(['iam-plain-0', 'iam-plain-1', 'iam-plain2-0', 'iam-plain2-1']));
   });
 
   it('reads the credentials from Secrets Manager once while the cache is fresh', async () => {
