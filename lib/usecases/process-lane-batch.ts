@@ -162,7 +162,11 @@ export async function processLaneBatch(deps: LaneBatchDeps, records: readonly Qu
     failedIds: failed.map((f) => f.record.id),
     received: read.reduce((n, r) => n + r.received, 0),
     applied: appliedUsers.size,
-    deadLettered: read.reduce((n, r) => n + r.rejected, 0) + result.refused.reduce((n, g) => n + g.call.users.length, 0) + (agedSent ? aged.length : 0),
+    // Users, not records: an aged-out record counts its users; a user refused in a set and a remove call once.
+    deadLettered:
+      read.reduce((n, r) => n + r.rejected, 0) +
+      new Set(result.refused.flatMap((g) => g.call.users.map((u) => u.To_Account))).size +
+      (agedSent ? aged.reduce((n, a) => n + (read[a.index]?.users.length ?? 0), 0) : 0),
     calls: calls.length,
     ...(redeliveryError === undefined ? {} : { redeliveryError }),
   };

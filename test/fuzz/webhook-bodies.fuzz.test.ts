@@ -1,6 +1,7 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { laneGroupId, laneOf } from '../../lib/lanes/lane-of.ts';
 import { apiEvent, lambdaContext, parseBody } from '../helpers/factories.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
 import { FUZZ_ATTR_NAMES } from './body-arbitraries.ts';
@@ -13,8 +14,9 @@ import { toApiEvent, webhookRequestArbitrary, type WebhookRequest } from './webh
 const SEED = Number(process.env.FUZZ_SEED ?? 20_240_611);
 const RUNS = 10_000;
 const DRAIN_EVERY = 1_000;
-// No IM lookup (fixed names) and no inline IM call: valid users go to the overflow queue.
-const FAST_ENV = { ...SILENT_LOGS, ATTR_NAMES: FUZZ_ATTR_NAMES.join(','), API_INLINE_CALLS: '0' } as const;
+// No IM lookup (fixed names) and no early write: every accepted user is left in its lane, and counted Queued.
+const LANE_COUNT = 20;
+const FAST_ENV = { ...SILENT_LOGS, ATTR_NAMES: FUZZ_ATTR_NAMES.join(','), API_INLINE_CHUNKS: '0', LANE_COUNT: String(LANE_COUNT) } as const;
 // Generous: these bound a hang, not a performance target.
 const HUGE_BODY_BOUND_MS = 5_000;
 // Lambda's limit for a synchronous invocation's response (API Gateway answers 502 beyond it).
@@ -64,10 +66,13 @@ function expectCounts(status: number, answer: Answer, body: string): void {
   const Queued = count(answer, 'Queued');
   const Rejected = count(answer, 'Rejected');
   const Merged = count(answer, 'Merged');
+  const Accepted = count(answer, 'Accepted');
+  const RejectedUsersOmitted = count(answer, 'RejectedUsersOmitted');
   const RejectedUsers = answer.RejectedUsers as Answer[];
   expect(Received).toBe(Applied + Queued + Rejected + Merged);
-  expect(Applied).toBe(0); // API_INLINE_CALLS=0
-  expect(RejectedUsers).toHaveLength(Rejected);
+  expect(Applied).toBe(0); // API_INLINE_CHUNKS=0
+  expect(Accepted).toBe(Queued);
+  expect(RejectedUsers.length + RejectedUsersOmitted).toBe(Rejected);
   const length = hasUserAttrsArray(body);
   if (length !== undefined) expect(Received).toBe(length);
   for (const rejected of RejectedUsers) {
@@ -76,7 +81,7 @@ function expectCounts(status: number, answer: Answer, body: string): void {
     expect(String(rejected.Reason)).toContain(rejected.Path);
   }
   expect(answer.ActionStatus).toBe(Rejected > 0 ? 'FAIL' : 'OK');
-  const expectedStatus = Rejected > 0 && Queued === 0 ? 422 : Queued > 0 ? 202 : 200;
+  const expectedStatus = Rejected > 0 && Accepted === 0 ? 422 : Queued > 0 ? 202 : 200;
   expect(status).toBe(expectedStatus);
 }
 
@@ -95,15 +100,18 @@ describe('webhook bodies (fuzz through the API handler)', () => {
   let restoreTelemetry: () => void;
   let prototypeChanges: () => string[];
 
-  /** Takes everything off the overflow queue; returns the users it held, checking each message on the way. */
-  const drainQueued = async (): Promise<number> => {
-    const messages = await stack.takeAll(stack.overflowUrl);
+  /** Takes everything off the lanes; returns the users they held, checking each message on the way. */
+  const drainLanes = async (): Promise<number> => {
+    const messages = await stack.takeAll(stack.lanesUrl);
     let users = 0;
     for (const message of messages) {
       const body = message.Body ?? '';
       expect(isSqsText(body)).toBe(true);
-      expect(message.MessageAttributes?.origin?.StringValue).toBe('api-overflow');
-      users += (JSON.parse(body) as { UserAttrs: unknown[] }).UserAttrs.length;
+      expect(message.MessageAttributes?.origin?.StringValue).toBe('api');
+      const laned = (JSON.parse(body) as { UserAttrs: { To_Account: string }[] }).UserAttrs;
+      // Each user travels in the lane of its account.
+      expect(laned.filter((u) => laneGroupId(laneOf(u.To_Account, LANE_COUNT)) !== message.Attributes?.MessageGroupId)).toEqual([]);
+      users += laned.length;
     }
     return users;
   };
@@ -114,17 +122,17 @@ describe('webhook bodies (fuzz through the API handler)', () => {
     stack = await startStack();
   });
   afterAll(async () => {
-    await stack.takeAll(stack.overflowUrl);
+    await stack.takeAll(stack.lanesUrl);
     await stack.close();
     restoreTelemetry();
   });
 
-  it(`answers ${RUNS} generated requests without throwing or a 5xx, naming field and rule, queuing every counted user`, async () => {
+  it(`answers ${RUNS} generated requests without throwing or a 5xx, naming field and rule, with every accepted user in its lane`, { timeout: 120_000 }, async () => {
     // Prepare
     const { api } = stack.copy(FAST_ENV);
     let cases = 0;
-    let queuedCounted = 0;
-    let queuedFound = 0;
+    let acceptedCounted = 0;
+    let lanedFound = 0;
     const statuses = new Map<number, number>();
     const started = performance.now();
     // Act: each case is invoked and its answer checked at once, so fast-check can shrink a failure.
@@ -134,17 +142,17 @@ describe('webhook bodies (fuzz through the API handler)', () => {
         const result = await api(toApiEvent(request), lambdaContext());
         const answer = expectAnswer(request, result);
         statuses.set(result.statusCode ?? 0, (statuses.get(result.statusCode ?? 0) ?? 0) + 1);
-        if (typeof answer.Queued === 'number') queuedCounted += answer.Queued;
-        if (cases % DRAIN_EVERY === 0) queuedFound += await drainQueued();
+        if (typeof answer.Accepted === 'number') acceptedCounted += answer.Accepted;
+        if (cases % DRAIN_EVERY === 0) lanedFound += await drainLanes();
       }),
       { seed: SEED, numRuns: RUNS },
     );
-    queuedFound += await drainQueued();
+    lanedFound += await drainLanes();
     const elapsedMs = Math.round(performance.now() - started);
     reportLine(`fuzz: webhook bodies: ${cases} cases in ${elapsedMs} ms (seed ${SEED}); statuses ${JSON.stringify(Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])))}`);
     // Assess
     expect(cases).toBe(RUNS);
-    expect(queuedFound).toBe(queuedCounted);
+    expect(lanedFound).toBe(acceptedCounted);
     expect(prototypeChanges()).toEqual([]);
     // Every kind of answer was reached: the generators are not stuck on one path.
     expect([...statuses.keys()].sort()).toEqual([200, 202, 400, 401, 415, 422]);
@@ -219,7 +227,7 @@ describe('webhook bodies (fuzz through the API handler)', () => {
 
   it('does not answer 5xx for a valid value holding U+FFFF, a character SQS refuses', async () => {
     // Prepare: `\uffff` is a JSON escape, so the request itself is plain ASCII; JSON.stringify writes the
-    // character back raw into the overflow message, which SQS (and fauxqs) refuse.
+    // character back raw into the lane message, which SQS (and fauxqs) refuse unless it is escaped again.
     const { api } = stack.copy(FAST_ENV);
     const body = '{"UserAttrs":[{"To_Account":"fz-ffff","Attrs":{"city":"\\uffff"}}]}';
     // Act
@@ -228,25 +236,29 @@ describe('webhook bodies (fuzz through the API handler)', () => {
     expect(result.statusCode ?? 0).toBeLessThan(500);
   });
 
-  it('ignores __proto__ and constructor keys on the body and on users: same answer, same queued users, no pollution', async () => {
+  it('ignores __proto__ and constructor keys on the body and on users: same answer, same laned users, no pollution', async () => {
     // Prepare
     const { api } = stack.copy(FAST_ENV);
     const users = '[{"To_Account":"proto-1","Attrs":{"city":"Paris"}},{"__proto__":{"To_Account":"inherited","Attrs":{"city":"x"}}},{"To_Account":"proto-2","Attrs":{"tier":"t1"},"constructor":{"prototype":{"polluted":1}}}]';
     const plain = `{"UserAttrs":${users}}`;
     const polluting = `{"__proto__":{"polluted":1,"UserAttrs":[]},"constructor":{"prototype":{"polluted":1}},"UserAttrs":${users}}`;
-    await stack.takeAll(stack.overflowUrl);
+    const lanedUsers = async (): Promise<unknown[]> =>
+      (await stack.takeAll(stack.lanesUrl))
+        .flatMap((m) => (JSON.parse(m.Body ?? '{}') as { UserAttrs: { To_Account: string }[] }).UserAttrs)
+        .sort((a, b) => a.To_Account.localeCompare(b.To_Account));
+    await stack.takeAll(stack.lanesUrl);
     // Act
     const plainAnswer = parseBody(await api(apiEvent(plain), lambdaContext()));
-    const plainQueued = (await stack.takeAll(stack.overflowUrl)).map((m) => m.Body);
+    const plainLaned = await lanedUsers();
     const pollutingAnswer = parseBody(await api(apiEvent(polluting), lambdaContext()));
-    const pollutingQueued = (await stack.takeAll(stack.overflowUrl)).map((m) => m.Body);
+    const pollutingLaned = await lanedUsers();
     // Assess
     const withoutId = ({ RequestId: _id, ...rest }: Answer) => rest;
     expect(withoutId(pollutingAnswer)).toEqual(withoutId(plainAnswer));
-    expect(plainAnswer).toMatchObject({ Received: 3, Queued: 2, Rejected: 1 });
+    expect(plainAnswer).toMatchObject({ Received: 3, Accepted: 2, Queued: 2, Rejected: 1 });
     expect((plainAnswer.RejectedUsers as Answer[])[0]).toMatchObject({ To_Account: null, Path: 'UserAttrs[1].To_Account', Rule: 'to-account-required' });
-    expect(pollutingQueued).toEqual(plainQueued);
-    expect(JSON.parse(pollutingQueued[0] ?? '{}')).toEqual({ UserAttrs: [{ To_Account: 'proto-1', Attrs: { city: 'Paris' } }, { To_Account: 'proto-2', Attrs: { tier: 't1' } }] });
+    expect(pollutingLaned).toEqual(plainLaned);
+    expect(plainLaned).toEqual([{ To_Account: 'proto-1', Attrs: { city: 'Paris' } }, { To_Account: 'proto-2', Attrs: { tier: 't1' } }]);
     expect(prototypeChanges()).toEqual([]);
   });
 });

@@ -1,5 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { apiEvent, lambdaContext, makeUsers } from '../helpers/factories.ts';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { laneOf } from '../../lib/lanes/lane-of.ts';
+import type { UserAttr } from '../../lib/rules/types.ts';
+import { apiEvent, lambdaContext, makeUsers, parseBody } from '../helpers/factories.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
 
 interface EmfLine {
@@ -36,57 +38,113 @@ function total(emf: EmfLine[], name: string, dimension?: [string, string]): numb
     .filter((d) => dimension === undefined || d[dimension[0]] === dimension[1])
     .reduce((sum, d) => {
       const v = d[name];
-      return sum + (Array.isArray(v) ? v.length : Number(v));
+      return sum + (Array.isArray(v) ? v.reduce((a: number, x) => a + Number(x), 0) : Number(v));
     }, 0);
 }
+
+/** How many values of a metric the EMF documents hold (Powertools writes one value bare, several as an array). */
+function samples(emf: EmfLine[], name: string): number {
+  return emf.reduce((n, d) => {
+    const v = d[name];
+    return n + (Array.isArray(v) ? v.length : v === undefined ? 0 : 1);
+  }, 0);
+}
+
+/** `count` users of `prefix` whose accounts fall into `lane` of `laneCount`. */
+function usersInLane(count: number, prefix: string, lane: number, laneCount: number): UserAttr[] {
+  const users: UserAttr[] = [];
+  for (let i = 0; users.length < count; i++) {
+    const [user] = makeUsers(1, prefix, i);
+    if (user !== undefined && laneOf(user.To_Account, laneCount) === lane) users.push(user);
+  }
+  return users;
+}
+
+const NAMES = 'sex,city,tier,lang';
 
 describe('metrics and structured logs', () => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await startStack();
   });
+  afterEach(() => stack.reset());
   afterAll(async () => {
     await stack.close();
   });
 
   it('emits the user counts, IM calls by ErrorCode and latency for a known webhook', async () => {
-    // Prepare: 250 users, 2 of them bad; inline budget 2 calls → 200 applied, 48 queued.
-    const { api } = stack.copy({ API_INLINE_CALLS: '2', ATTR_NAMES: 'sex,city,tier,lang' });
-    const users = [...makeUsers(248, 'metrics'), { To_Account: 'bad-1', Attrs: { planet: 'x' } }, { To_Account: 'bad-2', Attrs: { city: 7 } }];
+    // Prepare: 250 users in 2 lanes, 2 of them bad. The early write (1 call) takes the smaller lane message
+    // whole (60 users); the other lane (188) is left to the worker. Every accepted user is written into a lane.
+    const { api } = stack.copy({ LANE_COUNT: '2', API_INLINE_CHUNKS: '1', ATTR_NAMES: NAMES });
+    const users = [...usersInLane(60, 'metrics-a', 0, 2), ...usersInLane(188, 'metrics-b', 1, 2), { To_Account: 'bad-1', Attrs: { planet: 'x' } }, { To_Account: 'bad-2', Attrs: { city: 7 } }];
     const event = apiEvent(JSON.stringify({ UserAttrs: users }));
     // Act
-    const { emf, logs } = await captureStdout(() => api(event, lambdaContext()));
+    let answer: Awaited<ReturnType<typeof api>> | undefined;
+    const { emf, logs } = await captureStdout(async () => {
+      answer = await api(event, lambdaContext());
+    });
     // Assess
+    expect(answer?.statusCode).toBe(202);
+    expect(parseBody(answer ?? {})).toMatchObject({ Received: 250, Accepted: 248, Applied: 60, Queued: 188, Rejected: 2 });
     expect(emf.every((d) => d._aws.CloudWatchMetrics.every((m) => m.Namespace === 'TimAttrGateway'))).toBe(true);
     expect(total(emf, 'UsersReceived')).toBe(250);
-    expect(total(emf, 'UsersApplied')).toBe(200);
-    expect(total(emf, 'UsersQueued')).toBe(48);
+    expect(total(emf, 'UsersApplied')).toBe(60);
+    expect(total(emf, 'UsersQueued')).toBe(248);
     expect(total(emf, 'UsersRejected')).toBe(2);
-    expect(total(emf, 'ImCalls', ['ErrorCode', '0'])).toBe(2);
-    expect(total(emf, 'ImLatency')).toBe(2);
+    expect(total(emf, 'ImCalls', ['ErrorCode', '0'])).toBe(1);
+    expect(total(emf, 'ImCalls')).toBe(1);
+    expect(samples(emf, 'ImLatency')).toBe(1);
+    const laned = (await stack.takeAll(stack.lanesUrl)).flatMap((m) => (JSON.parse(m.Body ?? '{}') as { UserAttrs: unknown[] }).UserAttrs);
+    expect(laned).toHaveLength(248);
     const requestLines = logs.filter((l) => l.requestId !== undefined);
     expect(requestLines.length).toBeGreaterThan(0);
     expect(requestLines.every((l) => l.requestId === event.requestContext.requestId && l.function_request_id !== undefined)).toBe(true);
-    await stack.takeAll(stack.overflowUrl);
   });
 
-  it('counts retries, rate-limit answers and dead-lettered users in the worker', async () => {
-    // Prepare: every first attempt is rate-limited (seeded), then the emulator recovers.
-    const { worker } = stack.copy({ ATTR_NAMES: 'sex,city,tier,lang' }, 'worker');
-    await stack.send(JSON.stringify({ UserAttrs: [...makeUsers(50, 'wm'), { To_Account: 'dead-1', Attrs: { planet: 'x' } }] }));
-    const event = await stack.receiveEvent();
+  it('counts intake users moved into lanes and the bad ones dead-lettered in the worker', async () => {
+    // Prepare
+    const { worker } = stack.copy({ LANE_COUNT: '2', ATTR_NAMES: NAMES }, 'worker');
+    await stack.sendIntake(JSON.stringify({ UserAttrs: [...makeUsers(50, 'wi'), { To_Account: 'dead-1', Attrs: { planet: 'x' } }] }), { groupId: 'crm' });
+    const event = await stack.receiveEvent(stack.intakeUrl);
+    // Act
+    const { emf } = await captureStdout(() => worker(event, lambdaContext(30_000)));
+    // Assess
+    expect(total(emf, 'UsersReceived')).toBe(51);
+    expect(total(emf, 'UsersQueued')).toBe(50);
+    expect(total(emf, 'UsersDeadLettered')).toBe(1);
+    expect(total(emf, 'UsersApplied')).toBe(0);
+    expect(total(emf, 'ImCalls')).toBe(0);
+    expect((await stack.takeAll(stack.dlqUrl)).map((m) => m.MessageAttributes?.rule?.StringValue)).toEqual(['attr-name-unregistered']);
+  });
+
+  it('counts applied and dead-lettered users, retries and rate-limit answers of a lane batch', async () => {
+    // Prepare: one lane record of 51 users; `lang` was registered when the API accepted them and is no longer
+    // when the worker reads them, so the one user setting it is dead-lettered by rule.
+    const { api } = stack.copy({ LANE_COUNT: '1', API_INLINE_CHUNKS: '0', ATTR_NAMES: NAMES });
+    const { worker } = stack.copy({ LANE_COUNT: '1', ATTR_NAMES: 'sex,city,tier' }, 'worker');
+    await api(apiEvent(JSON.stringify({ UserAttrs: [...makeUsers(50, 'wm'), { To_Account: 'dead-2', Attrs: { lang: 'fr' } }] })), lambdaContext());
+    const event = await stack.receiveEvent(stack.lanesUrl);
+    // Every attempt is answered 60007 until the emulator recovers after 150 ms.
     stack.emulator.setFaults({ pRateLimit: 1 });
     setTimeout(() => stack.emulator.setFaults({}), 150);
     // Act
-    const { emf } = await captureStdout(() => worker(event, lambdaContext(60_000)));
+    let failures: number | undefined;
+    const { emf } = await captureStdout(async () => {
+      failures = (await worker(event, lambdaContext(60_000))).batchItemFailures.length;
+    });
     // Assess
+    expect(event.Records).toHaveLength(1);
+    expect(failures).toBe(0);
     expect(total(emf, 'UsersReceived')).toBe(51);
     expect(total(emf, 'UsersApplied')).toBe(50);
     expect(total(emf, 'UsersDeadLettered')).toBe(1);
     expect(total(emf, 'ImRateLimited')).toBeGreaterThanOrEqual(1);
-    expect(total(emf, 'ImRetries')).toBeGreaterThanOrEqual(1);
+    expect(total(emf, 'ImRetries')).toBe(total(emf, 'ImRateLimited'));
     expect(total(emf, 'ImCalls', ['ErrorCode', '60007'])).toBe(total(emf, 'ImRateLimited'));
     expect(total(emf, 'ImCalls', ['ErrorCode', '0'])).toBe(1);
-    await stack.takeAll(stack.dlqUrl);
+    expect(total(emf, 'ImCalls')).toBe(total(emf, 'ImRateLimited') + 1);
+    expect(samples(emf, 'ImLatency')).toBe(total(emf, 'ImCalls'));
+    const dead = await stack.takeAll(stack.dlqUrl);
+    expect(dead.map((m) => [m.MessageAttributes?.rule?.StringValue, m.Body])).toEqual([['attr-name-unregistered', JSON.stringify({ UserAttrs: [{ To_Account: 'dead-2', Attrs: { lang: 'fr' } }] })]]);
   });
 });
