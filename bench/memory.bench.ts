@@ -1,13 +1,14 @@
 /**
  * Peak memory of one Lambda copy: (a) the API function handling one signed ~6 MB webhook of 60,000 users
- * (API_INLINE_CALLS default, so most users go to the overflow queue) and (b) the worker handling one batch
- * of 10 SQS records of ~1 MiB (9,000 users each). Each scenario runs in a fresh child process
- * (bench/support/memory-child.ts, compiled to JavaScript) that imports the function's bundle, built with
- * serverless.yml's esbuild options: its `handler` is `createApiHandler`/`createWorkerHandler` over
+ * (every user written into its lane, then one early write), (b) the worker handling a batch of 10 lane
+ * records as large as the lane planner makes them (~0.9 MB each), and (c) the worker handling a batch of 10
+ * intake records of ~1 MiB (9,000 users each), which it moves into lanes. Each scenario runs in a fresh child
+ * process (bench/support/memory-child.ts, compiled to JavaScript) that imports the function's bundle, built
+ * with serverless.yml's esbuild options: its `handler` is `createApiHandler`/`createWorkerHandler` over
  * `createServices(loadConfig(process.env))`, as deployed. Its peak RSS (`process.resourceUsage().maxRSS`) is
  * reported. The children get the V8 heap limits Lambda's Node.js bootstrap sets for the function's memory
- * and local credentials via env (no Secrets Manager). The IM emulator and fauxqs run here, in the parent, so
- * they are not counted. Target: peak ≤ 75% of the 256 MB function.
+ * and local credentials via env (no Secrets Manager). The IM emulator, fauxqs and dynalite run here, in the
+ * parent, so they are not counted. Target: peak ≤ 75% of the 256 MB function.
  * Prints figures; it is not a test.
  *
  * Run: npx node bench/memory.bench.ts
@@ -18,7 +19,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SQSRecord } from 'aws-lambda';
+import { DEFAULTS } from '../lib/config/config.ts';
+import { planLaneMessages, type LaneMessage } from '../lib/lanes/lane-plan.ts';
 import { SQS_MAX_MESSAGE_BYTES } from '../lib/queue/message-format.ts';
+import type { UserUpdate } from '../lib/rules/types.ts';
 import { apiEvent, TEST_CREDENTIALS } from '../test/helpers/factories.ts';
 import { startStack } from '../test/helpers/stack.ts';
 import { buildFunctionBundle, compileScript, linkNodeModules, readServerlessEsbuildOptions, takesSdkFromRuntime } from './support/function-bundle.ts';
@@ -33,6 +37,11 @@ const WEBHOOK_USERS = 60_000;
 const WEBHOOK_MAX_BYTES = 6_000_000;
 const RECORDS = 10;
 const RECORD_USERS = 9_000;
+/**
+ * A value JSON writes as 6 bytes a character (`\u0001`): the lane planner bounds a message by 6 bytes per
+ * character, so only such values make lane messages near its 900,000-byte bound; plain ASCII stays ~1/6 of it.
+ */
+const HEAVY_VALUE = '\u0001'.repeat(50);
 // Room under SQS's limit for the message attributes.
 const RECORD_MAX_BYTES = SQS_MAX_MESSAGE_BYTES - 16 * 1024;
 
@@ -50,9 +59,11 @@ const work = await mkdtemp(join(tmpdir(), 'tim-attr-gateway-memory-'));
 const childScript = join(work, 'memory-child.mjs');
 const stack = await startStack({ emulatorRateLimit: 0 });
 
+let runs = 0;
+
 /** Runs one scenario in a fresh process; its logs are dropped, its stderr kept for a failure message. */
 async function measure(role: 'api' | 'worker', eventFile: string, bundle: string, env: Readonly<Record<string, string>>): Promise<MemoryChildResult> {
-  const resultFile = join(work, `${role}-result.json`);
+  const resultFile = join(work, `${role}-${String(++runs)}-result.json`);
   const args = [...lambdaNodeFlags(LAMBDA_MEMORY_MB), childScript, role, eventFile, bundle];
   const child = spawn(process.execPath, args, { env: { ...env, FUNCTION_ROLE: role, MEMORY_RESULT_FILE: resultFile }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -81,10 +92,12 @@ try {
     TIM_SECRET_KEY: TEST_CREDENTIALS.secretKey,
     WEBHOOK_SECRET: TEST_CREDENTIALS.webhookSecret,
     IM_BASE_URL: stack.emulator.url,
-    OVERFLOW_QUEUE_URL: stack.overflowUrl,
+    LANES_QUEUE_URL: stack.lanesUrl,
+    INTAKE_QUEUE_URL: stack.intakeUrl,
     DLQ_URL: stack.dlqUrl,
-    // fauxqs names its queues on a `*.localhost` host; the endpoint is the loopback address on that port.
-    SQS_ENDPOINT: `http://127.0.0.1:${new URL(stack.overflowUrl).port}`,
+    SQS_ENDPOINT: stack.sqsEndpoint,
+    IDEMPOTENCY_TABLE: stack.tableName,
+    DYNAMODB_ENDPOINT: stack.dynamoEndpoint,
     AWS_REGION: 'ap-southeast-1',
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
@@ -94,21 +107,39 @@ try {
     POWERTOOLS_METRICS_NAMESPACE: 'TimAttrGateway',
   };
 
-  // (b) is prepared first, while the overflow queue holds only these producer messages.
-  for (let p = 0; p < RECORDS; p++) await stack.send(sizedUsersBody({ count: RECORD_USERS, maxBytes: RECORD_MAX_BYTES, prefix: `producer${p}` }), { requestId: `bench-producer-${p}` });
-  const records: SQSRecord[] = [];
-  while (records.length < RECORDS) records.push(...(await stack.receiveEvent()).Records);
-  const workerEventFile = join(work, 'worker-event.json');
-  await writeFile(workerEventFile, JSON.stringify({ Records: records }));
+  // (b) The first, full message of 10 lanes, planned and written by the real planner and SQS adapter.
+  const heavyUsers: UserUpdate[] = Array.from({ length: 15_000 }, (_, i) => ({ To_Account: `heavy-${i.toString().padStart(7, '0')}`, Attrs: { city: HEAVY_VALUE, lang: HEAVY_VALUE, tier: HEAVY_VALUE, sex: HEAVY_VALUE } }));
+  const full: LaneMessage[] = planLaneMessages(heavyUsers, DEFAULTS.laneCount, 'bench-memory-lanes').filter((m) => m.position === 0).slice(0, RECORDS);
+  const { services } = stack.copy({}, 'worker');
+  if (services.lanes === undefined || (await services.lanes.enqueue(full, { requestId: 'bench-memory-lanes', origin: 'api' })).length > 0) throw new Error('could not write the lane records');
+  const laneEvent = await stack.receiveEvent(stack.lanesUrl);
+  if (laneEvent.Records.length !== RECORDS) throw new Error(`received ${laneEvent.Records.length} lane records, not ${RECORDS}`);
+  const laneEventFile = join(work, 'lanes-event.json');
+  await writeFile(laneEventFile, JSON.stringify(laneEvent));
+
+  // (c) One producer message per group, so one FIFO receive (one message per group) takes all of them.
+  for (let p = 0; p < RECORDS; p++) {
+    await stack.sendIntake(sizedUsersBody({ count: RECORD_USERS, maxBytes: RECORD_MAX_BYTES, prefix: `producer${p}` }), { groupId: `producer${p}`, attributes: { requestId: `bench-producer-${p}` } });
+  }
+  const intakeRecords: SQSRecord[] = [];
+  while (intakeRecords.length < RECORDS) intakeRecords.push(...(await stack.receiveEvent(stack.intakeUrl)).Records);
+  const intakeEventFile = join(work, 'intake-event.json');
+  await writeFile(intakeEventFile, JSON.stringify({ Records: intakeRecords }));
+
   const apiEventFile = join(work, 'api-event.json');
   await writeFile(apiEventFile, JSON.stringify(apiEvent(sizedUsersBody({ count: WEBHOOK_USERS, maxBytes: WEBHOOK_MAX_BYTES }))));
 
-  // The worker gets a high budget so the batch finishes in one invocation with up to IM_MAX_IN_FLIGHT calls
-  // at once: the most it would ever hold. At the default budget it paces 18 calls/s and requeues the rest.
+  // The worker gets a high budget so the lane batch is in flight at once, up to IM_MAX_IN_FLIGHT calls: the
+  // most it would ever hold. At the default budget it paces 19.6 calls/s and holds fewer calls at a time.
   const workerEnv = { ...childEnv, IM_RATE_LIMIT: '10000', API_RATE_SHARE: '10', WORKER_MAX_CONCURRENCY: '5' };
+  const laneBytes = laneEvent.Records.reduce((n, r) => n + Buffer.byteLength(r.body), 0) / RECORDS;
   const scenarios = [
     { label: `api: one signed webhook of ${WEBHOOK_USERS.toLocaleString('en')} users`, run: () => measure('api', apiEventFile, bundles.api, childEnv) },
-    { label: `worker: ${RECORDS} SQS records of ${RECORD_USERS.toLocaleString('en')} users each (high budget)`, run: () => measure('worker', workerEventFile, bundles.worker, workerEnv) },
+    {
+      label: `worker (lanes): ${RECORDS} lane records of ${Math.round(full.reduce((n, m) => n + m.users.length, 0) / RECORDS)} users, ${mb(laneBytes)} each (high budget)`,
+      run: () => measure('worker', laneEventFile, bundles.worker, workerEnv),
+    },
+    { label: `worker (intake): ${RECORDS} intake records of ${RECORD_USERS.toLocaleString('en')} users each, ~1 MiB`, run: () => measure('worker', intakeEventFile, bundles.worker, workerEnv) },
   ];
 
   const budget = LAMBDA_MEMORY_MB * 1024 * 1024;

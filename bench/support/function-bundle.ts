@@ -68,6 +68,16 @@ export interface FunctionBundle {
   readonly sourceMapBytes: number;
   /** The deployment package: module and source map, deflate level 9. */
   readonly zipBytes: number;
+  /** Bytes of the module per npm package (`@scope/name`), or `(project)` for this repository's own code. */
+  readonly bytesByPackage: ReadonlyMap<string, number>;
+}
+
+/** The npm package a bundled input path belongs to (the last `node_modules/` segment), or `(project)`. */
+function packageOf(input: string): string {
+  const at = input.lastIndexOf('node_modules/');
+  if (at < 0) return '(project)';
+  const [first = '', second = ''] = input.slice(at + 'node_modules/'.length).split('/');
+  return first.startsWith('@') ? `${first}/${second}` : first;
 }
 
 /** The esbuild options serverless-esbuild derives from serverless.yml, with the SDK placed as asked. */
@@ -95,15 +105,26 @@ export function esbuildOptionsFor(options: ServerlessEsbuildOptions, awsSdk: 'bu
 export async function buildFunctionBundle(options: FunctionBundleOptions): Promise<FunctionBundle> {
   await mkdir(options.outDir, { recursive: true });
   const serverless = { ...options.serverless, ...options.overrides };
-  await build({
+  const { metafile } = await build({
     ...esbuildOptionsFor(serverless, options.awsSdk),
-    absWorkingDir: options.root, entryPoints: [options.entry], outdir: options.outDir });
+    absWorkingDir: options.root,
+    entryPoints: [options.entry],
+    outdir: options.outDir,
+    metafile: true,
+  });
   const name = basename(options.entry).replace(/\.[^.]+$/, serverless.outputFileExtension);
   const modulePath = join(options.outDir, name);
   const moduleData = await readFile(modulePath);
   const mapData = serverless.sourcemap ? await readFile(`${modulePath}.map`) : Buffer.alloc(0);
   const entries = [{ name, data: moduleData }, ...(mapData.length === 0 ? [] : [{ name: `${name}.map`, data: mapData }])];
-  return { modulePath, moduleBytes: moduleData.length, sourceMapBytes: mapData.length, zipBytes: zip(entries).length };
+  const bytesByPackage = new Map<string, number>();
+  for (const output of Object.values(metafile.outputs)) {
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const pkg = packageOf(input);
+      bytesByPackage.set(pkg, (bytesByPackage.get(pkg) ?? 0) + bytesInOutput);
+    }
+  }
+  return { modulePath, moduleBytes: moduleData.length, sourceMapBytes: mapData.length, zipBytes: zip(entries).length, bytesByPackage };
 }
 
 /**

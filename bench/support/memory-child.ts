@@ -13,6 +13,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import DEFAULTS from '../../lib/config/defaults.json' with { type: 'json' };
 import { createLambdaContext } from '../../scripts/local/lambda-context.ts';
 
 /** What the child reports; RSS figures in bytes. */
@@ -51,7 +52,7 @@ if ((role !== 'api' && role !== 'worker') || eventFile === undefined || bundle =
 }
 
 const loaded = await bundledHandler(bundle);
-const context = createLambdaContext({ functionName: `tim-attr-gateway-bench-${role}`, timeoutMs: role === 'api' ? 29_000 : 60_000 });
+const context = createLambdaContext({ functionName: `tim-attr-gateway-bench-${role}`, timeoutMs: role === 'api' ? 29_000 : DEFAULTS.workerTimeoutSeconds * 1000 });
 const baselineRss = process.memoryUsage().rss;
 
 // The runtime receives the invocation as one JSON document and parses it before calling the handler.
