@@ -1,5 +1,5 @@
 import { createWorkerHandler } from '../lib/service/lambda-handlers.ts';
 import { services } from '../lib/service/services.ts';
 
-/** SQS: the overflow queue, with ReportBatchItemFailures. */
+/** SQS: the FIFO lanes and intake queues, with ReportBatchItemFailures. */
 export const handler = createWorkerHandler(services());

@@ -49,60 +49,59 @@ export async function relaneIntake(deps: RelaneDeps, records: readonly QueueReco
   let laned = 0;
   let deadLettered = 0;
 
-  // Groups run side by side; records of one group one after the other.
-  await Promise.all(
-    [...groupBy(records, (r) => r.group).values()].map(async (group) => {
-      for (const record of group) {
-        if (blockedGroups.has(record.group)) {
-          failed.push(record);
-          continue;
-        }
-        const read = readRecord(record, allowedNames);
-        received += read.received;
-        const messages = planLaneMessages(read.users, deps.laneCount, record.id);
-        let unsent = messages;
-        let letters: DeadLetter[] = [...read.deadLetters];
-        try {
-          unsent = [...(await deps.lanes.enqueue(messages, { requestId: record.requestId, origin: 'intake' }))];
-        } catch {
-          // Nothing is known to be written: the deduplication ids make the retry safe.
-        }
-        let windowExceeded = 0;
-        if (unsent.length > 0 && now() - record.firstReceivedAt > deps.retryWindowMs) {
-          windowExceeded = unsent.reduce((n, m) => n + m.users.length, 0);
-          letters = [
-            ...letters,
-            {
-              entries: unsent.flatMap((m) => m.users),
-              why: {
-                rule: 'relane-window-exceeded',
-                reason: `these users could not be written into their lanes within ${Math.round(deps.retryWindowMs / 1000)} s of the first delivery; a later retry could put them behind newer updates`,
-                requestId: record.requestId,
-                records: [record.id],
-              },
-            },
-          ];
-          unsent = [];
-        }
-        let lettersSent = letters.length === 0;
-        if (!lettersSent) {
-          try {
-            await deps.deadLetters.send(letters);
-            lettersSent = true;
-          } catch {
-            lettersSent = false;
-          }
-        }
-        if (unsent.length > 0 || !lettersSent) {
-          blockedGroups.add(record.group);
-          failed.push(record);
-          continue;
-        }
-        laned += messages.reduce((n, m) => n + m.users.length, 0) - windowExceeded;
-        deadLettered += read.rejected + windowExceeded;
+  // One record at a time: each is parsed, laned and released before the next, so a batch of ten 1 MiB
+  // producer messages never holds all of them parsed at once (memory at 256 MB); moving one is a few SQS calls.
+  for (const group of groupBy(records, (r) => r.group).values()) {
+    for (const record of group) {
+      if (blockedGroups.has(record.group)) {
+        failed.push(record);
+        continue;
       }
-    }),
-  );
+      const read = readRecord(record, allowedNames);
+      received += read.received;
+      const messages = planLaneMessages(read.users, deps.laneCount, record.id);
+      let unsent = messages;
+      let letters: DeadLetter[] = [...read.deadLetters];
+      try {
+        unsent = [...(await deps.lanes.enqueue(messages, { requestId: record.requestId, origin: 'intake' }))];
+      } catch {
+        // Nothing is known to be written: the deduplication ids make the retry safe.
+      }
+      let windowExceeded = 0;
+      if (unsent.length > 0 && now() - record.firstReceivedAt > deps.retryWindowMs) {
+        windowExceeded = unsent.reduce((n, m) => n + m.users.length, 0);
+        letters = [
+          ...letters,
+          {
+            entries: unsent.flatMap((m) => m.users),
+            why: {
+              rule: 'relane-window-exceeded',
+              reason: `these users could not be written into their lanes within ${Math.round(deps.retryWindowMs / 1000)} s of the first delivery; a later retry could put them behind newer updates`,
+              requestId: record.requestId,
+              records: [record.id],
+            },
+          },
+        ];
+        unsent = [];
+      }
+      let lettersSent = letters.length === 0;
+      if (!lettersSent) {
+        try {
+          await deps.deadLetters.send(letters);
+          lettersSent = true;
+        } catch {
+          lettersSent = false;
+        }
+      }
+      if (unsent.length > 0 || !lettersSent) {
+        blockedGroups.add(record.group);
+        failed.push(record);
+        continue;
+      }
+      laned += messages.reduce((n, m) => n + m.users.length, 0) - windowExceeded;
+      deadLettered += read.rejected + windowExceeded;
+    }
+  }
 
   let redeliveryError: unknown;
   for (const [delay, list] of groupBy(failed, (r) => retryDelaySeconds(r.receiveCount))) {

@@ -1,11 +1,72 @@
 /**
  * zod for the deployed functions: the tree-shakable `zod/mini` build with its English messages.
- * Measured: importing full zod adds ~24 ms to a function's cold start, `zod/mini` ~2 ms
- * (bench/cold-start.bench.ts and bench/README.md). Every runtime schema imports zod from here.
+ * Only the functions the code uses are imported by name: re-exporting the `zod/mini` namespace would keep all
+ * of it in the bundle, every locale included (~430 KB and ~15 ms of cold start, bench/cold-start.bench.ts).
+ * Every runtime schema imports zod from here.
  */
-import * as z from 'zod/mini';
-import { en } from 'zod/locales';
+import {
+  _default,
+  array,
+  boolean,
+  check,
+  coerce,
+  config,
+  enum as enumOf,
+  gte,
+  int,
+  literal,
+  lte,
+  maxLength,
+  minLength,
+  nullable,
+  number,
+  object,
+  optional,
+  pipe,
+  positive,
+  refine,
+  regex,
+  startsWith,
+  string,
+  transform,
+  union,
+  unknown,
+  url,
+  type infer as Infer,
+} from 'zod/mini';
+// The English locale alone: the `zod/locales` index would bundle every language.
+import en from 'zod/v4/locales/en.js';
 
-z.config(en());
+config(en());
 
-export { z };
+export const z = {
+  _default,
+  array,
+  boolean,
+  check,
+  coerce,
+  enum: enumOf,
+  gte,
+  int,
+  literal,
+  lte,
+  maxLength,
+  minLength,
+  nullable,
+  number,
+  object,
+  optional,
+  pipe,
+  positive,
+  refine,
+  regex,
+  startsWith,
+  string,
+  transform,
+  union,
+  unknown,
+  url,
+};
+
+/** The output type of a schema (zod's `z.infer`). */
+export type ZodInfer<T> = Infer<T>;
