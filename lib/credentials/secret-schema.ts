@@ -1,12 +1,28 @@
 import { z } from '../validation/zod.ts';
 import type { ImCredentials } from './types.ts';
 
+/** The least key Standard Webhooks allows (24 bytes); a short key makes forging a signature a search. */
+const MIN_WEBHOOK_KEY_BYTES = 24;
+const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** The key bytes of a `whsec_` secret, or 0 when the part after the prefix is not strict base64. */
+function webhookKeyBytes(secret: string): number {
+  const base64 = secret.slice('whsec_'.length);
+  return STRICT_BASE64.test(base64) ? Buffer.from(base64, 'base64').length : 0;
+}
+
 /** The Secrets Manager secret's JSON: `{"sdkAppId":…,"identifier":…,"secretKey":…,"webhookSecret":"whsec_…"}`. */
 const secretSchema = z.object({
-  sdkAppId: z.pipe(z.coerce.number(), z.int().check(z.positive())),
+  // A number, or its digits as the console shows them: coercion would also turn `true` or `[5]` into an id.
+  sdkAppId: z.pipe(z.union([z.number(), z.pipe(z.string().check(z.regex(/^\d{1,16}$/, 'must be digits')), z.transform(Number))]), z.int().check(z.positive())),
   identifier: z.string().check(z.minLength(1), z.maxLength(32)),
-  secretKey: z.string().check(z.minLength(1)),
-  webhookSecret: z.optional(z.string().check(z.startsWith('whsec_'))),
+  secretKey: z.string().check(z.minLength(1), z.refine((s) => s.trim() !== '', 'must not be blank')),
+  webhookSecret: z.optional(
+    z.string().check(
+      z.startsWith('whsec_'),
+      z.refine((s) => !s.startsWith('whsec_') || webhookKeyBytes(s) >= MIN_WEBHOOK_KEY_BYTES, `must be whsec_ followed by the base64 of at least ${MIN_WEBHOOK_KEY_BYTES} bytes`),
+    ),
+  ),
 });
 
 export class SecretFormatError extends Error {

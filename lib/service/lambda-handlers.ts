@@ -18,6 +18,7 @@ import { LanesUnavailableError } from '../usecases/errors.ts';
 import { processLaneBatch } from '../usecases/process-lane-batch.ts';
 import type { StoredAnswer } from '../usecases/ports.ts';
 import { relaneIntake } from '../usecases/relane-intake.ts';
+import { WebhookAuthError } from '../webhook/webhook-authenticator.ts';
 import { describe, type Services } from './services.ts';
 
 /** The epoch ms by which IM calls must be over: the function's deadline less a safety margin. */
@@ -42,7 +43,8 @@ function withTelemetry<E, R>(s: Services, run: (event: E, context: Context) => P
 export function createApiHandler(s: Services) {
   const logRefusal = (error: unknown, answer: StoredAnswer): void => {
     if (answer.statusCode >= 500) s.logger.error('webhook failed', { error: describe(error), status: answer.statusCode });
-    else s.logger.warn('webhook refused', { error: describe(error), status: answer.statusCode });
+    // The answer never says which authentication check failed; the log does, for the operator.
+    else s.logger.warn('webhook refused', { error: describe(error), status: answer.statusCode, ...(error instanceof WebhookAuthError ? { reason: error.reason } : {}) });
   };
   return withTelemetry<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>(s, async (event, context) => {
     const requestId = event.requestContext.requestId;

@@ -73,6 +73,10 @@ describe('parseSecret', () => {
     ['sdkAppId', 'not a number', { sdkAppId: 'app' }],
     ['sdkAppId', 'zero', { sdkAppId: 0 }],
     ['sdkAppId', 'fractional', { sdkAppId: 1.5 }],
+    ['sdkAppId', 'negative', { sdkAppId: -1400000001 }],
+    ['sdkAppId', 'a boolean', { sdkAppId: true }],
+    ['sdkAppId', 'a list', { sdkAppId: [1400000001] }],
+    ['sdkAppId', 'in exponent notation', { sdkAppId: '1.4e9' }],
     ['identifier', 'missing', { identifier: undefined }],
     ['identifier', 'empty', { identifier: '' }],
     ['identifier', 'longer than 32 characters', { identifier: 'a'.repeat(33) }],
@@ -80,8 +84,13 @@ describe('parseSecret', () => {
     ['secretKey', 'missing', { secretKey: undefined }],
     ['secretKey', 'empty', { secretKey: '' }],
     ['secretKey', 'a number', { secretKey: 12345 }],
+    ['secretKey', 'blank', { secretKey: '   ' }],
     ['webhookSecret', 'without the whsec_ prefix', { webhookSecret: TEST_CREDENTIALS.webhookSecret.slice('whsec_'.length) }],
     ['webhookSecret', 'a number', { webhookSecret: 7 }],
+    ['webhookSecret', 'a 1-byte key', { webhookSecret: 'whsec_eA==' }],
+    ['webhookSecret', 'a 23-byte key', { webhookSecret: `whsec_${Buffer.alloc(23, 1).toString('base64')}` }],
+    ['webhookSecret', 'an empty key', { webhookSecret: 'whsec_' }],
+    ['webhookSecret', 'a key that is not base64', { webhookSecret: `whsec_${'!'.repeat(40)}` }],
   ])('refuses a secret whose %s is %s, naming the field', (field, _label, change) => {
     // Prepare
     const text = JSON.stringify({ ...VALID, ...change });
@@ -106,6 +115,17 @@ describe('parseSecret', () => {
 
     // Assess
     expect(error.message).toMatch(/^the credentials secret is malformed: \(root\): /);
+  });
+
+  it('accepts a webhook key of exactly 24 bytes', () => {
+    // Prepare
+    const text = JSON.stringify({ ...VALID, webhookSecret: `whsec_${Buffer.alloc(24, 1).toString('base64')}` });
+
+    // Act
+    const credentials = parseSecret(text);
+
+    // Assess
+    expect(credentials.webhookSecret).toBe(`whsec_${Buffer.alloc(24, 1).toString('base64')}`);
   });
 
   it('names every bad field at once', () => {

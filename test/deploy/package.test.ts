@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -13,13 +14,17 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const serverlessBin = join(root, 'node_modules/serverless/bin/serverless.js');
 const run = promisify(execFile);
 
-const resourceSchema = z.object({ Type: z.string(), Properties: z.record(z.string(), z.unknown()).default({}) });
-const templateSchema = z.object({ Resources: z.record(z.string(), resourceSchema), Outputs: z.record(z.string(), z.object({ Value: z.unknown() })) });
-const statementSchema = z.object({ Effect: z.literal('Allow'), Action: z.array(z.string()), Resource: z.array(z.unknown()) });
-const roleSchema = z.object({
-  Policies: z.array(z.object({ PolicyDocument: z.object({ Statement: z.array(statementSchema) }) })),
-  ManagedPolicyArns: z.array(z.unknown()).optional(),
+const resourceSchema = z.object({ Type: z.string(), Properties: z.record(z.string(), z.unknown()).default({}), DependsOn: z.unknown().optional() });
+const templateSchema = z.object({
+  Conditions: z.record(z.string(), z.unknown()).default({}),
+  Resources: z.record(z.string(), resourceSchema),
+  Outputs: z.record(z.string(), z.object({ Value: z.unknown() })),
 });
+const statementSchema = z.object({ Effect: z.literal('Allow'), Action: z.array(z.string()), Resource: z.array(z.unknown()) }).strict();
+const roleSchema = z.object({
+  AssumeRolePolicyDocument: z.unknown(),
+  Policies: z.array(z.object({ PolicyName: z.string(), PolicyDocument: z.object({ Version: z.string(), Statement: z.array(statementSchema) }) })),
+}).strict();
 const printedConfigSchema = z.object({
   service: z.string(),
   params: z.object({ default: z.record(z.string(), z.unknown()) }),
@@ -33,7 +38,11 @@ const ONE_MIB = 1_048_576;
 const names = resourceNames('dev');
 
 let resources: Record<string, Resource>;
+let conditions: Record<string, unknown>;
 let outputs: Record<string, { Value: unknown }>;
+/** The template packaged with `webhookAuth=none` and an alarm topic. */
+let iamMode: Record<string, Resource>;
+let iamModeConditions: Record<string, unknown>;
 let printed: z.infer<typeof printedConfigSchema>;
 
 function resource(logicalId: string): Resource {
@@ -46,10 +55,17 @@ function ofType(type: string): Resource[] {
   return Object.values(resources).filter((r) => r.Type === type);
 }
 
-function roleStatements(): Statement[] {
-  const role = roleSchema.parse(resource('IamRoleLambdaExecution').Properties);
+function roleStatements(logicalId: string): Statement[] {
+  const role = roleSchema.parse(resource(logicalId).Properties);
   return role.Policies.flatMap((p) => p.PolicyDocument.Statement);
 }
+
+/** The one policy statement of a role granting `action`. */
+function grantOf(logicalId: string, action: string): Statement[] {
+  return roleStatements(logicalId).filter((s) => s.Action.includes(action));
+}
+
+const ALARM_TOPIC = 'arn:aws:sns:ap-southeast-1:123456789012:tim-attr-gateway-ops';
 
 function mappingOf(queueLogicalId: string): Resource {
   const found = ofType('AWS::Lambda::EventSourceMapping').filter((m) => JSON.stringify(m.Properties['EventSourceArn']) === JSON.stringify(getAttArn(queueLogicalId)));
@@ -72,9 +88,24 @@ beforeAll(async () => {
   ]);
   const template = templateSchema.parse(JSON.parse(await readFile(join(root, '.serverless/cloudformation-template-update-stack.json'), 'utf8')));
   resources = template.Resources;
+  conditions = template.Conditions;
   outputs = template.Outputs;
   printed = printedConfigSchema.parse(JSON.parse(print.stdout));
-}, 120_000);
+  // After the first: both builds write the same esbuild work directory.
+  const other = await mkdtemp(join(tmpdir(), 'tim-package-iam-'));
+  try {
+    await run(
+      process.execPath,
+      [serverlessBin, 'package', '--stage', 'dev', '--region', 'ap-southeast-1', '--param=webhookAuth=none', `--param=alarmTopicArn=${ALARM_TOPIC}`, '--package', other],
+      { cwd: root, env: frameworkEnv },
+    );
+    const iamTemplate = templateSchema.parse(JSON.parse(await readFile(join(other, 'cloudformation-template-update-stack.json'), 'utf8')));
+    iamMode = iamTemplate.Resources;
+    iamModeConditions = iamTemplate.Conditions;
+  } finally {
+    await rm(other, { recursive: true, force: true });
+  }
+}, 180_000);
 
 describe('serverless package (stage dev)', () => {
   it('creates the FIFO lanes queue: no content-based deduplication, no redrive, visibility ≥ the worker timeout, 1 MiB messages, encrypted', () => {
@@ -286,56 +317,190 @@ describe('serverless package (stage dev)', () => {
     expect(integrations[0]?.Properties).toMatchObject({ IntegrationUri: getAttArn('ApiLambdaFunction'), PayloadFormatVersion: '2.0' });
   });
 
-  it('grants GetSecretValue on the one secret, SendMessage on the lanes and DLQ, ChangeMessageVisibility on the two source queues, item access on the table', () => {
+  it('gives each function its own role and no shared one', () => {
     // Prepare
-    const statements = roleStatements();
-    const withAction = (action: string) => statements.filter((s) => s.Action.includes(action));
+    const roles = ofType('AWS::IAM::Role');
 
     // Act
-    const secretStatements = statements.filter((s) => s.Action.some((a) => a.startsWith('secretsmanager:')));
-    const secretArn = JSON.stringify(secretStatements[0]?.Resource);
-    const dynamoStatements = statements.filter((s) => s.Action.some((a) => a.startsWith('dynamodb:')));
+    const api = resource('ApiLambdaFunction');
+    const worker = resource('WorkerLambdaFunction');
 
     // Assess
-    expect(secretStatements).toHaveLength(1);
-    expect(secretStatements[0]?.Action).toEqual(['secretsmanager:GetSecretValue']);
-    expect(secretStatements[0]?.Resource).toHaveLength(1);
-    expect(secretArn).toContain(':secret:tim-attr-gateway/dev-*');
-    expect(secretArn).toContain('{"Ref":"AWS::AccountId"}');
-    expect(withAction('sqs:SendMessage')).toEqual([{ Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [getAttArn('LanesQueue'), getAttArn('DeadLetterQueue')] }]);
-    expect(withAction('sqs:ChangeMessageVisibility')).toEqual([
-      { Effect: 'Allow', Action: ['sqs:ChangeMessageVisibility'], Resource: [getAttArn('LanesQueue'), getAttArn('IntakeQueue')] },
-    ]);
-    expect(dynamoStatements).toEqual([
-      { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], Resource: [getAttArn('IdempotencyTable')] },
-    ]);
-    // The event sources' receive and delete, added by the framework, on the two source queues only.
-    expect(withAction('sqs:ReceiveMessage').flatMap((s) => s.Resource)).toEqual([getAttArn('LanesQueue'), getAttArn('IntakeQueue')]);
+    expect(roles).toHaveLength(2);
+    expect(resources).not.toHaveProperty('IamRoleLambdaExecution');
+    expect(api.Properties['Role']).toEqual(getAttArn('ApiRole'));
+    expect(worker.Properties['Role']).toEqual(getAttArn('WorkerRole'));
+    for (const id of ['ApiRole', 'WorkerRole']) {
+      expect(resource(id).Properties['AssumeRolePolicyDocument']).toEqual({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+      });
+    }
+    // The mappings are created once the worker's role (and its receive rights) exists.
+    for (const queue of ['LanesQueue', 'IntakeQueue']) expect(mappingOf(queue).DependsOn).toEqual(['WorkerRole']);
   });
 
-  it('grants nothing on Resource "*" and nothing beyond logging, the secret, the queues and the table', () => {
+  it('lets the API read the one secret (ARN ending -??????), send to the lanes, use the idempotency table and write its own logs: nothing else', () => {
     // Prepare
-    const statements = roleStatements();
-    const allowed = new Set([
-      'logs:CreateLogStream', 'logs:CreateLogGroup', 'logs:TagResource', 'logs:PutLogEvents',
-      'secretsmanager:GetSecretValue',
-      'sqs:SendMessage', 'sqs:ChangeMessageVisibility', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes',
-      'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem',
-    ]);
-    const ownLogGroups = 'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/tim-attr-gateway-dev';
+    const statements = roleStatements('ApiRole');
 
     // Act
-    const actions = statements.flatMap((s) => s.Action);
-    const resourcesGranted = statements.flatMap((s) => s.Resource);
-    const logResources = statements.filter((s) => s.Action.every((a) => a.startsWith('logs:'))).flatMap((s) => s.Resource);
+    const secretArn = JSON.stringify(grantOf('ApiRole', 'secretsmanager:GetSecretValue')[0]?.Resource);
 
     // Assess
-    expect(actions.filter((a) => !allowed.has(a))).toEqual([]);
+    expect(statements).toEqual([
+      { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [getAttArn('ApiLogGroup')] },
+      { Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [expect.anything()] },
+      { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [getAttArn('LanesQueue')] },
+      { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], Resource: [getAttArn('IdempotencyTable')] },
+    ]);
+    expect(secretArn).toContain(':secret:tim-attr-gateway/dev-??????"');
+    expect(secretArn).not.toContain('-*');
+    expect(secretArn).toContain('{"Ref":"AWS::AccountId"}');
+    expect(resource('ApiLogGroup').Properties['LogGroupName']).toBe('/aws/lambda/tim-attr-gateway-dev-api');
+  });
+
+  it('lets the worker receive, delete, delay and inspect its two source queues, send to lanes and the DLQ, read the secret and write its own logs: nothing else', () => {
+    // Prepare
+    const statements = roleStatements('WorkerRole');
+
+    // Act
+    const secret = grantOf('WorkerRole', 'secretsmanager:GetSecretValue');
+
+    // Assess
+    expect(statements).toEqual([
+      { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [getAttArn('WorkerLogGroup')] },
+      { Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [expect.anything()] },
+      {
+        Effect: 'Allow',
+        Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
+        Resource: [getAttArn('LanesQueue'), getAttArn('IntakeQueue')],
+      },
+      { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [getAttArn('LanesQueue'), getAttArn('DeadLetterQueue')] },
+    ]);
+    expect(secret).toEqual(grantOf('ApiRole', 'secretsmanager:GetSecretValue'));
+    expect(resource('WorkerLogGroup').Properties['LogGroupName']).toBe('/aws/lambda/tim-attr-gateway-dev-worker');
+  });
+
+  it('grants nothing on Resource "*" and no wildcard action in either role', () => {
+    // Prepare
+    const statements = [...roleStatements('ApiRole'), ...roleStatements('WorkerRole')];
+
+    // Act
+    const resourcesGranted = statements.flatMap((s) => s.Resource);
+    const actions = statements.flatMap((s) => s.Action);
+
+    // Assess
     expect(resourcesGranted).not.toContain('*');
     expect(actions.some((a) => a.includes('*'))).toBe(false);
-    expect(logResources.length).toBeGreaterThan(0);
-    for (const r of logResources) expect(z.object({ 'Fn::Sub': z.string() }).parse(r)['Fn::Sub'].startsWith(ownLogGroups)).toBe(true);
-    expect(roleSchema.parse(resource('IamRoleLambdaExecution').Properties).ManagedPolicyArns).toBeUndefined();
+  });
+
+  it('refuses every queue without TLS, and lets only the gateway\'s roles send to the lanes', () => {
+    // Prepare
+    const policies = ofType('AWS::SQS::QueuePolicy');
+    const denyWithoutTls = (queue: string) => ({
+      Sid: 'DenyWithoutTls',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 'sqs:*',
+      Resource: getAttArn(queue),
+      Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+    });
+
+    // Act
+    const statementsOf = (id: string) => z.object({ Statement: z.array(z.unknown()) }).parse(resource(id).Properties['PolicyDocument']).Statement;
+
+    // Assess
+    expect(policies).toHaveLength(3);
+    expect(resource('LanesQueuePolicy').Properties['Queues']).toEqual([ref('LanesQueue')]);
+    expect(resource('IntakeQueuePolicy').Properties['Queues']).toEqual([ref('IntakeQueue')]);
+    expect(resource('DeadLetterQueuePolicy').Properties['Queues']).toEqual([ref('DeadLetterQueue')]);
+    expect(statementsOf('LanesQueuePolicy')).toEqual([
+      denyWithoutTls('LanesQueue'),
+      {
+        Sid: 'OnlyTheGatewaySends',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 'sqs:SendMessage',
+        Resource: getAttArn('LanesQueue'),
+        Condition: { ArnNotEquals: { 'aws:PrincipalArn': [getAttArn('ApiRole'), getAttArn('WorkerRole')] } },
+      },
+    ]);
+    expect(statementsOf('IntakeQueuePolicy')[0]).toEqual(denyWithoutTls('IntakeQueue'));
+    expect(statementsOf('DeadLetterQueuePolicy')).toEqual([denyWithoutTls('DeadLetterQueue')]);
+  });
+
+  it('lets the producerPrincipals send to the intake queue, and grants nothing there when the list is empty (the default)', () => {
+    // Prepare
+    const statements = z.object({ Statement: z.array(z.unknown()) }).parse(resource('IntakeQueuePolicy').Properties['PolicyDocument']).Statement;
+
+    // Act
+    const grant = statements[1];
+
+    // Assess
+    expect(DEFAULTS.producerPrincipals).toEqual([]);
+    expect(conditions['HasProducerPrincipals']).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ 'Fn::Join': ['', DEFAULTS.producerPrincipals] }, ''] }] });
+    expect(grant).toEqual({
+      'Fn::If': [
+        'HasProducerPrincipals',
+        {
+          Sid: 'ProducersSend',
+          Effect: 'Allow',
+          Principal: { AWS: DEFAULTS.producerPrincipals },
+          Action: ['sqs:SendMessage', 'sqs:GetQueueUrl', 'sqs:GetQueueAttributes'],
+          Resource: getAttArn('IntakeQueue'),
+        },
+        ref('AWS::NoValue'),
+      ],
+    });
+  });
+
+  it('throttles the HTTP API stage at apiRateLimit requests/s with a burst of apiBurstLimit', () => {
+    // Prepare
+    const stage = resource('HttpApiStage');
+
+    // Act
+    const settings = stage.Properties['DefaultRouteSettings'];
+
+    // Assess
+    expect(stage.Properties).toMatchObject({ StageName: '$default', AutoDeploy: true });
+    expect(settings).toEqual({ ThrottlingRateLimit: DEFAULTS.apiRateLimit, ThrottlingBurstLimit: DEFAULTS.apiBurstLimit });
+    expect(DEFAULTS.apiRateLimit).toBeGreaterThan(0);
+    expect(DEFAULTS.apiBurstLimit).toBeGreaterThanOrEqual(DEFAULTS.apiRateLimit);
+  });
+
+  it('puts API Gateway\'s IAM authorization on the route when webhookAuth is none, and none with signed webhooks', () => {
+    // Prepare
+    const routeOf = (all: Record<string, Resource>) => Object.values(all).filter((r) => r.Type === 'AWS::ApiGatewayV2::Route');
+
+    // Act
+    const signedRoutes = routeOf(resources);
+    const iamRoutes = routeOf(iamMode);
+
+    // Assess
+    expect(signedRoutes).toHaveLength(1);
+    expect(signedRoutes[0]?.Properties).not.toHaveProperty('AuthorizationType');
+    expect(iamRoutes).toHaveLength(1);
+    expect(iamRoutes[0]?.Properties).toMatchObject({ RouteKey: 'POST /v1/user-attrs', AuthorizationType: 'AWS_IAM' });
+    expect(z.object({ Variables: z.record(z.string(), z.unknown()) }).parse(iamMode['ApiLambdaFunction']?.Properties['Environment']).Variables['WEBHOOK_AUTH']).toBe('none');
+  });
+
+  it('notifies alarmTopicArn on alarm and on recovery from every alarm, and attaches no action when it is empty (the default)', () => {
+    // Prepare
+    const alarms = ofType('AWS::CloudWatch::Alarm');
+    const iamModeAlarms = Object.values(iamMode).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+
+    // Act
+    const actionsOf = (topic: string) => [{ 'Fn::If': ['HasAlarmTopic', topic, ref('AWS::NoValue')] }];
+
+    // Assess
+    expect(DEFAULTS.alarmTopicArn).toBe('');
+    expect(alarms).toHaveLength(2);
+    expect(conditions['HasAlarmTopic']).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+    for (const alarm of alarms) expect(alarm.Properties).toMatchObject({ AlarmActions: actionsOf(''), OKActions: actionsOf('') });
+    expect(iamModeConditions['HasAlarmTopic']).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [ALARM_TOPIC, ''] }] });
+    expect(iamModeAlarms).toHaveLength(2);
+    for (const alarm of iamModeAlarms) expect(alarm.Properties).toMatchObject({ AlarmActions: actionsOf(ALARM_TOPIC), OKActions: actionsOf(ALARM_TOPIC) });
   });
 
   it('outputs the queue URLs and the table name', () => {
@@ -363,7 +528,7 @@ describe('serverless print (stage local, as npm start runs it)', () => {
     const shared = Object.keys(DEFAULTS).filter((key) => key in params);
 
     // Act
-    const differing = shared.filter((key) => params[key] !== DEFAULTS[key as keyof typeof DEFAULTS]);
+    const differing = shared.filter((key) => JSON.stringify(params[key]) !== JSON.stringify(DEFAULTS[key as keyof typeof DEFAULTS]));
 
     // Assess
     expect(differing).toEqual([]);
@@ -372,6 +537,7 @@ describe('serverless print (stage local, as npm start runs it)', () => {
       'workerBatchSize', 'workerMaxConcurrency', 'workerTimeoutSeconds', 'intakeMaxConcurrency', 'laneCount',
       'lanesVisibilityTimeoutSeconds', 'intakeVisibilityTimeoutSeconds', 'queueRetentionSeconds', 'dlqRetentionSeconds',
       'laneAgeAlarmSeconds', 'apiInlineChunks', 'imRateLimit', 'apiRateShare', 'apiMaxConcurrency',
+      'apiRateLimit', 'apiBurstLimit', 'producerPrincipals', 'alarmTopicArn',
     ]));
     for (const removed of ['workerBatchingWindowSeconds', 'overflowVisibilityTimeoutSeconds', 'maxReceiveCount', 'apiInlineCalls', 'overflowAgeAlarmSeconds']) {
       expect(params).not.toHaveProperty(removed);

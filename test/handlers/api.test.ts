@@ -1,8 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { laneGroupId, laneOf } from '../../lib/lanes/lane-of.ts';
 import { apiEvent, lambdaContext, makeUsers, parseBody, TEST_CREDENTIALS } from '../helpers/factories.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
+import { PLANTED_PERSONAL } from '../setup/planted-personal-data.ts';
 
 /** The users of lane messages, with the message group each travelled in. */
 function lanedUsers(messages: readonly { Body?: string | undefined; Attributes?: Record<string, string> | undefined }[]): { account: string; group: string | undefined }[] {
@@ -200,17 +201,40 @@ describe('api handler (API Gateway v2 → lanes on fauxqs, early write to the IM
     expect(parseBody(wrongShape)).toMatchObject({ Rule: 'user-attrs-must-be-array' });
   });
 
+  it('never puts an attribute value or a piece of the body in an answer (the suite-wide scan checks every log line for them)', async () => {
+    // Prepare
+    const { api } = stack.copy();
+    const { attrValue, longValue, bodyFragment } = PLANTED_PERSONAL;
+    const users = [
+      { To_Account: 'pii-1', Attrs: { city: attrValue } },
+      { To_Account: 'pii-2', Attrs: { city: longValue } },
+      { To_Account: 'pii-3', Attrs: { planet: attrValue } },
+    ];
+    // Act
+    const mixed = await api(apiEvent(JSON.stringify({ UserAttrs: users })), lambdaContext());
+    const malformed = await api(apiEvent(`{"UserAttrs":[{"To_Account":"pii-4","Attrs":{"city":${bodyFragment}}}]}`), lambdaContext());
+    // Assess
+    const answers = JSON.stringify([mixed, malformed]);
+    expect(mixed.statusCode).toBe(200);
+    expect(parseBody(mixed)).toMatchObject({ Accepted: 1, Rejected: 2 });
+    expect((parseBody(mixed).RejectedUsers as { To_Account: string }[]).map((r) => r.To_Account)).toEqual(['pii-2', 'pii-3']);
+    expect(malformed.statusCode).toBe(400);
+    expect(answers).not.toContain(attrValue);
+    expect(answers).not.toContain(bodyFragment);
+    expect(stack.emulator.attrs.get('pii-1')).toEqual({ city: attrValue });
+  });
+
   it('accepts unsigned webhooks when WEBHOOK_AUTH=none, keyed by the Idempotency-Key header when sent', async () => {
     // Prepare
     const { api } = stack.copy({ WEBHOOK_AUTH: 'none' });
-    const event = apiEvent(JSON.stringify({ UserAttrs: makeUsers(3, 'iam') }), { sign: false, headers: { 'idempotency-key': 'order-42' } });
+    const event = apiEvent(JSON.stringify({ UserAttrs: makeUsers(3, 'iam') }), { sign: false, iamCaller: true, headers: { 'idempotency-key': 'order-42' } });
     // Act
     const first = await api(event, lambdaContext());
     const callsAfterFirst = stack.emulator.counters.calls;
     const again = await api(event, lambdaContext());
     // Two requests without a key are distinct even when the platform repeats a request id (serverless-offline does).
     const plain = (prefix: string) => {
-      const e = apiEvent(JSON.stringify({ UserAttrs: makeUsers(2, prefix) }), { sign: false });
+      const e = apiEvent(JSON.stringify({ UserAttrs: makeUsers(2, prefix) }), { sign: false, iamCaller: true });
       return { ...e, requestContext: { ...e.requestContext, requestId: 'same-request-id' } };
     };
     const unkeyed = await api(plain('iam-plain'), lambdaContext());
@@ -224,6 +248,43 @@ describe('api handler (API Gateway v2 → lanes on fauxqs, early write to the IM
     expect(stack.emulator.attrs.has('iam-2')).toBe(true);
     const laned = lanedUsers(await stack.takeAll(stack.lanesUrl)).map((l) => l.account);
     expect(laned).toEqual(expect.arrayContaining(['iam-plain-0', 'iam-plain-1', 'iam-plain2-0', 'iam-plain2-1']));
+  });
+
+  it('refuses with 401 an unsigned request that reached WEBHOOK_AUTH=none without passing an IAM authorizer, and queues nothing', async () => {
+    // Prepare: the parameter was changed but the route has no aws_iam authorization.
+    const { api } = stack.copy({ WEBHOOK_AUTH: 'none' });
+    const event = apiEvent(JSON.stringify({ UserAttrs: makeUsers(2, 'open') }), { sign: false });
+    // Act
+    const result = await api(event, lambdaContext());
+    // Assess
+    expect(result.statusCode).toBe(401);
+    expect(parseBody(result)).toMatchObject({ ErrorCode: 1401, ErrorInfo: 'unauthorized' });
+    expect(stack.emulator.attrs.has('open-0')).toBe(false);
+    expect(await stack.takeAll(stack.lanesUrl)).toEqual([]);
+  });
+
+  it('fails the first request on a weak webhook secret with a 500 and a log line naming the field, never the value', async () => {
+    // Prepare: a 1-byte key, which a signature search would break.
+    const weak = 'whsec_eA==';
+    stack.secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ ...TEST_CREDENTIALS, webhookSecret: weak }) });
+    const { services, api } = stack.copy();
+    const errors = vi.spyOn(services.logger, 'error');
+    // Act
+    let result: Awaited<ReturnType<typeof api>>;
+    try {
+      result = await api(apiEvent(JSON.stringify({ UserAttrs: makeUsers(1, 'weak') }), { sign: weak }), lambdaContext());
+    } finally {
+      stack.secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(TEST_CREDENTIALS) });
+    }
+    // Assess
+    const logged = JSON.stringify(errors.mock.calls);
+    expect(result.statusCode).toBe(500);
+    expect(parseBody(result)).toMatchObject({ ErrorInfo: 'internal error' });
+    expect(errors).toHaveBeenCalledTimes(1);
+    expect(logged).toContain('SecretFormatError');
+    expect(logged).toContain('webhookSecret: must be whsec_ followed by the base64 of at least 24 bytes');
+    expect(logged).not.toContain('eA==');
+    expect(stack.emulator.attrs.has('weak-0')).toBe(false);
   });
 
   it('reads the credentials from Secrets Manager once while the cache is fresh', async () => {

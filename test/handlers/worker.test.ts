@@ -2,6 +2,7 @@ import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { apiEvent, lambdaContext, makeUsers } from '../helpers/factories.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
+import { PLANTED_PERSONAL } from '../setup/planted-personal-data.ts';
 
 const attr = (m: { MessageAttributes?: Record<string, { StringValue?: string }> }, name: string) => m.MessageAttributes?.[name]?.StringValue;
 const bodyUsers = (m: { Body?: string }) => (JSON.parse(m.Body ?? '{}') as { UserAttrs: { To_Account: string }[] }).UserAttrs;
@@ -42,7 +43,12 @@ describe('worker handler (FIFO lanes and intake on fauxqs → IM emulator; dead 
     // Prepare
     const { worker } = stack.copy({}, 'worker');
     const good = makeUsers(250, 'producer');
-    const bad = [{ To_Account: 'bad-name', Attrs: { planet: 'Mars' } }, { To_Account: 'bad-value', Attrs: { city: 7 } }];
+    // Personal values ride along: the dead letters carry them (replayable), the logs never do (suite-wide scan).
+    const bad = [
+      { To_Account: 'bad-name', Attrs: { planet: PLANTED_PERSONAL.attrValue } },
+      { To_Account: 'bad-value', Attrs: { city: 7 } },
+      { To_Account: 'bad-long', Attrs: { city: PLANTED_PERSONAL.longValue } },
+    ];
     await stack.sendIntake(JSON.stringify({ UserAttrs: [...good, ...bad] }), { groupId: 'crm', attributes: { requestId: 'req-crm-1' } });
     // Act
     const result = await worker(await stack.receiveEvent(stack.intakeUrl), lambdaContext(30_000));
@@ -51,7 +57,8 @@ describe('worker handler (FIFO lanes and intake on fauxqs → IM emulator; dead 
     const laned = (await stack.takeAll(stack.lanesUrl)).flatMap(bodyUsers).map((u) => u.To_Account);
     expect(laned.sort()).toEqual(good.map((u) => u.To_Account).sort());
     const dead = await stack.takeAll(stack.dlqUrl);
-    expect(dead.map((m) => attr(m, 'rule')).sort()).toEqual(['attr-name-unregistered', 'value-must-be-string']);
+    expect(dead.map((m) => attr(m, 'rule')).sort()).toEqual(['attr-name-unregistered', 'value-max-50-bytes', 'value-must-be-string']);
+    for (const m of dead) expect(attr(m, 'reason')).not.toContain(PLANTED_PERSONAL.attrValue);
     expect(dead.flatMap(bodyUsers)).toEqual(expect.arrayContaining(bad));
     expect(dead.every((m) => attr(m, 'requestId') === 'req-crm-1')).toBe(true);
   });

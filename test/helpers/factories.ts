@@ -29,7 +29,24 @@ export interface ApiEventOptions {
   readonly signedAt?: Date;
   readonly webhookId?: string;
   readonly isBase64Encoded?: boolean;
+  /** Adds the caller identity API Gateway's IAM authorizer puts in `requestContext.authorizer.iam` (the route's aws_iam auth). */
+  readonly iamCaller?: boolean;
 }
+
+/** What API Gateway's IAM authorizer adds to the request context of a signed (SigV4) request. */
+const IAM_AUTHORIZER = {
+  authorizer: {
+    iam: {
+      accessKey: 'ASIAEXAMPLEKEY',
+      accountId: '123456789012',
+      callerId: 'AROAEXAMPLEROLEID:producer',
+      cognitoIdentity: null,
+      principalOrgId: null,
+      userArn: 'arn:aws:sts::123456789012:assumed-role/producer/session',
+      userId: 'AROAEXAMPLEROLEID:producer',
+    },
+  },
+};
 
 /** A real API Gateway HTTP API (payload 2.0) event for `POST /v1/user-attrs`. */
 export function apiEvent(body: string, options: ApiEventOptions = {}): APIGatewayProxyEventV2 {
@@ -60,6 +77,7 @@ export function apiEvent(body: string, options: ApiEventOptions = {}): APIGatewa
       stage: '$default',
       time: new Date(now).toUTCString(),
       timeEpoch: now,
+      ...(options.iamCaller === true ? IAM_AUTHORIZER : {}),
     },
     body: options.isBase64Encoded === true ? Buffer.from(body).toString('base64') : body,
     isBase64Encoded: options.isBase64Encoded ?? false,

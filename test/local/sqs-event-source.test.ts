@@ -3,6 +3,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { startFauxqs } from 'fauxqs';
 import type { FauxqsServer } from 'fauxqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULTS } from '../../lib/config/config.ts';
 import { createLocalQueues } from '../../scripts/local/local-queues.ts';
 import { SqsEventSourceOptionsError, startSqsEventSource } from '../../scripts/local/sqs-event-source.ts';
 import type { SqsEventSourceLogEntry } from '../../scripts/local/sqs-event-source.ts';
@@ -266,7 +267,7 @@ describe('startSqsEventSource: FIFO queues', () => {
 
     // Assess
     expect(lanes).toMatchObject({ FifoQueue: 'true', ContentBasedDeduplication: 'false', VisibilityTimeout: '7', MaximumMessageSize: '1048576', MessageRetentionPeriod: '345600' });
-    expect(intake).toMatchObject({ FifoQueue: 'true', ContentBasedDeduplication: 'false', VisibilityTimeout: '30', MaximumMessageSize: '1048576' });
+    expect(intake).toMatchObject({ FifoQueue: 'true', ContentBasedDeduplication: 'false', VisibilityTimeout: String(DEFAULTS.intakeVisibilityTimeoutSeconds), MaximumMessageSize: '1048576' });
     expect(lanes).not.toHaveProperty('RedrivePolicy');
     expect(intake).not.toHaveProperty('RedrivePolicy');
     expect(dlq).toMatchObject({ MessageRetentionPeriod: '1209600', MaximumMessageSize: '1048576' });

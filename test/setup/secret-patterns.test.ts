@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { signUserSig } from '../../lib/usersig/user-sig.ts';
 import { TEST_CREDENTIALS } from '../helpers/factories.ts';
+import { PLANTED_PERSONAL } from './planted-personal-data.ts';
 import { findSecrets } from './secret-patterns.ts';
 
 describe('secret scan patterns', () => {
@@ -19,5 +20,18 @@ describe('secret scan patterns', () => {
     const hits = findSecrets(text);
     // Assess
     expect(hits.map((h) => `${h.kind}@${h.line}`)).toEqual(['secret key@2', 'webhook secret@3', 'webhook secret (key part)@3', 'signed IM URL@4', 'UserSig@4', 'UserSig@5']);
+  });
+
+  it('finds planted personal values in a log line or an answer, and lets a rejected user\'s account and field path through', () => {
+    // Prepare
+    const text = [
+      `{"level":"WARN","message":"webhook refused","error":{"message":"body: not valid JSON: ${PLANTED_PERSONAL.bodyFragment}"}}`,
+      `{"RejectedUsers":[{"To_Account":"u-3","Path":"UserAttrs[2].Attrs.city","Reason":"${PLANTED_PERSONAL.longValue} is too long"}]}`,
+      '{"RejectedUsers":[{"To_Account":"u-3","Path":"UserAttrs[2].Attrs.city","Rule":"value-max-50-bytes"}]}',
+    ].join('\n');
+    // Act
+    const hits = findSecrets(text);
+    // Assess
+    expect(hits.map((h) => `${h.kind}@${h.line}`)).toEqual(['personal body fragment@1', 'personal attribute value@2']);
   });
 });

@@ -1,6 +1,7 @@
-/** The secrets planted in the test suite and the shapes of signed material, to look for in its output. */
+/** The secrets and personal data planted in the test suite and the shapes of signed material, to look for in its output. */
 import { DEV_SECRET_KEY } from '../emulator/index.ts';
 import { TEST_CREDENTIALS } from '../helpers/factories.ts';
+import { PLANTED_PERSONAL } from './planted-personal-data.ts';
 
 export interface SecretHit {
   readonly kind: string;
@@ -18,6 +19,9 @@ const PATTERNS: readonly { kind: string; test: (line: string) => boolean }[] = [
   { kind: 'signed IM URL', test: (line) => /usersig=/i.test(line) },
   // A UserSig is zlib (0x78 …, base64 "eJ") in Tencent's alphabet; 60+ characters rule out chance matches.
   { kind: 'UserSig', test: (line) => /eJ[A-Za-z0-9*_-]{60,}/.test(line) },
+  // Personal data: the long value begins with the attribute value, so one pattern covers both.
+  literal('personal attribute value', PLANTED_PERSONAL.attrValue),
+  literal('personal body fragment', PLANTED_PERSONAL.bodyFragment),
 ];
 
 export function findSecrets(text: string): SecretHit[] {

@@ -234,6 +234,51 @@ describe('WebhookAuthenticator', () => {
     expect(error.reason).toBe('bad-signature');
   });
 
+  it('inspects the headers without the secret: the id, the timestamp window and the decoded v1 signatures', () => {
+    // Prepare
+    const auth = new WebhookAuthenticator();
+    const headers = signedHeaders(BODY, { id: 'msg_old', at: new Date(NOW.getTime() - minutes(60)) });
+
+    // Act
+    const inspected = auth.inspect(headers);
+
+    // Assess
+    expect(inspected).toMatchObject({ id: 'msg_old', fresh: false, seconds: Math.floor(NOW.getTime() / 1000) - 3600 });
+    expect(inspected.signatures).toHaveLength(1);
+    expect(inspected.signatures[0]).toHaveLength(32);
+  });
+
+  it.each([
+    ['webhook-id', 'msg with space', 'bad-id'],
+    ['webhook-id', '', 'bad-id'],
+    ['webhook-timestamp', '-1', 'bad-timestamp'],
+    ['webhook-signature', 'v1,', 'bad-signature-format'],
+    ['webhook-signature', 'sig', 'bad-signature-format'],
+  ])('refuses a %s of %j as %s before any HMAC', (header, value, reason) => {
+    // Prepare
+    const auth = new WebhookAuthenticator();
+    const headers = { ...signedHeaders(BODY), [header]: value };
+
+    // Act
+    const error = authError(auth, BODY, headers, SECRET);
+
+    // Assess
+    expect(error.reason).toBe(reason);
+  });
+
+  it('verifies signatures made by the standardwebhooks package with its own HMAC (node:crypto), leading zeros of the timestamp included', () => {
+    // Prepare
+    const auth = new WebhookAuthenticator();
+    const headers = signedHeaders(BODY, { id: 'msg_zero' });
+    const padded = { ...headers, 'webhook-timestamp': `00${headers['webhook-timestamp']}` };
+
+    // Act
+    const verified = auth.verify(BODY, padded, SECRET);
+
+    // Assess
+    expect(verified).toEqual({ id: 'msg_zero', fresh: true });
+  });
+
   it('names the error and says nothing about which check failed', () => {
     // Prepare
     const auth = new WebhookAuthenticator();
