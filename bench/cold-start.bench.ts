@@ -6,7 +6,10 @@
  * is subtracted. Medians of RUNS processes each, variants interleaved so drift hits them all alike. A third
  * variant, minified with a source map (loaded by --enable-source-maps), weighs the build serverless.yml
  * chose not to ship.
- * Target: under 100 ms added init. Prints figures; it is not a test.
+ * The target is a ratio, so it carries from one machine to the next: our added init over that of a minimal peer
+ * handler (bench/support/peer/peer.ts: middy, the Powertools logger and the same AWS SDK clients, DynamoDB
+ * included) built with the same esbuild options and measured in the same run, ≤ 1.25×. Absolute times are
+ * printed for information. Prints figures; it is not a test.
  *
  * Run: npx node bench/cold-start.bench.ts
  */
@@ -19,7 +22,7 @@ import { importTimeMs } from './support/init-time.ts';
 import { kb, median } from './support/stats.ts';
 
 const RUNS = 21;
-const TARGET_ADDED_INIT_MS = 100;
+const TARGET_RATIO = 1.25;
 // Leaving the SDK to the runtime must win clearly to be worth an SDK version the lockfile no longer pins.
 const SWITCH_MIN_SAVING_MS = 20;
 const SWITCH_MIN_SAVING_RATIO = 0.25;
@@ -36,7 +39,9 @@ function initEnv(role: FunctionName, nodeOptions: string): Record<string, string
     FUNCTION_ROLE: role,
     IM_REGION: 'singapore',
     SECRET_ID: 'tim-attr-gateway/bench',
-    OVERFLOW_QUEUE_URL: 'https://sqs.ap-southeast-1.amazonaws.com/123456789012/tim-attr-gateway-bench-overflow',
+    LANES_QUEUE_URL: 'https://sqs.ap-southeast-1.amazonaws.com/123456789012/tim-attr-gateway-bench-lanes.fifo',
+    INTAKE_QUEUE_URL: 'https://sqs.ap-southeast-1.amazonaws.com/123456789012/tim-attr-gateway-bench-intake.fifo',
+    IDEMPOTENCY_TABLE: 'tim-attr-gateway-bench-idempotency',
     DLQ_URL: 'https://sqs.ap-southeast-1.amazonaws.com/123456789012/tim-attr-gateway-bench-dlq',
     AWS_REGION: 'ap-southeast-1',
     LOG_LEVEL: 'INFO',
@@ -59,6 +64,9 @@ try {
       bundles.set(`${fn}/${sdk}`, await buildFunctionBundle({ root, entry: `handlers/${fn}.ts`, outDir: outDirs[sdk], serverless, awsSdk: sdk }));
     }
   }
+  for (const sdk of SDK_PLACES) {
+    bundles.set(`peer/${sdk}`, await buildFunctionBundle({ root, entry: 'bench/support/peer/peer.ts', outDir: outDirs[sdk], serverless, awsSdk: sdk }));
+  }
   for (const fn of FUNCTIONS) {
     const outDir = join(work, 'minified');
     bundles.set(`${fn}/bundled-min`, await buildFunctionBundle({ root, entry: `handlers/${fn}.ts`, outDir, serverless, awsSdk: 'bundled', overrides: { minify: true, keepNames: false, sourcemap: true, sourcesContent: false } }));
@@ -77,20 +85,25 @@ try {
     { label: 'with --enable-source-maps', nodeOptions: '--enable-source-maps' },
   ];
   const added = new Map<string, number>();
+  const ratios = new Map<string, number>();
   for (const flags of flagSets) {
     const samples = new Map<string, number[]>([['bare', []], ...[...bundles.keys()].map((k): [string, number[]] => [k, []])]);
     for (let i = 0; i < RUNS; i++) {
       samples.get('bare')?.push(importTimeMs(empty, { env: initEnv('api', flags.nodeOptions) }));
-      for (const [key, b] of bundles) samples.get(key)?.push(importTimeMs(b.modulePath, { env: initEnv(key.startsWith('api') ? 'api' : 'worker', flags.nodeOptions) }));
+      for (const [key, b] of bundles) samples.get(key)?.push(importTimeMs(b.modulePath, { env: initEnv(key.startsWith('worker') ? 'worker' : 'api', flags.nodeOptions) }));
     }
     const bare = median(samples.get('bare') ?? []);
     console.log(`\ninit, ${flags.label}: median of ${RUNS} fresh processes; bare Node start ${bare.toFixed(1)} ms`);
+    const peer = (key: string): number => median(samples.get(key.endsWith('runtime') ? 'peer/runtime' : 'peer/bundled') ?? []) - bare;
     for (const key of bundles.keys()) {
       const total = median(samples.get(key) ?? []);
       const extra = total - bare;
       // The target applies as deployed; the -min variant needs the flag to map its traces.
       if (flags.nodeOptions === '' ? !key.endsWith('-min') : key.endsWith('-min')) added.set(key, extra);
-      console.log(`  ${key.padEnd(19)} ${total.toFixed(1).padStart(7)} ms total  ${extra.toFixed(1).padStart(7)} ms added  ${extra < TARGET_ADDED_INIT_MS ? 'ok' : 'OVER'} (target < ${TARGET_ADDED_INIT_MS} ms)`);
+      const ratio = extra / peer(key);
+      const verdict = key.startsWith('peer') ? '' : `  ${ratio.toFixed(2)}× the peer's ${peer(key).toFixed(1)} ms  ${ratio <= TARGET_RATIO ? 'ok' : 'OVER'} (target ≤ ${TARGET_RATIO}×)`;
+      console.log(`  ${key.padEnd(19)} ${total.toFixed(1).padStart(7)} ms total  ${extra.toFixed(1).padStart(7)} ms added${verdict}`);
+      if (flags.nodeOptions === '' && !key.endsWith('-min') && !key.startsWith('peer')) ratios.set(key, ratio);
     }
   }
 
@@ -105,7 +118,9 @@ try {
       `switching needs ≥ ${SWITCH_MIN_SAVING_MS} ms and ≥ ${SWITCH_MIN_SAVING_RATIO * 100}%)` +
       (recommended === configured ? ' — as serverless.yml has it.' : ' — serverless.yml has the other setting.'),
   );
-  if (worst(configured) >= TARGET_ADDED_INIT_MS) process.exitCode = 1;
+  const worstRatio = Math.max(...FUNCTIONS.map((fn) => ratios.get(`${fn}/${configured}`) ?? Number.NaN));
+  console.log(`\ncold start: added init as deployed, worst function ${worstRatio.toFixed(2)}× the peer handler's (target ≤ ${TARGET_RATIO}×): ${worstRatio <= TARGET_RATIO ? 'met' : 'MISSED'}`);
+  if (!(worstRatio <= TARGET_RATIO)) process.exitCode = 1;
 } finally {
   await rm(work, { recursive: true, force: true });
 }

@@ -1,7 +1,7 @@
 /**
  * Peak memory of one Lambda copy: (a) the API function handling one signed ~6 MB webhook of 60,000 users
- * (API_INLINE_CALLS default, so most users go to the overflow queue) and (b) the worker handling one batch
- * of 10 SQS records of ~1 MiB (9,000 users each). Each scenario runs in a fresh child process
+ * (every user written into its lane, one early call) and (b) the worker handling one batch
+ * of 10 intake records of ~1 MiB (9,000 users each), moved into lanes. Each scenario runs in a fresh child process
  * (bench/support/memory-child.ts, compiled to JavaScript) that imports the function's bundle, built with
  * serverless.yml's esbuild options: its `handler` is `createApiHandler`/`createWorkerHandler` over
  * `createServices(loadConfig(process.env))`, as deployed. Its peak RSS (`process.resourceUsage().maxRSS`) is
@@ -81,10 +81,11 @@ try {
     TIM_SECRET_KEY: TEST_CREDENTIALS.secretKey,
     WEBHOOK_SECRET: TEST_CREDENTIALS.webhookSecret,
     IM_BASE_URL: stack.emulator.url,
-    OVERFLOW_QUEUE_URL: stack.overflowUrl,
+    LANES_QUEUE_URL: stack.lanesUrl,
+    INTAKE_QUEUE_URL: stack.intakeUrl,
     DLQ_URL: stack.dlqUrl,
     // fauxqs names its queues on a `*.localhost` host; the endpoint is the loopback address on that port.
-    SQS_ENDPOINT: `http://127.0.0.1:${new URL(stack.overflowUrl).port}`,
+    SQS_ENDPOINT: `http://127.0.0.1:${new URL(stack.lanesUrl).port}`,
     AWS_REGION: 'ap-southeast-1',
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
@@ -94,10 +95,10 @@ try {
     POWERTOOLS_METRICS_NAMESPACE: 'TimAttrGateway',
   };
 
-  // (b) is prepared first, while the overflow queue holds only these producer messages.
-  for (let p = 0; p < RECORDS; p++) await stack.send(sizedUsersBody({ count: RECORD_USERS, maxBytes: RECORD_MAX_BYTES, prefix: `producer${p}` }), { requestId: `bench-producer-${p}` });
+  // (b) is prepared first: producer messages of ~1 MiB on the intake queue, which the worker moves into lanes.
+  for (let p = 0; p < RECORDS; p++) await stack.sendIntake(sizedUsersBody({ count: RECORD_USERS, maxBytes: RECORD_MAX_BYTES, prefix: `producer${p}` }), { groupId: `producer-${p}`, attributes: { requestId: `bench-producer-${p}` } });
   const records: SQSRecord[] = [];
-  while (records.length < RECORDS) records.push(...(await stack.receiveEvent()).Records);
+  while (records.length < RECORDS) records.push(...(await stack.receiveEvent(stack.intakeUrl)).Records);
   const workerEventFile = join(work, 'worker-event.json');
   await writeFile(workerEventFile, JSON.stringify({ Records: records }));
   const apiEventFile = join(work, 'api-event.json');
