@@ -57,6 +57,9 @@ const stack = await startStack({
   },
 });
 
+// One poller each: a Lambda copy runs one invocation at a time.
+const workers = Array.from({ length: WORKERS }, () => stack.startWorkers({ concurrency: 1 }));
+
 async function runBurst(run: number): Promise<BurstResult> {
   await stack.reset();
   // Run-unique accounts: users of this run are what the store gained.
@@ -66,9 +69,8 @@ async function runBurst(run: number): Promise<BurstResult> {
   counters.callsByCommand.clear();
   counters.rejectedByCode.clear();
   counters.maxCallsInAnyWindow = 0;
-  // Fresh copies each run: a burst meets cold limiters, as after an idle spell.
+  // Fresh API copies each run; the worker copies stay (stopping a poller mid-receive would hide messages).
   const apis = Array.from({ length: WEBHOOKS }, () => stack.copy({}, 'api').api);
-  const workers = Array.from({ length: WORKERS }, () => stack.startWorkers({ concurrency: 1 }));
   const bodies = Array.from({ length: WEBHOOKS }, (_, i) => JSON.stringify({ UserAttrs: makeUsers(USERS_EACH, `burst-${run}-${i}`) }));
   const events = bodies.map((body) => apiEvent(body));
   await sleep(300);
@@ -97,7 +99,6 @@ async function runBurst(run: number): Promise<BurstResult> {
   cumulative.push(setCalls());
   await answers;
   await stack.drained(60_000).catch(() => undefined);
-  await Promise.all(workers.map((w) => w.stop()));
   const calls = setCalls();
   return {
     seconds,
@@ -128,6 +129,7 @@ try {
     );
   }
 } finally {
+  await Promise.all(workers.map((w) => w.stop()));
   await stack.close();
 }
 const ok = results.every((r) => r.applied === TOTAL && r.usersPerSecond >= TARGET.usersPerSecond && r.rateLimited / Math.max(1, r.calls) <= TARGET.rateLimitedShare);

@@ -3,9 +3,10 @@
  * Measured: importing full zod adds ~24 ms to a function's cold start, `zod/mini` ~2 ms
  * (bench/cold-start.bench.ts and bench/README.md). Every runtime schema imports zod from here.
  */
-import * as z from 'zod/mini';
-import { en } from 'zod/locales';
+import { config } from 'zod/mini';
+// The English messages alone: `zod/locales` pulls every language into the bundle.
+import en from 'zod/v4/locales/en.js';
 
-z.config(en());
+config(en());
 
-export { z };
+export * as z from './zod-mini-subset.ts';
