@@ -70,7 +70,14 @@ export async function acceptWebhook(deps: AcceptWebhookDeps, input: AcceptWebhoo
   const unsentEarly = early.length === 0 ? [] : await deps.lanes.enqueue(early, meta);
   if (unsentEarly.length > 0) throw unavailable([...unsentEarly, ...rest]);
   const writing = applyCalls(deps.writer, planWriteCalls(early.flatMap((m) => m.users)), { deadlineMs: input.deadlineMs });
-  const unsent = rest.length === 0 ? [] : await deps.lanes.enqueue(rest, meta);
+  let unsent: readonly LaneMessage[];
+  try {
+    unsent = rest.length === 0 ? [] : await deps.lanes.enqueue(rest, meta);
+  } catch (error) {
+    // The early write in flight ends before the failure is answered: nothing runs on after the invocation.
+    await writing;
+    throw error;
+  }
   const outcome = await writing;
   if (unsent.length > 0) throw unavailable(unsent);
   // A user with values to set and names to remove is in two calls: count accounts, not call entries.
