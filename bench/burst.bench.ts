@@ -5,16 +5,17 @@
  * Prints users/s, the per-second timeline of im_set_attr calls, the rate-limited share, IM calls per user,
  * when the webhooks were answered and when the first IM call started. Exits non-zero only on the count and
  * ratio targets (≥ 9,300 users/s, ≤ 0.5 % rate-limited, every user applied), never on an absolute time.
- * Options: --workers 2  --api-share 2  --webhooks 5  --users 20000  --runs 1  --env K=V,K=V
+ * Options (defaults from lib/config/defaults.json): --workers 2  --api-share 2  --webhooks 5  --users 20000  --runs 1  --env K=V,K=V
  */
 import { parseArgs } from 'node:util';
+import DEFAULTS from '../lib/config/defaults.json' with { type: 'json' };
 import { apiEvent, lambdaContext, makeUsers } from '../test/helpers/factories.ts';
 import { startStack } from '../test/helpers/stack.ts';
 
 const { values } = parseArgs({
   options: {
-    workers: { type: 'string', default: '2' },
-    'api-share': { type: 'string', default: '2' },
+    workers: { type: 'string', default: String(DEFAULTS.workerMaxConcurrency) },
+    'api-share': { type: 'string', default: String(DEFAULTS.apiRateShare) },
     webhooks: { type: 'string', default: '5' },
     users: { type: 'string', default: '20000' },
     runs: { type: 'string', default: '1' },
