@@ -57,6 +57,7 @@ const envSchema = z.object({
   API_MAX_CONCURRENCY: intFrom(DEFAULTS.apiMaxConcurrency, 1, 10_000),
   WORKER_MAX_CONCURRENCY: intFrom(DEFAULTS.workerMaxConcurrency, 2, 1000),
   IM_MAX_IN_FLIGHT: intFrom(64, 1, 1024),
+  IM_PACING_MARGIN_MS: intFrom(DEFAULTS.imPacingMarginMs, 0, 1000),
   LOG_LEVEL: z._default(z.enum(LOG_LEVELS), 'INFO'),
   IM_RETRY_MAX_ATTEMPTS: intFrom(6, 1, 20),
   IM_RETRY_MAX_TOTAL_MS: intFrom(20_000, 0, 900_000),
@@ -76,6 +77,8 @@ export interface Config {
     readonly baseUrl?: string;
     readonly timeoutMs: number;
     readonly maxInFlight: number;
+    /** Ms added to every pacing window for jitter between a request leaving and IM counting it (its arrival). */
+    readonly pacingMarginMs: number;
     readonly retryMaxAttempts: number;
     readonly retryMaxTotalMs: number;
   };
@@ -180,6 +183,7 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
       ...(env.IM_BASE_URL === undefined ? {} : { baseUrl: env.IM_BASE_URL }),
       timeoutMs: env.IM_TIMEOUT_MS,
       maxInFlight: env.IM_MAX_IN_FLIGHT,
+      pacingMarginMs: env.IM_PACING_MARGIN_MS,
       retryMaxAttempts: env.IM_RETRY_MAX_ATTEMPTS,
       retryMaxTotalMs: env.IM_RETRY_MAX_TOTAL_MS,
     },

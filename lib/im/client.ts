@@ -309,7 +309,7 @@ export class ImClient {
     if (command === IM_COMMANDS.setAttr) return this.#limiter;
     let limiter = this.#otherLimiters.get(command);
     if (limiter === undefined) {
-      limiter = new RateLimiter({ ratePerSecond: this.#limiter.configuredRate });
+      limiter = new RateLimiter({ ratePerSecond: this.#limiter.configuredRate, safetyMarginMs: this.#limiter.safetyMarginMs });
       this.#otherLimiters.set(command, limiter);
     }
     return limiter;

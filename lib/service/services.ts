@@ -66,7 +66,7 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
         })
       : new StaticCredentialSource(config.credentials);
   // The limiter paces this copy to its share of the fleet budget; fractional shares are spaced evenly.
-  const limiter = new RateLimiter({ ratePerSecond: config.callsPerSecond });
+  const limiter = new RateLimiter({ ratePerSecond: config.callsPerSecond, safetyMarginMs: config.im.pacingMarginMs });
   const im = new ImClient({
     baseUrl: resolveEndpoint(config.im),
     credentials,

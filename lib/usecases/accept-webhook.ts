@@ -56,14 +56,30 @@ export async function acceptWebhook(deps: AcceptWebhookDeps, input: AcceptWebhoo
   const { users, rejected, received } = validateUsers(input.body, { allowedNames });
   const messages = planLaneMessages(users, deps.laneCount, input.key);
 
-  const unsent = await deps.lanes.enqueue(messages, { requestId: input.requestId, origin: 'api' });
-  if (unsent.length > 0) {
+  const meta = { requestId: input.requestId, origin: 'api' } as const;
+  const unavailable = (unsent: readonly LaneMessage[]): LanesUnavailableError => {
     const pending = unsent.reduce((n, m) => n + m.users.length, 0);
-    throw new LanesUnavailableError('some users could not be written into their lanes', { accepted: users.length - pending, pending });
-  }
+    return new LanesUnavailableError('some users could not be written into their lanes', { accepted: users.length - pending, pending });
+  };
 
+  // The early write's own lane messages go first, and the write starts as soon as they are in: its users are
+  // in their lanes before IM sees them (the order guarantee), while the rest of a large webhook is still being
+  // written. Each user is in one message, so writing the messages in two steps reorders no user's updates.
   const early = earlyWriteMessages(messages, Math.min(deps.inlineChunks, deps.inlineCapacity?.() ?? Number.POSITIVE_INFINITY));
-  const outcome = await applyCalls(deps.writer, planWriteCalls(early.flatMap((m) => m.users)), { deadlineMs: input.deadlineMs });
+  const rest = messages.filter((m) => !early.includes(m));
+  const unsentEarly = early.length === 0 ? [] : await deps.lanes.enqueue(early, meta);
+  if (unsentEarly.length > 0) throw unavailable([...unsentEarly, ...rest]);
+  const writing = applyCalls(deps.writer, planWriteCalls(early.flatMap((m) => m.users)), { deadlineMs: input.deadlineMs });
+  let unsent: readonly LaneMessage[];
+  try {
+    unsent = rest.length === 0 ? [] : await deps.lanes.enqueue(rest, meta);
+  } catch (error) {
+    // The early write in flight ends before the failure is answered: nothing runs on after the invocation.
+    await writing;
+    throw error;
+  }
+  const outcome = await writing;
+  if (unsent.length > 0) throw unavailable(unsent);
   // A user with values to set and names to remove is in two calls: count accounts, not call entries.
   const accounts = (groups: readonly { readonly call: WriteCall }[]) => new Set(groups.flatMap((g) => g.call.users.map((u) => u.To_Account)));
   const refusedAccounts = accounts(outcome.refused);

@@ -36,14 +36,14 @@ describe('loadConfig: defaults', () => {
     expect(config.role).toBe('api');
     expect(config.logLevel).toBe('INFO');
     expect(config.credentials).toEqual({ source: 'env', sdkAppId: TEST_CREDENTIALS.sdkAppId, identifier: TEST_CREDENTIALS.identifier, secretKey: TEST_CREDENTIALS.secretKey });
-    expect(config.im).toEqual({ region: 'singapore', timeoutMs: 5000, maxInFlight: 64, retryMaxAttempts: 6, retryMaxTotalMs: 20_000 });
+    expect(config.im).toEqual({ region: 'singapore', timeoutMs: 5000, maxInFlight: 64, pacingMarginMs: 20, retryMaxAttempts: 6, retryMaxTotalMs: 20_000 });
     expect(config.attrNames).toBeUndefined();
     expect(config.attrNamesCacheTtlSeconds).toBe(300);
     expect(config.sqs).toEqual({ region: 'ap-southeast-1' });
     expect(config.maxBodyBytes).toBe(6_000_000);
     expect(config.webhookAuth).toBe('standard-webhooks');
     expect(config.deadlineMarginMs).toBe(1000);
-    expect(config.fleet).toMatchObject({ imRateLimit: 100, apiMaxConcurrency: 2, workerMaxConcurrency: 5 });
+    expect(config.fleet).toMatchObject({ imRateLimit: 100, apiMaxConcurrency: 2, workerMaxConcurrency: 2 });
     expect(config.callsPerSecond).toBe(config.fleet.apiCallsPerSecondPerCopy);
   });
 

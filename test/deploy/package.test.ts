@@ -264,6 +264,7 @@ describe('serverless package (stage dev)', () => {
       SECRET_CACHE_TTL_SECONDS: DEFAULTS.secretCacheTtlSeconds,
       IM_TIMEOUT_MS: DEFAULTS.imTimeoutMs,
       IM_RATE_LIMIT: DEFAULTS.imRateLimit,
+      IM_PACING_MARGIN_MS: DEFAULTS.imPacingMarginMs,
       API_RATE_SHARE: DEFAULTS.apiRateShare,
       API_MAX_CONCURRENCY: DEFAULTS.apiMaxConcurrency,
       API_INLINE_CHUNKS: DEFAULTS.apiInlineChunks,
@@ -294,7 +295,9 @@ describe('serverless package (stage dev)', () => {
     // Assess
     for (const fn of functions) expect(fn).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], MemorySize: 256 });
     expect(functions[0]).toMatchObject({ Timeout: 29, ReservedConcurrentExecutions: DEFAULTS.apiMaxConcurrency });
-    expect(functions[1]).toMatchObject({ Timeout: DEFAULTS.workerTimeoutSeconds });
+    expect(functions[1]).toMatchObject({ Timeout: DEFAULTS.workerTimeoutSeconds, ReservedConcurrentExecutions: DEFAULTS.workerReservedConcurrency });
+    // The API cannot take the copies the lanes and intake mappings may use.
+    expect(DEFAULTS.workerReservedConcurrency).toBeGreaterThanOrEqual(DEFAULTS.workerMaxConcurrency + DEFAULTS.intakeMaxConcurrency);
     const expected = { ...Object.fromEntries(Object.entries(tunables).map(([k, v]) => [k, String(v)])), ...stack };
     expect(apiEnv).toMatchObject({ FUNCTION_ROLE: 'api', ...expected });
     expect(workerEnv).toMatchObject({ FUNCTION_ROLE: 'worker', ...expected });

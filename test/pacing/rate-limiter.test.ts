@@ -212,6 +212,26 @@ describe('RateLimiter', () => {
     expect(1959 / seconds).toBeLessThanOrEqual(19.6);
   });
 
+  it('catches up a short gap on its grid (never past the window), and restarts the grid after a long one', async () => {
+    // Prepare: 10/s is a start every 100 ms.
+    const time = fakeTime();
+    const limiter = new RateLimiter({ ratePerSecond: 10, safetyMarginMs: 0, catchUpMs: 250, now: time.now, sleep: time.sleep });
+    await startMany(limiter, 3, time.now);
+
+    // Act: the last start was at 200 ms; 300 ms later the slots of 300 and 400 ms were missed. Then a second's gap.
+    time.advance(300);
+    const afterShortGap = await startMany(limiter, 4, time.now);
+    time.advance(1000);
+    const afterLongGap = await startMany(limiter, 3, time.now);
+
+    // Assess: the missed slots start at once, then the grid goes on; a long gap gives no credit.
+    const shortStart = afterShortGap[0] ?? 0;
+    expect(afterShortGap.map((t) => t - shortStart)).toEqual([0, 0, 0, 100]);
+    const longStart = afterLongGap[0] ?? 0;
+    expect(afterLongGap.map((t) => t - longStart)).toEqual([0, 100, 200]);
+    expect(maxInAnyWindow([...afterShortGap, ...afterLongGap], 1000)).toBeLessThanOrEqual(10);
+  });
+
   it('estimates how many starts fit in a short wait, after those already waiting', async () => {
     // Prepare
     const time = fakeTime();

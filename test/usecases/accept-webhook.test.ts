@@ -171,6 +171,43 @@ describe('acceptWebhook', () => {
       expect(result.queued).toBe(users.length - result.applied);
     });
 
+    it('writes its own lane messages first and starts while the rest of the webhook is being written', async () => {
+      // Prepare
+      const { im, lanes, accept } = setup({ inlineChunks: 1 });
+      const appendedBeforeCall: number[] = [];
+      im.failWhen(() => {
+        appendedBeforeCall.push(lanes.appended.length);
+        return undefined;
+      });
+      // A short lane (5 users) for the early write, three long ones for the worker.
+      const users = [0, 1, 2, 3].flatMap((lane) => accountsInLane(lane, lane === 0 ? 5 : 300, 'first').map((To_Account) => ({ To_Account, Attrs: { city: 'x' } })));
+
+      // Act
+      const result = await accept({ UserAttrs: users });
+
+      // Assess: the early write's message went alone in the first enqueue; the call came before the rest were in.
+      expect(lanes.calls.map((c) => c.messages.length)).toEqual([1, 3]);
+      expect(lanes.calls[0]?.messages[0]?.users).toHaveLength(5);
+      expect(appendedBeforeCall).toEqual([1]);
+      expect(lanes.appended).toHaveLength(4);
+      expect(result).toMatchObject({ accepted: 905, applied: 5, queued: 900 });
+    });
+
+    it('answers a failure to write the rest of the webhook only after its early write has ended', async () => {
+      // Prepare
+      const { im, lanes, accept } = setup({ inlineChunks: 1 });
+      const users = [0, 1].flatMap((lane) => accountsInLane(lane, lane === 0 ? 5 : 300, 'late').map((To_Account) => ({ To_Account, Attrs: { city: 'x' } })));
+      lanes.failWhen((message) => message.users.length === 300);
+
+      // Act
+      const error = await accept({ UserAttrs: users }).catch((e: unknown) => e);
+
+      // Assess
+      expect(error).toBeInstanceOf(LanesUnavailableError);
+      expect(error).toMatchObject({ accepted: 5, pending: 300 });
+      expect(im.calls).toHaveLength(1);
+    });
+
     it('writes a small webhook in full and still leaves it in its lanes', async () => {
       // Prepare
       const { im, lanes, accept } = setup({ inlineChunks: 1 });

@@ -163,14 +163,42 @@ async function simulate(scenario: Scenario, variant: Variant = 'correct'): Promi
 
   // The accepting side: one webhook at a time (the producer waits for the answer), intake messages in groups.
   let next = 0;
-  let pendingAccept: Promise<void> | undefined;
+  let pendingAccept: { readonly done: Promise<void>; readonly status: { refused: boolean }; readonly index: number } | undefined;
+  const sendWebhook = async (i: number, rng: Rng | undefined, firstAttempt: number): Promise<void> => {
+    const body = bodyOf(scenario.updates[i] as UpdateSpec, i);
+    for (let attempt = firstAttempt; ; attempt++) {
+      chaos = attempt < 3 ? rng : undefined;
+      const status = { refused: false };
+      const done = acceptWebhook(apiDeps, { requestId: `req-${i}`, key: `hook-${i}`, body, deadlineMs: clock.now() + 5_000 }).then(
+        () => undefined,
+        () => {
+          status.refused = true;
+        },
+      );
+      // Its early write's lanes are in (or it is refused) and that write, if any, is parked.
+      await flush();
+      if (status.refused) {
+        // The producer sends it again with the same webhook-id.
+        coverage.refusedAccepts++;
+        continue;
+      }
+      pendingAccept = { done, status, index: i };
+      return;
+    }
+  };
   const finishAccept = async (): Promise<void> => {
     while (pendingAccept !== undefined) {
       releaseEarly(0);
       await flush();
       if (early.parked === 0) {
-        await pendingAccept;
+        const { done, status, index } = pendingAccept;
+        await done;
         pendingAccept = undefined;
+        // Refused after its early write (lanes written after it failed): the producer sends it again.
+        if (status.refused) {
+          coverage.refusedAccepts++;
+          await sendWebhook(index, undefined, 3);
+        }
       }
     }
   };
@@ -178,30 +206,11 @@ async function simulate(scenario: Scenario, variant: Variant = 'correct'): Promi
     const i = next++;
     const update = scenario.updates[i];
     if (update === undefined) return;
-    const body = bodyOf(update, i);
     if (update.route === 'intake') {
-      intake.send({ group: `producer-${update.producer}`, body: JSON.stringify(body), requestId: `req-${i}` });
+      intake.send({ group: `producer-${update.producer}`, body: JSON.stringify(bodyOf(update, i)), requestId: `req-${i}` });
       return;
     }
-    for (let attempt = 0; ; attempt++) {
-      chaos = attempt < 3 ? rng : undefined;
-      const status = { refused: false };
-      const call = acceptWebhook(apiDeps, { requestId: `req-${i}`, key: `hook-${i}`, body, deadlineMs: clock.now() + 5_000 }).then(
-        () => undefined,
-        () => {
-          status.refused = true;
-        },
-      );
-      // It is in its lanes (or refused) and its early write, if any, is parked.
-      await flush();
-      if (status.refused) {
-        // The producer sends it again with the same webhook-id.
-        coverage.refusedAccepts++;
-        continue;
-      }
-      pendingAccept = call;
-      return;
-    }
+    await sendWebhook(i, rng, 0);
   };
 
   const intakeStep = async (rng: Rng | undefined, crash: boolean): Promise<void> => {
