@@ -1,10 +1,13 @@
+/** Stable names of the faults that refuse a whole request before the request rules run. */
+export type RequestRule = 'body-max-bytes' | 'event-max-bytes' | 'content-type-must-be-json' | 'body-must-be-json' | 'idempotency-key-format';
+
 /** Whole-request faults found before the request rules run. Each names the field and the rule. */
 export class RequestRefusedError extends Error {
   override readonly name = 'RequestRefusedError';
   readonly status: 400 | 413 | 415;
   readonly path: string;
-  readonly rule: string;
-  constructor(status: 400 | 413 | 415, path: string, rule: string, message: string, options?: ErrorOptions) {
+  readonly rule: RequestRule;
+  constructor(status: 400 | 413 | 415, path: string, rule: RequestRule, message: string, options?: ErrorOptions) {
     super(message, options);
     this.status = status;
     this.path = path;
