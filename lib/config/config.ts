@@ -2,7 +2,7 @@
  * The service's configuration: parsed once from the environment by one zod schema, with errors that
  * name the variable and the rule. Defaults are embedded so a local run needs no settings.
  */
-import { z, type ZodInfer } from '../validation/zod.ts';
+import * as z from '../validation/zod.ts';
 import DEFAULTS from './defaults.json' with { type: 'json' };
 import { planFleetBudget, type FleetBudget } from './fleet-budget.ts';
 
@@ -125,14 +125,14 @@ export class ConfigError extends Error {
 }
 
 /** Problems with the credentials settings, or none. */
-function credentialProblems(env: ZodInfer<typeof envSchema>): string[] {
+function credentialProblems(env: z.infer<typeof envSchema>): string[] {
   if (env.SECRET_ID !== undefined) return [];
   const missing = (['TIM_SDKAPPID', 'TIM_IDENTIFIER', 'TIM_SECRET_KEY'] as const).filter((k) => env[k] === undefined);
   if (missing.length > 0) return [`set SECRET_ID (Secrets Manager), or for a local run ${missing.join(', ')}`];
   return /^[1-9]\d{0,15}$/.test(env.TIM_SDKAPPID ?? '') ? [] : ['TIM_SDKAPPID must be a positive whole number'];
 }
 
-function credentialsFrom(env: ZodInfer<typeof envSchema>): CredentialsConfig {
+function credentialsFrom(env: z.infer<typeof envSchema>): CredentialsConfig {
   if (env.SECRET_ID !== undefined) {
     return { source: 'secrets-manager', secretId: env.SECRET_ID, cacheTtlSeconds: env.SECRET_CACHE_TTL_SECONDS };
   }

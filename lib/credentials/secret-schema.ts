@@ -1,4 +1,4 @@
-import { z } from '../validation/zod.ts';
+import * as z from '../validation/zod.ts';
 import type { ImCredentials } from './types.ts';
 
 /** The least key Standard Webhooks allows (24 bytes); a short key makes forging a signature a search. */

@@ -1,4 +1,4 @@
-import { z } from '../validation/zod.ts';
+import * as z from '../validation/zod.ts';
 import { formatFieldPath, type PathSegment } from './field-path.ts';
 import { RequestShapeError } from './request-shape-error.ts';
 import { isUserRule, ruleMessage } from './rule-messages.ts';
