@@ -1,6 +1,6 @@
 import { EmulatorOptionsError } from './errors.ts';
 
-/** IM has 10 attribute slots, "0".."9" (reference §3). */
+/** IM has 10 attribute slots, "0".."9" (doc 269/45935; docs/im-api.md). */
 export const ATTR_SLOT_COUNT = 10;
 /** Attribute names and values are limited to 50 UTF-8 bytes. */
 export const MAX_ATTR_BYTES = 50;

@@ -1,5 +1,5 @@
 /**
- * The IM ErrorCodes the emulator answers with (reference §2–§4), and their ErrorInfo texts.
+ * The IM ErrorCodes the emulator answers with (docs 269/1519, 269/1671, 269/45938; docs/im-api.md), and their ErrorInfo texts.
  */
 export const ImErrorCode = {
   ok: 0,

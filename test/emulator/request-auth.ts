@@ -21,7 +21,7 @@ const failureCode: Readonly<Record<VerifyFailure, number>> = {
 };
 
 /**
- * The common REST checks of every IM call (reference §1, §4), in this order:
+ * The common REST checks of every IM call (doc 269/1519; docs/im-api.md), in this order:
  * contenttype/random (60002) → sdkappid (70016) → admin identifier (90009) → lockout (70050) → UserSig.
  * Signature-wrong UserSig failures (not expiry) feed the 70050 lockout, as real IM does.
  */

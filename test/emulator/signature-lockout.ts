@@ -12,7 +12,7 @@ const defaults = { windowMs: 60_000, lockMs: 60_000 } as const;
 
 /**
  * Real IM locks an admin out for one minute (70050) after repeated signature-wrong failures
- * (reference §4): this models it, so a client that hammers with a bad key is caught in tests.
+ * (doc 269/1671; docs/im-api.md): this models it, so a client that hammers with a bad key is caught in tests.
  */
 export class SignatureLockout {
   readonly #threshold: number;

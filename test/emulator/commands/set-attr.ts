@@ -11,7 +11,7 @@ interface ValidEntry {
 /**
  * `im_set_attr` (doc 269/45938): `{"UserAttrs":[{"To_Account","Attrs":{name: value}}]}`.
  * Every user is validated before anything is applied: one bad user fails the whole call
- * ([inferred] from the all-or-nothing answer, reference §2). A missing or non-array `UserAttrs`
+ * (inferred from the all-or-nothing answer of doc 269/45938; docs/im-api.md). A missing or non-array `UserAttrs`
  * answers 90001, as a body that does not have the documented shape.
  */
 export const setAttr: Command = (body, { store, partialFailureAccounts }): CommandResult => {
@@ -28,7 +28,7 @@ export const setAttr: Command = (body, { store, partialFailureAccounts }): Comma
     if (!isJsonObject(attrs)) return fail(ImErrorCode.invalidParameter, `UserAttrs[${index}].Attrs must be an object`);
     for (const name of Object.keys(attrs)) {
       if (!store.isRegistered(name)) return fail(ImErrorCode.invalidAttribute, `UserAttrs[${index}]: attribute name not registered`);
-      // [inferred] a non-string or over-long value is an invalid attribute too (reference §2, §6).
+      // Inferred: a non-string or over-long value is an invalid attribute too (docs/im-api.md).
       if (!fitsAttrBytes(attrs[name])) return fail(ImErrorCode.invalidAttribute, `UserAttrs[${index}]: value must be a string of at most 50 bytes`);
     }
     valid.push({ account, attrs: attrs as Record<string, string> });

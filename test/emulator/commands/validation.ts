@@ -3,9 +3,9 @@ import { fail } from '../im-answer.ts';
 import type { CommandResult } from './types.ts';
 import { MAX_ATTR_BYTES } from '../attr-store.ts';
 
-/** At most 100 users per call, for every user-list command (reference §2–§3). */
+/** At most 100 users per call, for every user-list command (docs 269/45937–45939; docs/im-api.md). */
 export const MAX_USERS_PER_CALL = 100;
-/** A UserID is at most 32 bytes (reference §6). */
+/** A UserID is at most 32 bytes (docs/im-api.md, "Accounts and bytes"). */
 export const MAX_ACCOUNT_BYTES = 32;
 
 export type JsonObject = Record<string, unknown>;
@@ -21,7 +21,7 @@ export function isAccount(value: unknown): value is string {
 
 /**
  * A string of at most 50 UTF-8 bytes.
- * [inferred] IM counts UTF-8 bytes (reference §6): 16 CJK characters fit, 17 do not.
+ * Inferred: IM counts UTF-8 bytes (docs/im-api.md, "Accounts and bytes"): 16 CJK characters fit, 17 do not.
  */
 export function fitsAttrBytes(value: unknown): value is string {
   return typeof value === 'string' && Buffer.byteLength(value, 'utf8') <= MAX_ATTR_BYTES;
