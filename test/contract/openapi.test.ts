@@ -4,7 +4,7 @@
  * emulator, fauxqs, dynalite) are validated against its response schemas (JSON Schema 2020-12, as OpenAPI 3.1).
  */
 import { readFileSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
@@ -19,7 +19,7 @@ import { StaleRequestError } from '../../lib/usecases/answer-once.ts';
 import { IdempotencyUnavailableError, LanesUnavailableError, RequestInProgressError, RequestKeyReusedError } from '../../lib/usecases/errors.ts';
 import { WebhookAuthError } from '../../lib/webhook/webhook-authenticator.ts';
 import { apiEvent, lambdaContext, makeUsers, TEST_CREDENTIALS } from '../helpers/factories.ts';
-import { startStack, type Stack } from '../helpers/stack.ts';
+import { useStack } from '../helpers/use-stack.ts';
 
 const DOCUMENT_ID = 'https://tim-attr-gateway.invalid/openapi.yaml';
 const OPERATION = ['paths', '/v1/user-attrs', 'post'] as const;
@@ -187,14 +187,7 @@ describe('openapi.yaml against the code', () => {
 });
 
 describe('real answers of the API handler on the local stack fit openapi.yaml', () => {
-  let stack: Stack;
-  beforeAll(async () => {
-    stack = await startStack();
-  });
-  afterEach(() => stack.reset());
-  afterAll(async () => {
-    await stack.close();
-  });
+  const stack = useStack();
 
   it('200: every user applied, and some users rejected (1001)', async () => {
     // Prepare

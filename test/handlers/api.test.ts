@@ -1,8 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { laneGroupId, laneOf } from '../../lib/lanes/lane-of.ts';
 import { apiEvent, lambdaContext, makeUsers, parseBody, TEST_CREDENTIALS } from '../helpers/factories.ts';
-import { startStack, type Stack } from '../helpers/stack.ts';
+import { useStack } from '../helpers/use-stack.ts';
 import { PLANTED_PERSONAL } from '../setup/planted-personal-data.ts';
 
 /** The users of lane messages, with the message group each travelled in. */
@@ -11,14 +11,7 @@ function lanedUsers(messages: readonly { Body?: string | undefined; Attributes?:
 }
 
 describe('api handler (API Gateway v2 → lanes on fauxqs, early write to the IM emulator, idempotency on dynalite)', () => {
-  let stack: Stack;
-  beforeAll(async () => {
-    stack = await startStack();
-  });
-  afterEach(() => stack.reset());
-  afterAll(async () => {
-    await stack.close();
-  });
+  const stack = useStack();
 
   it('writes a small webhook into its lanes, applies it early in full and answers 200 with the counts', async () => {
     // Prepare

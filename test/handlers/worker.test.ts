@@ -1,21 +1,14 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { apiEvent, lambdaContext, makeUsers } from '../helpers/factories.ts';
-import { startStack, type Stack } from '../helpers/stack.ts';
+import { useStack } from '../helpers/use-stack.ts';
 import { PLANTED_PERSONAL } from '../setup/planted-personal-data.ts';
 
 const attr = (m: { MessageAttributes?: Record<string, { StringValue?: string }> }, name: string) => m.MessageAttributes?.[name]?.StringValue;
 const bodyUsers = (m: { Body?: string }) => (JSON.parse(m.Body ?? '{}') as { UserAttrs: { To_Account: string }[] }).UserAttrs;
 
 describe('worker handler (FIFO lanes and intake on fauxqs → IM emulator; dead letters to fauxqs)', () => {
-  let stack: Stack;
-  beforeAll(async () => {
-    stack = await startStack();
-  });
-  afterEach(() => stack.reset());
-  afterAll(async () => {
-    await stack.close();
-  });
+  const stack = useStack();
 
   /** Writes users into their lanes through the API, with no early write. */
   const intoLanes = async (users: readonly unknown[], env: Readonly<Record<string, string>> = {}): Promise<void> => {

@@ -1,8 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { laneOf } from '../../lib/lanes/lane-of.ts';
 import type { UserAttr } from '../../lib/rules/types.ts';
 import { apiEvent, lambdaContext, makeUsers, parseBody } from '../helpers/factories.ts';
-import { startStack, type Stack } from '../helpers/stack.ts';
+import { useStack } from '../helpers/use-stack.ts';
 
 interface EmfLine {
   _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] };
@@ -63,14 +63,7 @@ function usersInLane(count: number, prefix: string, lane: number, laneCount: num
 const NAMES = 'sex,city,tier,lang';
 
 describe('metrics and structured logs', () => {
-  let stack: Stack;
-  beforeAll(async () => {
-    stack = await startStack();
-  });
-  afterEach(() => stack.reset());
-  afterAll(async () => {
-    await stack.close();
-  });
+  const stack = useStack();
 
   it('emits the user counts, IM calls by ErrorCode and latency for a known webhook', async () => {
     // Prepare: 250 users in 2 lanes, 2 of them bad. The early write (1 call) takes the smaller lane message
