@@ -18,6 +18,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import DEFAULTS from '../lib/config/defaults.json' with { type: 'json' };
 import { startFauxqs } from 'fauxqs';
 import { localCredentials, printableCredential } from './local/local-credentials.ts';
 import { createLocalQueues } from './local/local-queues.ts';
@@ -64,7 +65,7 @@ const queues = await createLocalQueues({
 sqs.destroy();
 
 // --- local DynamoDB --------------------------------------------------------------------------------
-const tables = await startLocalTables({ tableName: names.idempotencyTable, port: settings.dynamodbPort, region: settings.awsRegion }).catch(async (error: unknown) => {
+const tables = await startLocalTables({ tableName: names.idempotencyTable, budgetTableName: names.budgetTable, port: settings.dynamodbPort, region: settings.awsRegion }).catch(async (error: unknown) => {
   await fauxqs.stop();
   throw error;
 });
@@ -100,11 +101,14 @@ const functionEnv: NodeJS.ProcessEnv = {
   DLQ_URL: queues.deadLetterQueueUrl,
   SQS_ENDPOINT: sqsEndpoint,
   IDEMPOTENCY_TABLE: tables.tableName,
+  BUDGET_TABLE: names.budgetTable,
   DYNAMODB_ENDPOINT: tables.endpoint,
   AWS_REGION: settings.awsRegion,
   AWS_ACCESS_KEY_ID: 'local',
   AWS_SECRET_ACCESS_KEY: 'local',
   WORKER_MAX_CONCURRENCY: String(settings.workerProcesses),
+  // Reserved concurrency must cover the lanes pollers: their floors are split over it.
+  WORKER_RESERVED_CONCURRENCY: String(Math.max(DEFAULTS.workerReservedConcurrency, settings.workerProcesses)),
   PORT: String(settings.port),
   LAMBDA_PORT: String(settings.lambdaPort),
 };

@@ -4,7 +4,7 @@
  */
 import * as z from '../validation/zod.ts';
 import DEFAULTS from './defaults.json' with { type: 'json' };
-import { planFleetBudget, type FleetBudget } from './fleet-budget.ts';
+import { planFleetBudget, planSharedGrid, type FleetBudget, type SharedGrid } from './fleet-budget.ts';
 
 /** The tunables' defaults: one file, read by this schema, by serverless.yml (`params.default`) and by the local runner. */
 export { DEFAULTS };
@@ -41,6 +41,7 @@ const envSchema = z.object({
   SQS_ENDPOINT: optionalString,
   IDEMPOTENCY_TABLE: optionalString,
   DYNAMODB_ENDPOINT: optionalString,
+  BUDGET_TABLE: optionalString,
   IDEMPOTENCY_TTL_HOURS: intFrom(DEFAULTS.idempotencyTtlHours, 1, 24 * 30),
   LANE_COUNT: intFrom(DEFAULTS.laneCount, 1, 10_000),
   LANE_RETRY_MAX_SECONDS: intFrom(DEFAULTS.laneRetryMaxSeconds, 1, 43_200),
@@ -56,6 +57,9 @@ const envSchema = z.object({
   API_RATE_SHARE: intFrom(DEFAULTS.apiRateShare, 1, 10_000),
   API_MAX_CONCURRENCY: intFrom(DEFAULTS.apiMaxConcurrency, 1, 10_000),
   WORKER_MAX_CONCURRENCY: intFrom(DEFAULTS.workerMaxConcurrency, 2, 1000),
+  WORKER_RESERVED_CONCURRENCY: intFrom(DEFAULTS.workerReservedConcurrency, 2, 10_000),
+  IM_BUDGET_MARGIN: z._default(z.pipe(z.coerce.number(), z.number().check(z.gte(0), z.lte(10_000))), DEFAULTS.imBudgetMarginPerSecond),
+  WORKER_FLOOR_RATE: z._default(z.pipe(z.coerce.number(), z.number().check(z.gt(0), z.lte(10_000))), DEFAULTS.workerFloorRate),
   IM_MAX_IN_FLIGHT: intFrom(64, 1, 1024),
   IM_PACING_MARGIN_MS: intFrom(DEFAULTS.imPacingMarginMs, 0, 1000),
   LOG_LEVEL: z._default(z.enum(LOG_LEVELS), 'INFO'),
@@ -115,8 +119,13 @@ export interface Config {
   readonly apiInlineWaitMs: number;
   /** Time kept free before the Lambda deadline: no IM call starts that could end inside it. */
   readonly deadlineMarginMs: number;
+  /** The static split of IM's limit, used when no budget table is configured. */
   readonly fleet: FleetBudget;
-  /** This copy's pace, from the fleet budget and its role. */
+  /** The fleet's shared slot grid in DynamoDB (BUDGET_TABLE); undefined: every copy paces to its static share. */
+  readonly grid?: SharedGrid & { readonly tableName: string; readonly endpoint?: string };
+  /**
+   * This copy's own pace, calls/s: its floor beside the shared grid (0 for the API), else its static share.
+   */
   readonly callsPerSecond: number;
 }
 
@@ -146,6 +155,12 @@ function credentialsFrom(env: z.infer<typeof envSchema>): CredentialsConfig {
   };
 }
 
+/** A copy's own pace: beside the grid, a worker's floor and none for the API; without it, the static share. */
+function copyPace(role: 'api' | 'worker', fleet: FleetBudget, grid: SharedGrid | undefined): number {
+  if (grid !== undefined) return role === 'api' ? 0 : grid.workerFloorPerCopy;
+  return role === 'api' ? fleet.apiCallsPerSecondPerCopy : fleet.workerCallsPerSecondPerCopy;
+}
+
 /** Parses the configuration from an environment (default `process.env`). Throws ConfigError naming every bad variable. */
 export function loadConfig(source: Readonly<Record<string, string | undefined>> = process.env): Config {
   const parsed = envSchema.safeParse(source);
@@ -169,6 +184,21 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
   } catch (error) {
     fleetError = error;
     problems.push(error instanceof Error ? error.message : String(error));
+  }
+  let grid: SharedGrid | undefined;
+  if (env.BUDGET_TABLE !== undefined) {
+    try {
+      grid = planSharedGrid({
+        imRateLimit: env.IM_RATE_LIMIT,
+        marginPerSecond: env.IM_BUDGET_MARGIN,
+        workerFloorRate: env.WORKER_FLOOR_RATE,
+        workerReservedConcurrency: env.WORKER_RESERVED_CONCURRENCY,
+        workerMaxConcurrency: env.WORKER_MAX_CONCURRENCY,
+      });
+    } catch (error) {
+      fleetError ??= error;
+      problems.push(error instanceof Error ? error.message : String(error));
+    }
   }
   if (problems.length > 0 || fleet === undefined) {
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`, fleetError === undefined ? undefined : { cause: fleetError });
@@ -217,6 +247,9 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
     apiInlineWaitMs: env.API_INLINE_WAIT_MS,
     deadlineMarginMs: env.DEADLINE_MARGIN_MS,
     fleet,
-    callsPerSecond: env.FUNCTION_ROLE === 'api' ? fleet.apiCallsPerSecondPerCopy : fleet.workerCallsPerSecondPerCopy,
+    ...(grid === undefined || env.BUDGET_TABLE === undefined
+      ? {}
+      : { grid: { ...grid, tableName: env.BUDGET_TABLE, ...(env.DYNAMODB_ENDPOINT === undefined ? {} : { endpoint: env.DYNAMODB_ENDPOINT }) } }),
+    callsPerSecond: copyPace(env.FUNCTION_ROLE, fleet, grid),
   };
 }

@@ -50,3 +50,44 @@ export function planFleetBudget(input: FleetBudgetInput): FleetBudget {
   }
   return { ...input, apiCallsPerSecondPerCopy, workerCallsPerSecondPerCopy };
 }
+
+export interface SharedGridInput {
+  /** IM's limit for the app, calls/s per command. */
+  readonly imRateLimit: number;
+  /** Calls/s kept unused for arrival jitter and clock skew between copies (IM counts arrivals, not sends). */
+  readonly marginPerSecond: number;
+  /** The worker fleet's static floor, calls/s in all: what it runs on when the grid's table is out of reach. */
+  readonly workerFloorRate: number;
+  /** The worker function's reserved concurrency: the most copies that can exist, so the floor is split over it. */
+  readonly workerReservedConcurrency: number;
+  /** The lanes mapping's `maximumConcurrency`: reserved concurrency must cover it, so the API cannot starve it. */
+  readonly workerMaxConcurrency: number;
+}
+
+export interface SharedGrid extends SharedGridInput {
+  /** What the grid hands out, calls/s for the whole fleet: the limit less the margin and the floors. */
+  readonly gridRate: number;
+  /** One worker copy's floor, calls/s. The API has none: without the grid it spills everything to the lanes. */
+  readonly workerFloorPerCopy: number;
+}
+
+/**
+ * The shared budget's arithmetic. Every copy's floor is its own, and the grid hands out only what the floors
+ * leave, so the fleet stays within `limit − margin` whichever copies reach the grid's table:
+ * Σ floors ≤ workerFloorRate, grid ≤ gridRate, and their sum is `imRateLimit − marginPerSecond`.
+ */
+export function planSharedGrid(input: SharedGridInput): SharedGrid {
+  const { imRateLimit, marginPerSecond, workerFloorRate, workerReservedConcurrency, workerMaxConcurrency } = input;
+  if (!(marginPerSecond >= 0)) throw new FleetBudgetError(`IM_BUDGET_MARGIN must be ≥ 0 (got ${marginPerSecond})`);
+  if (!(workerFloorRate > 0)) throw new FleetBudgetError(`WORKER_FLOOR_RATE must be > 0 (got ${workerFloorRate}): without a floor the workers stop when the budget table is out of reach`);
+  if (!Number.isInteger(workerReservedConcurrency) || workerReservedConcurrency < workerMaxConcurrency) {
+    throw new FleetBudgetError(
+      `WORKER_RESERVED_CONCURRENCY must be a whole number ≥ WORKER_MAX_CONCURRENCY ${workerMaxConcurrency} (got ${workerReservedConcurrency}), so the API cannot starve the worker`,
+    );
+  }
+  const gridRate = imRateLimit - marginPerSecond - workerFloorRate;
+  if (!(gridRate > 0)) {
+    throw new FleetBudgetError(`IM_RATE_LIMIT ${imRateLimit} less IM_BUDGET_MARGIN ${marginPerSecond} and WORKER_FLOOR_RATE ${workerFloorRate} leaves nothing to share`);
+  }
+  return { ...input, gridRate, workerFloorPerCopy: workerFloorRate / workerReservedConcurrency };
+}

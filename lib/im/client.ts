@@ -9,6 +9,7 @@
  * - permanent: thrown at once.
  */
 import { ConcurrencyLimiter, DEFAULT_MAX_IN_FLIGHT } from '../pacing/concurrency-limiter.ts';
+import type { CallPacer } from '../pacing/call-pacer.ts';
 import { processRateLimiter, RateLimiter } from '../pacing/rate-limiter.ts';
 import { RetryPolicy } from '../pacing/retry-policy.ts';
 import type { RetryOptions } from '../pacing/retry-policy.ts';
@@ -26,7 +27,7 @@ import type { TransportResult } from './transport.ts';
 import type { AttemptEvent, ImResponseBody, ImUserError, UserSigProvider } from './types.ts';
 
 /** The commands this client wraps, as `service/command`. */
-const IM_COMMANDS = {
+export const IM_COMMANDS = {
   setAttr: 'all_member_push/im_set_attr',
   getAttr: 'all_member_push/im_get_attr',
   removeAttr: 'all_member_push/im_remove_attr',
@@ -41,8 +42,13 @@ export interface ImClientOptions {
   readonly credentials: CredentialSource;
   /** Default: a new {@link AdminSigCache}. */
   readonly sigProvider?: UserSigProvider;
-  /** Default: the process-wide limiter ({@link processRateLimiter}, 100 calls/s). */
-  readonly limiter?: RateLimiter;
+  /** Paces `im_set_attr`. Default: the process-wide limiter ({@link processRateLimiter}, 100 calls/s). */
+  readonly limiter?: CallPacer;
+  /**
+   * Paces each other command (IM limits each separately); asked once per command. Default: a limiter of its
+   * own at the pace of `limiter`.
+   */
+  readonly pacerFor?: (command: string) => CallPacer;
   /** Most calls in flight. Default 64. */
   readonly maxInFlight?: number;
   /** Per-attempt timeout in ms, > 3000. Default 5000. */
@@ -100,7 +106,7 @@ function readResult(result: TransportResult): AttemptResult {
 /** One call's state across its attempts. */
 interface CallState {
   readonly command: string;
-  readonly limiter: RateLimiter;
+  readonly limiter: CallPacer;
   readonly deadlineMs: number | undefined;
   readonly firstStart: number;
   attempts: number;
@@ -124,9 +130,10 @@ interface Attempt {
 export class ImClient {
   readonly #sig: UserSigProvider;
   readonly #rotation: CredentialRotation;
-  readonly #limiter: RateLimiter;
+  readonly #limiter: CallPacer;
   /** IM limits each command separately (100 calls/s per app, per API): the other commands get their own. */
-  readonly #otherLimiters = new Map<string, RateLimiter>();
+  readonly #otherLimiters = new Map<string, CallPacer>();
+  readonly #pacerFor: (command: string) => CallPacer;
   readonly #concurrency: ConcurrencyLimiter;
   readonly #transport: ImTransport;
   readonly #retry: RetryPolicy;
@@ -138,7 +145,9 @@ export class ImClient {
     this.#now = options.now ?? Date.now;
     this.#rotation = new CredentialRotation(options.credentials, this.#now);
     this.#sig = options.sigProvider ?? new AdminSigCache();
-    this.#limiter = options.limiter ?? processRateLimiter();
+    const limiter = options.limiter ?? processRateLimiter();
+    this.#limiter = limiter;
+    this.#pacerFor = options.pacerFor ?? (() => new RateLimiter({ ratePerSecond: limiter.configuredRate }));
     this.#concurrency = new ConcurrencyLimiter(options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
     this.#transport = new ImTransport({ baseUrl: options.baseUrl, timeoutMs: options.timeoutMs, maxSockets: options.maxSockets });
     this.#timeoutMs = this.#transport.timeoutMs;
@@ -304,12 +313,12 @@ export class ImClient {
     }
   }
 
-  /** `im_set_attr` uses the configured limiter (this copy's share); other commands one each at the same pace. */
-  #limiterFor(command: string): RateLimiter {
+  /** `im_set_attr` uses the configured limiter (this copy's share); other commands one pacer each. */
+  #limiterFor(command: string): CallPacer {
     if (command === IM_COMMANDS.setAttr) return this.#limiter;
     let limiter = this.#otherLimiters.get(command);
     if (limiter === undefined) {
-      limiter = new RateLimiter({ ratePerSecond: this.#limiter.configuredRate, safetyMarginMs: this.#limiter.safetyMarginMs });
+      limiter = this.#pacerFor(command);
       this.#otherLimiters.set(command, limiter);
     }
     return limiter;

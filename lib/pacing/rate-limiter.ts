@@ -18,6 +18,7 @@
  */
 import { monotonicClock, realSleep } from './clock.ts';
 import type { Clock, Sleep } from './clock.ts';
+import type { CallPacer } from './call-pacer.ts';
 
 /** Options of {@link RateLimiter}; every field has a default. */
 export interface RateLimiterOptions {
@@ -110,7 +111,7 @@ function upperBound(sorted: readonly number[], value: number): number {
 }
 
 /** Paces call starts to a sliding-window rate, serving waiters first-in first-out. */
-export class RateLimiter {
+export class RateLimiter implements CallPacer {
   readonly #rate: number;
   readonly #windowMs: number;
   readonly #marginMs: number;
@@ -191,6 +192,17 @@ export class RateLimiter {
     const rate = this.#effectiveRateAt(now);
     const spaced = this.#smooth ? Math.floor(((ms - first) * rate) / this.#windowMs) + 1 : Math.ceil(rate);
     return Math.max(0, Math.min(spaced, Math.ceil(rate) * Math.ceil(ms / this.#windowMs + 1)) - this.waiting);
+  }
+
+  /** A start now if one is free and nobody is waiting, else undefined: for a caller that has other sources of starts. */
+  tryAcquire(): StartTicket | undefined {
+    const now = this.#now();
+    return this.waiting === 0 && this.#waitMs(now) <= 0 ? this.#grant(now) : undefined;
+  }
+
+  /** Ms until the next start could be granted (0 when one is free now), not counting callers waiting. */
+  nextStartInMs(): number {
+    return Math.max(0, this.#waitMs(this.#now()));
   }
 
   /**

@@ -12,9 +12,12 @@ import { loadConfig, type Config } from '../config/config.ts';
 import { SecretsManagerSource } from '../credentials/secrets-manager-source.ts';
 import { StaticCredentialSource } from '../credentials/static-source.ts';
 import type { CredentialSource } from '../credentials/types.ts';
-import { ImClient } from '../im/client.ts';
+import { DynamoDbSlotLedger } from '../budget/dynamodb-slot-ledger.ts';
+import { FleetPacer } from '../budget/fleet-pacer.ts';
+import { IM_COMMANDS, ImClient } from '../im/client.ts';
 import { resolveEndpoint } from '../im/regions.ts';
 import { createLogger, createMetrics, ImCallRecorder } from '../observability/telemetry.ts';
+import type { CallPacer } from '../pacing/call-pacer.ts';
 import { RateLimiter } from '../pacing/rate-limiter.ts';
 import { DynamoDbIdempotency } from '../idempotency/dynamodb-idempotency.ts';
 import { SqsDeadLetters } from '../queue/sqs-dead-letters.ts';
@@ -31,8 +34,8 @@ export interface Services {
   readonly imCalls: ImCallRecorder;
   readonly credentials: CredentialSource;
   readonly im: ImClient;
-  /** This copy's share of the fleet's IM budget. */
-  readonly limiter: RateLimiter;
+  /** This copy's pacing of `im_set_attr`: its floor and the shared grid, or its static share. */
+  readonly limiter: CallPacer;
   readonly attrNames: AttrNameSource;
   /** The lanes queue; undefined only when no queue is configured (the API then refuses with 503). */
   readonly lanes: SqsLanes | undefined;
@@ -65,13 +68,14 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
           cacheTtlSeconds: config.credentials.cacheTtlSeconds,
         })
       : new StaticCredentialSource(config.credentials);
-  // The limiter paces this copy to its share of the fleet budget; fractional shares are spaced evenly.
-  const limiter = new RateLimiter({ ratePerSecond: config.callsPerSecond, safetyMarginMs: config.im.pacingMarginMs });
+  const pacerFor = pacing(config, overrides.dynamodb, (error) => logger.warn('the shared IM budget is out of reach; going on with this copy\'s floor', { error: describe(error) }));
+  const limiter = pacerFor(IM_COMMANDS.setAttr);
   const im = new ImClient({
     baseUrl: resolveEndpoint(config.im),
     credentials,
     sigProvider: new AdminSigCache(),
     limiter,
+    pacerFor,
     maxInFlight: config.im.maxInFlight,
     timeoutMs: config.im.timeoutMs,
     retry: { maxAttempts: config.im.retryMaxAttempts, maxTotalMs: config.im.retryMaxTotalMs },
@@ -118,6 +122,41 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
             ttlSeconds: idempotency.ttlSeconds,
           }),
     webhookAuth: new WebhookAuthenticator(),
+  };
+}
+
+/**
+ * Pacing per IM command. With a budget table, `im_set_attr` and `im_remove_attr` each draw on the fleet's
+ * grid beside this copy's floor; the rare other commands (attribute names, reads) pace on their own. Without
+ * one, every command paces to this copy's static share. Fractional rates are spaced evenly.
+ */
+function pacing(config: Config, dynamodb: DynamoDBClient | undefined, onLedgerError: (error: unknown) => void): (command: string) => CallPacer {
+  const own = (rate: number): RateLimiter => new RateLimiter({ ratePerSecond: rate, safetyMarginMs: config.im.pacingMarginMs });
+  const { grid } = config;
+  if (grid === undefined) return () => own(config.callsPerSecond);
+  const ledger = new DynamoDbSlotLedger({
+    client:
+      dynamodb ??
+      // A lease must never hold up calls: a short timeout and no SDK retries (the pacer backs off itself).
+      new DynamoDBClient({
+        region: config.sqs.region,
+        maxAttempts: 1,
+        requestHandler: { connectionTimeout: 250, requestTimeout: 250 },
+        ...(grid.endpoint === undefined ? {} : { endpoint: grid.endpoint }),
+      }),
+    tableName: grid.tableName,
+  });
+  const shared = new Set<string>([IM_COMMANDS.setAttr, IM_COMMANDS.removeAttr]);
+  return (command) => {
+    if (!shared.has(command)) return own(Math.max(1, config.callsPerSecond));
+    return new FleetPacer({
+      command,
+      ledger,
+      gridRate: grid.gridRate,
+      floor: config.callsPerSecond > 0 ? own(config.callsPerSecond) : undefined,
+      lateToleranceMs: config.im.pacingMarginMs,
+      onLedgerError,
+    });
   };
 }
 

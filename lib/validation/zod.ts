@@ -17,6 +17,7 @@ export {
   check,
   coerce,
   enum,
+  gt,
   gte,
   int,
   literal,

@@ -7,6 +7,8 @@ import dynalite from 'dynalite';
 export interface LocalTablesOptions {
   /** Name of the idempotency table. */
   readonly tableName: string;
+  /** Name of the budget table (the shared IM slot grid); none when absent. */
+  readonly budgetTableName?: string;
   /** Port to listen on; 0 picks a free one. */
   readonly port?: number;
   readonly host?: string;
@@ -18,6 +20,7 @@ export interface LocalTables {
   readonly endpoint: string;
   readonly port: number;
   readonly tableName: string;
+  readonly budgetTableName: string | undefined;
   /** Stops the server; its in-memory data is gone. */
   close(): Promise<void>;
 }
@@ -43,13 +46,14 @@ export function checkTableName(name: string): string {
 }
 
 /**
- * Creates the idempotency table of serverless.yml: partition key `id` (S), on demand. Waits until it is ACTIVE.
+ * Creates a table as serverless.yml defines both of the gateway's: partition key `id` (S), on demand. Waits
+ * until it is ACTIVE.
  *
- * Its TTL (attribute `expiration`) is not set: dynalite 4 has no UpdateTimeToLive (nor does it expire items).
+ * The idempotency table's TTL (attribute `expiration`) is not set: dynalite 4 has no UpdateTimeToLive (nor does it expire items).
  * Nothing depends on it: Powertools treats an expired record as absent and overwrites it, as it must anyway
  * because DynamoDB deletes expired items up to days late.
  */
-export async function createIdempotencyTable(client: DynamoDBClient, tableName: string): Promise<void> {
+export async function createTable(client: DynamoDBClient, tableName: string): Promise<void> {
   await client.send(
     new CreateTableCommand({
       TableName: checkTableName(tableName),
@@ -68,8 +72,8 @@ export async function createIdempotencyTable(client: DynamoDBClient, tableName: 
 }
 
 /**
- * A local DynamoDB (dynalite, in memory) with the idempotency table: what DYNAMODB_ENDPOINT and
- * IDEMPOTENCY_TABLE point a local run at.
+ * A local DynamoDB (dynalite, in memory) with the idempotency table and the budget table: what
+ * DYNAMODB_ENDPOINT, IDEMPOTENCY_TABLE and BUDGET_TABLE point a local run at.
  */
 export async function startLocalTables(options: LocalTablesOptions): Promise<LocalTables> {
   const d = localTablesDefaults;
@@ -94,12 +98,13 @@ export async function startLocalTables(options: LocalTablesOptions): Promise<Loc
   };
   const client = new DynamoDBClient({ endpoint, region: options.region ?? d.region, credentials: LOCAL_CREDENTIALS });
   try {
-    await createIdempotencyTable(client, tableName);
+    await createTable(client, tableName);
+    if (options.budgetTableName !== undefined) await createTable(client, checkTableName(options.budgetTableName));
   } catch (error) {
     await close();
     throw error;
   } finally {
     client.destroy();
   }
-  return { endpoint, port, tableName, close };
+  return { endpoint, port, tableName, budgetTableName: options.budgetTableName, close };
 }

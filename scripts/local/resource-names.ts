@@ -9,6 +9,8 @@ export interface ResourceNames {
   readonly deadLetter: string;
   /** The DynamoDB table of idempotency records. */
   readonly idempotencyTable: string;
+  /** The DynamoDB table of the fleet's shared IM budget (one slot-grid item per IM command). */
+  readonly budgetTable: string;
 }
 
 /** A stage's resource names, as serverless.yml spells them (`${service}-${stage}-…`). */
@@ -18,6 +20,7 @@ export function resourceNames(stage: string, service: string = DEFAULTS.service)
     intake: `${service}-${stage}-intake.fifo`,
     deadLetter: `${service}-${stage}-dlq`,
     idempotencyTable: `${service}-${stage}-idempotency`,
+    budgetTable: `${service}-${stage}-budget`,
   };
 }
 

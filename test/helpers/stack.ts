@@ -176,7 +176,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...(options.lanesVisibilityTimeoutSeconds === undefined ? {} : { lanesVisibilityTimeoutSeconds: options.lanesVisibilityTimeoutSeconds }),
     ...(options.intakeVisibilityTimeoutSeconds === undefined ? {} : { intakeVisibilityTimeoutSeconds: options.intakeVisibilityTimeoutSeconds }),
   });
-  const tables = await startLocalTables({ tableName: names.idempotencyTable, port: 0, region: REGION });
+  const tables = await startLocalTables({ tableName: names.idempotencyTable, budgetTableName: names.budgetTable, port: 0, region: REGION });
   const dynamodb = new DynamoDBClient({ region: REGION, endpoint: tables.endpoint, credentials: FAKE_CREDENTIALS });
   const secretsClient = new SecretsManagerClient({ region: REGION });
   const secrets = mockClient(secretsClient);
@@ -190,6 +190,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     DLQ_URL: queues.deadLetterQueueUrl,
     SQS_ENDPOINT: sqsEndpoint,
     IDEMPOTENCY_TABLE: tables.tableName,
+    BUDGET_TABLE: names.budgetTable,
     DYNAMODB_ENDPOINT: tables.endpoint,
     LOG_LEVEL: 'INFO',
     // Tests post several webhooks to one API copy; 5 calls/s per copy keeps them quick.

@@ -1,0 +1,290 @@
+/**
+ * One copy's pacing for one IM command when the fleet shares a slot grid ({@link SlotLedger}).
+ *
+ * A copy starts calls on two sources: its own static floor (a {@link RateLimiter}, never shared, so the fleet
+ * stays within IM's limit when the grid's table is gone) and slots it leases from the grid, which holds
+ * the rest of the limit for whoever has work. Slots are leased for calls already waiting, at most `maxLease`
+ * at a time and `aheadMs` ahead of now: a copy with a queue of calls always has its next slots booked
+ * (only the first call of a burst waits on a lease), and a copy with no work holds none.
+ *
+ * A slot is used at its time, or up to `lateToleranceMs` after it; a slot further in the past (a copy frozen
+ * between invocations, a blocked event loop) is dropped, never caught up, so late starts cannot bunch up
+ * with other copies' punctual ones. A lease that fails (no table, a timeout) leaves the copy on its floor
+ * and is tried again after a backoff; a lease never holds up a call that the floor can start.
+ */
+import { realSleep } from '../pacing/clock.ts';
+import type { Clock, Sleep } from '../pacing/clock.ts';
+import type { CallPacer } from '../pacing/call-pacer.ts';
+import type { RateLimiter, StartTicket } from '../pacing/rate-limiter.ts';
+import type { GridPenalty, SlotLedger } from './slot-ledger.ts';
+
+export interface FleetPacerOptions {
+  /** The IM command whose grid this paces (IM limits each command separately). */
+  readonly command: string;
+  /** The shared grid; undefined: this copy runs on its floor alone. */
+  readonly ledger: SlotLedger | undefined;
+  /** The grid's full rate for the whole fleet, calls/s: IM's limit less the margin and every copy's floor. */
+  readonly gridRate: number;
+  /** This copy's static floor; undefined for a copy without one (the API spills instead). */
+  readonly floor: RateLimiter | undefined;
+  /** How far ahead of now the fleet may book the grid. Default 1000 ms. */
+  readonly horizonMs?: number;
+  /** How far ahead of now one copy books for its own queue. Default 200 ms. */
+  readonly aheadMs?: number;
+  /** Most slots in one lease. Default 10 (about 100 ms of the grid at full rate). */
+  readonly maxLease?: number;
+  /** How late a slot may still be used. Default 20 ms. */
+  readonly lateToleranceMs?: number;
+  /** Backoff after a failed lease: first and longest wait, ms. Default 1,000 and 30,000. */
+  readonly retryFirstMs?: number;
+  readonly retryMaxMs?: number;
+  /** Factor a rate-limit answer multiplies the shared rate by. Default 0.8 (as the floor's limiter). */
+  readonly penaltyFactor?: number;
+  /** Rate-limit answers closer together than this count once, fleet-wide. Default 1000 ms. */
+  readonly penaltyCooldownMs?: number;
+  /** Wall clock, epoch ms: slot times are shared by copies on different machines. Default `Date.now`. */
+  readonly now?: Clock;
+  readonly sleep?: Sleep;
+  /** Told about every ledger failure; the copy goes on with its floor. */
+  readonly onLedgerError?: (error: unknown) => void;
+}
+
+/** A grid slot counts from its own time: the ticket has nothing to move. */
+const GRID_TICKET: StartTicket = { sent: () => undefined };
+
+/** Longest nap of the pump while callers wait, ms: a lease landing mid-nap is noticed this soon. */
+const NAP_MS = 10;
+/** Nap while a lease is in flight, ms: its slots may start at once. */
+const LEASE_NAP_MS = 2;
+/** Longest lead given to a lease's first slot, ms: its round trip, so slots do not arrive already late. */
+const MAX_LEAD_MS = 50;
+
+interface Waiter {
+  readonly resolve: (ticket: StartTicket | undefined) => void;
+  readonly latest: number;
+}
+
+export class FleetPacer implements CallPacer {
+  readonly #command: string;
+  readonly #ledger: SlotLedger | undefined;
+  readonly #gridRate: number;
+  readonly #floor: RateLimiter | undefined;
+  readonly #horizonMs: number;
+  readonly #aheadMs: number;
+  readonly #maxLease: number;
+  readonly #lateMs: number;
+  readonly #retryFirstMs: number;
+  readonly #retryMaxMs: number;
+  readonly #penaltyFactor: number;
+  readonly #cooldownMs: number;
+  readonly #now: Clock;
+  readonly #sleep: Sleep;
+  readonly #onLedgerError: ((error: unknown) => void) | undefined;
+
+  /** Leased slot times not yet used, ascending. */
+  #slots: number[] = [];
+  #waiters: Waiter[] = [];
+  #head = 0;
+  #pumping = false;
+  #leasing = false;
+  /** No lease before this time (after a failure, or while the grid is booked past the horizon). */
+  #leaseAfter = Number.NEGATIVE_INFINITY;
+  /** The last lease failed: until one succeeds, only the floor can be counted on. */
+  #ledgerDown = false;
+  #retryMs: number;
+  /** Recent lease round trip, ms (moving average): the lead given to a lease's first slot. */
+  #leaseRttMs = 5;
+  #penalty: GridPenalty | undefined;
+  #penaltySentAt = Number.NEGATIVE_INFINITY;
+  #dropped = 0;
+  #leased = 0;
+
+  constructor(options: FleetPacerOptions) {
+    if (!(options.gridRate > 0) && options.ledger !== undefined) throw new RangeError(`FleetPacer: gridRate must be > 0, got ${options.gridRate}`);
+    this.#command = options.command;
+    this.#ledger = options.ledger;
+    this.#gridRate = options.gridRate;
+    this.#floor = options.floor;
+    this.#horizonMs = options.horizonMs ?? 1000;
+    this.#aheadMs = options.aheadMs ?? 200;
+    this.#maxLease = options.maxLease ?? 10;
+    this.#lateMs = options.lateToleranceMs ?? 20;
+    this.#retryFirstMs = options.retryFirstMs ?? 1000;
+    this.#retryMaxMs = options.retryMaxMs ?? 30_000;
+    this.#retryMs = this.#retryFirstMs;
+    this.#penaltyFactor = options.penaltyFactor ?? 0.8;
+    this.#cooldownMs = options.penaltyCooldownMs ?? 1000;
+    this.#now = options.now ?? Date.now;
+    this.#sleep = options.sleep ?? realSleep;
+    this.#onLedgerError = options.onLedgerError;
+  }
+
+  get configuredRate(): number {
+    return (this.#floor?.configuredRate ?? 0) + (this.#ledger === undefined ? 0 : this.#gridRate);
+  }
+
+  /** How many callers are waiting for a start. */
+  get waiting(): number {
+    return this.#waiters.length - this.#head;
+  }
+
+  /** Slots leased so far, and slots dropped because they were already past when their turn came. */
+  get stats(): { readonly leased: number; readonly dropped: number } {
+    return { leased: this.#leased, dropped: this.#dropped };
+  }
+
+  /** The grid's rate as this copy last learnt it: lowered by rate-limit answers, climbing back 10 % a second. */
+  gridRateAt(now: number): number {
+    const penalty = this.#penalty;
+    if (penalty === undefined) return this.#gridRate;
+    const recovery = Math.max(1, Math.ceil(this.#gridRate / 10));
+    const windows = Math.max(0, Math.floor((now - penalty.atMs) / 1000));
+    return Math.min(this.#gridRate, penalty.rate + windows * recovery);
+  }
+
+  acquire(): Promise<StartTicket>;
+  acquire(maxWaitMs: number): Promise<StartTicket | undefined>;
+  acquire(maxWaitMs = Number.POSITIVE_INFINITY): Promise<StartTicket | undefined> {
+    const now = this.#now();
+    this.#dropStale(now);
+    if (this.waiting === 0) {
+      const ticket = this.#startNow(now);
+      if (ticket !== undefined) return Promise.resolve(ticket);
+    }
+    if (maxWaitMs <= 0) return Promise.resolve(undefined);
+    return new Promise<StartTicket | undefined>((resolve) => {
+      this.#waiters.push({ resolve, latest: now + maxWaitMs });
+      this.#lease(now);
+      void this.#pump();
+    });
+  }
+
+  penalize(): void {
+    this.#floor?.penalize();
+    const ledger = this.#ledger;
+    const now = this.#now();
+    if (ledger === undefined || now - this.#penaltySentAt < this.#cooldownMs) return;
+    this.#penaltySentAt = now;
+    const rate = Math.max(1, this.gridRateAt(now) * this.#penaltyFactor);
+    this.#penalty = { rate, atMs: now };
+    // Shared, so every copy slows down, not only the one that was refused.
+    ledger.lowerRate(this.#command, rate, now, this.#cooldownMs).catch((error: unknown) => this.#onLedgerError?.(error));
+  }
+
+  startsWithin(ms: number): number {
+    const now = this.#now();
+    this.#dropStale(now);
+    const held = this.#slots.filter((t) => t <= now + ms).length;
+    const floor = this.#floor?.startsWithin(ms) ?? 0;
+    // Optimistic about the grid: the rest of the fleet competes for it, and `acquire(maxWait)` has the last word.
+    const grid = this.#ledger !== undefined && !this.#ledgerDown ? Math.floor((ms * this.gridRateAt(now)) / 1000) : 0;
+    return Math.max(0, held + floor + grid - this.waiting);
+  }
+
+  /** A start now from a due slot or the floor, or undefined. */
+  #startNow(now: number): StartTicket | undefined {
+    const first = this.#slots[0];
+    if (first !== undefined && first <= now) {
+      this.#slots.shift();
+      return GRID_TICKET;
+    }
+    return this.#floor?.tryAcquire();
+  }
+
+  #dropStale(now: number): void {
+    let stale = 0;
+    while (stale < this.#slots.length && (this.#slots[stale] ?? 0) < now - this.#lateMs) stale++;
+    if (stale === 0) return;
+    this.#slots.splice(0, stale);
+    this.#dropped += stale;
+  }
+
+  /** Leases slots for the callers waiting beyond the slots held, unless a lease is in flight or not due. */
+  #lease(now: number): void {
+    const ledger = this.#ledger;
+    if (ledger === undefined || this.#leasing || now < this.#leaseAfter) return;
+    const need = this.waiting - this.#slots.length;
+    if (need <= 0) return;
+    const last = this.#slots.at(-1);
+    if (last !== undefined && last > now + this.#aheadMs) return;
+    const count = Math.min(this.#maxLease, need);
+    const spacingMs = 1000 / this.gridRateAt(now);
+    const lead = Math.min(MAX_LEAD_MS, this.#leaseRttMs);
+    this.#leasing = true;
+    ledger.lease({ command: this.#command, count, nowMs: now + lead, spacingMs, horizonMs: this.#horizonMs }).then(
+      (result) => {
+        const done = this.#now();
+        this.#leaseRttMs = 0.8 * this.#leaseRttMs + 0.2 * (done - now);
+        this.#leasing = false;
+        this.#ledgerDown = false;
+        this.#retryMs = this.#retryFirstMs;
+        if (result.kind === 'full') {
+          // Booked a horizon ahead: slots free up at the grid's pace; look again after a lease's worth.
+          this.#leaseAfter = done + count * spacingMs;
+        } else {
+          this.#penalty = newer(this.#penalty, result.penalty);
+          for (let i = 0; i < count; i++) this.#insert(result.firstSlotMs + i * spacingMs);
+          this.#leased += count;
+        }
+        void this.#pump();
+      },
+      (error: unknown) => {
+        this.#leasing = false;
+        this.#ledgerDown = true;
+        this.#leaseAfter = this.#now() + this.#retryMs;
+        this.#retryMs = Math.min(this.#retryMaxMs, this.#retryMs * 2);
+        this.#onLedgerError?.(error);
+        void this.#pump();
+      },
+    );
+  }
+
+  #insert(time: number): void {
+    const slots = this.#slots;
+    let i = slots.length;
+    while (i > 0 && (slots[i - 1] ?? 0) > time) i--;
+    slots.splice(i, 0, time);
+  }
+
+  async #pump(): Promise<void> {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      while (this.waiting > 0) {
+        const now = this.#now();
+        this.#dropStale(now);
+        const waiter = this.#waiters[this.#head];
+        if (waiter === undefined) break;
+        // A caller whose time ran out leaves without a start; the next one gets it.
+        const ticket = now > waiter.latest ? undefined : this.#startNow(now);
+        if (ticket !== undefined || now > waiter.latest) {
+          this.#shift();
+          waiter.resolve(ticket);
+          continue;
+        }
+        this.#lease(now);
+        const nextSlot = this.#slots[0] ?? Number.POSITIVE_INFINITY;
+        const nextFloor = this.#floor === undefined ? Number.POSITIVE_INFINITY : now + this.#floor.nextStartInMs();
+        const nap = now + (this.#leasing ? LEASE_NAP_MS : NAP_MS);
+        await this.#sleep(Math.max(0, Math.min(nextSlot, nextFloor, waiter.latest + 1, nap) - now));
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #shift(): void {
+    this.#head += 1;
+    if (this.#head > 1024 && this.#head * 2 > this.#waiters.length) {
+      this.#waiters = this.#waiters.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+}
+
+/** The later of two penalty reports. */
+function newer(a: GridPenalty | undefined, b: GridPenalty | undefined): GridPenalty | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return b.atMs >= a.atMs ? b : a;
+}

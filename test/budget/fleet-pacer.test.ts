@@ -1,0 +1,205 @@
+import { describe, expect, it } from 'vitest';
+import { FleetPacer, type FleetPacerOptions } from '../../lib/budget/fleet-pacer.ts';
+import { RateLimiter } from '../../lib/pacing/rate-limiter.ts';
+import { fakeScheduler, type FakeScheduler } from './fake-scheduler.ts';
+import { InMemorySlotLedger } from './in-memory-ledger.ts';
+
+const COMMAND = 'all_member_push/im_set_attr';
+
+function pacer(time: FakeScheduler, options: Partial<FleetPacerOptions> & Pick<FleetPacerOptions, 'ledger' | 'gridRate'>): FleetPacer {
+  return new FleetPacer({ command: COMMAND, floor: undefined, now: time.now, sleep: time.sleep, ...options });
+}
+
+function floorOf(time: FakeScheduler, rate: number): RateLimiter {
+  return new RateLimiter({ ratePerSecond: rate, now: time.now, sleep: time.sleep });
+}
+
+/** Queues `count` acquires and records when each was granted (undefined: gave up). */
+function demand(p: FleetPacer, time: FakeScheduler, count: number, grants: number[], maxWaitMs?: number): Promise<void>[] {
+  return Array.from({ length: count }, async () => {
+    const ticket = maxWaitMs === undefined ? await p.acquire() : await p.acquire(maxWaitMs);
+    if (ticket !== undefined) grants.push(time.now());
+  });
+}
+
+/** The most grants in any window of `windowMs` (half-open, as IM's sliding window). */
+function mostInWindow(times: readonly number[], windowMs = 1000): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let most = 0;
+  let lo = 0;
+  for (let hi = 0; hi < sorted.length; hi++) {
+    while ((sorted[hi] ?? 0) - (sorted[lo] ?? 0) >= windowMs) lo++;
+    most = Math.max(most, hi - lo + 1);
+  }
+  return most;
+}
+
+describe('FleetPacer', () => {
+  it('lets copies sharing the grid start no more than its rate in any second, and uses nearly all of it', async () => {
+    // Prepare: three busy copies on one grid of 50 calls/s
+    const time = fakeScheduler();
+    const ledger = new InMemorySlotLedger();
+    const copies = [0, 1, 2].map(() => pacer(time, { ledger, gridRate: 50 }));
+    const grants: number[] = [];
+
+    // Act
+    const start = time.now();
+    copies.forEach((copy) => void demand(copy, time, 200, grants));
+    await time.runUntil(start + 4000);
+
+    // Assess
+    expect(mostInWindow(grants)).toBeLessThanOrEqual(50);
+    const inFirstThreeSeconds = grants.filter((t) => t < start + 3000).length;
+    expect(inFirstThreeSeconds).toBeGreaterThanOrEqual(145);
+    // Every copy got a fair part of the grid, not one copy all of it.
+    expect(Math.min(...copies.map((c) => c.stats.leased))).toBeGreaterThan(40);
+  });
+
+  it('keeps the fleet within the limit when some copies reach the grid and others run on their floor', async () => {
+    // Prepare: limit 100 = margin 2 + floors 3 × 2 + grid 92; copy 0 cannot reach the table
+    const time = fakeScheduler();
+    const shared = new InMemorySlotLedger();
+    const lost = new InMemorySlotLedger();
+    lost.failure = new Error('ResourceNotFoundException');
+    const copies = [lost, shared, shared].map((ledger) => pacer(time, { ledger, gridRate: 92, floor: floorOf(time, 2) }));
+    const grants: number[] = [];
+
+    // Act
+    const start = time.now();
+    copies.forEach((copy) => void demand(copy, time, 400, grants));
+    await time.runUntil(start + 3000);
+
+    // Assess
+    expect(mostInWindow(grants)).toBeLessThanOrEqual(100);
+    expect(grants.length).toBeGreaterThan(250);
+  });
+
+  it('runs on its floor alone while the ledger fails, and back on the grid once it answers again', async () => {
+    // Prepare
+    const time = fakeScheduler();
+    const ledger = new InMemorySlotLedger();
+    ledger.failure = new Error('table gone');
+    const errors: unknown[] = [];
+    const copy = pacer(time, { ledger, gridRate: 50, floor: floorOf(time, 5), retryFirstMs: 500, retryMaxMs: 500, onLedgerError: (e) => errors.push(e) });
+    const grants: number[] = [];
+
+    // Act
+    const start = time.now();
+    void demand(copy, time, 300, grants);
+    await time.runUntil(start + 2000);
+    const onFloor = grants.length;
+    ledger.failure = undefined;
+    await time.runUntil(start + 4000);
+
+    // Assess: ~5/s on the floor, then the grid's 50/s as well
+    expect(onFloor).toBeGreaterThanOrEqual(9);
+    expect(onFloor).toBeLessThanOrEqual(11);
+    expect(errors.length).toBeGreaterThan(0);
+    expect(grants.length - onFloor).toBeGreaterThan(80);
+  });
+
+  it('without a floor and without the grid, gives up at the caller’s wait and promises no starts', async () => {
+    // Prepare: the API's pacer (no floor) with its table gone
+    const time = fakeScheduler();
+    const ledger = new InMemorySlotLedger();
+    ledger.failure = new Error('table gone');
+    const copy = pacer(time, { ledger, gridRate: 90 });
+    const grants: number[] = [];
+
+    // Act
+    const start = time.now();
+    const waits = demand(copy, time, 1, grants, 300);
+    await time.runUntil(start + 1000);
+    await Promise.all(waits);
+
+    // Assess
+    expect(grants).toEqual([]);
+    expect(copy.startsWithin(1000)).toBe(0);
+  });
+
+  it('drops slots that are past when a frozen copy resumes, and does not catch up', async () => {
+    // Prepare: a copy with slots booked ahead
+    const time = fakeScheduler();
+    const ledger = new InMemorySlotLedger();
+    const copy = pacer(time, { ledger, gridRate: 100 });
+    const grants: number[] = [];
+    const start = time.now();
+    void demand(copy, time, 20, grants);
+    await time.runUntil(start + 5);
+    const before = grants.length;
+
+    // Act: the process is frozen for 3 s, then runs on
+    time.jump(3000);
+    const resumed = time.now();
+    await time.runUntil(resumed + 100);
+
+    // Assess: leased slots of 3 s ago were dropped, and the next 100 ms hold at most ~10 starts (100/s)
+    expect(copy.stats.dropped).toBeGreaterThan(0);
+    const afterResume = grants.slice(before).filter((t) => t >= resumed);
+    expect(afterResume.length).toBeLessThanOrEqual(12);
+    expect(mostInWindow(grants, 100)).toBeLessThanOrEqual(12);
+  });
+
+  it('books for waiting calls only, a lease at a time, never far beyond now', async () => {
+    // Prepare
+    const time = fakeScheduler();
+    const ledger = new InMemorySlotLedger();
+    const copy = pacer(time, { ledger, gridRate: 100, maxLease: 10, aheadMs: 200 });
+    const grants: number[] = [];
+
+    // Act: one call, then a queue of 60
+    const start = time.now();
+    void demand(copy, time, 1, grants);
+    await time.runUntil(start + 50);
+    const afterOne = ledger.leases.length;
+    void demand(copy, time, 60, grants);
+    await time.runUntil(start + 2000);
+
+    // Assess
+    expect(afterOne).toBe(1);
+    expect(ledger.leases[0]?.count).toBe(1);
+    expect(ledger.leases.every((l) => l.count <= 10)).toBe(true);
+    // Booked slots never lie more than aheadMs + one lease beyond the time they were asked for.
+    expect(copy.stats.leased).toBe(61);
+    expect(grants).toHaveLength(61);
+  });
+
+  it('shares a rate-limit answer: the stored rate drops and every copy spaces its slots wider', async () => {
+    // Prepare
+    const time = fakeScheduler();
+    const ledger = new InMemorySlotLedger();
+    const refused = pacer(time, { ledger, gridRate: 100 });
+    const other = pacer(time, { ledger, gridRate: 100 });
+    const grants: number[] = [];
+    const start = time.now();
+    void demand(refused, time, 5, grants);
+    await time.runUntil(start + 100);
+
+    // Act
+    refused.penalize();
+    refused.penalize(); // within the cooldown: one signal
+    void demand(other, time, 30, grants);
+    await time.runUntil(start + 600);
+
+    // Assess
+    expect(ledger.lowered).toEqual([{ command: COMMAND, rate: 80, atMs: start + 100 }]);
+    expect(other.gridRateAt(time.now())).toBe(80);
+    const spacings = ledger.leases.slice(1).map((l) => l.spacingMs);
+    expect(spacings.at(-1)).toBeCloseTo(1000 / 80, 9);
+  });
+
+  it('recovers the shared rate by a tenth of the grid per second', () => {
+    // Prepare
+    const time = fakeScheduler();
+    const copy = pacer(time, { ledger: new InMemorySlotLedger(), gridRate: 100 });
+
+    // Act
+    copy.penalize();
+    const at = time.now();
+
+    // Assess
+    expect(copy.gridRateAt(at)).toBe(80);
+    expect(copy.gridRateAt(at + 1000)).toBe(90);
+    expect(copy.gridRateAt(at + 5000)).toBe(100);
+  });
+});
