@@ -1,21 +1,20 @@
 /**
- * `npm run bench:burst`: what a user sees of a burst. 100,000 users in 5 concurrent signed webhooks of 20,000
- * through the test stack (real API handler copies, worker copies with one lanes poller each, fauxqs, dynalite,
- * the IM emulator at its real 100 calls/s), timed from the first request to the last user in IM.
+ * `npm run bench:burst`: what a user sees of a burst. 100,000 users in 5 concurrent signed webhooks of 20,000,
+ * through the gateway as a fleet of processes (5 API copies, 2 worker copies each polling the lanes, as Lambda
+ * runs them; bench/support/local-fleet.ts) against fauxqs, dynalite and the IM emulator at its real 100 calls/s,
+ * timed from the first request to the last user in IM.
  * Prints users/s, the per-second timeline of im_set_attr calls, the rate-limited share, IM calls per user,
- * when the webhooks were answered and when the first IM call started. Exits non-zero only on the count and
+ * when the webhooks were answered and when the first IM call arrived. Exits non-zero only on the count and
  * ratio targets (≥ 9,300 users/s, ≤ 0.5 % rate-limited, every user applied), never on an absolute time.
- * Options (defaults from lib/config/defaults.json): --workers 2  --api-share 2  --webhooks 5  --users 20000  --runs 1  --env K=V,K=V
+ * Options (defaults from lib/config/defaults.json): --workers 2  --webhooks 5  --users 20000  --runs 1  --env K=V,K=V
  */
 import { parseArgs } from 'node:util';
 import DEFAULTS from '../lib/config/defaults.json' with { type: 'json' };
-import { apiEvent, lambdaContext, makeUsers } from '../test/helpers/factories.ts';
-import { startStack } from '../test/helpers/stack.ts';
+import { epochMs, startLocalFleet, type ApiBurstResult } from './support/local-fleet.ts';
 
 const { values } = parseArgs({
   options: {
     workers: { type: 'string', default: String(DEFAULTS.workerMaxConcurrency) },
-    'api-share': { type: 'string', default: String(DEFAULTS.apiRateShare) },
     webhooks: { type: 'string', default: '5' },
     users: { type: 'string', default: '20000' },
     runs: { type: 'string', default: '1' },
@@ -23,7 +22,6 @@ const { values } = parseArgs({
   },
 });
 const WORKERS = Number(values.workers);
-const API_SHARE = values['api-share'];
 const WEBHOOKS = Number(values.webhooks);
 const USERS_EACH = Number(values.users);
 const RUNS = Number(values.runs);
@@ -44,94 +42,73 @@ interface BurstResult {
   readonly maxInWindow: number;
 }
 
-// Read by Powertools from the process env, not from the stack's.
-process.env['POWERTOOLS_METRICS_DISABLED'] = 'true';
-const stack = await startStack({
-  env: {
-    LOG_LEVEL: 'ERROR',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-    // The fleet budget of serverless.yml: the API's share over as many copies as there are webhooks in flight.
-    API_RATE_SHARE: API_SHARE,
-    API_MAX_CONCURRENCY: String(WEBHOOKS),
-    WORKER_MAX_CONCURRENCY: String(WORKERS),
-    ...EXTRA_ENV,
-  },
-});
-
-// One poller each: a Lambda copy runs one invocation at a time.
-const workers = Array.from({ length: WORKERS }, () => stack.startWorkers({ concurrency: 1 }));
-
 async function runBurst(run: number): Promise<BurstResult> {
-  await stack.reset();
-  // Run-unique accounts: users of this run are what the store gained.
-  const before = stack.emulator.attrs.size;
-  const applied = () => stack.emulator.attrs.size - before;
-  const counters = stack.emulator.counters;
-  counters.callsByCommand.clear();
-  counters.rejectedByCode.clear();
-  counters.maxCallsInAnyWindow = 0;
-  // Fresh API copies each run; the worker copies stay (stopping a poller mid-receive would hide messages).
-  const apis = Array.from({ length: WEBHOOKS }, () => stack.copy({}, 'api').api);
-  const bodies = Array.from({ length: WEBHOOKS }, (_, i) => JSON.stringify({ UserAttrs: makeUsers(USERS_EACH, `burst-${run}-${i}`) }));
-  const events = bodies.map((body) => apiEvent(body));
-  await sleep(300);
+  const fleet = await startLocalFleet({
+    name: `burst-${run}`,
+    env: {
+      // The deployed shape: the API's copies bounded, the worker's reserved concurrency covering its pollers.
+      API_MAX_CONCURRENCY: String(WEBHOOKS),
+      WORKER_MAX_CONCURRENCY: String(WORKERS),
+      WORKER_RESERVED_CONCURRENCY: String(Math.max(DEFAULTS.workerReservedConcurrency, WORKERS)),
+      ...EXTRA_ENV,
+    },
+  });
+  try {
+    const { emulator } = fleet;
+    const counters = emulator.counters;
+    const apis = await Promise.all(Array.from({ length: WEBHOOKS }, () => fleet.apiCopy()));
+    await Promise.all(apis.map((api, i) => api.prepare({ webhooks: 1, usersEach: USERS_EACH, prefix: `burst-${run}-${i}` })));
+    for (let i = 0; i < WORKERS; i++) fleet.workerCopy();
+    await sleep(1000);
 
-  const setCalls = () => counters.callsByCommand.get('im_set_attr') ?? 0;
-  const t0 = performance.now();
-  let firstCallMs = Number.NaN;
-  const watchFirst = setInterval(() => {
-    if (Number.isNaN(firstCallMs) && setCalls() > 0) firstCallMs = performance.now() - t0;
-  }, 2);
-  const cumulative: number[] = [];
-  const perSecond = setInterval(() => cumulative.push(setCalls()), 1000);
-  const answeredMs: number[] = [];
-  const answers = Promise.all(
-    apis.map(async (api, i) => {
-      const result = await api(events[i] ?? apiEvent('{}'), lambdaContext());
-      answeredMs.push(performance.now() - t0);
-      if (result.statusCode !== 202 && result.statusCode !== 200) throw new Error(`webhook ${i} answered ${result.statusCode}: ${result.body ?? ''}`);
-    }),
-  );
-  const until = Date.now() + 120_000;
-  while (applied() < TOTAL && Date.now() < until) await sleep(5);
-  const seconds = (performance.now() - t0) / 1000;
-  clearInterval(watchFirst);
-  clearInterval(perSecond);
-  cumulative.push(setCalls());
-  await answers;
-  await stack.drained(60_000).catch(() => undefined);
-  const calls = setCalls();
-  return {
-    seconds,
-    usersPerSecond: applied() / seconds,
-    timeline: cumulative.map((c, i) => c - (cumulative[i - 1] ?? 0)),
-    calls,
-    rateLimited: counters.rejectedByCode.get(60007) ?? 0,
-    applied: applied(),
-    answeredMs: answeredMs.sort((a, b) => a - b),
-    firstCallMs,
-    maxInWindow: counters.maxCallsInAnyWindow,
-  };
+    const setCalls = () => counters.callsByCommand.get('im_set_attr') ?? 0;
+    const t0 = epochMs();
+    let firstCallMs = Number.NaN;
+    const watchFirst = setInterval(() => {
+      if (Number.isNaN(firstCallMs) && setCalls() > 0) firstCallMs = epochMs() - t0;
+    }, 1);
+    const cumulative: number[] = [];
+    const perSecond = setInterval(() => cumulative.push(setCalls()), 1000);
+    const answers = Promise.all(apis.map((api) => api.go()));
+    const until = Date.now() + 120_000;
+    while (emulator.attrs.size < TOTAL && Date.now() < until) await sleep(5);
+    const seconds = (epochMs() - t0) / 1000;
+    clearInterval(watchFirst);
+    clearInterval(perSecond);
+    cumulative.push(setCalls());
+    const results: ApiBurstResult[] = await answers;
+    const failed = results.reduce((n, r) => n + r.failed, 0);
+    if (failed > 0) throw new Error(`${failed} webhooks were not accepted`);
+    const calls = setCalls();
+    return {
+      seconds,
+      usersPerSecond: emulator.attrs.size / seconds,
+      timeline: cumulative.map((c, i) => c - (cumulative[i - 1] ?? 0)),
+      calls,
+      rateLimited: counters.rejectedByCode.get(60007) ?? 0,
+      applied: emulator.attrs.size,
+      answeredMs: results.flatMap((r) => r.answeredAt.map((at) => at - t0)).sort((a, b) => a - b),
+      firstCallMs,
+      maxInWindow: counters.maxCallsInAnyWindow,
+    };
+  } finally {
+    await fleet.close();
+  }
 }
 
 const results: BurstResult[] = [];
-try {
-  process.stdout.write(`burst: ${WEBHOOKS} concurrent webhooks × ${USERS_EACH.toLocaleString('en-US')} users, ${WORKERS} worker copies, API share ${API_SHARE} calls/s${values.env === '' ? '' : `, ${values.env}`}\n`);
-  for (let run = 0; run < RUNS; run++) {
-    const r = await runBurst(run);
-    results.push(r);
-    const p99 = r.answeredMs[Math.min(r.answeredMs.length - 1, Math.ceil(r.answeredMs.length * 0.99) - 1)] ?? Number.NaN;
-    process.stdout.write(
-      `burst run ${run + 1}: ${Math.round(r.usersPerSecond).toLocaleString('en-US')} users/s (${r.seconds.toFixed(2)} s for ${r.applied.toLocaleString('en-US')} users); ` +
+process.stdout.write(`burst: ${WEBHOOKS} concurrent webhooks × ${USERS_EACH.toLocaleString('en-US')} users, ${WEBHOOKS} API copies, ${WORKERS} worker copies${values.env === '' ? '' : `, ${values.env}`}\n`);
+for (let run = 0; run < RUNS; run++) {
+  const r = await runBurst(run);
+  results.push(r);
+  const p99 = r.answeredMs[Math.min(r.answeredMs.length - 1, Math.ceil(r.answeredMs.length * 0.99) - 1)] ?? Number.NaN;
+  process.stdout.write(
+    `burst run ${run + 1}: ${Math.round(r.usersPerSecond).toLocaleString('en-US')} users/s (${r.seconds.toFixed(2)} s for ${r.applied.toLocaleString('en-US')} users); ` +
         `rate-limited ${r.rateLimited}/${r.calls} calls (${((r.rateLimited / Math.max(1, r.calls)) * 100).toFixed(2)} %); ` +
-        `${((r.calls / Math.max(1, r.applied)) * 100).toFixed(3)} calls per 100 users; answered p99 ${Math.round(p99)} ms; first IM call ${Math.round(r.firstCallMs)} ms; ` +
+        `${((r.calls / Math.max(1, r.applied)) * 100).toFixed(3)} calls per 100 users; answered p99 ${Math.round(p99)} ms; first IM call ${Math.round(r.firstCallMs)} ms after the first request; ` +
         `most im_set_attr in any 1 s window ${r.maxInWindow}\n` +
         `  im_set_attr calls per second: ${r.timeline.join(' ')}\n`,
-    );
-  }
-} finally {
-  await Promise.all(workers.map((w) => w.stop()));
-  await stack.close();
+  );
 }
 const ok = results.every((r) => r.applied === TOTAL && r.usersPerSecond >= TARGET.usersPerSecond && r.rateLimited / Math.max(1, r.calls) <= TARGET.rateLimitedShare);
 process.stdout.write(`burst: targets (≥ 9,300 users/s, ≤ 0.5 % rate-limited, every user applied): ${ok ? 'met' : 'MISSED'}\n`);

@@ -270,6 +270,9 @@ describe('serverless package (stage dev)', () => {
       API_INLINE_CHUNKS: DEFAULTS.apiInlineChunks,
       API_INLINE_WAIT_MS: DEFAULTS.apiInlineWaitMs,
       WORKER_MAX_CONCURRENCY: DEFAULTS.workerMaxConcurrency,
+      WORKER_RESERVED_CONCURRENCY: DEFAULTS.workerReservedConcurrency,
+      IM_BUDGET_MARGIN: DEFAULTS.imBudgetMarginPerSecond,
+      WORKER_FLOOR_RATE: DEFAULTS.workerFloorRate,
       LANE_COUNT: DEFAULTS.laneCount,
       LANE_RETRY_MAX_SECONDS: DEFAULTS.laneRetryMaxSeconds,
       INTAKE_RETRY_WINDOW_SECONDS: DEFAULTS.intakeRetryWindowSeconds,
@@ -286,6 +289,7 @@ describe('serverless package (stage dev)', () => {
       INTAKE_QUEUE_URL: ref('IntakeQueue'),
       DLQ_URL: ref('DeadLetterQueue'),
       IDEMPOTENCY_TABLE: ref('IdempotencyTable'),
+      BUDGET_TABLE: ref('BudgetTable'),
     };
 
     // Act
@@ -343,7 +347,7 @@ describe('serverless package (stage dev)', () => {
     for (const queue of ['LanesQueue', 'IntakeQueue']) expect(mappingOf(queue).DependsOn).toEqual(['WorkerRole']);
   });
 
-  it('lets the API read the one secret (ARN ending -??????), send to the lanes, use the idempotency table and write its own logs: nothing else', () => {
+  it('lets the API read the one secret (ARN ending -??????), send to the lanes, use the idempotency table, lease from the budget table and write its own logs: nothing else', () => {
     // Prepare
     const statements = roleStatements('ApiRole');
 
@@ -356,6 +360,7 @@ describe('serverless package (stage dev)', () => {
       { Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [expect.anything()] },
       { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [getAttArn('LanesQueue')] },
       { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], Resource: [getAttArn('IdempotencyTable')] },
+      { Effect: 'Allow', Action: ['dynamodb:UpdateItem'], Resource: [getAttArn('BudgetTable')] },
     ]);
     expect(secretArn).toContain(':secret:tim-attr-gateway/dev-??????"');
     expect(secretArn).not.toContain('-*');
@@ -363,7 +368,7 @@ describe('serverless package (stage dev)', () => {
     expect(resource('ApiLogGroup').Properties['LogGroupName']).toBe('/aws/lambda/tim-attr-gateway-dev-api');
   });
 
-  it('lets the worker receive, delete, delay and inspect its two source queues, send to lanes and the DLQ, read the secret and write its own logs: nothing else', () => {
+  it('lets the worker receive, delete, delay and inspect its two source queues, send to lanes and the DLQ, read the secret, lease from the budget table and write its own logs: nothing else', () => {
     // Prepare
     const statements = roleStatements('WorkerRole');
 
@@ -380,6 +385,7 @@ describe('serverless package (stage dev)', () => {
         Resource: [getAttArn('LanesQueue'), getAttArn('IntakeQueue')],
       },
       { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [getAttArn('LanesQueue'), getAttArn('DeadLetterQueue')] },
+      { Effect: 'Allow', Action: ['dynamodb:UpdateItem'], Resource: [getAttArn('BudgetTable')] },
     ]);
     expect(secret).toEqual(grantOf('ApiRole', 'secretsmanager:GetSecretValue'));
     expect(resource('WorkerLogGroup').Properties['LogGroupName']).toBe('/aws/lambda/tim-attr-gateway-dev-worker');
@@ -539,7 +545,7 @@ describe('serverless print (stage local, as npm start runs it)', () => {
     expect(shared).toEqual(expect.arrayContaining([
       'workerBatchSize', 'workerMaxConcurrency', 'workerTimeoutSeconds', 'intakeMaxConcurrency', 'laneCount',
       'lanesVisibilityTimeoutSeconds', 'intakeVisibilityTimeoutSeconds', 'queueRetentionSeconds', 'dlqRetentionSeconds',
-      'laneAgeAlarmSeconds', 'apiInlineChunks', 'imRateLimit', 'apiRateShare', 'apiMaxConcurrency',
+      'laneAgeAlarmSeconds', 'apiInlineChunks', 'imRateLimit', 'apiRateShare', 'apiMaxConcurrency', 'imBudgetMarginPerSecond', 'workerFloorRate',
       'apiRateLimit', 'apiBurstLimit', 'producerPrincipals', 'alarmTopicArn',
     ]));
     for (const removed of ['workerBatchingWindowSeconds', 'overflowVisibilityTimeoutSeconds', 'maxReceiveCount', 'apiInlineCalls', 'overflowAgeAlarmSeconds']) {
@@ -550,7 +556,7 @@ describe('serverless print (stage local, as npm start runs it)', () => {
 
   it('leaves SECRET_ID, IM_REGION, the queue URLs and the table to the local environment', () => {
     // Prepare
-    const deployedOnly = ['SECRET_ID', 'IM_REGION', 'LANES_QUEUE_URL', 'INTAKE_QUEUE_URL', 'DLQ_URL', 'IDEMPOTENCY_TABLE'];
+    const deployedOnly = ['SECRET_ID', 'IM_REGION', 'LANES_QUEUE_URL', 'INTAKE_QUEUE_URL', 'DLQ_URL', 'IDEMPOTENCY_TABLE', 'BUDGET_TABLE'];
 
     // Act
     const present = deployedOnly.filter((name) => name in printed.provider.environment);
