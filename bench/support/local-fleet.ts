@@ -1,16 +1,14 @@
 /**
  * The gateway as a fleet of processes on this machine, for the burst and fleet benchmarks: this process runs
- * the IM emulator (IM's real 100 calls/s limit, counted at arrival), fauxqs (the lanes, intake and dead-letter
- * queues) and dynalite (the idempotency and budget tables); every API copy and every worker copy is a process
- * of its own, as each Lambda copy is its own sandbox.
+ * the IM emulator (IM's real 100 calls/s limit, counted at arrival); fauxqs (the lanes, intake and dead-letter
+ * queues) and dynalite (the idempotency and budget tables) run in a process each; every API copy and every
+ * worker copy is a process of its own, as each Lambda copy is its own sandbox.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { startFauxqs } from 'fauxqs';
 import DEFAULTS from '../../lib/config/defaults.json' with { type: 'json' };
 import { createLocalQueues, type LocalQueues } from '../../scripts/local/local-queues.ts';
-import { startLocalTables, type LocalTables } from '../../scripts/local/local-tables.ts';
 import { resourceNames } from '../../scripts/local/resource-names.ts';
 import { startEmulator, type Emulator, type FaultOptions } from '../../test/emulator/index.ts';
 import { TEST_CREDENTIALS } from '../../test/helpers/factories.ts';
@@ -52,7 +50,6 @@ export interface LocalFleet {
   readonly emulator: Emulator;
   readonly sqs: SQSClient;
   readonly queues: LocalQueues;
-  readonly tables: LocalTables;
   /** The environment every copy gets. */
   readonly env: NodeJS.ProcessEnv;
   /** Forks an API copy; it is ready when this resolves. */
@@ -74,12 +71,20 @@ export async function startLocalFleet(options: LocalFleetOptions): Promise<Local
     rateLimitPerSecond: 100,
     ...(options.faults === undefined ? {} : { faults: options.faults }),
   });
-  const fauxqs = await startFauxqs({ port: 0, logger: false });
-  const endpoint = `http://127.0.0.1:${fauxqs.port}`;
-  const sqs = new SQSClient({ region: REGION, endpoint, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
   const names = resourceNames(options.name);
+  const children: ChildProcess[] = [];
+  const service = async (kind: 'sqs' | 'dynamodb'): Promise<string> => {
+    const child = fork(new URL('./service-process.ts', import.meta.url), [kind], {
+      env: { ...process.env, TABLE_NAME: names.idempotencyTable, BUDGET_TABLE_NAME: names.budgetTable },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    children.push(child);
+    const { endpoint } = await new Promise<{ endpoint: string }>((resolve) => child.once('message', (m) => resolve(m as { endpoint: string })));
+    return endpoint;
+  };
+  const [endpoint, dynamodbEndpoint] = await Promise.all([service('sqs'), service('dynamodb')]);
+  const sqs = new SQSClient({ region: REGION, endpoint, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
   const queues = await createLocalQueues({ client: sqs, lanesQueueName: names.lanes, intakeQueueName: names.intake, deadLetterQueueName: names.deadLetter });
-  const tables = await startLocalTables({ tableName: names.idempotencyTable, budgetTableName: names.budgetTable, region: REGION });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     IM_BASE_URL: emulator.url,
@@ -87,9 +92,9 @@ export async function startLocalFleet(options: LocalFleetOptions): Promise<Local
     INTAKE_QUEUE_URL: queues.intakeQueueUrl,
     DLQ_URL: queues.deadLetterQueueUrl,
     SQS_ENDPOINT: endpoint,
-    IDEMPOTENCY_TABLE: tables.tableName,
+    IDEMPOTENCY_TABLE: names.idempotencyTable,
     BUDGET_TABLE: names.budgetTable,
-    DYNAMODB_ENDPOINT: tables.endpoint,
+    DYNAMODB_ENDPOINT: dynamodbEndpoint,
     AWS_REGION: REGION,
     AWS_ACCESS_KEY_ID: 'bench',
     AWS_SECRET_ACCESS_KEY: 'bench',
@@ -104,12 +109,10 @@ export async function startLocalFleet(options: LocalFleetOptions): Promise<Local
     WORKER_BATCH_SIZE: String(DEFAULTS.workerBatchSize),
     ...options.env,
   };
-  const children: ChildProcess[] = [];
   return {
     emulator,
     sqs,
     queues,
-    tables,
     env,
     async apiCopy(extra = {}) {
       const child = fork(new URL('../fleet/api-copy.ts', import.meta.url), { env: { ...env, ...extra }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -134,12 +137,12 @@ export async function startLocalFleet(options: LocalFleetOptions): Promise<Local
       children.push(spawn(process.execPath, [poller], { env: { ...env, ...extra }, stdio: ['ignore', 'ignore', 'inherit'] }));
     },
     async close() {
-      for (const child of children) child.kill('SIGTERM');
+      // Copies first, then the services they talk to.
+      for (const child of children.slice(2)) child.kill('SIGTERM');
       await sleep(500);
+      for (const child of children.slice(0, 2)) child.kill('SIGTERM');
       sqs.destroy();
       await emulator.close();
-      await tables.close();
-      await fauxqs.stop();
     },
   };
 }

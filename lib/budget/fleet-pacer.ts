@@ -33,7 +33,10 @@ export interface FleetPacerOptions {
   readonly aheadMs?: number;
   /** Most slots in one lease. Default 10 (about 100 ms of the grid at full rate). */
   readonly maxLease?: number;
-  /** How late a slot may still be used. Default 20 ms. */
+  /**
+   * How late a slot may still be used. Default 10 ms: every ms of lateness lets a late start share a window
+   * with punctual ones of other copies (at ~10 ms spacing, 20 ms of lateness is two calls more in a window).
+   */
   readonly lateToleranceMs?: number;
   /** Backoff after a failed lease: first and longest wait, ms. Default 1,000 and 30,000. */
   readonly retryFirstMs?: number;
@@ -108,7 +111,7 @@ export class FleetPacer implements CallPacer {
     this.#horizonMs = options.horizonMs ?? 1000;
     this.#aheadMs = options.aheadMs ?? 200;
     this.#maxLease = options.maxLease ?? 10;
-    this.#lateMs = options.lateToleranceMs ?? 20;
+    this.#lateMs = options.lateToleranceMs ?? 10;
     this.#retryFirstMs = options.retryFirstMs ?? 1000;
     this.#retryMaxMs = options.retryMaxMs ?? 30_000;
     this.#retryMs = this.#retryFirstMs;

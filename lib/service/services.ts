@@ -154,7 +154,6 @@ function pacing(config: Config, dynamodb: DynamoDBClient | undefined, onLedgerEr
       ledger,
       gridRate: grid.gridRate,
       floor: config.callsPerSecond > 0 ? own(config.callsPerSecond) : undefined,
-      lateToleranceMs: config.im.pacingMarginMs,
       onLedgerError,
     });
   };

@@ -8,7 +8,7 @@ import { applyCalls } from '../dispatch/apply-calls.ts';
 import type { WriteCall } from '../dispatch/types.ts';
 import { planWriteCalls } from '../dispatch/write-call.ts';
 import type { LaneMessage } from '../lanes/lane-plan.ts';
-import { planLaneMessages } from '../lanes/lane-plan.ts';
+import { LANE_MESSAGE_LIMITS, planLaneMessages } from '../lanes/lane-plan.ts';
 import { MAX_USERS_PER_CALL } from '../rules/constants.ts';
 import { validateUsers } from '../rules/validate-users.ts';
 import { LanesUnavailableError } from './errors.ts';
@@ -54,7 +54,9 @@ export interface AcceptWebhookResult {
 export async function acceptWebhook(deps: AcceptWebhookDeps, input: AcceptWebhookInput): Promise<AcceptWebhookResult> {
   const allowedNames = await deps.attrNames.current();
   const { users, rejected, received } = validateUsers(input.body, { allowedNames });
-  const messages = planLaneMessages(users, deps.laneCount, input.key);
+  // Each lane's first message is one call's worth: a large webhook's IM work starts right after validation
+  // (the early write, and workers with small messages) rather than when the large messages are parsed.
+  const messages = planLaneMessages(users, deps.laneCount, input.key, { ...LANE_MESSAGE_LIMITS, headMaxUsers: MAX_USERS_PER_CALL });
 
   const meta = { requestId: input.requestId, origin: 'api' } as const;
   const unavailable = (unsent: readonly LaneMessage[]): LanesUnavailableError => {
@@ -100,7 +102,7 @@ export async function acceptWebhook(deps: AcceptWebhookDeps, input: AcceptWebhoo
 /**
  * Whole lane messages, smallest first, while their users fit `calls` IM calls (a user with values to set
  * and names to remove needs one call of each kind): a small webhook is written early in full, and a large
- * one spends its early call on the short tails of its lanes.
+ * one spends its early call on the first of its lanes' head messages, cut to one call's worth.
  */
 function earlyWriteMessages(messages: readonly LaneMessage[], calls: number): LaneMessage[] {
   const limit = Math.max(0, Math.floor(calls));

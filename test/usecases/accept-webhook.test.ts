@@ -186,10 +186,14 @@ describe('acceptWebhook', () => {
       const result = await accept({ UserAttrs: users });
 
       // Assess: the early write's message went alone in the first enqueue; the call came before the rest were in.
-      expect(lanes.calls.map((c) => c.messages.length)).toEqual([1, 3]);
+      // Each long lane starts with a head message of one call's worth, enqueued in the round before its rest.
+      expect(lanes.calls.map((c) => c.messages.length)).toEqual([1, 6]);
       expect(lanes.calls[0]?.messages[0]?.users).toHaveLength(5);
+      for (const lane of [1, 2, 3]) {
+        expect(lanes.calls[1]?.messages.filter((m) => m.lane === lane).map((m) => m.users.length)).toEqual([100, 200]);
+      }
       expect(appendedBeforeCall).toEqual([1]);
-      expect(lanes.appended).toHaveLength(4);
+      expect(lanes.appended).toHaveLength(7);
       expect(result).toMatchObject({ accepted: 905, applied: 5, queued: 900 });
     });
 
@@ -197,14 +201,14 @@ describe('acceptWebhook', () => {
       // Prepare
       const { im, lanes, accept } = setup({ inlineChunks: 1 });
       const users = [0, 1].flatMap((lane) => accountsInLane(lane, lane === 0 ? 5 : 300, 'late').map((To_Account) => ({ To_Account, Attrs: { city: 'x' } })));
-      lanes.failWhen((message) => message.users.length === 300);
+      lanes.failWhen((message) => message.users.length === 200);
 
       // Act
       const error = await accept({ UserAttrs: users }).catch((e: unknown) => e);
 
-      // Assess
+      // Assess: lane 1's head (100 users) is in; its rest (200) is not
       expect(error).toBeInstanceOf(LanesUnavailableError);
-      expect(error).toMatchObject({ accepted: 5, pending: 300 });
+      expect(error).toMatchObject({ accepted: 105, pending: 200 });
       expect(im.calls).toHaveLength(1);
     });
 
@@ -223,9 +227,7 @@ describe('acceptWebhook', () => {
       expect(lanes.appended.flatMap((a) => a.users)).toHaveLength(30);
     });
 
-    // KNOWN LIB BUG (lib/usecases/accept-webhook.ts, earlyWriteMessages): the room is counted in users
-    // (`calls × 100`), but a user with a value to set and a name to remove needs one set call and one
-    // remove call, so one "inline chunk" becomes two IM calls. Turn into `it` once fixed.
+    // A user with a value to set and a name to remove needs one set call and one remove call.
     it('uses at most inlineChunks calls when users both set and remove attributes', async () => {
       // Prepare
       const { im, accept } = setup({ inlineChunks: 1 });
