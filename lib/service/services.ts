@@ -14,13 +14,14 @@ import { StaticCredentialSource } from '../credentials/static-source.ts';
 import type { CredentialSource } from '../credentials/types.ts';
 import { ImClient } from '../im/client.ts';
 import { resolveEndpoint } from '../im/regions.ts';
+import { CountedDeadLetters, DeadLetterRecorder } from '../observability/dead-letter-metrics.ts';
 import { createLogger, createMetrics, ImCallRecorder } from '../observability/telemetry.ts';
 import { RateLimiter } from '../pacing/rate-limiter.ts';
 import { DynamoDbIdempotency } from '../idempotency/dynamodb-idempotency.ts';
 import { SqsDeadLetters } from '../queue/sqs-dead-letters.ts';
 import { SqsLanes } from '../queue/sqs-lanes.ts';
 import { SqsRedelivery } from '../queue/sqs-redelivery.ts';
-import type { Idempotency } from '../usecases/ports.ts';
+import type { DeadLetters, Idempotency } from '../usecases/ports.ts';
 import { AdminSigCache } from '../usersig/admin-sig-cache.ts';
 import { WebhookAuthenticator } from '../webhook/webhook-authenticator.ts';
 
@@ -29,6 +30,8 @@ export interface Services {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly imCalls: ImCallRecorder;
+  /** Dead letters by rule, counted as the queue takes them. */
+  readonly deadLetterCounts: DeadLetterRecorder;
   readonly credentials: CredentialSource;
   readonly im: ImClient;
   /** This copy's share of the fleet's IM budget. */
@@ -38,7 +41,7 @@ export interface Services {
   readonly lanes: SqsLanes | undefined;
   readonly lanesRedelivery: SqsRedelivery | undefined;
   readonly intakeRedelivery: SqsRedelivery | undefined;
-  readonly deadLetters: SqsDeadLetters | undefined;
+  readonly deadLetters: DeadLetters | undefined;
   /** Undefined without a table: re-deliveries are then applied again (lanes still deduplicate for 5 minutes). */
   readonly idempotency: Idempotency | undefined;
   readonly webhookAuth: WebhookAuthenticator;
@@ -57,6 +60,7 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const metrics = overrides.metrics ?? createMetrics();
   const imCalls = new ImCallRecorder(metrics);
+  const deadLetterCounts = new DeadLetterRecorder(metrics);
   const credentials: CredentialSource =
     config.credentials.source === 'secrets-manager'
       ? new SecretsManagerSource({
@@ -98,6 +102,7 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     logger,
     metrics,
     imCalls,
+    deadLetterCounts,
     credentials,
     im,
     limiter,
@@ -105,7 +110,7 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     lanes: on(lanesQueueUrl, (client, queueUrl) => new SqsLanes({ client, queueUrl })),
     lanesRedelivery: on(lanesQueueUrl, (client, queueUrl) => new SqsRedelivery({ client, queueUrl })),
     intakeRedelivery: on(intakeQueueUrl, (client, queueUrl) => new SqsRedelivery({ client, queueUrl })),
-    deadLetters: on(dlqUrl, (client, queueUrl) => new SqsDeadLetters({ client, queueUrl })),
+    deadLetters: on(dlqUrl, (client, queueUrl) => new CountedDeadLetters(new SqsDeadLetters({ client, queueUrl }), deadLetterCounts)),
     idempotency:
       idempotency === undefined
         ? undefined
