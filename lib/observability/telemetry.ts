@@ -21,6 +21,17 @@ export const METRIC = {
   imRetries: 'ImRetries',
   imRateLimited: 'ImRateLimited',
   imLatency: 'ImLatency',
+  deadLetters: 'DeadLetters',
+} as const;
+
+/**
+ * Dimension names, as they appear in CloudWatch. Powertools adds `service` (POWERTOOLS_SERVICE_NAME) to every
+ * metric; `ErrorCode` and `Rule` are added to `ImCalls` and `DeadLetters` only.
+ */
+export const DIMENSION = {
+  service: 'service',
+  errorCode: 'ErrorCode',
+  rule: 'Rule',
 } as const;
 
 export function createLogger(logLevel: LogLevel = 'INFO'): Logger {
@@ -33,7 +44,9 @@ export function createMetrics(): Metrics {
 
 /**
  * Counts IM attempts by ErrorCode during an invocation and writes them at flush: one EMF metric per distinct
- * code (dimension `ErrorCode`), plus retries, rate-limit answers and latency.
+ * code (dimension `ErrorCode`), plus retries, rate-limit answers and latency. Each `ImCalls` value is also
+ * published under `service` alone, so the total of calls is one explicit metric (the denominator of the
+ * rate-limited share) rather than a sum over a search.
  */
 export class ImCallRecorder {
   readonly #metrics: Metrics;
@@ -57,7 +70,9 @@ export class ImCallRecorder {
   flush(): void {
     for (const [code, count] of this.#byCode) {
       const single = this.#metrics.singleMetric();
-      single.addDimension('ErrorCode', String(code));
+      single.addDimension(DIMENSION.errorCode, String(code));
+      // An empty dimension set is published as the default dimensions alone: [service].
+      single.addDimensions({});
       single.addMetric(METRIC.imCalls, MetricUnit.Count, count);
     }
     if (this.#retries > 0) this.#metrics.addMetric(METRIC.imRetries, MetricUnit.Count, this.#retries);

@@ -27,15 +27,18 @@ function deadlineOf(context: Context, marginMs: number): number {
 }
 
 /**
- * Logs carry the Lambda context and a fresh set of keys per invocation; the IM call counts are moved into
- * the metrics buffer before Powertools publishes it (middy runs `after` hooks in reverse order).
+ * Logs carry the Lambda context and a fresh set of keys per invocation; the IM call and dead-letter counts
+ * are moved into the metrics buffer before Powertools publishes it (middy runs `after` hooks in reverse order).
  */
 function withTelemetry<E, R>(s: Services, run: (event: E, context: Context) => Promise<R>) {
-  const flushImCalls = { after: () => s.imCalls.flush(), onError: () => s.imCalls.flush() };
+  const flush = (): void => {
+    s.imCalls.flush();
+    s.deadLetterCounts.flush();
+  };
   return middy<E, R>()
     .use(injectLambdaContext(s.logger, { resetKeys: true }))
     .use(logMetrics(s.metrics))
-    .use(flushImCalls)
+    .use({ after: flush, onError: flush })
     .handler(run);
 }
 

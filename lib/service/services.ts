@@ -16,6 +16,7 @@ import { DynamoDbSlotLedger } from '../budget/dynamodb-slot-ledger.ts';
 import { FleetPacer } from '../budget/fleet-pacer.ts';
 import { IM_COMMANDS, ImClient } from '../im/client.ts';
 import { resolveEndpoint } from '../im/regions.ts';
+import { CountedDeadLetters, DeadLetterRecorder } from '../observability/dead-letter-metrics.ts';
 import { createLogger, createMetrics, ImCallRecorder } from '../observability/telemetry.ts';
 import type { CallPacer } from '../pacing/call-pacer.ts';
 import { RateLimiter } from '../pacing/rate-limiter.ts';
@@ -23,7 +24,7 @@ import { DynamoDbIdempotency } from '../idempotency/dynamodb-idempotency.ts';
 import { SqsDeadLetters } from '../queue/sqs-dead-letters.ts';
 import { SqsLanes } from '../queue/sqs-lanes.ts';
 import { SqsRedelivery } from '../queue/sqs-redelivery.ts';
-import type { Idempotency } from '../usecases/ports.ts';
+import type { DeadLetters, Idempotency } from '../usecases/ports.ts';
 import { AdminSigCache } from '../usersig/admin-sig-cache.ts';
 import { WebhookAuthenticator } from '../webhook/webhook-authenticator.ts';
 
@@ -32,6 +33,8 @@ export interface Services {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly imCalls: ImCallRecorder;
+  /** Dead letters by rule, counted as the queue takes them. */
+  readonly deadLetterCounts: DeadLetterRecorder;
   readonly credentials: CredentialSource;
   readonly im: ImClient;
   /** This copy's pacing of `im_set_attr`: its floor and the shared grid, or its static share. */
@@ -41,7 +44,7 @@ export interface Services {
   readonly lanes: SqsLanes | undefined;
   readonly lanesRedelivery: SqsRedelivery | undefined;
   readonly intakeRedelivery: SqsRedelivery | undefined;
-  readonly deadLetters: SqsDeadLetters | undefined;
+  readonly deadLetters: DeadLetters | undefined;
   /** Undefined without a table: re-deliveries are then applied again (lanes still deduplicate for 5 minutes). */
   readonly idempotency: Idempotency | undefined;
   readonly webhookAuth: WebhookAuthenticator;
@@ -60,6 +63,7 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const metrics = overrides.metrics ?? createMetrics();
   const imCalls = new ImCallRecorder(metrics);
+  const deadLetterCounts = new DeadLetterRecorder(metrics);
   const credentials: CredentialSource =
     config.credentials.source === 'secrets-manager'
       ? new SecretsManagerSource({
@@ -102,6 +106,7 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     logger,
     metrics,
     imCalls,
+    deadLetterCounts,
     credentials,
     im,
     limiter,
@@ -109,7 +114,7 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     lanes: on(lanesQueueUrl, (client, queueUrl) => new SqsLanes({ client, queueUrl })),
     lanesRedelivery: on(lanesQueueUrl, (client, queueUrl) => new SqsRedelivery({ client, queueUrl })),
     intakeRedelivery: on(intakeQueueUrl, (client, queueUrl) => new SqsRedelivery({ client, queueUrl })),
-    deadLetters: on(dlqUrl, (client, queueUrl) => new SqsDeadLetters({ client, queueUrl })),
+    deadLetters: on(dlqUrl, (client, queueUrl) => new CountedDeadLetters(new SqsDeadLetters({ client, queueUrl }), deadLetterCounts)),
     idempotency:
       idempotency === undefined
         ? undefined

@@ -530,6 +530,25 @@ describe('serverless package (stage dev)', () => {
   });
 });
 
+describe('serverless package: the dashboard', () => {
+  it('builds the dashboard from this template\'s own resources, names the stage\'s metrics service, and outputs its URL', () => {
+    // Prepare
+    const dashboard = resource('Dashboard');
+    const body = z.object({ 'Fn::Sub': z.string() }).parse(dashboard.Properties['DashboardBody'])['Fn::Sub'];
+
+    // Act
+    const substituted = [...new Set([...body.matchAll(/\$\{([^}]+)\}/g)].map(([, name = '']) => name.split('.')[0] ?? ''))];
+
+    // Assess: test/deploy/dashboard.test.ts checks the panels themselves.
+    expect(dashboard.Type).toBe('AWS::CloudWatch::Dashboard');
+    expect(substituted.filter((id) => id !== 'AWS::Region' && resources[id] === undefined)).toEqual([]);
+    expect(substituted).toEqual(expect.arrayContaining(['HttpApi', 'ApiLambdaFunction', 'WorkerLambdaFunction', 'LanesQueue', 'IntakeQueue', 'DeadLetterQueue']));
+    expect(resource('HttpApi').Type).toBe('AWS::ApiGatewayV2::Api');
+    for (const id of ['ApiLambdaFunction', 'WorkerLambdaFunction']) expect(environmentOf(id)['POWERTOOLS_SERVICE_NAME']).toBe('tim-attr-gateway-dev');
+    expect(outputs['DashboardUrl']?.Value).toEqual({ 'Fn::Sub': 'https://${AWS::Region}.console.aws.amazon.com/cloudwatch/home?region=${AWS::Region}#dashboards:name=${Dashboard}' });
+  });
+});
+
 describe('serverless print (stage local, as npm start runs it)', () => {
   it('takes params.default from lib/config/defaults.json, key for key', () => {
     // Prepare

@@ -1,54 +1,9 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { laneOf } from '../../lib/lanes/lane-of.ts';
 import type { UserAttr } from '../../lib/rules/types.ts';
+import { captureStdout, dimensionSetsOf, samples, total } from '../helpers/emf-capture.ts';
 import { apiEvent, lambdaContext, makeUsers, parseBody } from '../helpers/factories.ts';
 import { useStack } from '../helpers/use-stack.ts';
-
-interface EmfLine {
-  _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] };
-  [key: string]: unknown;
-}
-
-/** Runs `act` and returns the EMF documents and log lines it wrote to stdout. */
-async function captureStdout(act: () => Promise<unknown>): Promise<{ emf: EmfLine[]; logs: Record<string, unknown>[] }> {
-  const lines: string[] = [];
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    lines.push(...String(chunk).split('\n').filter((l) => l.trim() !== ''));
-    return true;
-  });
-  try {
-    await act();
-  } finally {
-    spy.mockRestore();
-  }
-  const docs = lines.flatMap((l) => {
-    try {
-      return [JSON.parse(l) as Record<string, unknown>];
-    } catch {
-      return [];
-    }
-  });
-  return { emf: docs.filter((d): d is EmfLine => '_aws' in d), logs: docs.filter((d) => !('_aws' in d)) };
-}
-
-/** Sum of a metric across EMF documents, optionally only those with a dimension value. */
-function total(emf: EmfLine[], name: string, dimension?: [string, string]): number {
-  return emf
-    .filter((d) => d._aws.CloudWatchMetrics.some((m) => m.Metrics.some((x) => x.Name === name)))
-    .filter((d) => dimension === undefined || d[dimension[0]] === dimension[1])
-    .reduce((sum, d) => {
-      const v = d[name];
-      return sum + (Array.isArray(v) ? v.reduce((a: number, x) => a + Number(x), 0) : Number(v));
-    }, 0);
-}
-
-/** How many values of a metric the EMF documents hold (Powertools writes one value bare, several as an array). */
-function samples(emf: EmfLine[], name: string): number {
-  return emf.reduce((n, d) => {
-    const v = d[name];
-    return n + (Array.isArray(v) ? v.length : v === undefined ? 0 : 1);
-  }, 0);
-}
 
 /** `count` users of `prefix` whose accounts fall into `lane` of `laneCount`. */
 function usersInLane(count: number, prefix: string, lane: number, laneCount: number): UserAttr[] {
@@ -86,6 +41,8 @@ describe('metrics and structured logs', () => {
     expect(total(emf, 'UsersRejected')).toBe(2);
     expect(total(emf, 'ImCalls', ['ErrorCode', '0'])).toBe(1);
     expect(total(emf, 'ImCalls')).toBe(1);
+    // Each value by its code, and under `service` alone: the total the rate-limited share divides by.
+    expect(dimensionSetsOf(emf, 'ImCalls')).toEqual([[['service', 'ErrorCode'], ['service']]]);
     expect(samples(emf, 'ImLatency')).toBe(1);
     const laned = (await stack.takeAll(stack.lanesUrl)).flatMap((m) => (JSON.parse(m.Body ?? '{}') as { UserAttrs: unknown[] }).UserAttrs);
     expect(laned).toHaveLength(248);
@@ -105,6 +62,8 @@ describe('metrics and structured logs', () => {
     expect(total(emf, 'UsersReceived')).toBe(51);
     expect(total(emf, 'UsersQueued')).toBe(50);
     expect(total(emf, 'UsersDeadLettered')).toBe(1);
+    expect(total(emf, 'DeadLetters', ['Rule', 'attr-name-unregistered'])).toBe(1);
+    expect(total(emf, 'DeadLetters')).toBe(1);
     expect(total(emf, 'UsersApplied')).toBe(0);
     expect(total(emf, 'ImCalls')).toBe(0);
     expect((await stack.takeAll(stack.dlqUrl)).map((m) => m.MessageAttributes?.rule?.StringValue)).toEqual(['attr-name-unregistered']);
@@ -131,6 +90,8 @@ describe('metrics and structured logs', () => {
     expect(total(emf, 'UsersReceived')).toBe(51);
     expect(total(emf, 'UsersApplied')).toBe(50);
     expect(total(emf, 'UsersDeadLettered')).toBe(1);
+    expect(total(emf, 'DeadLetters', ['Rule', 'attr-name-unregistered'])).toBe(1);
+    expect(total(emf, 'DeadLetters')).toBe(1);
     expect(total(emf, 'ImRateLimited')).toBeGreaterThanOrEqual(1);
     expect(total(emf, 'ImRetries')).toBe(total(emf, 'ImRateLimited'));
     expect(total(emf, 'ImCalls', ['ErrorCode', '60007'])).toBe(total(emf, 'ImRateLimited'));
