@@ -42,6 +42,7 @@ function initEnv(role: FunctionName, nodeOptions: string): Record<string, string
     LANES_QUEUE_URL: 'https://sqs.ap-southeast-1.amazonaws.com/123456789012/tim-attr-gateway-bench-lanes.fifo',
     INTAKE_QUEUE_URL: 'https://sqs.ap-southeast-1.amazonaws.com/123456789012/tim-attr-gateway-bench-intake.fifo',
     IDEMPOTENCY_TABLE: 'tim-attr-gateway-bench-idempotency',
+    BUDGET_TABLE: 'tim-attr-gateway-bench-budget',
     DLQ_URL: 'https://sqs.ap-southeast-1.amazonaws.com/123456789012/tim-attr-gateway-bench-dlq',
     AWS_REGION: 'ap-southeast-1',
     LOG_LEVEL: 'INFO',
