@@ -41,6 +41,8 @@ interface BurstResult {
   readonly answeredMs: readonly number[];
   readonly firstCallMs: number;
   readonly maxInWindow: number;
+  /** DynamoDB UpdateItem requests during the burst: the budget's leases and rate reports, and one per webhook's idempotency record. */
+  readonly updateItems: number;
 }
 
 async function runBurst(run: number): Promise<BurstResult> {
@@ -72,6 +74,8 @@ async function runBurst(run: number): Promise<BurstResult> {
     counters.maxCallsInAnyWindow = 0;
 
     const setCalls = () => counters.callsByCommand.get('im_set_attr') ?? 0;
+    const updateItems = async () => (await fleet.dynamodbRequests())['DynamoDB_20120810.UpdateItem'] ?? 0;
+    const updatesBefore = await updateItems();
     const t0 = epochMs();
     let firstCallMs = Number.NaN;
     const watchFirst = setInterval(() => {
@@ -90,7 +94,9 @@ async function runBurst(run: number): Promise<BurstResult> {
     const failed = results.reduce((n, r) => n + r.failed, 0);
     if (failed > 0) throw new Error(`${failed} webhooks were not accepted`);
     const calls = setCalls();
+    const updatesDuring = (await updateItems()) - updatesBefore;
     return {
+      updateItems: updatesDuring,
       seconds,
       usersPerSecond: applied() / seconds,
       timeline: cumulative.map((c, i) => c - (cumulative[i - 1] ?? 0)),
@@ -116,7 +122,8 @@ for (let run = 0; run < RUNS; run++) {
     `burst run ${run + 1}: ${Math.round(r.usersPerSecond).toLocaleString('en-US')} users/s (${r.seconds.toFixed(2)} s for ${r.applied.toLocaleString('en-US')} users); ` +
         `rate-limited ${r.rateLimited}/${r.calls} calls (${((r.rateLimited / Math.max(1, r.calls)) * 100).toFixed(2)} %); ` +
         `${((r.calls / Math.max(1, r.applied)) * 100).toFixed(3)} calls per 100 users; answered p99 ${Math.round(p99)} ms; first IM call ${Math.round(r.firstCallMs)} ms after the first request; ` +
-        `most im_set_attr in any 1 s window ${r.maxInWindow}\n` +
+        `most im_set_attr in any 1 s window ${r.maxInWindow}; DynamoDB UpdateItem ${r.updateItems} (${WEBHOOKS} of them idempotency records): ` +
+      `${((r.updateItems - WEBHOOKS) / Math.max(1, r.calls)).toFixed(3)} budget writes per IM call\n` +
         `  im_set_attr calls per second: ${r.timeline.join(' ')}\n`,
   );
 }

@@ -11,6 +11,8 @@
  * Run: npx node bench/calls-per-user.bench.ts
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import DEFAULTS from '../lib/config/defaults.json' with { type: 'json' };
+import { coveringFloorRate } from '../lib/config/fleet-budget.ts';
 import type { UserAttr } from '../lib/rules/types.ts';
 import { apiEvent, lambdaContext, makeUsers } from '../test/helpers/factories.ts';
 import { startStack } from '../test/helpers/stack.ts';
@@ -24,15 +26,22 @@ const TARGET_CALLS_PER_100 = 1.02;
 const RATE_LIMITED = 60007;
 const DRAIN_TIMEOUT_MS = 600_000;
 
-// The env of the copies: the deployed fleet budget, split over the copies this bench runs side by side
-// (a copy handles one webhook at a time, so 5 concurrent webhooks need 5 API copies).
-const FLEET = { IM_RATE_LIMIT: '100', API_RATE_SHARE: '2', API_MAX_CONCURRENCY: String(WEBHOOKS), WORKER_MAX_CONCURRENCY: String(WORKER_COPIES), LOG_LEVEL: 'WARN' };
+// The env of the copies: the deployed fleet budget for the copies this bench runs side by side (a copy handles
+// one webhook at a time, so 5 concurrent webhooks need 5 API copies); floor and margin cover the 5 worker copies.
+const FLEET = {
+  IM_RATE_LIMIT: '100',
+  API_MAX_CONCURRENCY: String(WEBHOOKS),
+  WORKER_MAX_CONCURRENCY: String(WORKER_COPIES),
+  WORKER_RESERVED_CONCURRENCY: String(WORKER_COPIES),
+  WORKER_FLOOR_RATE: String(coveringFloorRate(WORKER_COPIES, DEFAULTS.imBudgetMarginPerSecond, DEFAULTS.workerFloorRate)),
+  LOG_LEVEL: 'WARN',
+};
 // EMF lines of every invocation would flood stdout; the figures come from the emulator.
 process.env['POWERTOOLS_METRICS_DISABLED'] = 'true';
 
 const stack = await startStack({ env: FLEET, emulatorRateLimit: 100 });
 try {
-  // One startWorkers per copy: each call builds its own worker copy with its own limiter (98/5 calls/s).
+  // One startWorkers per copy: each call builds its own worker copy, with its floor, drawing on the shared grid.
   const workers = Array.from({ length: WORKER_COPIES }, () => stack.startWorkers({ concurrency: 1 }));
   const webhooks: UserAttr[][] = Array.from({ length: WEBHOOKS }, (_, w) => makeUsers(USERS_EACH, `cpu${w}`));
   // The API copies' own calls (the early writes), counted at the writer they hand the use case.

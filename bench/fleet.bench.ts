@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { planLaneMessages } from '../lib/lanes/lane-plan.ts';
 import { SqsLanes } from '../lib/queue/sqs-lanes.ts';
 import DEFAULTS from '../lib/config/defaults.json' with { type: 'json' };
+import { coveringFloorRate } from '../lib/config/fleet-budget.ts';
 import { makeUsers } from '../test/helpers/factories.ts';
 import { startLocalFleet, type ApiBurstResult } from './support/local-fleet.ts';
 
@@ -33,6 +34,7 @@ interface FleetResult {
 }
 
 async function runFleet(workers: number): Promise<FleetResult> {
+  const reserved = Math.max(DEFAULTS.workerReservedConcurrency, workers);
   const fleet = await startLocalFleet({
     name: `fleet-${workers}`,
     faults: { latencyMs: [20, 60] },
@@ -40,7 +42,9 @@ async function runFleet(workers: number): Promise<FleetResult> {
       // The deployed shape: one API copy here, `workers` lanes pollers, reserved concurrency covering them.
       API_MAX_CONCURRENCY: '1',
       WORKER_MAX_CONCURRENCY: String(workers),
-      WORKER_RESERVED_CONCURRENCY: String(Math.max(DEFAULTS.workerReservedConcurrency, workers)),
+      WORKER_RESERVED_CONCURRENCY: String(reserved),
+      // Floor and margin must cover every copy starting its floor in the same second (README, fleet budget).
+      WORKER_FLOOR_RATE: String(coveringFloorRate(reserved, DEFAULTS.imBudgetMarginPerSecond, DEFAULTS.workerFloorRate)),
       LOCAL_RETRY_VISIBILITY_SECONDS: '2',
     },
   });

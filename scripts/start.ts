@@ -19,6 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import DEFAULTS from '../lib/config/defaults.json' with { type: 'json' };
+import { coveringFloorRate } from '../lib/config/fleet-budget.ts';
 import { startFauxqs } from 'fauxqs';
 import { localCredentials, printableCredential } from './local/local-credentials.ts';
 import { createLocalQueues } from './local/local-queues.ts';
@@ -92,6 +93,7 @@ if (imBaseUrl === undefined) {
 // --- the functions -------------------------------------------------------------------------------
 // SECRET_ID and IM_REGION would send a local run to Secrets Manager and to Tencent: never inherited.
 const { SECRET_ID: _secretId, IM_REGION: _imRegion, ...inherited } = process.env;
+const reserved = Math.max(DEFAULTS.workerReservedConcurrency, settings.workerProcesses);
 const functionEnv: NodeJS.ProcessEnv = {
   ...inherited,
   ...credentials,
@@ -107,8 +109,9 @@ const functionEnv: NodeJS.ProcessEnv = {
   AWS_ACCESS_KEY_ID: 'local',
   AWS_SECRET_ACCESS_KEY: 'local',
   WORKER_MAX_CONCURRENCY: String(settings.workerProcesses),
-  // Reserved concurrency must cover the lanes pollers: their floors are split over it.
-  WORKER_RESERVED_CONCURRENCY: String(Math.max(DEFAULTS.workerReservedConcurrency, settings.workerProcesses)),
+  // Reserved concurrency must cover the lanes pollers, and floor and margin every copy (README, fleet budget).
+  WORKER_RESERVED_CONCURRENCY: String(reserved),
+  WORKER_FLOOR_RATE: process.env['WORKER_FLOOR_RATE'] ?? String(coveringFloorRate(reserved, DEFAULTS.imBudgetMarginPerSecond, DEFAULTS.workerFloorRate)),
   PORT: String(settings.port),
   LAMBDA_PORT: String(settings.lambdaPort),
 };

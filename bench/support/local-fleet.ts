@@ -54,6 +54,8 @@ export interface LocalFleet {
   readonly env: NodeJS.ProcessEnv;
   /** Forks an API copy; it is ready when this resolves. */
   apiCopy(env?: Readonly<Record<string, string>>): Promise<ApiCopy>;
+  /** DynamoDB requests so far, by operation (`DynamoDB_20120810.UpdateItem`, …). */
+  dynamodbRequests(): Promise<Record<string, number>>;
   /** Starts a worker copy: one lanes poller process, one invocation at a time. */
   workerCopy(env?: Readonly<Record<string, string>>): void;
   close(): Promise<void>;
@@ -83,6 +85,7 @@ export async function startLocalFleet(options: LocalFleetOptions): Promise<Local
     return endpoint;
   };
   const [endpoint, dynamodbEndpoint] = await Promise.all([service('sqs'), service('dynamodb')]);
+  const dynamodbProcess = children[1];
   const sqs = new SQSClient({ region: REGION, endpoint, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
   const queues = await createLocalQueues({ client: sqs, lanesQueueName: names.lanes, intakeQueueName: names.intake, deadLetterQueueName: names.deadLetter });
   const env: NodeJS.ProcessEnv = {
@@ -131,6 +134,12 @@ export async function startLocalFleet(options: LocalFleetOptions): Promise<Local
           return done;
         },
       };
+    },
+    dynamodbRequests() {
+      return new Promise((resolve) => {
+        dynamodbProcess?.once('message', (m) => resolve((m as { requests: Record<string, number> }).requests));
+        dynamodbProcess?.send('stats');
+      });
     },
     workerCopy(extra = {}) {
       const poller = fileURLToPath(new URL('../../scripts/local-sqs-poller.ts', import.meta.url));

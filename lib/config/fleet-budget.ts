@@ -73,8 +73,10 @@ export interface SharedGrid extends SharedGridInput {
 
 /**
  * The shared budget's arithmetic. Every copy's floor is its own, and the grid hands out only what the floors
- * leave, so the fleet stays within `limit − margin` whichever copies reach the grid's table:
- * Σ floors ≤ workerFloorRate, grid ≤ gridRate, and their sum is `imRateLimit − marginPerSecond`.
+ * and the margin leave (`gridRate = limit − margin − workerFloorRate`), so the fleet stays within IM's limit
+ * whichever copies reach the grid's table. On average the floors start `workerFloorRate` calls/s; in any one
+ * second a copy's floor starts at most ceil(its rate), so the plan is refused unless even every reserved copy
+ * doing so in the same second, beside a full grid, fits the limit.
  */
 export function planSharedGrid(input: SharedGridInput): SharedGrid {
   const { imRateLimit, marginPerSecond, workerFloorRate, workerReservedConcurrency, workerMaxConcurrency } = input;
@@ -89,5 +91,22 @@ export function planSharedGrid(input: SharedGridInput): SharedGrid {
   if (!(gridRate > 0)) {
     throw new FleetBudgetError(`IM_RATE_LIMIT ${imRateLimit} less IM_BUDGET_MARGIN ${marginPerSecond} and WORKER_FLOOR_RATE ${workerFloorRate} leaves nothing to share`);
   }
-  return { ...input, gridRate, workerFloorPerCopy: workerFloorRate / workerReservedConcurrency };
+  const workerFloorPerCopy = workerFloorRate / workerReservedConcurrency;
+  // A copy's floor starts at most ceil(floor) calls in any second; in the worst case every copy that can exist
+  // does so in the same second, beside a full grid. That must still fit IM's limit.
+  const worstCase = gridRate + workerReservedConcurrency * Math.ceil(workerFloorPerCopy);
+  if (worstCase > imRateLimit) {
+    throw new FleetBudgetError(
+      `the budget could start ${worstCase} calls in one second (a full grid of ${gridRate} and ${workerReservedConcurrency} worker copies starting their floor at once) > IM_RATE_LIMIT ${imRateLimit}: raise IM_BUDGET_MARGIN or WORKER_FLOOR_RATE`,
+    );
+  }
+  return { ...input, gridRate, workerFloorPerCopy };
+}
+
+/**
+ * The smallest worker floor, at least `preferred`, that {@link planSharedGrid} accepts for `reservedConcurrency`
+ * copies: with a floor of at most one call/s per copy, floor and margin must cover one call per copy.
+ */
+export function coveringFloorRate(reservedConcurrency: number, marginPerSecond: number, preferred: number): number {
+  return Math.max(preferred, reservedConcurrency - marginPerSecond);
 }

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -13,6 +14,8 @@ export interface LocalTablesOptions {
   readonly port?: number;
   readonly host?: string;
   readonly region?: string;
+  /** Told the operation of every request (`X-Amz-Target`, e.g. `DynamoDB_20120810.UpdateItem`): for benchmarks. */
+  readonly onRequest?: (target: string) => void;
 }
 
 export interface LocalTables {
@@ -81,6 +84,8 @@ export async function startLocalTables(options: LocalTablesOptions): Promise<Loc
   const host = options.host ?? d.host;
   // No artificial CREATING/DELETING/UPDATING delays: a table is usable at once.
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const { onRequest } = options;
+  if (onRequest !== undefined) server.on('request', (request: IncomingMessage) => onRequest(String(request.headers['x-amz-target'] ?? '')));
   server.listen(options.port ?? d.port, host);
   await Promise.race([
     once(server, 'listening'),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FleetBudgetError, planFleetBudget, type FleetBudgetInput } from '../../lib/config/fleet-budget.ts';
+import { FleetBudgetError, planFleetBudget, planSharedGrid, type FleetBudgetInput } from '../../lib/config/fleet-budget.ts';
 
 const VALID: FleetBudgetInput = { imRateLimit: 100, apiRateShare: 10, apiMaxConcurrency: 2, workerMaxConcurrency: 5 };
 
@@ -143,5 +143,61 @@ describe('planFleetBudget', () => {
 
     // Assess
     expect(error.message).toMatch(/^IM_RATE_LIMIT/);
+  });
+});
+
+describe('planSharedGrid', () => {
+  const DEFAULT_GRID = { imRateLimit: 100, marginPerSecond: 2, workerFloorRate: 2, workerReservedConcurrency: 4, workerMaxConcurrency: 2 } as const;
+
+  /** Runs `planSharedGrid` and returns the message of the error it throws (fails the test when it throws none). */
+  function gridRefusal(input: Parameters<typeof planSharedGrid>[0]): string {
+    try {
+      planSharedGrid(input);
+    } catch (error) {
+      if (error instanceof FleetBudgetError) return error.message;
+      throw error;
+    }
+    throw new Error('planSharedGrid accepted the input');
+  }
+
+  it('hands the grid what the margin and the floors leave, and splits the floor over the reserved copies', () => {
+    // Act
+    const grid = planSharedGrid(DEFAULT_GRID);
+
+    // Assess
+    expect(grid.gridRate).toBe(96);
+    expect(grid.workerFloorPerCopy).toBe(0.5);
+    // Worst second: a full grid and every reserved copy starting its floor at once.
+    expect(grid.gridRate + grid.workerReservedConcurrency * Math.ceil(grid.workerFloorPerCopy)).toBeLessThanOrEqual(100);
+  });
+
+  it('refuses a fleet whose floors, started in the same second beside a full grid, would pass the limit', () => {
+    // Act
+    const message = gridRefusal({ ...DEFAULT_GRID, workerReservedConcurrency: 10, workerMaxConcurrency: 10 });
+
+    // Assess
+    expect(message).toContain('106 calls in one second');
+    expect(message).toContain('IM_BUDGET_MARGIN or WORKER_FLOOR_RATE');
+  });
+
+  it('accepts the same fleet once floor and margin cover every copy', () => {
+    // Act
+    const grid = planSharedGrid({ ...DEFAULT_GRID, workerFloorRate: 8, workerReservedConcurrency: 10, workerMaxConcurrency: 10 });
+
+    // Assess
+    expect(grid.gridRate).toBe(90);
+    expect(grid.workerFloorPerCopy).toBeCloseTo(0.8, 12);
+  });
+
+  it('refuses a reserved concurrency below the lanes mapping’s, no floor, and a grid with nothing to share', () => {
+    // Act
+    const starved = gridRefusal({ ...DEFAULT_GRID, workerReservedConcurrency: 1 });
+    const noFloor = gridRefusal({ ...DEFAULT_GRID, workerFloorRate: 0 });
+    const nothing = gridRefusal({ ...DEFAULT_GRID, marginPerSecond: 60, workerFloorRate: 40 });
+
+    // Assess
+    expect(starved).toContain('WORKER_RESERVED_CONCURRENCY must be a whole number ≥ WORKER_MAX_CONCURRENCY 2');
+    expect(noFloor).toContain('WORKER_FLOOR_RATE must be > 0');
+    expect(nothing).toContain('leaves nothing to share');
   });
 });

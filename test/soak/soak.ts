@@ -10,6 +10,8 @@
  * nothing else is dead-lettered.
  */
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import DEFAULTS from '../../lib/config/defaults.json' with { type: 'json' };
+import { coveringFloorRate } from '../../lib/config/fleet-budget.ts';
 import { mulberry32 } from '../emulator/index.ts';
 import type { FaultOptions } from '../emulator/index.ts';
 import { apiEvent, lambdaContext, parseBody } from '../helpers/factories.ts';
@@ -210,10 +212,18 @@ export async function runSoak(options: SoakOptions): Promise<SoakTally> {
   const plan = planSoak(options.users, random, options.badShare ?? 0.01, options.webhookShare ?? 0.6);
 
   const workers = Math.max(2, options.workers ?? 2);
+  const reserved = Math.max(DEFAULTS.workerReservedConcurrency, workers);
   const stack = await startStack({
     faults: options.faults ?? SOAK_FAULTS,
     seed: options.seed ?? 7,
-    env: { API_RATE_SHARE: '12', API_MAX_CONCURRENCY: String(API_COPIES), WORKER_MAX_CONCURRENCY: String(workers), LOG_LEVEL: 'WARN' },
+    env: {
+      API_RATE_SHARE: '12',
+      API_MAX_CONCURRENCY: String(API_COPIES),
+      WORKER_MAX_CONCURRENCY: String(workers),
+      WORKER_RESERVED_CONCURRENCY: String(reserved),
+      WORKER_FLOOR_RATE: String(coveringFloorRate(reserved, DEFAULTS.imBudgetMarginPerSecond, DEFAULTS.workerFloorRate)),
+      LOG_LEVEL: 'WARN',
+    },
   });
   try {
     // One handler per API copy: a Lambda copy serves one invocation at a time.
