@@ -210,8 +210,9 @@ export class FleetPacer implements CallPacer {
     if (need <= 0) return;
     const last = this.#slots.at(-1);
     if (last !== undefined && last > now + this.#aheadMs) return;
-    const count = Math.min(this.#maxLease, need);
     const spacingMs = 1000 / this.gridRateAt(now);
+    // A lease spans at most half the horizon, or a slow grid (a few calls/s) could never fit one.
+    const count = Math.max(1, Math.min(this.#maxLease, need, Math.floor(this.#horizonMs / 2 / spacingMs)));
     const lead = Math.min(MAX_LEAD_MS, this.#leaseRttMs);
     this.#leasing = true;
     ledger.lease({ command: this.#command, count, nowMs: now + lead, spacingMs, horizonMs: this.#horizonMs }).then(
@@ -222,8 +223,8 @@ export class FleetPacer implements CallPacer {
         this.#ledgerDown = false;
         this.#retryMs = this.#retryFirstMs;
         if (result.kind === 'full') {
-          // Booked a horizon ahead: slots free up at the grid's pace; look again after a lease's worth.
-          this.#leaseAfter = done + count * spacingMs;
+          // Booked a horizon ahead by the rest of the fleet: a slot frees up every spacing; look again then.
+          this.#leaseAfter = done + spacingMs;
         } else {
           this.#penalty = newer(this.#penalty, result.penalty);
           for (let i = 0; i < count; i++) this.#insert(result.firstSlotMs + i * spacingMs);

@@ -188,6 +188,25 @@ describe('FleetPacer', () => {
     expect(spacings.at(-1)).toBeCloseTo(1000 / 80, 9);
   });
 
+  it('leases at most half the horizon at once, so a slow grid still hands out every second’s slots', async () => {
+    // Prepare: 8 calls/s, so 8 slots would span the whole 1 s horizon
+    const time = fakeScheduler();
+    const ledger = new InMemorySlotLedger();
+    const copy = pacer(time, { ledger, gridRate: 8 });
+    const grants: number[] = [];
+
+    // Act
+    const start = time.now();
+    const waits = demand(copy, time, 10, grants, 1000);
+    await time.runUntil(start + 1100);
+    await Promise.all(waits);
+
+    // Assess: 8 starts within the second, none more than 8 in any window
+    expect(grants.length).toBeGreaterThanOrEqual(8);
+    expect(mostInWindow(grants)).toBeLessThanOrEqual(8);
+    expect(ledger.leases.every((l) => l.count * l.spacingMs <= 500)).toBe(true);
+  });
+
   it('recovers the shared rate by a tenth of the grid per second', () => {
     // Prepare
     const time = fakeScheduler();
