@@ -8,7 +8,7 @@ export type Cell = string | number;
  * a file or a pipe.
  */
 export function renderTable(head: readonly string[], rows: readonly (readonly Cell[])[]): string {
-  const table = new Table({ head: [...head], style: { head: [], border: [] } });
+  const table = new Table({ head: [...head], style: { head: [], border: [], compact: true } });
   for (const row of rows) table.push(row.map(String));
   return table.toString();
 }

@@ -67,7 +67,7 @@ function showLetter(letter: DeadLetter, index: number, total: number): string {
       ['sent', iso(letter.sentAt)],
       ['rule', letter.rule],
       ['ErrorCode', letter.errorCode === undefined ? '—' : `${letter.errorCode}${letter.errorInfo === undefined ? '' : ` ${letter.errorInfo}`}`],
-      ['reason', letter.reason],
+      ['reason', letter.reason.split(' | ').join('\n')],
       ['requestId', letter.requestId ?? '—'],
       ['users', letter.users === undefined ? 'the body is not {"UserAttrs":[…]}: kept as received' : String(letter.users.length)],
     ],

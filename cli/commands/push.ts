@@ -54,15 +54,17 @@ async function openDestination(ctx: CliContext, options: PushOptions, runId: str
   return { sink: new IntakeDestination({ sqs: target.sqs, queueUrl, messageGroupId: group, runId }), key: `intake ${queueUrl}` };
 }
 
-function summaryRows(file: string, result: PushResult, destination: string, elapsedMs: number, rejectedFile: string): (string | number)[][] {
+function summaryRows(file: string, format: InputFormat, result: PushResult, destination: string, elapsedMs: number, rejectedFile: string, resumedAfter: number | undefined): (string | number)[][] {
   const seconds = elapsedMs / 1000;
+  const unit = format === 'json' ? 'entries' : 'lines';
   return [
-    ['file', file],
+    ['file', `${file} (${format})`],
     ['destination', destination],
-    ['read', `${result.read} (through position ${Math.max(result.sentThrough, 0)} settled)`],
-    ['users sent', `${result.usersSent} in ${result.messagesSent} messages`],
+    [`${unit} read`, `${result.read}${resumedAfter === undefined ? '' : ` (resumed after position ${resumedAfter})`}`],
+    ['valid users', result.read - (result.rejected - result.rejectedBefore)],
+    ['users sent', `${result.usersSent} in ${result.messagesSent} messages${result.complete ? '' : `, through position ${result.sentThrough}`}`],
     ['rejected', result.rejected === 0 ? '0' : `${result.rejected}, see ${rejectedFile}`],
-    ['time', `${seconds.toFixed(1)} s, ${Math.round(result.read / Math.max(seconds, 0.001))} lines/s`],
+    ['time', `${seconds.toFixed(1)} s, ${Math.round(result.read / Math.max(seconds, 0.001))} ${unit}/s`],
   ];
 }
 
@@ -178,7 +180,7 @@ Examples:
           elapsedMs: Math.round(elapsedMs),
         });
       } else {
-        writeLine(ctx.io.stdout, renderTable(['push', dryRun ? 'dry run' : 'result'], summaryRows(file, result, destination, elapsedMs, rejectedPath)));
+        writeLine(ctx.io.stdout, renderTable(['push', dryRun ? 'dry run' : 'result'], summaryRows(file, format, result, destination, elapsedMs, rejectedPath, resuming ? start.sentThrough : undefined)));
       }
       if (result.error !== undefined) {
         writeLine(ctx.io.stderr, `Sending failed: ${describeError(result.error)}. Everything through position ${result.sentThrough} was sent; run again with --resume to send the rest.`);

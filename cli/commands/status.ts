@@ -59,7 +59,7 @@ export function registerStatus(program: Command, ctx: CliContext): void {
             await releaseDeadLetters(target.sqs, url, letters);
             const first = letters[0]?.sentAt;
             oldest = first === undefined ? null : Math.max(0, (Date.now() - first.getTime()) / 1000);
-            source = 'the letters';
+            source = first === undefined ? 'no letters' : 'the letters';
           } else if (target.cloudwatch !== undefined) {
             oldest = (await oldestMessageAge(target.cloudwatch, url)) ?? null;
             source = 'CloudWatch';
@@ -96,7 +96,7 @@ export function registerStatus(program: Command, ctx: CliContext): void {
         ctx.io.stdout,
         renderTable(
           ['queue', 'name', 'visible', 'in flight', 'delayed', 'oldest message'],
-          queues.map((q) => (q.error === undefined ? [q.queue, q.name, q.visible ?? 0, q.inFlight ?? 0, q.delayed ?? 0, q.oldestAgeSeconds === null ? `n/a (${q.oldestAgeSource ?? ''})` : age(q.oldestAgeSeconds)] : [q.queue, q.name, 'unreachable', '', '', q.error])),
+          queues.map((q) => (q.error === undefined ? [q.queue, q.name, q.visible ?? 0, q.inFlight ?? 0, q.delayed ?? 0, q.oldestAgeSeconds === null ? (q.oldestAgeSource === 'no letters' ? '—' : `n/a (${q.oldestAgeSource ?? ''})`) : age(q.oldestAgeSeconds)] : [q.queue, q.name, 'unreachable', '', '', q.error])),
         ),
       );
       writeLine(ctx.io.stdout, groups.length === 0 ? 'Dead letters: none.' : `Dead letters by rule:\n${renderTable(['rule', 'ErrorCode', 'letters', 'users'], groups.map((g) => [g.rule, g.errorCode ?? '—', g.letters, g.users]))}`);

@@ -26,8 +26,12 @@ export interface PushRunOptions {
 }
 
 export interface PushResult {
+  /** Positions read by this run. */
   readonly read: number;
+  /** Positions rejected in all, those of the run resumed included. */
   readonly rejected: number;
+  /** Positions rejected before this run (a resume). */
+  readonly rejectedBefore: number;
   readonly usersSent: number;
   readonly messagesSent: number;
   /** Every position up to here is sent or rejected. */
@@ -113,10 +117,10 @@ export async function runPush(options: PushRunOptions): Promise<PushResult> {
       if (destination !== undefined) await removeCheckpoint(options.checkpointPath);
     }
     progress.stop(counts());
-    return { read, rejected: rejected.count, usersSent: state.usersSent, messagesSent: state.messagesSent, sentThrough: state.sentThrough, complete: !interrupted, interrupted };
+    return { read, rejected: rejected.count, rejectedBefore: start.rejected.count, usersSent: state.usersSent, messagesSent: state.messagesSent, sentThrough: state.sentThrough, complete: !interrupted, interrupted };
   } catch (error: unknown) {
     progress.stop(counts());
-    return { read, rejected: rejected.written.count, usersSent: state.usersSent, messagesSent: state.messagesSent, sentThrough: state.sentThrough, complete: false, interrupted, error };
+    return { read, rejected: rejected.written.count, rejectedBefore: start.rejected.count, usersSent: state.usersSent, messagesSent: state.messagesSent, sentThrough: state.sentThrough, complete: false, interrupted, error };
   } finally {
     rejected.close();
   }
