@@ -1,6 +1,5 @@
-import { ImClient } from '../lib/im/client.ts';
-import { RateLimiter } from '../lib/pacing/rate-limiter.ts';
-import { resolveTarget, type GatewayTarget } from './config/gateway-target.ts';
+import type { ImClient } from '../lib/im/client.ts';
+import type { GatewayTarget } from './config/gateway-target.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import type { CliIo } from './io.ts';
 
@@ -30,16 +29,21 @@ export class CliContext {
 
   /** The gateway the options point at, resolved once. */
   target(options: CommonOptions): Promise<GatewayTarget> {
-    this.#target ??= resolveTarget({ stage: options.stage, region: options.region }, this.io.env).then((target) => {
-      this.#closers.push(() => target.close());
-      return target;
-    });
+    // Loaded on first use: the AWS SDK clients weigh ~60 MB of memory that a dry run does not need.
+    this.#target ??= import('./config/gateway-target.ts')
+      .then(({ resolveTarget }) => resolveTarget({ stage: options.stage, region: options.region }, this.io.env))
+      .then((target) => {
+        this.#closers.push(() => target.close());
+        return target;
+      });
     return this.#target;
   }
 
   /** An IM client paced at `ratePerSecond` per command, with short retries (a person is waiting). */
   async im(options: CommonOptions, ratePerSecond: number = DEFAULT_IM_RATE): Promise<ImClient> {
     const target = await this.target(options);
+    // Loaded on first use, like the target: a dry run with --attr-names never calls IM.
+    const [{ ImClient }, { RateLimiter }] = await Promise.all([import('../lib/im/client.ts'), import('../lib/pacing/rate-limiter.ts')]);
     const client = new ImClient({
       baseUrl: target.imBaseUrl,
       credentials: target.imCredentials,

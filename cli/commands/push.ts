@@ -12,10 +12,8 @@ import { renderTable, writeJson, writeLine } from '../output.ts';
 import { checkSameFile, fileIdentity, newRunId, readCheckpoint, type Checkpoint } from '../push/checkpoint.ts';
 import type { Destination } from '../push/destination.ts';
 import { INPUT_FORMATS, inputFormat, type InputFormat } from '../push/input-format.ts';
-import { IntakeDestination } from '../push/intake-destination.ts';
 import { progressReporter } from '../push/progress.ts';
 import { runPush, type PushResult } from '../push/push-run.ts';
-import { WebhookDestination } from '../push/webhook-destination.ts';
 import { readAllowedNames } from '../read-allowed-names.ts';
 
 interface PushOptions extends CommonOptions {
@@ -48,9 +46,11 @@ async function openDestination(ctx: CliContext, options: PushOptions, runId: str
     if (!URL.canParse(options.url)) throw new UsageError(`--url must be a URL, e.g. https://…/v1/user-attrs (got "${options.url}")`);
     const secret = options.secret ?? ctx.io.env['WEBHOOK_SECRET']?.trim() ?? (await target.webhookSecret());
     if (secret === undefined || !secret.startsWith('whsec_')) throw new UsageError('--secret (or WEBHOOK_SECRET) must be the webhook secret whsec_… the gateway checks');
+    const { WebhookDestination } = await import('../push/webhook-destination.ts');
     return { sink: new WebhookDestination({ url: options.url, secret, runId }), key: `webhook ${options.url}` };
   }
   const queueUrl = await target.queueUrl('intake');
+  const { IntakeDestination } = await import('../push/intake-destination.ts');
   return { sink: new IntakeDestination({ sqs: target.sqs, queueUrl, messageGroupId: group, runId }), key: `intake ${queueUrl}` };
 }
 
