@@ -4,9 +4,8 @@
  * letter that could not be sent, and every later one, is made visible again.
  */
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ATTR, userUpdatesBody } from '../../lib/queue/message-format.ts';
-import { packBatches, sendBatch, type BatchEntry } from '../../lib/queue/sqs-batch.ts';
+import type { BatchEntry } from '../../lib/queue/sqs-batch.ts';
 import { checkUser } from '../../lib/rules/check-user.ts';
 import { chunk } from '../../lib/rules/chunk.ts';
 import type { UserUpdate } from '../../lib/rules/types.ts';
@@ -15,10 +14,10 @@ import type { CliContext } from '../context.ts';
 import { describeError } from '../describe-error.ts';
 import { EXIT } from '../exit-codes.ts';
 import { renderTable, writeJson, writeLine } from '../output.ts';
+import { sendInOrder } from '../send-to-queue.ts';
 import { deleteDeadLetters, releaseDeadLetters, type DeadLetter } from './dead-letters.ts';
 import { verifyAgainstIm, type SkippedAttr } from './verify-replay.ts';
 
-const ATTEMPTS = 5;
 /** In a table, skipped attributes beyond this many are counted, not listed (--json lists all). */
 const SKIPPED_ROWS = 50;
 
@@ -52,7 +51,7 @@ async function verifyPlans(ctx: CliContext, options: ReplayOptions, letters: rea
 }
 
 /** Sends one message per letter, in order; stops at the first letter SQS does not take. */
-async function sendInOrder(ctx: CliContext, options: ReplayOptions, plans: readonly LetterPlan[]): Promise<unknown> {
+async function sendPlans(ctx: CliContext, options: ReplayOptions, plans: readonly LetterPlan[]): Promise<unknown> {
   const target = await ctx.target(options);
   const intakeUrl = await target.queueUrl('intake');
   const runId = randomBytes(6).toString('hex');
@@ -62,15 +61,12 @@ async function sendInOrder(ctx: CliContext, options: ReplayOptions, plans: reado
     const id = `replay-${runId}-${plan.letter.messageId}`;
     return { plan, body: userUpdatesBody(plan.entries), attributes: { [ATTR.requestId]: id }, groupId: group, dedupId: id };
   });
-  for (const batch of packBatches(entries)) {
-    let pending = batch;
-    for (let attempt = 1; pending.length > 0; attempt++) {
-      const result = await sendBatch(target.sqs, intakeUrl, pending);
-      for (const [i, entry] of pending.entries()) if (!result.failed.has(i)) entry.plan.outcome = 'replayed';
-      pending = pending.filter((_, i) => result.failed.has(i));
-      if (pending.length > 0 && (result.senderFault || attempt >= ATTEMPTS)) return new Error(`SQS did not take ${pending.length} replayed letter(s) after ${attempt} attempt(s)${result.senderFault ? ' (a sender fault)' : ''}`);
-      if (pending.length > 0) await sleep(200 * 2 ** attempt);
-    }
+  try {
+    await sendInOrder(target.sqs, intakeUrl, entries, (entry) => {
+      entry.plan.outcome = 'replayed';
+    });
+  } catch (error: unknown) {
+    return error;
   }
   return undefined;
 }
@@ -84,7 +80,7 @@ export async function replayDeadLetters(ctx: CliContext, options: ReplayOptions,
   ];
   let failure: unknown;
   try {
-    failure = await sendInOrder(ctx, options, plans);
+    failure = await sendPlans(ctx, options, plans);
   } catch (error: unknown) {
     failure = error;
   }

@@ -1,12 +1,9 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ATTR } from '../../lib/queue/message-format.ts';
-import { packBatches, QueueSendError, sendBatch, type BatchEntry } from '../../lib/queue/sqs-batch.ts';
+import type { BatchEntry } from '../../lib/queue/sqs-batch.ts';
+import { sendInOrder } from '../send-to-queue.ts';
 import type { Destination, GatewayRejection } from './destination.ts';
 import type { PackedMessage } from './message-packer.ts';
-
-/** A batch's entries that failed are sent again this many times in all, with a growing pause. */
-const ATTEMPTS = 5;
 
 export interface IntakeDestinationOptions {
   readonly sqs: SQSClient;
@@ -43,19 +40,7 @@ export class IntakeDestination implements Destination {
       const id = IntakeDestination.messageId(runId, m);
       return { body: m.body, attributes: { [ATTR.requestId]: id }, groupId: messageGroupId, dedupId: id };
     });
-    // Sequential calls: a later batch of the group must not be accepted before an earlier one.
-    for (const batch of packBatches(entries)) {
-      let pending = batch;
-      for (let attempt = 1; pending.length > 0; attempt++) {
-        const result = await sendBatch(sqs, queueUrl, pending);
-        if (result.senderFault) throw new QueueSendError(`SQS refused a message of the batch starting at position ${messages[0]?.firstPosition ?? 0} (a sender fault: check the queue URL and permissions)`);
-        // Failed entries are sent again in their order; the ones that went through are deduplicated if repeated.
-        pending = pending.filter((_, i) => result.failed.has(i));
-        if (pending.length === 0) break;
-        if (attempt >= ATTEMPTS) throw new QueueSendError(`SQS did not take ${pending.length} message(s) after ${attempt} attempts`);
-        await sleep(200 * 2 ** attempt);
-      }
-    }
+    await sendInOrder(sqs, queueUrl, entries);
     return [];
   }
 }
