@@ -183,7 +183,7 @@ Examples:
         writeLine(ctx.io.stdout, renderTable(['push', dryRun ? 'dry run' : 'result'], summaryRows(file, format, result, destination, elapsedMs, rejectedPath, resuming ? start.sentThrough : undefined)));
       }
       if (result.error !== undefined) {
-        writeLine(ctx.io.stderr, `Sending failed: ${describeError(result.error)}. Everything through position ${result.sentThrough} was sent; run again with --resume to send the rest.`);
+        writeLine(ctx.io.stderr, dryRun ? `Stopped: ${describeError(result.error)}.` : `Stopped: ${describeError(result.error)}. Everything through position ${result.sentThrough} was sent; run again with --resume to send the rest.`);
         ctx.fail(EXIT.failed);
       } else if (result.interrupted) {
         writeLine(ctx.io.stderr, dryRun ? 'Interrupted.' : `Interrupted after position ${result.sentThrough}; ${checkpointPath} holds the progress: run again with --resume to send the rest.`);

@@ -87,6 +87,9 @@ export async function showLetters(ctx: CliContext, options: ReadOptions): Promis
 /** `dlq replay`: the letters back to the intake queue (see replay.ts). */
 export async function replayLetters(ctx: CliContext, options: ReplayOptions): Promise<void> {
   const { letters, queueUrl } = await readLetters(ctx, options, REPLAY_VISIBILITY_SECONDS);
+  if (letters.some((l) => l.rule === 'attr-name-unregistered')) {
+    writeLine(ctx.io.stderr, "note: the gateway re-reads the app's attribute names every 5 minutes (ATTR_NAMES_CACHE_TTL_SECONDS): a letter replayed sooner after `names set` comes back with the same rule.");
+  }
   await replayDeadLetters(ctx, options, queueUrl, letters);
 }
 

@@ -2,6 +2,7 @@
  * The backfill loop: read the file in order, check every position with the gateway's rules, pack the good users
  * into messages, send them in order, and record how far it got. Rejected positions go to `FILE.rejected.ndjson`.
  */
+import { UsageError } from '../exit-codes.ts';
 import { checkItem } from './check-item.ts';
 import { removeCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.ts';
 import type { Destination } from './destination.ts';
@@ -119,6 +120,8 @@ export async function runPush(options: PushRunOptions): Promise<PushResult> {
     progress.stop(counts());
     return { read, rejected: rejected.count, rejectedBefore: start.rejected.count, usersSent: state.usersSent, messagesSent: state.messagesSent, sentThrough: state.sentThrough, complete: !interrupted, interrupted };
   } catch (error: unknown) {
+    // A file the rules cannot read at all (a CSV header naming an unregistered attribute, say) is a usage error.
+    if (error instanceof UsageError) throw error;
     progress.stop(counts());
     return { read, rejected: rejected.written.count, rejectedBefore: start.rejected.count, usersSent: state.usersSent, messagesSent: state.messagesSent, sentThrough: state.sentThrough, complete: false, interrupted, error };
   } finally {

@@ -106,6 +106,21 @@ describe('tim-attr push', () => {
     expect(existsSync(`${file}.checkpoint.json`)).toBe(false);
   });
 
+  it('refuses a CSV whose header names an attribute the app has not registered (exit 2), before reading a row', async () => {
+    // Prepare
+    const file = join(dir, 'nickname.csv');
+    writeFileSync(file, 'To_Account,city,nickname\nu1,Paris,Bee\n');
+
+    // Act
+    const run = await runTimAttr(stack, ['push', file]);
+
+    // Assess
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('column 3 of the header, "nickname", is not an attribute name registered for the app');
+    expect(run.stderr).toContain('[attr-name-unregistered]');
+    expect(await stack.takeAll(stack.intakeUrl)).toEqual([]);
+  });
+
   it('refuses to resume a file that changed since its checkpoint', async () => {
     // Prepare
     const file = join(dir, 'changed.ndjson');
