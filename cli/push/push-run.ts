@@ -2,6 +2,7 @@
  * The backfill loop: read the file in order, check every position with the gateway's rules, pack the good users
  * into messages, send them in order, and record how far it got. Rejected positions go to `FILE.rejected.ndjson`.
  */
+import { rm } from 'node:fs/promises';
 import { UsageError } from '../exit-codes.ts';
 import { checkItem } from './check-item.ts';
 import { removeCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.ts';
@@ -104,7 +105,8 @@ export async function runPush(options: PushRunOptions): Promise<PushResult> {
       // Without a message open, every pending rejection is settled: writing it keeps memory flat on bad files.
       if (rejected.pendingCount >= DRY_RUN_FLUSH_LINES && (destination === undefined || packer.openEmpty)) rejected.flush();
       progress.update(counts());
-      if (options.stopRequested() && destination === undefined) {
+      // Between sends nothing is in flight: what is packed but unsent is read again on --resume.
+      if (options.stopRequested()) {
         interrupted = true;
         break;
       }
@@ -116,6 +118,8 @@ export async function runPush(options: PushRunOptions): Promise<PushResult> {
     if (!interrupted) {
       rejected.flush();
       if (destination !== undefined) await removeCheckpoint(options.checkpointPath);
+      // No rejected line at all: no rejected-lines file left behind to be mistaken for a report.
+      if (rejected.count === 0) await rm(options.rejectedPath, { force: true });
     }
     progress.stop(counts());
     return { read, rejected: rejected.count, rejectedBefore: start.rejected.count, usersSent: state.usersSent, messagesSent: state.messagesSent, sentThrough: state.sentThrough, complete: !interrupted, interrupted };
