@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
@@ -9,11 +8,12 @@ import { describeError } from '../describe-error.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
 import { isInteractive } from '../io.ts';
 import { renderTable, writeJson, writeLine } from '../output.ts';
-import { checkSameFile, fileIdentity, newRunId, readCheckpoint, type Checkpoint } from '../push/checkpoint.ts';
+import { fileIdentity, readCheckpoint } from '../push/checkpoint.ts';
 import type { Destination } from '../push/destination.ts';
 import { INPUT_FORMATS, inputFormat, type InputFormat } from '../push/input-format.ts';
 import { progressReporter } from '../push/progress.ts';
 import { runPush, type PushResult } from '../push/push-run.ts';
+import { chooseStart, startCheckpoint, type StartRequest } from '../push/start-point.ts';
 import { readAllowedNames } from '../read-allowed-names.ts';
 
 interface PushOptions extends CommonOptions {
@@ -33,11 +33,6 @@ interface PushOptions extends CommonOptions {
  * a few thousand users, so the worker moves them into lanes in few, full lane messages.
  */
 const DEFAULT_MESSAGE_BYTES = 250_000;
-
-/** One message group per file, named from its absolute path: pushes of the same file keep their order. */
-function messageGroupOf(file: string): string {
-  return `push-${createHash('sha256').update(file).digest('hex').slice(0, 16)}`;
-}
 
 /** The destination the options name, and how the checkpoint records it (a resume must go to the same place). */
 async function openDestination(ctx: CliContext, options: PushOptions, runId: string, group: string): Promise<{ sink: Destination; key: string }> {
@@ -101,42 +96,24 @@ Examples:
       const format = inputFormat(file, options.format);
       const dryRun = options.dryRun === true;
       if (dryRun && (options.resume === true || options.url !== undefined)) throw new UsageError('--dry-run sends nothing: it goes with neither --resume nor --url');
-      if (options.resume === true && options.restart === true) throw new UsageError('--resume and --restart exclude each other');
       const checkpointPath = `${file}.checkpoint.json`;
       const rejectedPath = `${file}.rejected.ndjson`;
       const allowedNames = await readAllowedNames(ctx, options);
-      const identity = await fileIdentity(file);
-
-      const existing = dryRun ? undefined : await readCheckpoint(checkpointPath);
-      if (options.resume === true && existing === undefined) throw new UsageError(`${checkpointPath} does not exist: nothing to resume (the last push of ${fileArg} completed, or never started)`);
-      if (options.resume !== true && existing !== undefined && options.restart !== true) {
-        throw new UsageError(`${checkpointPath} exists: an earlier push of ${fileArg} stopped after position ${existing.sentThrough}. Pass --resume to send the rest, or --restart to send the whole file again`);
-      }
-      if (existing !== undefined && options.resume === true) checkSameFile(existing, identity, fileArg);
-
-      const runId = options.resume === true && existing !== undefined ? existing.runId : newRunId();
-      const group = existing !== undefined && options.resume === true ? existing.messageGroupId : messageGroupOf(file);
-      const opened = dryRun ? undefined : await openDestination(ctx, options, runId, group);
-      if (existing !== undefined && options.resume === true && opened !== undefined && existing.destination !== opened.key) {
-        throw new UsageError(`the checkpoint was written for ${existing.destination}; resume to the same place (not ${opened.key}) [checkpoint-destination]`);
-      }
-      const fresh: Checkpoint = {
-        version: 1,
+      const request: StartRequest = {
         file,
+        fileArg,
         format,
-        identity,
-        destination: opened?.key ?? 'dry run',
-        runId,
-        messageGroupId: group,
+        identity: await fileIdentity(file),
+        existing: dryRun ? undefined : await readCheckpoint(checkpointPath),
+        checkpointPath,
+        resume: options.resume === true,
+        restart: options.restart === true,
         maxBodyBytes: options.messageBytes,
-        sentThrough: 0,
-        usersSent: 0,
-        messagesSent: 0,
-        rejected: { bytes: 0, count: 0 },
-        updatedAt: new Date().toISOString(),
       };
-      const resuming = options.resume === true && existing !== undefined;
-      const start = resuming ? existing : fresh;
+      const point = chooseStart(request);
+      const opened = dryRun ? undefined : await openDestination(ctx, options, point.runId, point.messageGroupId);
+      const start = startCheckpoint(request, point, opened?.key ?? 'dry run');
+      const resuming = point.resuming !== undefined;
       if (resuming) writeLine(ctx.io.stderr, `Resuming after position ${start.sentThrough} (${start.usersSent} users already sent).`);
 
       let stop = false;
@@ -159,7 +136,7 @@ Examples:
           rejectedPath,
           allowedNames,
           destination: opened?.sink,
-          progress: progressReporter({ stream: ctx.io.stderr, interactive: isInteractive(ctx.io.stderr, ctx.io.env), totalBytes: identity.size, everyMs: options.progressEvery * 1000, verb: dryRun ? 'checked' : 'pushed' }),
+          progress: progressReporter({ stream: ctx.io.stderr, interactive: isInteractive(ctx.io.stderr, ctx.io.env), totalBytes: request.identity.size, everyMs: options.progressEvery * 1000, verb: dryRun ? 'checked' : 'pushed' }),
           stopRequested: () => stop,
         });
       } finally {

@@ -59,7 +59,12 @@ export async function readCheckpoint(path: string): Promise<Checkpoint | undefin
     if (error instanceof Error && 'code' in error && error.code === 'ENOENT') return undefined;
     throw error;
   }
-  const value: unknown = JSON.parse(text);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new UsageError(`${path} is not JSON: not a checkpoint this push can resume; remove it and push with --restart [checkpoint-version]`);
+  }
   if (typeof value !== 'object' || value === null || !('version' in value) || value.version !== 1) throw new UsageError(`${path} is not a checkpoint of this version of tim-attr [checkpoint-version]`);
   return value as Checkpoint;
 }
