@@ -157,7 +157,8 @@ Examples:
           elapsedMs: Math.round(elapsedMs),
         });
       } else {
-        writeLine(ctx.io.stdout, renderTable(['push', dryRun ? 'dry run' : 'result'], summaryRows(file, format, result, destination, elapsedMs, rejectedPath, resuming ? start.sentThrough : undefined)));
+        // The table names files as they were typed; --json gives absolute paths.
+        writeLine(ctx.io.stdout, renderTable(['push', dryRun ? 'dry run' : 'result'], summaryRows(fileArg, format, result, destination, elapsedMs, `${fileArg}.rejected.ndjson`, resuming ? start.sentThrough : undefined)));
       }
       if (result.error !== undefined) {
         writeLine(ctx.io.stderr, dryRun ? `Stopped: ${describeError(result.error)}.` : `Stopped: ${describeError(result.error)}. Everything through position ${result.sentThrough} was sent; run again with --resume to send the rest.`);
