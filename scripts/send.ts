@@ -15,9 +15,10 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { resolveTarget } from '../cli/config/gateway-target.ts';
+import { SQS_MAX_MESSAGE_BYTES } from '../lib/queue/message-format.ts';
 import { localCredentials } from './local/local-credentials.ts';
-import { resourceNames } from './local/resource-names.ts';
 import { signWebhook } from './local/sign-webhook.ts';
 
 const usage = `usage: npm run send -- <body.json> [--url URL] [--secret whsec_…] [--webhook-id ID]
@@ -46,35 +47,15 @@ if (values.help === true || file === undefined || positionals.length > 1 || misp
 }
 const payload = await readFile(file, 'utf8');
 
-/** The intake queue of the local stack (or INTAKE_QUEUE_URL) and a client for it. */
-async function intakeQueue(env: NodeJS.ProcessEnv): Promise<{ client: SQSClient; queueUrl: string }> {
-  const region = env['AWS_REGION'] ?? 'ap-southeast-1';
-  const given = env['INTAKE_QUEUE_URL']?.trim() || undefined;
-  const endpoint = env['SQS_ENDPOINT']?.trim() || undefined;
-  // A deployed queue (an amazonaws.com URL and no local endpoint) is reached with the usual AWS credentials.
-  if (given !== undefined && endpoint === undefined && new URL(given).hostname.endsWith('.amazonaws.com')) {
-    return { client: new SQSClient({ region }), queueUrl: given };
-  }
-  const client = new SQSClient({
-    region,
-    endpoint: endpoint ?? `http://localhost:${env['SQS_PORT'] ?? '4566'}`,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  if (given !== undefined) return { client, queueUrl: given };
-  const { QueueUrl } = await client.send(new GetQueueUrlCommand({ QueueName: resourceNames('local').intake }));
-  if (QueueUrl === undefined) throw new Error('GetQueueUrl returned no QueueUrl for the intake queue; is `npm start` running?');
-  return { client, queueUrl: QueueUrl };
-}
-
-/** SQS's limit for one message, body and attributes together. */
-const SQS_MAX_MESSAGE_BYTES = 1_048_576;
-
 if (intake) {
   if (Buffer.byteLength(payload) > SQS_MAX_MESSAGE_BYTES - 100) {
     console.error(`an intake message holds at most 1 MiB (${SQS_MAX_MESSAGE_BYTES} bytes with its attributes); ${file} is ${Buffer.byteLength(payload)} bytes`);
     process.exit(2);
   }
-  const { client, queueUrl } = await intakeQueue(process.env);
+  // The same lookup as the tim-attr CLI: INTAKE_QUEUE_URL, else the local stack's queue by name.
+  const target = await resolveTarget({}, process.env);
+  const client = target.sqs;
+  const queueUrl = await target.queueUrl('intake');
   const group = values.group ?? `send-${hostname()}`;
   const dedupId = values['dedup-id'] ?? `send-${randomUUID()}`;
   const started = performance.now();
@@ -96,7 +77,7 @@ if (intake) {
     console.error(`SendMessage ${queueUrl} failed: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
     process.exitCode = 1;
   } finally {
-    client.destroy();
+    target.close();
   }
 } else {
   const url = values.url ?? `http://localhost:${process.env['PORT'] ?? '3000'}/v1/user-attrs`;

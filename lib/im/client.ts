@@ -194,13 +194,20 @@ export class ImClient {
 
   /** The registered attribute names (`im_get_attr_name`), in slot order "0".."9". */
   async getAttrNames(opts: CallOptions = {}): Promise<string[]> {
+    return [...(await this.getAttrNameSlots(opts)).values()];
+  }
+
+  /** The registered attribute names by slot (`im_get_attr_name`): slot number → name, in slot order; free slots absent. */
+  async getAttrNameSlots(opts: CallOptions = {}): Promise<Map<number, string>> {
     const body = await this.call(IM_COMMANDS.getAttrName, {}, opts);
     const names = body['AttrNames'];
-    if (typeof names !== 'object' || names === null) return [];
-    return Object.entries(names)
-      .filter((entry): entry is [string, string] => typeof entry[1] === 'string')
-      .sort(([a], [b]) => Number(a) - Number(b))
-      .map(([, name]) => name);
+    if (typeof names !== 'object' || names === null) return new Map();
+    return new Map(
+      Object.entries(names)
+        .filter((entry): entry is [string, string] => typeof entry[1] === 'string' && /^\d+$/.test(entry[0]))
+        .map(([slot, name]): [number, string] => [Number(slot), name])
+        .sort(([a], [b]) => a - b),
+    );
   }
 
   /** Registers attribute names by slot, e.g. `{"0":"sex","1":"city"}` (`im_set_attr_name`). */

@@ -1,13 +1,18 @@
 import { AccountMerger } from './account-merger.ts';
 import { checkUser, type UserFault } from './check-user.ts';
-import { formatFieldPath } from './field-path.ts';
+import { formatFieldPath, type PathSegment } from './field-path.ts';
 import { ruleMessage } from './rule-messages.ts';
 import { parseUserAttrsEnvelope } from './schemas.ts';
-import type { Rejection, ValidateUsersOptions, ValidationResult } from './types.ts';
+import type { Rejection, UserRule, ValidateUsersOptions, ValidationResult } from './types.ts';
+
+/** Where a user's fault is, under `prefix` (e.g. `['UserAttrs', 3]`), its rule, and the sentence naming both. */
+export function describeFault(prefix: readonly PathSegment[], fault: UserFault): { readonly path: string; readonly rule: UserRule; readonly message: string } {
+  const path = formatFieldPath([...prefix, ...fault.path]);
+  return { path, rule: fault.rule, message: ruleMessage(path, fault.rule, fault.detail) };
+}
 
 function toRejection(index: number, fault: UserFault): Rejection {
-  const path = formatFieldPath(['UserAttrs', index, ...fault.path]);
-  return { To_Account: fault.account, index, path, rule: fault.rule, message: ruleMessage(path, fault.rule, fault.detail) };
+  return { To_Account: fault.account, index, ...describeFault(['UserAttrs', index], fault) };
 }
 
 /**

@@ -1,0 +1,53 @@
+import type { Command } from 'commander';
+import type { UserAttr } from '../../lib/rules/types.ts';
+import { chunk } from '../../lib/rules/chunk.ts';
+import { MAX_USERS_PER_CALL } from '../../lib/rules/constants.ts';
+import { readAccounts } from '../accounts-input.ts';
+import { numberIn, withCommonOptions } from '../common-options.ts';
+import { DEFAULT_IM_RATE, type CliContext, type CommonOptions } from '../context.ts';
+import { describeError } from '../describe-error.ts';
+import { EXIT } from '../exit-codes.ts';
+import { renderTable, writeJson, writeLine } from '../output.ts';
+
+interface GetOptions extends CommonOptions {
+  readonly file?: string;
+  readonly rate: number;
+}
+
+/** One column per attribute name seen, in the order first seen; a user without the attribute shows nothing. */
+function userTable(users: readonly UserAttr[]): string {
+  const names = [...new Set(users.flatMap((u) => Object.keys(u.Attrs)))];
+  return renderTable(['To_Account', ...names], users.map((u) => [u.To_Account, ...names.map((n) => u.Attrs[n] ?? '')]));
+}
+
+/** `tim-attr get`: users' attributes, 100 accounts a call, paced. */
+export function registerGet(program: Command, ctx: CliContext): void {
+  withCommonOptions(program.command('get'))
+    .description("read users' attributes (im_get_attr, 100 accounts a call, paced)")
+    .argument('[accounts...]', 'To_Account values')
+    .option('-f, --file <file>', 'read accounts from a file, one a line')
+    .option('--rate <calls>', 'im_get_attr calls per second (IM allows 100 per app, shared with the gateway)', numberIn(1, 100), DEFAULT_IM_RATE)
+    .addHelpText('after', '\nExamples:\n  tim-attr get user_0001 user_0002\n  tim-attr get --file accounts.txt --json > attrs.json\n')
+    .action(async (args: string[], options: GetOptions) => {
+      const accounts = await readAccounts(args, options.file);
+      const im = await ctx.im(options, options.rate);
+      const calls = chunk(accounts, MAX_USERS_PER_CALL);
+      const failures: { accounts: number; error: string }[] = [];
+      const answers = await Promise.all(
+        calls.map((part) =>
+          im.getAttr(part).catch((error: unknown): UserAttr[] => {
+            failures.push({ accounts: part.length, error: describeError(error) });
+            return [];
+          }),
+        ),
+      );
+      const users = answers.flat();
+      if (failures.length > 0) ctx.fail(EXIT.failed);
+      if (options.json === true) {
+        writeJson(ctx.io.stdout, { users, failed: failures });
+        return;
+      }
+      if (users.length > 0) writeLine(ctx.io.stdout, userTable(users));
+      for (const f of failures) writeLine(ctx.io.stderr, `${f.accounts} account(s) could not be read: ${f.error}`);
+    });
+}

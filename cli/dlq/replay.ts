@@ -1,0 +1,114 @@
+/**
+ * `dlq replay`: dead letters back to the intake queue, oldest first, as ONE message group for the whole replay
+ * (so the worker moves them into lanes in that order). A letter is deleted only after SQS took its message; a
+ * letter that could not be sent, and every later one, is made visible again.
+ */
+import { randomBytes } from 'node:crypto';
+import { ATTR, userUpdatesBody } from '../../lib/queue/message-format.ts';
+import type { BatchEntry } from '../../lib/queue/sqs-batch.ts';
+import { checkUser } from '../../lib/rules/check-user.ts';
+import { chunk } from '../../lib/rules/chunk.ts';
+import type { UserUpdate } from '../../lib/rules/types.ts';
+import type { ReplayOptions } from '../commands/dlq.ts';
+import type { CliContext } from '../context.ts';
+import { describeError } from '../describe-error.ts';
+import { EXIT } from '../exit-codes.ts';
+import { renderTable, writeJson, writeLine } from '../output.ts';
+import { sendInOrder } from '../send-to-queue.ts';
+import { deleteDeadLetters, releaseDeadLetters, type DeadLetter } from './dead-letters.ts';
+import { verifyAgainstIm, type SkippedAttr } from './verify-replay.ts';
+
+/** In a table, skipped attributes beyond this many are counted, not listed (--json lists all). */
+const SKIPPED_ROWS = 50;
+
+type Outcome = 'replayed' | 'nothing-to-replay' | 'kept: changed since' | 'kept: not IM body' | 'kept: not sent';
+
+interface LetterPlan {
+  readonly letter: DeadLetter;
+  /** The entries to send: all of them, or under --verify those with something left to write. */
+  readonly entries: readonly unknown[];
+  readonly skipped: readonly SkippedAttr[];
+  outcome: Outcome;
+}
+
+/** Reads the current values of the letters' users (100 a call, paced) and keeps what cannot overwrite anything. */
+async function verifyPlans(ctx: CliContext, options: ReplayOptions, letters: readonly DeadLetter[]): Promise<LetterPlan[]> {
+  const parsed = letters.map((letter) => {
+    const checked = (letter.users ?? []).map((entry) => ({ entry, check: checkUser(entry) }));
+    return { letter, good: checked.flatMap((c): UserUpdate[] => (c.check.ok ? [c.check.user] : [])), bad: checked.filter((c) => !c.check.ok).map((c) => c.entry) };
+  });
+  const accounts = [...new Set(parsed.flatMap((p) => p.good.map((u) => u.To_Account)))];
+  const im = await ctx.im(options, options.rate);
+  const current = new Map<string, Readonly<Record<string, string>>>();
+  for (const answer of await Promise.all(chunk(accounts, 100).map((part) => im.getAttr(part)))) for (const user of answer) current.set(user.To_Account, user.Attrs);
+  return parsed.map(({ letter, good, bad }) => {
+    const { keep, skipped } = verifyAgainstIm(good, current);
+    // Entries the rules refuse cannot be compared; they go back as they are, and the gateway judges them again.
+    const entries = [...keep, ...bad];
+    const outcome: Outcome = entries.length > 0 ? 'kept: not sent' : skipped.some((s) => s.reason === 'changed-since') ? 'kept: changed since' : 'nothing-to-replay';
+    return { letter, entries, skipped, outcome };
+  });
+}
+
+/** Sends one message per letter, in order; stops at the first letter SQS does not take. */
+async function sendPlans(ctx: CliContext, options: ReplayOptions, plans: readonly LetterPlan[]): Promise<unknown> {
+  const target = await ctx.target(options);
+  const intakeUrl = await target.queueUrl('intake');
+  const runId = randomBytes(6).toString('hex');
+  const group = `replay-${new Date().toISOString().replace(/[:.]/g, '-')}-${runId}`;
+  const sending = plans.filter((p) => p.entries.length > 0);
+  const entries: (BatchEntry & { plan: LetterPlan })[] = sending.map((plan) => {
+    const id = `replay-${runId}-${plan.letter.messageId}`;
+    return { plan, body: userUpdatesBody(plan.entries), attributes: { [ATTR.requestId]: id }, groupId: group, dedupId: id };
+  });
+  try {
+    await sendInOrder(target.sqs, intakeUrl, entries, (entry) => {
+      entry.plan.outcome = 'replayed';
+    });
+  } catch (error: unknown) {
+    return error;
+  }
+  return undefined;
+}
+
+export async function replayDeadLetters(ctx: CliContext, options: ReplayOptions, dlqUrl: string, letters: readonly DeadLetter[]): Promise<void> {
+  const target = await ctx.target(options);
+  const readable = letters.filter((l) => l.users !== undefined);
+  const plans: LetterPlan[] = [
+    ...(options.verify === true ? await verifyPlans(ctx, options, readable) : readable.map((letter): LetterPlan => ({ letter, entries: letter.users ?? [], skipped: [], outcome: 'kept: not sent' }))),
+    ...letters.filter((l) => l.users === undefined).map((letter): LetterPlan => ({ letter, entries: [], skipped: [], outcome: 'kept: not IM body' })),
+  ];
+  let failure: unknown;
+  try {
+    failure = await sendPlans(ctx, options, plans);
+  } catch (error: unknown) {
+    failure = error;
+  }
+  const done = plans.filter((p) => p.outcome === 'replayed' || p.outcome === 'nothing-to-replay').map((p) => p.letter);
+  const kept = plans.filter((p) => !done.includes(p.letter)).map((p) => p.letter);
+  const undeleted = await deleteDeadLetters(target.sqs, dlqUrl, done);
+  await releaseDeadLetters(target.sqs, dlqUrl, kept);
+  const skipped = plans.flatMap((p) => p.skipped);
+  const usersSent = plans.filter((p) => p.outcome === 'replayed').reduce((n, p) => n + p.entries.length, 0);
+  if (failure !== undefined || undeleted > 0) ctx.fail(EXIT.failed);
+
+  if (options.json === true) {
+    writeJson(ctx.io.stdout, {
+      letters: plans.map((p) => ({ messageId: p.letter.messageId, rule: p.letter.rule, users: p.entries.length, skipped: p.skipped.length, outcome: p.outcome })),
+      usersSent,
+      skipped,
+      undeleted,
+      error: failure === undefined ? undefined : describeError(failure),
+    });
+  } else if (plans.length === 0) {
+    writeLine(ctx.io.stdout, 'No dead letters to replay.');
+  } else {
+    writeLine(ctx.io.stdout, renderTable(['letter', 'rule', 'users sent', 'attributes skipped', 'outcome'], plans.map((p) => [p.letter.messageId, p.letter.rule, p.outcome === 'replayed' ? p.entries.length : 0, p.skipped.length, p.outcome])));
+    if (skipped.length > 0) {
+      writeLine(ctx.io.stdout, renderTable(['To_Account', 'attribute', 'skipped because'], skipped.slice(0, SKIPPED_ROWS).map((s) => [s.To_Account, s.name, s.reason === 'already-applied' ? 'IM already holds this value' : 'IM holds another value (maybe newer)'])));
+      if (skipped.length > SKIPPED_ROWS) writeLine(ctx.io.stdout, `… and ${skipped.length - SKIPPED_ROWS} more (--json lists all).`);
+    }
+    writeLine(ctx.io.stdout, `${usersSent} user(s) replayed to the intake queue; replayed letters deleted, the others kept.`);
+  }
+  if (failure !== undefined) writeLine(ctx.io.stderr, `Replay stopped: ${describeError(failure)}. Letters not sent are back in the dead-letter queue.`);
+}
