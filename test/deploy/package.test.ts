@@ -512,13 +512,14 @@ describe('serverless package (stage dev)', () => {
     for (const alarm of iamModeAlarms) expect(alarm.Properties).toMatchObject({ AlarmActions: actionsOf(ALARM_TOPIC), OKActions: actionsOf(ALARM_TOPIC) });
   });
 
-  it('outputs the queue URLs, the table name, the secret name and the IM region', () => {
+  it('outputs the queue URLs, the table names, the secret name and the IM region', () => {
     // Prepare
     const expected = {
       LanesQueueUrl: ref('LanesQueue'),
       IntakeQueueUrl: ref('IntakeQueue'),
       DeadLetterQueueUrl: ref('DeadLetterQueue'),
       IdempotencyTableName: ref('IdempotencyTable'),
+      BudgetTableName: ref('BudgetTable'),
       SecretName: 'tim-attr-gateway/dev',
       ImRegion: DEFAULTS.imRegion,
     };
