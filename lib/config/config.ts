@@ -172,36 +172,39 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
   // Every problem at once, so a deployment is fixed in one round rather than one variable per cold start.
   const problems = credentialProblems(env);
   if (env.IM_REGION === undefined && env.IM_BASE_URL === undefined) problems.push('set IM_REGION (e.g. singapore) or IM_BASE_URL');
-  let fleet: FleetBudget | undefined;
-  let fleetError: unknown;
-  try {
-    fleet = planFleetBudget({
+  let budgetError: unknown;
+  // A budget that does not add up is one more problem to report, with the first such error as the cause.
+  const plan = <T>(make: () => T): T | undefined => {
+    try {
+      return make();
+    } catch (error) {
+      budgetError ??= error;
+      problems.push(error instanceof Error ? error.message : String(error));
+      return undefined;
+    }
+  };
+  const fleet = plan(() =>
+    planFleetBudget({
       imRateLimit: env.IM_RATE_LIMIT,
       apiRateShare: env.API_RATE_SHARE,
       apiMaxConcurrency: env.API_MAX_CONCURRENCY,
       workerMaxConcurrency: env.WORKER_MAX_CONCURRENCY,
-    });
-  } catch (error) {
-    fleetError = error;
-    problems.push(error instanceof Error ? error.message : String(error));
-  }
-  let grid: SharedGrid | undefined;
-  if (env.BUDGET_TABLE !== undefined) {
-    try {
-      grid = planSharedGrid({
-        imRateLimit: env.IM_RATE_LIMIT,
-        marginPerSecond: env.IM_BUDGET_MARGIN,
-        workerFloorRate: env.WORKER_FLOOR_RATE,
-        workerReservedConcurrency: env.WORKER_RESERVED_CONCURRENCY,
-        workerMaxConcurrency: env.WORKER_MAX_CONCURRENCY,
-      });
-    } catch (error) {
-      fleetError ??= error;
-      problems.push(error instanceof Error ? error.message : String(error));
-    }
-  }
+    }),
+  );
+  const grid =
+    env.BUDGET_TABLE === undefined
+      ? undefined
+      : plan(() =>
+          planSharedGrid({
+            imRateLimit: env.IM_RATE_LIMIT,
+            marginPerSecond: env.IM_BUDGET_MARGIN,
+            workerFloorRate: env.WORKER_FLOOR_RATE,
+            workerReservedConcurrency: env.WORKER_RESERVED_CONCURRENCY,
+            workerMaxConcurrency: env.WORKER_MAX_CONCURRENCY,
+          }),
+        );
   if (problems.length > 0 || fleet === undefined) {
-    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`, fleetError === undefined ? undefined : { cause: fleetError });
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`, budgetError === undefined ? undefined : { cause: budgetError });
   }
   const names = env.ATTR_NAMES?.split(',').map((n) => n.trim()).filter((n) => n !== '');
   return {

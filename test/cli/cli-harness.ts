@@ -35,6 +35,7 @@ export function stackEnv(stack: Stack): Record<string, string> {
     DLQ_URL: stack.dlqUrl,
     DYNAMODB_ENDPOINT: stack.dynamoEndpoint,
     IDEMPOTENCY_TABLE: stack.tableName,
+    BUDGET_TABLE: stack.budgetTableName,
     IM_BASE_URL: stack.emulator.url,
     TIM_SDKAPPID: String(TEST_CREDENTIALS.sdkAppId),
     TIM_IDENTIFIER: TEST_CREDENTIALS.identifier,

@@ -83,7 +83,10 @@ describe('tim-attr status', () => {
         { queue: 'deadLetter', visible: 1, inFlight: 0 },
       ],
       deadLetters: [{ rule: 'attr-name-unregistered', letters: 1, users: 1 }],
-      tables: [{ table: 'idempotency', name: stack.tableName, status: 'ACTIVE' }],
+      tables: [
+        { table: 'idempotency', name: stack.tableName, status: 'ACTIVE' },
+        { table: 'budget', name: stack.budgetTableName, status: 'ACTIVE' },
+      ],
       im: { reachable: true, names: 4 },
     });
     expect(table.stdout).toMatch(/│ intake\s+│ tim-attr-gateway-test-intake\.fifo\s+│ 2\s+│ 0\s+│ 0\s+│ n\/a \(no CloudWatch locally\)\s+│/);
@@ -93,14 +96,14 @@ describe('tim-attr status', () => {
 
   it('checks every table the environment names, and fails (exit 1) when one is missing', async () => {
     // Act
-    const run = await runTimAttr(stack, ['status', '--json'], { env: { BUDGET_TABLE: 'tim-attr-gateway-test-budget' } });
+    const run = await runTimAttr(stack, ['status', '--json'], { env: { BUDGET_TABLE: 'tim-attr-gateway-test-missing' } });
 
     // Assess
     expect(run.code).toBe(1);
     expect(jsonOf(run)).toMatchObject({
       tables: [
         { table: 'idempotency', status: 'ACTIVE' },
-        { table: 'budget', name: 'tim-attr-gateway-test-budget', error: expect.stringContaining('ResourceNotFoundException') as unknown },
+        { table: 'budget', name: 'tim-attr-gateway-test-missing', error: expect.stringContaining('ResourceNotFoundException') as unknown },
       ],
     });
   });

@@ -95,6 +95,8 @@ export interface Stack {
   readonly dlqUrl: string;
   readonly dlqArn: string;
   readonly tableName: string;
+  /** The budget table (the fleet's shared IM slot grid). */
+  readonly budgetTableName: string;
   readonly dynamoEndpoint: string;
   /** The mocked Secrets Manager (aws-sdk-client-mock), to change the secret mid-run. */
   readonly secrets: AwsStub<object, MetadataBearer, unknown>;
@@ -263,6 +265,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     dlqUrl: queues.deadLetterQueueUrl,
     dlqArn: queues.deadLetterQueueArn,
     tableName: tables.tableName,
+    budgetTableName: names.budgetTable,
     dynamoEndpoint: tables.endpoint,
     secrets,
     copy,

@@ -2,7 +2,6 @@ import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import type { UserAttr } from '../../lib/rules/types.ts';
 import { createTable } from '../../scripts/local/local-tables.ts';
-import { resourceNames } from '../../scripts/local/resource-names.ts';
 import { apiEvent, lambdaContext, makeUsers } from '../helpers/factories.ts';
 import { useStack } from '../helpers/use-stack.ts';
 
@@ -21,7 +20,7 @@ describe('the budget table goes away mid-run', () => {
 
   it('loses nothing, keeps IM within its limit, runs on the floor meanwhile and on the grid again after', { timeout: 120_000 }, async () => {
     // Prepare: 30,000 users, 300 calls: ~3 s at the grid's pace, far longer on one copy's floor of 5 calls/s
-    const budgetTable = resourceNames('test').budgetTable;
+    const budgetTable = stack.budgetTableName;
     const webhooks = [0, 1, 2].map((i) => makeUsers(10_000, `table-loss-${i}`));
     const setCalls = () => stack.emulator.counters.callsByCommand.get('im_set_attr') ?? 0;
     const workers = stack.startWorkers({ concurrency: 2 });
