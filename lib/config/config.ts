@@ -113,7 +113,7 @@ export interface Config {
   readonly maxBodyBytes: number;
   /** Standard Webhooks signatures (5-minute tolerance, fixed by the spec) or none when API Gateway IAM auth is used. */
   readonly webhookAuth: 'standard-webhooks' | 'none';
-  /** Chunks the API writes to IM itself (early writes), after every user is in its lane. */
+  /** The most calls (≤ 100 users each) of a webhook the API writes to IM itself, after every user is in its lane. */
   readonly apiInlineChunks: number;
   /** The API makes an early write only when its pacing can start it within this wait. */
   readonly apiInlineWaitMs: number;

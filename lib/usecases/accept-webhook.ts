@@ -1,13 +1,14 @@
 /**
  * The API function's use case. Every valid user of a webhook is written into its lane before the answer;
- * only then does the API make an early write of a few users, so a small webhook sees IM's own answer.
- * The lane still carries those users, so an early write can never overtake older queued work: the
- * worker writes them again, in lane order, and IM ends with the last accepted value.
+ * only then, when the whole webhook fits `inlineChunks` calls, does the API write it to IM itself (the early
+ * write), so a small webhook sees IM's own answer. A larger one is left to the workers entirely: writing part of
+ * it early would only add calls, since the lanes carry every user anyway. The lane still carries the early
+ * write's users, so it can never overtake older queued work: the worker writes them again, in lane order, and
+ * IM ends with the last accepted value.
  */
 import { applyCalls } from '../dispatch/apply-calls.ts';
-import type { WriteCall } from '../dispatch/types.ts';
+import type { DispatchResult, WriteCall } from '../dispatch/types.ts';
 import { planWriteCalls } from '../dispatch/write-call.ts';
-import type { LaneMessage } from '../lanes/lane-plan.ts';
 import { LANE_MESSAGE_LIMITS, planLaneMessages } from '../lanes/lane-plan.ts';
 import { MAX_USERS_PER_CALL } from '../rules/constants.ts';
 import { validateUsers } from '../rules/validate-users.ts';
@@ -20,7 +21,7 @@ export interface AcceptWebhookDeps {
   readonly attrNames: AttrNames;
   readonly lanes: Lanes;
   readonly laneCount: number;
-  /** IM calls of early writes per webhook (each ≤ 100 users). */
+  /** The most IM calls (each ≤ 100 users) of an early write: a webhook that needs more gets none. */
   readonly inlineChunks: number;
   /** How many calls this copy's pacing can start within the inline wait: none means no early write. */
   readonly inlineCapacity?: () => number;
@@ -51,37 +52,27 @@ export interface AcceptWebhookResult {
   readonly rejected: readonly ReportedRejection[];
 }
 
+/** The outcome of a webhook the API leaves to the workers entirely. */
+const NO_EARLY_WRITE: DispatchResult = { applied: [], refused: [], retryable: [] };
+
 export async function acceptWebhook(deps: AcceptWebhookDeps, input: AcceptWebhookInput): Promise<AcceptWebhookResult> {
   const allowedNames = await deps.attrNames.current();
   const { users, rejected, received } = validateUsers(input.body, { allowedNames });
-  // Each lane's first message is one call's worth: a large webhook's IM work starts right after validation
-  // (the early write, and workers with small messages) rather than when the large messages are parsed.
+  // Each lane's first message is one call's worth: the workers receive small messages first and start calling
+  // IM right after validation, rather than when the large messages are written and parsed.
   const messages = planLaneMessages(users, deps.laneCount, input.key, { ...LANE_MESSAGE_LIMITS, headMaxUsers: MAX_USERS_PER_CALL });
 
   const meta = { requestId: input.requestId, origin: 'api' } as const;
-  const unavailable = (unsent: readonly LaneMessage[]): LanesUnavailableError => {
+  const unsent = await deps.lanes.enqueue(messages, meta);
+  if (unsent.length > 0) {
     const pending = unsent.reduce((n, m) => n + m.users.length, 0);
-    return new LanesUnavailableError('some users could not be written into their lanes', { accepted: users.length - pending, pending });
-  };
-
-  // The early write's own lane messages go first, and the write starts as soon as they are in: its users are
-  // in their lanes before IM sees them (the order guarantee), while the rest of a large webhook is still being
-  // written. Each user is in one message, so writing the messages in two steps reorders no user's updates.
-  const early = earlyWriteMessages(messages, Math.min(deps.inlineChunks, deps.inlineCapacity?.() ?? Number.POSITIVE_INFINITY));
-  const rest = messages.filter((m) => !early.includes(m));
-  const unsentEarly = early.length === 0 ? [] : await deps.lanes.enqueue(early, meta);
-  if (unsentEarly.length > 0) throw unavailable([...unsentEarly, ...rest]);
-  const writing = applyCalls(deps.writer, planWriteCalls(early.flatMap((m) => m.users)), { deadlineMs: input.deadlineMs });
-  let unsent: readonly LaneMessage[];
-  try {
-    unsent = rest.length === 0 ? [] : await deps.lanes.enqueue(rest, meta);
-  } catch (error) {
-    // The early write in flight ends before the failure is answered: nothing runs on after the invocation.
-    await writing;
-    throw error;
+    throw new LanesUnavailableError('some users could not be written into their lanes', { accepted: users.length - pending, pending });
   }
-  const outcome = await writing;
-  if (unsent.length > 0) throw unavailable(unsent);
+  // Every user is in its lane: only now may IM see any of them.
+  // More users than the early write's calls could hold never fit: no need to plan their calls.
+  const calls = users.length <= deps.inlineChunks * MAX_USERS_PER_CALL ? planWriteCalls(users) : [];
+  const early = calls.length > 0 && calls.length <= Math.min(deps.inlineChunks, deps.inlineCapacity?.() ?? Number.POSITIVE_INFINITY);
+  const outcome = early ? await applyCalls(deps.writer, calls, { deadlineMs: input.deadlineMs }) : NO_EARLY_WRITE;
   // A user with values to set and names to remove is in two calls: count accounts, not call entries.
   const accounts = (groups: readonly { readonly call: WriteCall }[]) => new Set(groups.flatMap((g) => g.call.users.map((u) => u.To_Account)));
   const refusedAccounts = accounts(outcome.refused);
@@ -97,31 +88,4 @@ export async function acceptWebhook(deps: AcceptWebhookDeps, input: AcceptWebhoo
     queued: users.length - applied - refusedAccounts.size,
     rejected: [...rejected, ...refused],
   };
-}
-
-/**
- * Whole lane messages, smallest first, while their users fit `calls` IM calls (a user with values to set
- * and names to remove needs one call of each kind): a small webhook is written early in full, and a large
- * one spends its early call on the first of its lanes' head messages, cut to one call's worth.
- */
-function earlyWriteMessages(messages: readonly LaneMessage[], calls: number): LaneMessage[] {
-  const limit = Math.max(0, Math.floor(calls));
-  const chosen: LaneMessage[] = [];
-  let sets = 0;
-  let removes = 0;
-  for (const message of [...messages].sort((a, b) => a.users.length - b.users.length)) {
-    let moreSets = 0;
-    let moreRemoves = 0;
-    for (const user of message.users) {
-      const values = Object.values(user.Attrs);
-      if (values.some((v) => v !== null)) moreSets++;
-      if (values.some((v) => v === null)) moreRemoves++;
-    }
-    const needed = Math.ceil((sets + moreSets) / MAX_USERS_PER_CALL) + Math.ceil((removes + moreRemoves) / MAX_USERS_PER_CALL);
-    if (needed > limit) break;
-    chosen.push(message);
-    sets += moreSets;
-    removes += moreRemoves;
-  }
-  return chosen;
 }

@@ -156,60 +156,50 @@ describe('acceptWebhook', () => {
         inLanes.push(call.accounts.every((a) => queued.has(a)));
         return undefined;
       });
-      // Lanes of 10, 20, 30, 40 … users: the smallest whole lane messages go first.
-      const users = [0, 1, 2, 3].flatMap((lane) => accountsInLane(lane, 10 * (lane + 1), 'early').map((To_Account) => ({ To_Account, Attrs: { city: 'x' } })));
+      // Lanes of 30, 50, 60 and 70 users: 210 users, 3 calls' worth, more than the early write's 2.
+      const users = [30, 50, 60, 70].flatMap((count, lane) => accountsInLane(lane, count, 'early').map((To_Account) => ({ To_Account, Attrs: { city: 'x' } })));
+
+      // Act
+      const large = await accept({ UserAttrs: users });
+      const small = await accept({ UserAttrs: users.slice(0, 150) });
+
+      // Assess: the larger webhook goes to the workers whole; the smaller one in 2 calls, after its lanes
+      expect(large).toMatchObject({ applied: 0, queued: 210 });
+      expect(im.calls).toHaveLength(2);
+      expect(inLanes).toEqual([true, true]);
+      expect(small).toMatchObject({ applied: 150, queued: 0 });
+    });
+
+    it('writes nothing early for a webhook larger than its calls: the workers write it, with no extra call', async () => {
+      // Prepare: 905 users in 4 lanes, an early write of at most 1 call
+      const { im, lanes, accept } = setup({ inlineChunks: 1 });
+      const users = [0, 1, 2, 3].flatMap((lane) => accountsInLane(lane, lane === 0 ? 5 : 300, 'large').map((To_Account) => ({ To_Account, Attrs: { city: 'x' } })));
 
       // Act
       const result = await accept({ UserAttrs: users });
 
-      // Assess
-      expect(im.calls.length).toBeGreaterThan(0);
-      expect(im.calls.length).toBeLessThanOrEqual(2);
-      expect(inLanes.every(Boolean)).toBe(true);
-      expect(im.calls.flatMap((c) => c.accounts).length).toBeLessThanOrEqual(200);
-      expect(result.applied).toBe(im.calls.flatMap((c) => c.accounts).length);
-      expect(result.queued).toBe(users.length - result.applied);
+      // Assess: every user in its lane, each long lane led by a head message of one call's worth
+      expect(im.calls).toEqual([]);
+      expect(result).toMatchObject({ accepted: 905, applied: 0, queued: 905 });
+      expect(lanes.appended.flatMap((a) => a.users)).toHaveLength(905);
+      for (const lane of [1, 2, 3]) expect(lanes.appended.filter((m) => m.lane === lane).map((m) => m.users.length)).toEqual([100, 200]);
     });
 
-    it('writes its own lane messages first and starts while the rest of the webhook is being written', async () => {
+    it('writes a webhook early only once every one of its users is in its lane', async () => {
       // Prepare
       const { im, lanes, accept } = setup({ inlineChunks: 1 });
-      const appendedBeforeCall: number[] = [];
+      const inLanes: number[] = [];
       im.failWhen(() => {
-        appendedBeforeCall.push(lanes.appended.length);
+        inLanes.push(lanes.appended.flatMap((a) => a.users).length);
         return undefined;
       });
-      // A short lane (5 users) for the early write, three long ones for the worker.
-      const users = [0, 1, 2, 3].flatMap((lane) => accountsInLane(lane, lane === 0 ? 5 : 300, 'first').map((To_Account) => ({ To_Account, Attrs: { city: 'x' } })));
 
       // Act
-      const result = await accept({ UserAttrs: users });
+      const result = await accept({ UserAttrs: makeUsers(80, 'order') });
 
-      // Assess: the early write's message went alone in the first enqueue; the call came before the rest were in.
-      // Each long lane starts with a head message of one call's worth, enqueued in the round before its rest.
-      expect(lanes.calls.map((c) => c.messages.length)).toEqual([1, 6]);
-      expect(lanes.calls[0]?.messages[0]?.users).toHaveLength(5);
-      for (const lane of [1, 2, 3]) {
-        expect(lanes.calls[1]?.messages.filter((m) => m.lane === lane).map((m) => m.users.length)).toEqual([100, 200]);
-      }
-      expect(appendedBeforeCall).toEqual([1]);
-      expect(lanes.appended).toHaveLength(7);
-      expect(result).toMatchObject({ accepted: 905, applied: 5, queued: 900 });
-    });
-
-    it('answers a failure to write the rest of the webhook only after its early write has ended', async () => {
-      // Prepare
-      const { im, lanes, accept } = setup({ inlineChunks: 1 });
-      const users = [0, 1].flatMap((lane) => accountsInLane(lane, lane === 0 ? 5 : 300, 'late').map((To_Account) => ({ To_Account, Attrs: { city: 'x' } })));
-      lanes.failWhen((message) => message.users.length === 200);
-
-      // Act
-      const error = await accept({ UserAttrs: users }).catch((e: unknown) => e);
-
-      // Assess: lane 1's head (100 users) is in; its rest (200) is not
-      expect(error).toBeInstanceOf(LanesUnavailableError);
-      expect(error).toMatchObject({ accepted: 105, pending: 200 });
-      expect(im.calls).toHaveLength(1);
+      // Assess
+      expect(inLanes).toEqual([80]);
+      expect(result).toMatchObject({ accepted: 80, applied: 80, queued: 0 });
     });
 
     it('writes a small webhook in full and still leaves it in its lanes', async () => {
