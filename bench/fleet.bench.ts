@@ -43,8 +43,8 @@ async function runFleet(workers: number): Promise<FleetResult> {
       API_MAX_CONCURRENCY: '1',
       WORKER_MAX_CONCURRENCY: String(workers),
       WORKER_RESERVED_CONCURRENCY: String(reserved),
-      // Floor and margin must cover every copy starting its floor in the same second (README, fleet budget).
-      WORKER_FLOOR_RATE: String(coveringFloorRate(reserved, DEFAULTS.imBudgetMarginPerSecond, DEFAULTS.workerFloorRate)),
+      // Floor and margin must cover every lanes invocation starting its floor in the same second (README, fleet budget).
+      WORKER_FLOOR_RATE: String(coveringFloorRate(workers, DEFAULTS.imBudgetMarginPerSecond, DEFAULTS.workerFloorRate)),
       LOCAL_RETRY_VISIBILITY_SECONDS: '2',
     },
   });

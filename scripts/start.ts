@@ -109,9 +109,9 @@ const functionEnv: NodeJS.ProcessEnv = {
   AWS_ACCESS_KEY_ID: 'local',
   AWS_SECRET_ACCESS_KEY: 'local',
   WORKER_MAX_CONCURRENCY: String(settings.workerProcesses),
-  // Reserved concurrency must cover the lanes pollers, and floor and margin every copy (README, fleet budget).
+  // Reserved concurrency must cover the lanes pollers, and floor and margin every poller (README, fleet budget).
   WORKER_RESERVED_CONCURRENCY: String(reserved),
-  WORKER_FLOOR_RATE: process.env['WORKER_FLOOR_RATE'] ?? String(coveringFloorRate(reserved, DEFAULTS.imBudgetMarginPerSecond, DEFAULTS.workerFloorRate)),
+  WORKER_FLOOR_RATE: process.env['WORKER_FLOOR_RATE'] ?? String(coveringFloorRate(settings.workerProcesses, DEFAULTS.imBudgetMarginPerSecond, DEFAULTS.workerFloorRate)),
   PORT: String(settings.port),
   LAMBDA_PORT: String(settings.lambdaPort),
 };

@@ -1,7 +1,7 @@
 /**
  * One copy's pacing for one IM command when the fleet shares a slot grid ({@link SlotLedger}).
  *
- * A copy starts calls on two sources: its own static floor (a {@link RateLimiter}, never shared, so the fleet
+ * A copy starts calls on two sources: its own static floor (a {@link Floor}, never shared, so the fleet
  * stays within IM's limit when the grid's table is gone) and slots it leases from the grid, which holds
  * the rest of the limit for whoever has work. Slots are leased for calls already waiting, at most `maxLease`
  * at a time and `aheadMs` ahead of now: a copy with a queue of calls always has its next slots booked
@@ -15,7 +15,8 @@
 import { realSleep } from '../pacing/clock.ts';
 import type { Clock, Sleep } from '../pacing/clock.ts';
 import type { CallPacer } from '../pacing/call-pacer.ts';
-import type { RateLimiter, StartTicket } from '../pacing/rate-limiter.ts';
+import type { StartTicket } from '../pacing/rate-limiter.ts';
+import type { Floor } from './invocation-floor.ts';
 import type { GridPenalty, SlotLedger } from './slot-ledger.ts';
 
 export interface FleetPacerOptions {
@@ -26,7 +27,7 @@ export interface FleetPacerOptions {
   /** The grid's full rate for the whole fleet, calls/s: IM's limit less the margin and every copy's floor. */
   readonly gridRate: number;
   /** This copy's static floor; undefined for a copy without one (the API spills instead). */
-  readonly floor: RateLimiter | undefined;
+  readonly floor: Floor | undefined;
   /** How far ahead of now the fleet may book the grid. Default 1000 ms. */
   readonly horizonMs?: number;
   /** How far ahead of now one copy books for its own queue. Default 200 ms. */
@@ -71,7 +72,7 @@ export class FleetPacer implements CallPacer {
   readonly #command: string;
   readonly #ledger: SlotLedger | undefined;
   readonly #gridRate: number;
-  readonly #floor: RateLimiter | undefined;
+  readonly #floor: Floor | undefined;
   readonly #horizonMs: number;
   readonly #aheadMs: number;
   readonly #maxLease: number;

@@ -58,25 +58,26 @@ export interface SharedGridInput {
   readonly marginPerSecond: number;
   /** The worker fleet's static floor, calls/s in all: what it runs on when the grid's table is out of reach. */
   readonly workerFloorRate: number;
-  /** The worker function's reserved concurrency: the most copies that can exist, so the floor is split over it. */
+  /** The worker function's reserved concurrency: it must cover the lanes mapping's, so the API cannot starve it. */
   readonly workerReservedConcurrency: number;
-  /** The lanes mapping's `maximumConcurrency`: reserved concurrency must cover it, so the API cannot starve it. */
+  /** The lanes mapping's `maximumConcurrency`: the most lanes invocations at once, so the floor is split over it. */
   readonly workerMaxConcurrency: number;
 }
 
 export interface SharedGrid extends SharedGridInput {
   /** What the grid hands out, calls/s for the whole fleet: the limit less the margin and the floors. */
   readonly gridRate: number;
-  /** One worker copy's floor, calls/s. The API has none: without the grid it spills everything to the lanes. */
+  /** One lanes invocation's floor, calls/s. The API has none: without the grid it spills everything to the lanes. */
   readonly workerFloorPerCopy: number;
 }
 
 /**
  * The shared budget's arithmetic. Every copy's floor is its own, and the grid hands out only what the floors
  * and the margin leave (`gridRate = limit − margin − workerFloorRate`), so the fleet stays within IM's limit
- * whichever copies reach the grid's table. On average the floors start `workerFloorRate` calls/s; in any one
- * second a copy's floor starts at most ceil(its rate), so the plan is refused unless even every reserved copy
- * doing so in the same second, beside a full grid, fits the limit.
+ * whichever copies reach the grid's table. A floor opens only inside a lanes invocation, a second after it
+ * began (lib/budget/invocation-floor.ts), so in any one second the floors start at most
+ * `workerMaxConcurrency × ceil(floor per invocation)` calls; the plan is refused unless that, beside a full
+ * grid, fits the limit.
  */
 export function planSharedGrid(input: SharedGridInput): SharedGrid {
   const { imRateLimit, marginPerSecond, workerFloorRate, workerReservedConcurrency, workerMaxConcurrency } = input;
@@ -91,22 +92,22 @@ export function planSharedGrid(input: SharedGridInput): SharedGrid {
   if (!(gridRate > 0)) {
     throw new FleetBudgetError(`IM_RATE_LIMIT ${imRateLimit} less IM_BUDGET_MARGIN ${marginPerSecond} and WORKER_FLOOR_RATE ${workerFloorRate} leaves nothing to share`);
   }
-  const workerFloorPerCopy = workerFloorRate / workerReservedConcurrency;
-  // A copy's floor starts at most ceil(floor) calls in any second; in the worst case every copy that can exist
-  // does so in the same second, beside a full grid. That must still fit IM's limit.
-  const worstCase = gridRate + workerReservedConcurrency * Math.ceil(workerFloorPerCopy);
+  const workerFloorPerCopy = workerFloorRate / workerMaxConcurrency;
+  // Each chain of lanes invocations starts at most ceil(floor) floor calls in any second; in the worst case
+  // every chain does so in the same second, beside a full grid. That must still fit IM's limit.
+  const worstCase = gridRate + workerMaxConcurrency * Math.ceil(workerFloorPerCopy);
   if (worstCase > imRateLimit) {
     throw new FleetBudgetError(
-      `the budget could start ${worstCase} calls in one second (a full grid of ${gridRate} and ${workerReservedConcurrency} worker copies starting their floor at once) > IM_RATE_LIMIT ${imRateLimit}: raise IM_BUDGET_MARGIN or WORKER_FLOOR_RATE`,
+      `the budget could start ${worstCase} calls in one second (a full grid of ${gridRate} and ${workerMaxConcurrency} lanes invocations starting their floor at once) > IM_RATE_LIMIT ${imRateLimit}: raise IM_BUDGET_MARGIN or WORKER_FLOOR_RATE`,
     );
   }
   return { ...input, gridRate, workerFloorPerCopy };
 }
 
 /**
- * The smallest worker floor, at least `preferred`, that {@link planSharedGrid} accepts for `reservedConcurrency`
- * copies: with a floor of at most one call/s per copy, floor and margin must cover one call per copy.
+ * The smallest worker floor, at least `preferred`, that {@link planSharedGrid} accepts for `maxConcurrency`
+ * lanes invocations: with a floor of at most one call/s each, floor and margin must cover one call each.
  */
-export function coveringFloorRate(reservedConcurrency: number, marginPerSecond: number, preferred: number): number {
-  return Math.max(preferred, reservedConcurrency - marginPerSecond);
+export function coveringFloorRate(maxConcurrency: number, marginPerSecond: number, preferred: number): number {
+  return Math.max(preferred, maxConcurrency - marginPerSecond);
 }

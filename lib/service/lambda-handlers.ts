@@ -124,6 +124,7 @@ export function createWorkerHandler(s: Services) {
       s.logger.info('intake batch moved into lanes', { records: records.length, failed: outcome.failedIds.length, laned: outcome.laned, deadLettered: outcome.deadLettered });
       return { batchItemFailures: outcome.failedIds.map((itemIdentifier) => ({ itemIdentifier })) };
     }
+    s.lanesInvocation.begin();
     const outcome = await processLaneBatch(
       {
         writer: s.im,
@@ -135,7 +136,7 @@ export function createWorkerHandler(s: Services) {
       },
       records,
       deadlineOf(context, s.config.deadlineMarginMs),
-    );
+    ).finally(() => s.lanesInvocation.end());
     s.metrics.addMetric(METRIC.usersReceived, MetricUnit.Count, outcome.received);
     s.metrics.addMetric(METRIC.usersApplied, MetricUnit.Count, outcome.applied);
     s.metrics.addMetric(METRIC.usersDeadLettered, MetricUnit.Count, outcome.deadLettered);

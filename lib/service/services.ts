@@ -14,6 +14,7 @@ import { StaticCredentialSource } from '../credentials/static-source.ts';
 import type { CredentialSource } from '../credentials/types.ts';
 import { DynamoDbSlotLedger } from '../budget/dynamodb-slot-ledger.ts';
 import { FleetPacer } from '../budget/fleet-pacer.ts';
+import { InvocationFloor } from '../budget/invocation-floor.ts';
 import { IM_COMMANDS, ImClient } from '../im/client.ts';
 import { resolveEndpoint } from '../im/regions.ts';
 import { CountedDeadLetters, DeadLetterRecorder } from '../observability/dead-letter-metrics.ts';
@@ -39,6 +40,8 @@ export interface Services {
   readonly im: ImClient;
   /** This copy's pacing of `im_set_attr`: its floor and the shared grid, or its static share. */
   readonly limiter: CallPacer;
+  /** The worker brackets each lanes invocation with it: the copy's floor is open only inside one. */
+  readonly lanesInvocation: LanesInvocation;
   readonly attrNames: AttrNameSource;
   /** The lanes queue; undefined only when no queue is configured (the API then refuses with 503). */
   readonly lanes: SqsLanes | undefined;
@@ -72,7 +75,9 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
           cacheTtlSeconds: config.credentials.cacheTtlSeconds,
         })
       : new StaticCredentialSource(config.credentials);
-  const pacerFor = pacing(config, overrides.dynamodb, (error) => logger.warn('the shared IM budget is out of reach; going on with this copy\'s floor', { error: describe(error) }));
+  const { pacerFor, lanesInvocation } = pacing(config, overrides.dynamodb, (error) =>
+    logger.warn('the shared IM budget is out of reach; going on with this copy\'s floor', { error: describe(error) }),
+  );
   const limiter = pacerFor(IM_COMMANDS.setAttr);
   const im = new ImClient({
     baseUrl: resolveEndpoint(config.im),
@@ -110,6 +115,7 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     credentials,
     im,
     limiter,
+    lanesInvocation,
     attrNames,
     lanes: on(lanesQueueUrl, (client, queueUrl) => new SqsLanes({ client, queueUrl })),
     lanesRedelivery: on(lanesQueueUrl, (client, queueUrl) => new SqsRedelivery({ client, queueUrl })),
@@ -135,10 +141,14 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
  * grid beside this copy's floor; the rare other commands (attribute names, reads) pace on their own. Without
  * one, every command paces to this copy's static share. Fractional rates are spaced evenly.
  */
-function pacing(config: Config, dynamodb: DynamoDBClient | undefined, onLedgerError: (error: unknown) => void): (command: string) => CallPacer {
+function pacing(
+  config: Config,
+  dynamodb: DynamoDBClient | undefined,
+  onLedgerError: (error: unknown) => void,
+): { pacerFor: (command: string) => CallPacer; lanesInvocation: LanesInvocation } {
   const own = (rate: number): RateLimiter => new RateLimiter({ ratePerSecond: rate, safetyMarginMs: config.im.pacingMarginMs });
   const { grid } = config;
-  if (grid === undefined) return () => own(config.callsPerSecond);
+  if (grid === undefined) return { pacerFor: () => own(config.callsPerSecond), lanesInvocation: ALWAYS_OPEN };
   const ledger = new DynamoDbSlotLedger({
     client:
       dynamodb ??
@@ -151,18 +161,31 @@ function pacing(config: Config, dynamodb: DynamoDBClient | undefined, onLedgerEr
       }),
     tableName: grid.tableName,
   });
+  // A worker's floor per command, open only inside lanes invocations (lib/budget/invocation-floor.ts).
+  const floors = new Map<string, InvocationFloor>(
+    config.callsPerSecond > 0 ? [IM_COMMANDS.setAttr, IM_COMMANDS.removeAttr].map((command) => [command, new InvocationFloor(own(config.callsPerSecond))]) : [],
+  );
   const shared = new Set<string>([IM_COMMANDS.setAttr, IM_COMMANDS.removeAttr]);
-  return (command) => {
-    if (!shared.has(command)) return own(Math.max(1, config.callsPerSecond));
-    return new FleetPacer({
-      command,
-      ledger,
-      gridRate: grid.gridRate,
-      floor: config.callsPerSecond > 0 ? own(config.callsPerSecond) : undefined,
-      onLedgerError,
-    });
+  return {
+    pacerFor: (command) => {
+      if (!shared.has(command)) return own(Math.max(1, config.callsPerSecond));
+      return new FleetPacer({ command, ledger, gridRate: grid.gridRate, floor: floors.get(command), onLedgerError });
+    },
+    lanesInvocation: {
+      begin: () => floors.forEach((floor) => floor.begin()),
+      end: () => floors.forEach((floor) => floor.end()),
+    },
   };
 }
+
+/** Brackets a lanes invocation: a worker copy's floor is open only inside one. */
+export interface LanesInvocation {
+  begin(): void;
+  end(): void;
+}
+
+/** Without the shared grid a copy's own share is its whole pace, open at all times. */
+const ALWAYS_OPEN: LanesInvocation = { begin: () => undefined, end: () => undefined };
 
 /** An error's name and message for logs: messages in this code base never carry secrets or signed URLs. */
 export function describe(error: unknown): { name: string; message: string } {

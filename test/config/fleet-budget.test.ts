@@ -160,15 +160,15 @@ describe('planSharedGrid', () => {
     throw new Error('planSharedGrid accepted the input');
   }
 
-  it('hands the grid what the margin and the floors leave, and splits the floor over the reserved copies', () => {
+  it('hands the grid what the margin and the floors leave, and splits the floor over the lanes invocations', () => {
     // Act
     const grid = planSharedGrid(DEFAULT_GRID);
 
     // Assess
     expect(grid.gridRate).toBe(96);
-    expect(grid.workerFloorPerCopy).toBe(0.5);
-    // Worst second: a full grid and every reserved copy starting its floor at once.
-    expect(grid.gridRate + grid.workerReservedConcurrency * Math.ceil(grid.workerFloorPerCopy)).toBeLessThanOrEqual(100);
+    expect(grid.workerFloorPerCopy).toBe(1);
+    // Worst second: a full grid and every lanes invocation starting its floor at once, the margin left over.
+    expect(grid.gridRate + grid.workerMaxConcurrency * Math.ceil(grid.workerFloorPerCopy)).toBe(98);
   });
 
   it('refuses a fleet whose floors, started in the same second beside a full grid, would pass the limit', () => {
@@ -177,6 +177,7 @@ describe('planSharedGrid', () => {
 
     // Assess
     expect(message).toContain('106 calls in one second');
+    expect(message).toContain('10 lanes invocations');
     expect(message).toContain('IM_BUDGET_MARGIN or WORKER_FLOOR_RATE');
   });
 

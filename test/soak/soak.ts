@@ -221,7 +221,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakTally> {
       API_MAX_CONCURRENCY: String(API_COPIES),
       WORKER_MAX_CONCURRENCY: String(workers),
       WORKER_RESERVED_CONCURRENCY: String(reserved),
-      WORKER_FLOOR_RATE: String(coveringFloorRate(reserved, DEFAULTS.imBudgetMarginPerSecond, DEFAULTS.workerFloorRate)),
+      WORKER_FLOOR_RATE: String(coveringFloorRate(workers, DEFAULTS.imBudgetMarginPerSecond, DEFAULTS.workerFloorRate)),
       LOG_LEVEL: 'WARN',
     },
   });
