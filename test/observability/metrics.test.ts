@@ -21,9 +21,9 @@ describe('metrics and structured logs', () => {
   const stack = useStack();
 
   it('emits the user counts, IM calls by ErrorCode and latency for a known webhook', async () => {
-    // Prepare: 250 users in 2 lanes, 2 of them bad. The early write (1 call) takes the smaller lane message
-    // whole (60 users); the other lane (188) is left to the worker. Every accepted user is written into a lane.
-    const { api } = stack.copy({ LANE_COUNT: '2', API_INLINE_CHUNKS: '1', ATTR_NAMES: NAMES });
+    // Prepare: 250 users in 2 lanes, 2 of them bad. The 248 good ones fit an early write of 3 calls, so the API
+    // writes them itself; every accepted user is also written into its lane.
+    const { api } = stack.copy({ LANE_COUNT: '2', API_INLINE_CHUNKS: '3', ATTR_NAMES: NAMES });
     const users = [...usersInLane(60, 'metrics-a', 0, 2), ...usersInLane(188, 'metrics-b', 1, 2), { To_Account: 'bad-1', Attrs: { planet: 'x' } }, { To_Account: 'bad-2', Attrs: { city: 7 } }];
     const event = apiEvent(JSON.stringify({ UserAttrs: users }));
     // Act
@@ -32,18 +32,19 @@ describe('metrics and structured logs', () => {
       answer = await api(event, lambdaContext());
     });
     // Assess
-    expect(answer?.statusCode).toBe(202);
-    expect(parseBody(answer ?? {})).toMatchObject({ Received: 250, Accepted: 248, Applied: 60, Queued: 188, Rejected: 2 });
+    // Every accepted user applied: 200, with the rejections listed.
+    expect(answer?.statusCode).toBe(200);
+    expect(parseBody(answer ?? {})).toMatchObject({ Received: 250, Accepted: 248, Applied: 248, Queued: 0, Rejected: 2 });
     expect(emf.every((d) => d._aws.CloudWatchMetrics.every((m) => m.Namespace === 'TimAttrGateway'))).toBe(true);
     expect(total(emf, 'UsersReceived')).toBe(250);
-    expect(total(emf, 'UsersApplied')).toBe(60);
+    expect(total(emf, 'UsersApplied')).toBe(248);
     expect(total(emf, 'UsersQueued')).toBe(248);
     expect(total(emf, 'UsersRejected')).toBe(2);
-    expect(total(emf, 'ImCalls', ['ErrorCode', '0'])).toBe(1);
-    expect(total(emf, 'ImCalls')).toBe(1);
+    expect(total(emf, 'ImCalls', ['ErrorCode', '0'])).toBe(3);
+    expect(total(emf, 'ImCalls')).toBe(3);
     // Each value by its code, and under `service` alone: the total the rate-limited share divides by.
     expect(dimensionSetsOf(emf, 'ImCalls')).toEqual([[['service', 'ErrorCode'], ['service']]]);
-    expect(samples(emf, 'ImLatency')).toBe(1);
+    expect(samples(emf, 'ImLatency')).toBe(3);
     const laned = (await stack.takeAll(stack.lanesUrl)).flatMap((m) => (JSON.parse(m.Body ?? '{}') as { UserAttrs: unknown[] }).UserAttrs);
     expect(laned).toHaveLength(248);
     const requestLines = logs.filter((l) => l.requestId !== undefined);
