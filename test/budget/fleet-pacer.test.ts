@@ -182,10 +182,10 @@ describe('FleetPacer', () => {
     await time.runUntil(start + 600);
 
     // Assess
-    expect(ledger.lowered).toEqual([{ command: COMMAND, rate: 80, atMs: start + 100 }]);
-    expect(other.gridRateAt(time.now())).toBe(80);
+    expect(ledger.lowered).toEqual([{ command: COMMAND, rate: 90, atMs: start + 100 }]);
+    expect(other.gridRateAt(time.now())).toBe(90);
     const spacings = ledger.leases.slice(1).map((l) => l.spacingMs);
-    expect(spacings.at(-1)).toBeCloseTo(1000 / 80, 9);
+    expect(spacings.at(-1)).toBeCloseTo(1000 / 90, 9);
   });
 
   it('leases at most half the horizon at once, so a slow grid still hands out every second’s slots', async () => {
@@ -210,7 +210,7 @@ describe('FleetPacer', () => {
   it('recovers the shared rate by a tenth of the grid per second', () => {
     // Prepare
     const time = fakeScheduler();
-    const copy = pacer(time, { ledger: new InMemorySlotLedger(), gridRate: 100 });
+    const copy = pacer(time, { ledger: new InMemorySlotLedger(), gridRate: 100, penaltyFactor: 0.8 });
 
     // Act
     copy.penalize();
