@@ -2,6 +2,8 @@
 export interface AttrNameSource {
   /** The allow-list, or undefined when it is unknown (IM then enforces it with 90033). */
   current(): Promise<ReadonlySet<string> | undefined>;
+  /** Whether `current()` would answer now without asking IM. */
+  known(): boolean;
 }
 
 export class FixedAttrNames implements AttrNameSource {
@@ -11,6 +13,10 @@ export class FixedAttrNames implements AttrNameSource {
   }
   current(): Promise<ReadonlySet<string>> {
     return Promise.resolve(this.#names);
+  }
+
+  known(): boolean {
+    return true;
   }
 }
 
@@ -38,16 +44,19 @@ export class LearnedAttrNames implements AttrNameSource {
   }
 
   current(): Promise<ReadonlySet<string> | undefined> {
-    const ttlMs = (this.#options.ttlSeconds ?? 300) * 1000;
-    const now = this.#now();
-    if (this.#cached !== undefined && now - this.#cached.at < ttlMs) return Promise.resolve(this.#cached.names);
-    // After a failed fetch, wait a while before asking IM again: during an outage every invocation would
-    // otherwise spend its retries (and its rate budget) on the names first.
-    if (now - this.#failedAt < RETRY_AFTER_FAILURE_MS) return Promise.resolve(this.#cached?.names);
+    if (this.known()) return Promise.resolve(this.#cached?.names);
     this.#inFlight ??= this.#learn().finally(() => {
       this.#inFlight = undefined;
     });
     return this.#inFlight;
+  }
+
+  known(): boolean {
+    const now = this.#now();
+    if (this.#cached !== undefined && now - this.#cached.at < (this.#options.ttlSeconds ?? 300) * 1000) return true;
+    // After a failed fetch, wait a while before asking IM again: during an outage every invocation would
+    // otherwise spend its retries (and its rate budget) on the names first.
+    return now - this.#failedAt < RETRY_AFTER_FAILURE_MS;
   }
 
   async #learn(): Promise<ReadonlySet<string> | undefined> {

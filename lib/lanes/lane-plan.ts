@@ -28,20 +28,12 @@ export interface LaneMessage {
 
 /**
  * Splits accepted users into lane messages: users grouped by lane (order kept within each lane), each lane
- * cut into messages of at most `maxUsers` users and `maxBytes` bytes. Each lane's first message holds at most
- * `headMaxUsers`: the API sets it to one IM call's worth, so even a large webhook has messages it can write
- * early, and the workers receive small messages first and start calling IM while the large ones are still
- * being written and parsed. The plan depends only on the users, so a re-send is cut the same way.
+ * cut into messages of at most `maxUsers` users and `maxBytes` bytes.
  *
  * @param key - What identifies the request across re-sends: the `webhook-id`, an `Idempotency-Key`, or
  *   the intake message's id.
  */
-export function planLaneMessages(
-  users: readonly UserUpdate[],
-  laneCount: number,
-  key: string,
-  limits: { readonly maxUsers: number; readonly maxBytes: number; readonly headMaxUsers?: number } = LANE_MESSAGE_LIMITS,
-): LaneMessage[] {
+export function planLaneMessages(users: readonly UserUpdate[], laneCount: number, key: string, limits: { readonly maxUsers: number; readonly maxBytes: number } = LANE_MESSAGE_LIMITS): LaneMessage[] {
   const byLane = new Map<number, UserUpdate[]>();
   for (const user of users) {
     const lane = laneOf(user.To_Account, laneCount);
@@ -61,9 +53,7 @@ export function planLaneMessages(
     };
     for (const user of list) {
       const size = maxJsonBytes(user);
-      const head = messages.length === 0 || messages.at(-1)?.lane !== lane;
-      const maxUsers = head ? Math.min(limits.maxUsers, limits.headMaxUsers ?? limits.maxUsers) : limits.maxUsers;
-      if (current.length > 0 && (current.length >= maxUsers || bytes + size > limits.maxBytes)) close();
+      if (current.length > 0 && (current.length >= limits.maxUsers || bytes + size > limits.maxBytes)) close();
       current.push(user);
       bytes += size;
     }

@@ -2,6 +2,7 @@
  * The two Lambda entry points as middy handlers over the use cases. They own no business rule: they turn
  * events into use-case input and outcomes into responses, with logs and metrics around them.
  */
+import { setImmediate } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -12,7 +13,7 @@ import { acceptedResponse, errorResponse } from '../http/responses.ts';
 import { authenticateRequest, parseJsonBody } from '../http/webhook-request.ts';
 import { METRIC } from '../observability/telemetry.ts';
 import { toQueueRecord } from '../queue/queue-record.ts';
-import { acceptWebhook } from '../usecases/accept-webhook.ts';
+import { acceptWebhook, readWebhook } from '../usecases/accept-webhook.ts';
 import { answerOnce } from '../usecases/answer-once.ts';
 import { LanesUnavailableError } from '../usecases/errors.ts';
 import { processLaneBatch } from '../usecases/process-lane-batch.ts';
@@ -59,6 +60,15 @@ export function createApiHandler(s: Services) {
         authenticator: s.webhookAuth,
         webhookSecret: async () => (await s.credentials.get()).webhookSecret,
       });
+      // Without a key nothing identifies a re-send: a fresh id keeps SQS from deduplicating distinct requests.
+      const key = request.key?.id ?? randomUUID();
+      const readNow = () => readWebhook({ attrNames: s.attrNames, laneCount: s.config.lanes.count }, key, parseJsonBody(event, request.rawBody));
+      // With the names known without asking IM, the body is read (CPU only, nothing written) while the request's
+      // idempotency record is being written: a turn of the event loop first, so that request is on its way.
+      // Otherwise it is read in the work, so a re-send answered from the store asks IM nothing.
+      const early = request.fresh && s.attrNames.known() ? setImmediate().then(readNow) : undefined;
+      // A request answered from the store never uses the reading: its failure must not go unhandled.
+      early?.catch(() => undefined);
       const work = async (): Promise<{ answer: StoredAnswer; store: boolean }> => {
         try {
           if (s.lanes === undefined) throw new LanesUnavailableError('no lanes queue is configured (LANES_QUEUE_URL)', { accepted: 0, pending: 0 });
@@ -71,8 +81,7 @@ export function createApiHandler(s: Services) {
               inlineChunks: s.config.apiInlineChunks,
               inlineCapacity: () => s.limiter.startsWithin(s.config.apiInlineWaitMs),
             },
-            // Without a key nothing identifies a re-send: a fresh id keeps SQS from deduplicating distinct requests.
-            { requestId, key: request.key?.id ?? randomUUID(), body: parseJsonBody(event, request.rawBody), deadlineMs: deadlineOf(context, s.config.deadlineMarginMs) },
+            { requestId, key, read: early ?? readNow(), deadlineMs: deadlineOf(context, s.config.deadlineMarginMs) },
           );
           s.metrics.addMetric(METRIC.usersReceived, MetricUnit.Count, result.received);
           s.metrics.addMetric(METRIC.usersApplied, MetricUnit.Count, result.applied);

@@ -9,8 +9,9 @@
 import { applyCalls } from '../dispatch/apply-calls.ts';
 import type { DispatchResult, WriteCall } from '../dispatch/types.ts';
 import { planWriteCalls } from '../dispatch/write-call.ts';
-import { LANE_MESSAGE_LIMITS, planLaneMessages } from '../lanes/lane-plan.ts';
+import { planLaneMessages, type LaneMessage } from '../lanes/lane-plan.ts';
 import { MAX_USERS_PER_CALL } from '../rules/constants.ts';
+import type { UserUpdate } from '../rules/types.ts';
 import { validateUsers } from '../rules/validate-users.ts';
 import { LanesUnavailableError } from './errors.ts';
 import { refusedToRejections, type ReportedRejection } from './outcome.ts';
@@ -27,13 +28,24 @@ export interface AcceptWebhookDeps {
   readonly inlineCapacity?: () => number;
 }
 
-export interface AcceptWebhookInput {
+export type AcceptWebhookInput = {
   readonly requestId: string;
   /** What identifies the request across re-sends (`webhook-id`, `Idempotency-Key`); else the request id. */
   readonly key: string;
-  readonly body: unknown;
   /** Epoch ms after which no IM call may still be running. */
   readonly deadlineMs: number;
+} & (
+  | { readonly body: unknown }
+  /** The body already read by `readWebhook` with the same key (the API reads it while it records the request). */
+  | { readonly read: Promise<WebhookRead> }
+);
+
+/** A webhook read by the rules, before anything is written: its valid users, rejections and lane messages. */
+export interface WebhookRead {
+  readonly users: readonly UserUpdate[];
+  readonly rejected: readonly ReportedRejection[];
+  readonly received: number;
+  readonly messages: readonly LaneMessage[];
 }
 
 export interface AcceptWebhookResult {
@@ -55,12 +67,16 @@ export interface AcceptWebhookResult {
 /** The outcome of a webhook the API leaves to the workers entirely. */
 const NO_EARLY_WRITE: DispatchResult = { applied: [], refused: [], retryable: [] };
 
-export async function acceptWebhook(deps: AcceptWebhookDeps, input: AcceptWebhookInput): Promise<AcceptWebhookResult> {
+/** Reads a webhook's body by the rules and plans its lane messages; writes nothing. */
+export async function readWebhook(deps: Pick<AcceptWebhookDeps, 'attrNames' | 'laneCount'>, key: string, body: unknown): Promise<WebhookRead> {
   const allowedNames = await deps.attrNames.current();
-  const { users, rejected, received } = validateUsers(input.body, { allowedNames });
-  // Each lane's first message is one call's worth: the workers receive small messages first and start calling
-  // IM right after validation, rather than when the large messages are written and parsed.
-  const messages = planLaneMessages(users, deps.laneCount, input.key, { ...LANE_MESSAGE_LIMITS, headMaxUsers: MAX_USERS_PER_CALL });
+  const { users, rejected, received } = validateUsers(body, { allowedNames });
+  const messages = planLaneMessages(users, deps.laneCount, key);
+  return { users, rejected, received, messages };
+}
+
+export async function acceptWebhook(deps: AcceptWebhookDeps, input: AcceptWebhookInput): Promise<AcceptWebhookResult> {
+  const { users, rejected, received, messages } = await ('read' in input ? input.read : readWebhook(deps, input.key, input.body));
 
   const meta = { requestId: input.requestId, origin: 'api' } as const;
   const unsent = await deps.lanes.enqueue(messages, meta);

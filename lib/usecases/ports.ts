@@ -29,6 +29,8 @@ export interface AttrWriter {
 /** The app's registered attribute names, or undefined when unknown (IM then enforces them itself). */
 export interface AttrNames {
   current(): Promise<ReadonlySet<string> | undefined>;
+  /** Whether `current()` would answer now without asking IM (names given, or learned and still fresh). */
+  known(): boolean;
 }
 
 /** Where a lane message came from, for logs and dead letters. */

@@ -193,6 +193,29 @@ describe('LearnedAttrNames', () => {
     expect(fetch.calls()).toBe(2);
   });
 
+  it('says the names are known only while current() would answer without asking IM', async () => {
+    // Prepare
+    const clock = manualClock();
+    const fetch = scriptedFetch([['sex'], new Error('IM unreachable')]);
+    const source = new LearnedAttrNames({ fetch: fetch.fetch, ttlSeconds: 60, now: clock.now, onError: () => undefined });
+
+    // Act
+    const before = source.known();
+    await source.current();
+    const fresh = source.known();
+    clock.advance(60_000);
+    const expired = source.known();
+    await source.current();
+    const pausedAfterFailure = source.known();
+    clock.advance(30_000);
+    const pauseOver = source.known();
+
+    // Assess
+    expect([before, fresh, expired, pausedAfterFailure, pauseOver]).toEqual([false, true, false, true, false]);
+    expect(new FixedAttrNames(['sex']).known()).toBe(true);
+    expect(fetch.calls()).toBe(2);
+  });
+
   it('keeps the time of the last success: a failure does not extend the stale list lifetime', async () => {
     // Prepare
     const clock = manualClock();

@@ -265,6 +265,10 @@ export class FixedNames implements AttrNames {
   async current(): Promise<ReadonlySet<string> | undefined> {
     return this.#names;
   }
+
+  known(): boolean {
+    return true;
+  }
 }
 
 /** Collects dead letters; can be made to throw (the letters of a failed send are not kept). */

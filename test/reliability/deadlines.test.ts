@@ -23,7 +23,7 @@ describe('deadlines', () => {
     const { api } = stack.copy({ ...lanes, API_INLINE_CHUNKS: '0' });
     const answer = await api(apiEvent(JSON.stringify({ UserAttrs: users })), lambdaContext());
     const { worker } = stack.copy(slowWorker, 'worker');
-    // Lanes of more than 100 users start with a head message of 100: some lanes hold two messages.
+    // Lane messages not in the received batch stay visible too.
     const queued = async (): Promise<number> =>
       Number((await stack.sqs.send(new GetQueueAttributesCommand({ QueueUrl: stack.lanesUrl, AttributeNames: ['ApproximateNumberOfMessages'] }))).Attributes?.ApproximateNumberOfMessages);
     const laneMessages = await queued();
