@@ -41,7 +41,9 @@ describe('secret key rotation mid-run', () => {
     expect(appliedBefore).toBeLessThan(users.length);
     expect(missing).toEqual([]);
     expect(failedSignature).toBeGreaterThanOrEqual(1);
-    expect(failedSignature).toBeLessThanOrEqual(5);
+    // Only the calls already sent with the old key fail: at the grid's ~97 calls/s and the emulator's ≤ 60 ms
+    // latency, at most ~6 are in flight when the first refusal comes back, plus one that was being signed.
+    expect(failedSignature).toBeLessThanOrEqual(8);
     expect(stack.emulator.counters.rejectedByCode.get(70050) ?? 0).toBe(0);
     // One read at cold start of the worker copy, one re-read after the first signature-wrong answer.
     expect(reads).toBe(2);
