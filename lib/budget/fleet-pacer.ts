@@ -16,6 +16,7 @@ import { realSleep } from '../pacing/clock.ts';
 import type { Clock, Sleep } from '../pacing/clock.ts';
 import type { CallPacer } from '../pacing/call-pacer.ts';
 import type { StartTicket } from '../pacing/rate-limiter.ts';
+import { WaiterQueue } from '../pacing/waiter-queue.ts';
 import type { Floor } from './invocation-floor.ts';
 import type { GridPenalty, SlotLedger } from './slot-ledger.ts';
 
@@ -67,11 +68,6 @@ const LEASE_NAP_MS = 2;
 /** Longest lead given to a lease's first slot, ms: its round trip, so slots do not arrive already late. */
 const MAX_LEAD_MS = 50;
 
-interface Waiter {
-  readonly resolve: (ticket: StartTicket | undefined) => void;
-  readonly latest: number;
-}
-
 export class FleetPacer implements CallPacer {
   readonly #command: string;
   readonly #ledger: SlotLedger | undefined;
@@ -91,8 +87,7 @@ export class FleetPacer implements CallPacer {
 
   /** Leased slot times not yet used, ascending. */
   #slots: number[] = [];
-  #waiters: Waiter[] = [];
-  #head = 0;
+  readonly #waiters = new WaiterQueue();
   #pumping = false;
   #leasing = false;
   /** No lease before this time (after a failure, or while the grid is booked past the horizon). */
@@ -133,7 +128,7 @@ export class FleetPacer implements CallPacer {
 
   /** How many callers are waiting for a start. */
   get waiting(): number {
-    return this.#waiters.length - this.#head;
+    return this.#waiters.size;
   }
 
   /** Slots leased so far, and slots dropped because they were already past when their turn came. */
@@ -262,12 +257,12 @@ export class FleetPacer implements CallPacer {
       while (this.waiting > 0) {
         const now = this.#now();
         this.#dropStale(now);
-        const waiter = this.#waiters[this.#head];
+        const waiter = this.#waiters.peek();
         if (waiter === undefined) break;
         // A caller whose time ran out leaves without a start; the next one gets it.
         const ticket = now > waiter.latest ? undefined : this.#startNow(now);
         if (ticket !== undefined || now > waiter.latest) {
-          this.#shift();
+          this.#waiters.shift();
           waiter.resolve(ticket);
           continue;
         }
@@ -279,14 +274,6 @@ export class FleetPacer implements CallPacer {
       }
     } finally {
       this.#pumping = false;
-    }
-  }
-
-  #shift(): void {
-    this.#head += 1;
-    if (this.#head > 1024 && this.#head * 2 > this.#waiters.length) {
-      this.#waiters = this.#waiters.slice(this.#head);
-      this.#head = 0;
     }
   }
 }

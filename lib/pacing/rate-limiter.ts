@@ -19,6 +19,7 @@
 import { monotonicClock, realSleep } from './clock.ts';
 import type { Clock, Sleep } from './clock.ts';
 import type { CallPacer } from './call-pacer.ts';
+import { WaiterQueue } from './waiter-queue.ts';
 
 /** Options of {@link RateLimiter}; every field has a default. */
 export interface RateLimiterOptions {
@@ -132,9 +133,7 @@ export class RateLimiter implements CallPacer {
    */
   #nextSpacedStart = Number.NEGATIVE_INFINITY;
 
-  /** FIFO of waiters; `#head` avoids O(n) shifts. */
-  #queue: { readonly resolve: (ticket: StartTicket | undefined) => void; readonly latest: number }[] = [];
-  #head = 0;
+  readonly #queue = new WaiterQueue();
   #pumping = false;
 
   /** Rate right after the last penalty, and when it happened; recovery is computed lazily from them. */
@@ -166,11 +165,6 @@ export class RateLimiter implements CallPacer {
     return this.#rate;
   }
 
-  /** The margin added to every window, in ms. */
-  get safetyMarginMs(): number {
-    return this.#marginMs;
-  }
-
   /** The rate currently enforced: lower than configured after a penalty, recovering additively. */
   get effectiveRate(): number {
     return this.#effectiveRateAt(this.#now());
@@ -178,7 +172,7 @@ export class RateLimiter implements CallPacer {
 
   /** How many callers are waiting for a start slot. */
   get waiting(): number {
-    return this.#queue.length - this.#head;
+    return this.#queue.size;
   }
 
   /**
@@ -295,12 +289,7 @@ export class RateLimiter implements CallPacer {
           await this.#sleep(wait);
           continue;
         }
-        const waiter = this.#queue[this.#head];
-        this.#head += 1;
-        if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
-          this.#queue = this.#queue.slice(this.#head);
-          this.#head = 0;
-        }
+        const waiter = this.#queue.shift();
         if (waiter === undefined) continue;
         // A waiter whose time ran out leaves without a slot; the next one gets it.
         if (now > waiter.latest) waiter.resolve(undefined);
