@@ -12,7 +12,6 @@
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import DEFAULTS from '../lib/config/defaults.json' with { type: 'json' };
-import { coveringFloorRate } from '../lib/config/fleet-budget.ts';
 import type { UserAttr } from '../lib/rules/types.ts';
 import { apiEvent, lambdaContext, makeUsers } from '../test/helpers/factories.ts';
 import { startStack } from '../test/helpers/stack.ts';
@@ -33,7 +32,6 @@ const FLEET = {
   API_MAX_CONCURRENCY: String(WEBHOOKS),
   WORKER_MAX_CONCURRENCY: String(WORKER_COPIES),
   WORKER_RESERVED_CONCURRENCY: String(WORKER_COPIES),
-  WORKER_FLOOR_RATE: String(coveringFloorRate(WORKER_COPIES, DEFAULTS.imBudgetMarginPerSecond, DEFAULTS.workerFloorRate)),
   LOG_LEVEL: 'WARN',
 };
 // EMF lines of every invocation would flood stdout; the figures come from the emulator.

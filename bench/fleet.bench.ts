@@ -9,7 +9,6 @@ import { parseArgs } from 'node:util';
 import { planLaneMessages } from '../lib/lanes/lane-plan.ts';
 import { SqsLanes } from '../lib/queue/sqs-lanes.ts';
 import DEFAULTS from '../lib/config/defaults.json' with { type: 'json' };
-import { coveringFloorRate } from '../lib/config/fleet-budget.ts';
 import { makeUsers } from '../test/helpers/factories.ts';
 import { startLocalFleet, type ApiBurstResult } from './support/local-fleet.ts';
 
@@ -43,8 +42,6 @@ async function runFleet(workers: number): Promise<FleetResult> {
       API_MAX_CONCURRENCY: '1',
       WORKER_MAX_CONCURRENCY: String(workers),
       WORKER_RESERVED_CONCURRENCY: String(reserved),
-      // Floor and margin must cover every lanes invocation starting its floor in the same second (README, fleet budget).
-      WORKER_FLOOR_RATE: String(coveringFloorRate(workers, DEFAULTS.imBudgetMarginPerSecond, DEFAULTS.workerFloorRate)),
       LOCAL_RETRY_VISIBILITY_SECONDS: '2',
     },
   });

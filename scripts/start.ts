@@ -19,7 +19,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import DEFAULTS from '../lib/config/defaults.json' with { type: 'json' };
-import { coveringFloorRate } from '../lib/config/fleet-budget.ts';
 import { startFauxqs } from 'fauxqs';
 import { localCredentials, printableCredential } from './local/local-credentials.ts';
 import { createLocalQueues } from './local/local-queues.ts';
@@ -109,9 +108,9 @@ const functionEnv: NodeJS.ProcessEnv = {
   AWS_ACCESS_KEY_ID: 'local',
   AWS_SECRET_ACCESS_KEY: 'local',
   WORKER_MAX_CONCURRENCY: String(settings.workerProcesses),
-  // Reserved concurrency must cover the lanes pollers, and floor and margin every poller (README, fleet budget).
+  // Reserved concurrency must cover the lanes pollers (README, fleet budget).
   WORKER_RESERVED_CONCURRENCY: String(reserved),
-  WORKER_FLOOR_RATE: process.env['WORKER_FLOOR_RATE'] ?? String(coveringFloorRate(settings.workerProcesses, DEFAULTS.imBudgetMarginPerSecond, DEFAULTS.workerFloorRate)),
+  WORKER_FLOOR_RATE: process.env['WORKER_FLOOR_RATE'] ?? String(DEFAULTS.workerFloorRate),
   PORT: String(settings.port),
   LAMBDA_PORT: String(settings.lambdaPort),
 };

@@ -17,7 +17,7 @@ import type { Clock, Sleep } from '../pacing/clock.ts';
 import type { CallPacer } from '../pacing/call-pacer.ts';
 import type { StartTicket } from '../pacing/rate-limiter.ts';
 import { WaiterQueue } from '../pacing/waiter-queue.ts';
-import type { Floor } from './invocation-floor.ts';
+import type { Floor } from './lane-slot-floor.ts';
 import type { GridPenalty, SlotLedger } from './slot-ledger.ts';
 
 export interface FleetPacerOptions {

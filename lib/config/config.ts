@@ -155,9 +155,9 @@ function credentialsFrom(env: z.infer<typeof envSchema>): CredentialsConfig {
   };
 }
 
-/** A copy's own pace: beside the grid, a worker's floor and none for the API; without it, the static share. */
+/** A copy's own pace: beside the grid, the workers' floor and none for the API; without it, the static share. */
 function copyPace(role: 'api' | 'worker', fleet: FleetBudget, grid: SharedGrid | undefined): number {
-  if (grid !== undefined) return role === 'api' ? 0 : grid.workerFloorPerCopy;
+  if (grid !== undefined) return role === 'api' ? 0 : grid.workerFloorRate;
   return role === 'api' ? fleet.apiCallsPerSecondPerCopy : fleet.workerCallsPerSecondPerCopy;
 }
 

@@ -1,3 +1,5 @@
+import { floorStartsInWorstSecond } from '../budget/lane-slot-floor.ts';
+
 /**
  * The fleet-wide IM rate budget. Tencent limits `im_set_attr` to 100 calls/s per app, while Lambda runs
  * many copies of each function: the budget is split explicitly, and every copy paces itself to its share.
@@ -60,24 +62,23 @@ export interface SharedGridInput {
   readonly workerFloorRate: number;
   /** The worker function's reserved concurrency: it must cover the lanes mapping's, so the API cannot starve it. */
   readonly workerReservedConcurrency: number;
-  /** The lanes mapping's `maximumConcurrency`: the most lanes invocations at once, so the floor is split over it. */
+  /** The lanes mapping's `maximumConcurrency`. */
   readonly workerMaxConcurrency: number;
 }
 
 export interface SharedGrid extends SharedGridInput {
-  /** What the grid hands out, calls/s for the whole fleet: the limit less the margin and the floors. */
+  /** What the grid hands out, calls/s for the whole fleet: the limit less the margin and the floor's worst second. */
   readonly gridRate: number;
-  /** One lanes invocation's floor, calls/s. The API has none: without the grid it spills everything to the lanes. */
-  readonly workerFloorPerCopy: number;
+  /** Most floor calls the fleet can start in any 1 s window. The API has no floor: without the grid it spills. */
+  readonly floorWorstSecond: number;
 }
 
 /**
- * The shared budget's arithmetic. Every copy's floor is its own, and the grid hands out only what the floors
- * and the margin leave (`gridRate = limit − margin − workerFloorRate`), so the fleet stays within IM's limit
- * whichever copies reach the grid's table. A floor opens only inside a lanes invocation, a second after it
- * began (lib/budget/invocation-floor.ts), so in any one second the floors start at most
- * `workerMaxConcurrency × ceil(floor per invocation)` calls; the plan is refused unless that, beside a full
- * grid, fits the limit.
+ * The shared budget's arithmetic. The worker fleet's floor is handed round the lanes by the clock, one call
+ * per slot for the whole fleet (lib/budget/lane-slot-floor.ts), so in any second it starts at most
+ * `ceil(workerFloorRate) + 1` calls however many copies run; the grid hands out only what that and the margin
+ * leave (`gridRate = limit − margin − floorWorstSecond`), so the fleet stays within IM's limit whichever
+ * copies reach the grid's table.
  */
 export function planSharedGrid(input: SharedGridInput): SharedGrid {
   const { imRateLimit, marginPerSecond, workerFloorRate, workerReservedConcurrency, workerMaxConcurrency } = input;
@@ -88,26 +89,12 @@ export function planSharedGrid(input: SharedGridInput): SharedGrid {
       `WORKER_RESERVED_CONCURRENCY must be a whole number ≥ WORKER_MAX_CONCURRENCY ${workerMaxConcurrency} (got ${workerReservedConcurrency}), so the API cannot starve the worker`,
     );
   }
-  const gridRate = imRateLimit - marginPerSecond - workerFloorRate;
+  const floorWorstSecond = floorStartsInWorstSecond(workerFloorRate);
+  const gridRate = imRateLimit - marginPerSecond - floorWorstSecond;
   if (!(gridRate > 0)) {
-    throw new FleetBudgetError(`IM_RATE_LIMIT ${imRateLimit} less IM_BUDGET_MARGIN ${marginPerSecond} and WORKER_FLOOR_RATE ${workerFloorRate} leaves nothing to share`);
-  }
-  const workerFloorPerCopy = workerFloorRate / workerMaxConcurrency;
-  // Each chain of lanes invocations starts at most ceil(floor) floor calls in any second; in the worst case
-  // every chain does so in the same second, beside a full grid. That must still fit IM's limit.
-  const worstCase = gridRate + workerMaxConcurrency * Math.ceil(workerFloorPerCopy);
-  if (worstCase > imRateLimit) {
     throw new FleetBudgetError(
-      `the budget could start ${worstCase} calls in one second (a full grid of ${gridRate} and ${workerMaxConcurrency} lanes invocations starting their floor at once) > IM_RATE_LIMIT ${imRateLimit}: raise IM_BUDGET_MARGIN or WORKER_FLOOR_RATE`,
+      `IM_RATE_LIMIT ${imRateLimit} less IM_BUDGET_MARGIN ${marginPerSecond} and the ${floorWorstSecond} calls a WORKER_FLOOR_RATE of ${workerFloorRate} can start in one second leaves nothing to share`,
     );
   }
-  return { ...input, gridRate, workerFloorPerCopy };
-}
-
-/**
- * The smallest worker floor, at least `preferred`, that {@link planSharedGrid} accepts for `maxConcurrency`
- * lanes invocations: with a floor of at most one call/s each, floor and margin must cover one call each.
- */
-export function coveringFloorRate(maxConcurrency: number, marginPerSecond: number, preferred: number): number {
-  return Math.max(preferred, maxConcurrency - marginPerSecond);
+  return { ...input, gridRate, floorWorstSecond };
 }

@@ -19,3 +19,9 @@ export function laneOf(account: string, laneCount: number): number {
 export function laneGroupId(lane: number): string {
   return `lane-${lane}`;
 }
+
+/** The lane a message group is, or undefined for a group that is not a lane. */
+export function laneOfGroup(group: string): number | undefined {
+  const match = /^lane-(\d{1,6})$/.exec(group);
+  return match === null ? undefined : Number(match[1]);
+}

@@ -12,6 +12,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { acceptedResponse, errorResponse } from '../http/responses.ts';
 import { authenticateRequest, parseJsonBody } from '../http/webhook-request.ts';
 import { METRIC } from '../observability/telemetry.ts';
+import { laneOfGroup } from '../lanes/lane-of.ts';
 import { toQueueRecord } from '../queue/queue-record.ts';
 import { acceptWebhook, readWebhook } from '../usecases/accept-webhook.ts';
 import { answerOnce } from '../usecases/answer-once.ts';
@@ -21,6 +22,11 @@ import type { StoredAnswer } from '../usecases/ports.ts';
 import { relaneIntake } from '../usecases/relane-intake.ts';
 import { WebhookAuthError } from '../webhook/webhook-authenticator.ts';
 import { describe, type Services } from './services.ts';
+
+/** The lanes a batch's records belong to. */
+function lanesOf(records: readonly { readonly group: string }[]): number[] {
+  return [...new Set(records.map((r) => laneOfGroup(r.group)).filter((lane) => lane !== undefined))];
+}
 
 /** The epoch ms by which IM calls must be over: the function's deadline less a safety margin. */
 function deadlineOf(context: Context, marginMs: number): number {
@@ -133,7 +139,7 @@ export function createWorkerHandler(s: Services) {
       s.logger.info('intake batch moved into lanes', { records: records.length, failed: outcome.failedIds.length, laned: outcome.laned, deadLettered: outcome.deadLettered });
       return { batchItemFailures: outcome.failedIds.map((itemIdentifier) => ({ itemIdentifier })) };
     }
-    s.lanesInvocation.begin();
+    const endInvocation = s.lanesInvocation.begin(lanesOf(records));
     const outcome = await processLaneBatch(
       {
         writer: s.im,
@@ -145,7 +151,7 @@ export function createWorkerHandler(s: Services) {
       },
       records,
       deadlineOf(context, s.config.deadlineMarginMs),
-    ).finally(() => s.lanesInvocation.end());
+    ).finally(endInvocation);
     s.metrics.addMetric(METRIC.usersReceived, MetricUnit.Count, outcome.received);
     s.metrics.addMetric(METRIC.usersApplied, MetricUnit.Count, outcome.applied);
     s.metrics.addMetric(METRIC.usersDeadLettered, MetricUnit.Count, outcome.deadLettered);

@@ -14,7 +14,7 @@ import { StaticCredentialSource } from '../credentials/static-source.ts';
 import type { CredentialSource } from '../credentials/types.ts';
 import { DynamoDbSlotLedger } from '../budget/dynamodb-slot-ledger.ts';
 import { FleetPacer } from '../budget/fleet-pacer.ts';
-import { InvocationFloor } from '../budget/invocation-floor.ts';
+import { LaneSlotFloor } from '../budget/lane-slot-floor.ts';
 import { IM_COMMANDS, ImClient } from '../im/client.ts';
 import { resolveEndpoint } from '../im/regions.ts';
 import { CountedDeadLetters, DeadLetterRecorder } from '../observability/dead-letter-metrics.ts';
@@ -161,9 +161,11 @@ function pacing(
       }),
     tableName: grid.tableName,
   });
-  // A worker's floor per command, open only inside lanes invocations (lib/budget/invocation-floor.ts).
-  const floors = new Map<string, InvocationFloor>(
-    config.callsPerSecond > 0 ? [IM_COMMANDS.setAttr, IM_COMMANDS.removeAttr].map((command) => [command, new InvocationFloor(own(config.callsPerSecond))]) : [],
+  // The worker fleet's floor per command, handed round the lanes by the clock (lib/budget/lane-slot-floor.ts).
+  const floors = new Map<string, LaneSlotFloor>(
+    config.role === 'worker'
+      ? [IM_COMMANDS.setAttr, IM_COMMANDS.removeAttr].map((command) => [command, new LaneSlotFloor({ floorRate: grid.workerFloorRate, laneCount: config.lanes.count })])
+      : [],
   );
   const shared = new Set<string>([IM_COMMANDS.setAttr, IM_COMMANDS.removeAttr]);
   return {
@@ -172,20 +174,22 @@ function pacing(
       return new FleetPacer({ command, ledger, gridRate: grid.gridRate, floor: floors.get(command), onLedgerError });
     },
     lanesInvocation: {
-      begin: () => floors.forEach((floor) => floor.begin()),
-      end: () => floors.forEach((floor) => floor.end()),
+      begin: (lanes) => {
+        const ends = [...floors.values()].map((floor) => floor.begin(lanes));
+        return () => ends.forEach((end) => end());
+      },
     },
   };
 }
 
-/** Brackets a lanes invocation: a worker copy's floor is open only inside one. */
+/** Brackets a lanes invocation: a worker's floor is open only for the lanes one holds. */
 export interface LanesInvocation {
-  begin(): void;
-  end(): void;
+  /** The invocation holding these lanes begins; the returned function ends it. */
+  begin(lanes: readonly number[]): () => void;
 }
 
 /** Without the shared grid a copy's own share is its whole pace, open at all times. */
-const ALWAYS_OPEN: LanesInvocation = { begin: () => undefined, end: () => undefined };
+const ALWAYS_OPEN: LanesInvocation = { begin: () => () => undefined };
 
 /** An error's name and message for logs: messages in this code base never carry secrets or signed URLs. */
 export function describe(error: unknown): { name: string; message: string } {

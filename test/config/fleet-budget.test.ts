@@ -147,7 +147,7 @@ describe('planFleetBudget', () => {
 });
 
 describe('planSharedGrid', () => {
-  const DEFAULT_GRID = { imRateLimit: 100, marginPerSecond: 2, workerFloorRate: 2, workerReservedConcurrency: 4, workerMaxConcurrency: 2 } as const;
+  const DEFAULT_GRID = { imRateLimit: 100, marginPerSecond: 2, workerFloorRate: 1, workerReservedConcurrency: 4, workerMaxConcurrency: 2 } as const;
 
   /** Runs `planSharedGrid` and returns the message of the error it throws (fails the test when it throws none). */
   function gridRefusal(input: Parameters<typeof planSharedGrid>[0]): string {
@@ -160,34 +160,30 @@ describe('planSharedGrid', () => {
     throw new Error('planSharedGrid accepted the input');
   }
 
-  it('hands the grid what the margin and the floors leave, and splits the floor over the lanes invocations', () => {
+  it('hands the grid what the margin and the floor’s worst second leave', () => {
     // Act
     const grid = planSharedGrid(DEFAULT_GRID);
 
-    // Assess
+    // Assess: a floor of 1 call/s in 1 s slots meets at most 2 slots in any second
+    expect(grid.floorWorstSecond).toBe(2);
     expect(grid.gridRate).toBe(96);
-    expect(grid.workerFloorPerCopy).toBe(1);
-    // Worst second: a full grid and every lanes invocation starting its floor at once, the margin left over.
-    expect(grid.gridRate + grid.workerMaxConcurrency * Math.ceil(grid.workerFloorPerCopy)).toBe(98);
   });
 
-  it('refuses a fleet whose floors, started in the same second beside a full grid, would pass the limit', () => {
+  it('keeps the same grid however many lanes invocations run, since the floor is the fleet’s, not each copy’s', () => {
     // Act
-    const message = gridRefusal({ ...DEFAULT_GRID, workerReservedConcurrency: 10, workerMaxConcurrency: 10 });
+    const sizes = [2, 5, 10, 50].map((n) => planSharedGrid({ ...DEFAULT_GRID, workerReservedConcurrency: n, workerMaxConcurrency: n }).gridRate);
 
     // Assess
-    expect(message).toContain('106 calls in one second');
-    expect(message).toContain('10 lanes invocations');
-    expect(message).toContain('IM_BUDGET_MARGIN or WORKER_FLOOR_RATE');
+    expect(sizes).toEqual([96, 96, 96, 96]);
   });
 
-  it('accepts the same fleet once floor and margin cover every copy', () => {
+  it('reserves one slot more than the floor’s rate, since a second can overlap parts of ceil(rate) + 1 slots', () => {
     // Act
-    const grid = planSharedGrid({ ...DEFAULT_GRID, workerFloorRate: 8, workerReservedConcurrency: 10, workerMaxConcurrency: 10 });
+    const grids = [0.5, 2, 2.5].map((workerFloorRate) => planSharedGrid({ ...DEFAULT_GRID, workerFloorRate }));
 
     // Assess
-    expect(grid.gridRate).toBe(90);
-    expect(grid.workerFloorPerCopy).toBeCloseTo(0.8, 12);
+    expect(grids.map((g) => g.floorWorstSecond)).toEqual([2, 3, 4]);
+    expect(grids.map((g) => g.gridRate)).toEqual([96, 95, 94]);
   });
 
   it('refuses a reserved concurrency below the lanes mapping’s, no floor, and a grid with nothing to share', () => {

@@ -11,7 +11,6 @@
  */
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import DEFAULTS from '../../lib/config/defaults.json' with { type: 'json' };
-import { coveringFloorRate } from '../../lib/config/fleet-budget.ts';
 import { mulberry32 } from '../emulator/index.ts';
 import type { FaultOptions } from '../emulator/index.ts';
 import { apiEvent, lambdaContext, parseBody } from '../helpers/factories.ts';
@@ -221,7 +220,6 @@ export async function runSoak(options: SoakOptions): Promise<SoakTally> {
       API_MAX_CONCURRENCY: String(API_COPIES),
       WORKER_MAX_CONCURRENCY: String(workers),
       WORKER_RESERVED_CONCURRENCY: String(reserved),
-      WORKER_FLOOR_RATE: String(coveringFloorRate(workers, DEFAULTS.imBudgetMarginPerSecond, DEFAULTS.workerFloorRate)),
       LOG_LEVEL: 'WARN',
     },
   });
