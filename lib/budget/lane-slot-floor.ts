@@ -12,8 +12,10 @@
  *   group to one consumer at a time, so at most one invocation in the fleet holds a lane) and it began
  *   before slot k did (so an invocation that takes the lane over mid-slot cannot use the slot again).
  *
- * Every slot thus starts at most one floor call in the fleet, and a 1 s window meets at most
- * `ceil(floorRate) + 1` slots ({@link floorStartsInWorstSecond}); the grid is sized around that. Copies
+ * Every slot thus starts at most one floor call in the fleet. A floor slower than one call a second opens
+ * only in the first `slotMs − 1000` ms of each slot, so two floor calls are always more than a second apart
+ * and a 1 s window holds at most one; a faster floor opens its slots whole, and a 1 s window meets at most
+ * `ceil(floorRate) + 1` of them ({@link floorStartsInWorstSecond}). The grid is sized around that. Copies
  * agree on slots through their wall clocks; the budget's margin covers their skew.
  */
 import type { Clock } from '../pacing/clock.ts';
@@ -30,7 +32,12 @@ export interface Floor {
 
 /** Most floor calls the whole fleet can start in any 1 s window, for a floor of `floorRate` calls/s. */
 export function floorStartsInWorstSecond(floorRate: number): number {
-  return Math.ceil(floorRate) + 1;
+  return floorRate < 1 ? 1 : Math.ceil(floorRate) + 1;
+}
+
+/** How long a slot stays open from its start, ms: all of it, or for a slot over 1 s all but its last second. */
+function openMsOf(slotMs: number): number {
+  return slotMs > 1000 ? slotMs - 1000 : slotMs;
 }
 
 /** A floor slot counts from its own time: the ticket has nothing to move. */
@@ -53,6 +60,7 @@ interface HeldLanes {
 
 export class LaneSlotFloor implements Floor {
   readonly #slotMs: number;
+  readonly #openMs: number;
   readonly #laneCount: number;
   readonly #now: Clock;
   /** Invocations in progress here (more than one only where pollers run side by side in one process). */
@@ -64,6 +72,7 @@ export class LaneSlotFloor implements Floor {
     if (!(options.floorRate > 0)) throw new RangeError(`LaneSlotFloor: floorRate must be > 0, got ${options.floorRate}`);
     if (!Number.isInteger(options.laneCount) || options.laneCount < 1) throw new RangeError(`LaneSlotFloor: laneCount must be a positive integer, got ${options.laneCount}`);
     this.#slotMs = 1000 / options.floorRate;
+    this.#openMs = openMsOf(this.#slotMs);
     this.#laneCount = options.laneCount;
     this.#now = options.now ?? Date.now;
   }
@@ -80,23 +89,28 @@ export class LaneSlotFloor implements Floor {
   }
 
   tryAcquire(): StartTicket | undefined {
-    const slot = Math.floor(this.#now() / this.#slotMs);
-    if (slot <= this.#usedThrough || !this.#usable(slot)) return undefined;
+    const now = this.#now();
+    const slot = Math.floor(now / this.#slotMs);
+    if (slot <= this.#usedThrough || now >= slot * this.#slotMs + this.#openMs || !this.#usable(slot)) return undefined;
     this.#usedThrough = slot;
     return SLOT_TICKET;
   }
 
   nextStartInMs(): number {
     const now = this.#now();
-    const next = this.#nextUsable(Math.floor(now / this.#slotMs));
+    const current = Math.floor(now / this.#slotMs);
+    // The slot now, once past its open part, is as good as used.
+    const next = this.#nextUsable(now >= current * this.#slotMs + this.#openMs ? current + 1 : current);
     return next === undefined ? Number.POSITIVE_INFINITY : Math.max(0, next * this.#slotMs - now);
   }
 
   startsWithin(ms: number): number {
     const now = this.#now();
+    const current = Math.floor(now / this.#slotMs);
+    const first = Math.max(now >= current * this.#slotMs + this.#openMs ? current + 1 : current, this.#usedThrough + 1);
     const last = Math.floor((now + ms) / this.#slotMs);
     let count = 0;
-    for (let slot = Math.max(Math.floor(now / this.#slotMs), this.#usedThrough + 1); slot <= last; slot++) if (this.#usable(slot)) count++;
+    for (let slot = first; slot <= last; slot++) if (this.#usable(slot)) count++;
     return count;
   }
 

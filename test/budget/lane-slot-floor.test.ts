@@ -77,7 +77,7 @@ describe('LaneSlotFloor', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 12 }),
-        fc.constantFrom(0.5, 1, 2, 2.5),
+        fc.constantFrom(0.5, 0.8, 1, 2, 2.5),
         fc.array(fc.tuple(fc.integer({ min: 0, max: 11 }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 20, max: 300 }), fc.integer({ min: 0, max: 30 })), { minLength: 60, maxLength: 120 }),
         (copies, rate, plan) => {
           // Prepare: copies on one clock; each invocation takes lanes no other holds (a FIFO group has one
@@ -110,6 +110,9 @@ describe('LaneSlotFloor', () => {
 
           // Assess
           const slots = starts.map((t) => Math.floor((t * rate) / 1000));
+          const slotMs = 1000 / rate;
+          const open = slotMs > 1000 ? slotMs - 1000 : slotMs;
+          expect(starts.every((t) => t % slotMs < open)).toBe(true);
           expect(new Set(slots).size).toBe(slots.length);
           expect(mostInWindow(starts)).toBeLessThanOrEqual(floorStartsInWorstSecond(rate));
         },
@@ -134,5 +137,23 @@ describe('LaneSlotFloor', () => {
     // Assess: one start in each second but the first (the invocations began in it)
     expect(starts.length).toBe(29);
     expect(mostInWindow(starts)).toBeLessThanOrEqual(2);
+  });
+
+  it('keeps a floor under 1 call/s to the open part of its slots, so floor calls are over a second apart', () => {
+    // Prepare: 0.8 calls/s, slots of 1,250 ms open for their first 250 ms; one copy holding every lane
+    const { time, floor } = floorAt(0.8);
+    floor.begin(Array.from({ length: LANES }, (_, i) => i));
+    const starts: number[] = [];
+
+    // Act: 30 s, polled every 10 ms
+    for (let t = 0; t < 30_000; t += 10) {
+      if (floor.tryAcquire() !== undefined) starts.push(time.now());
+      time.advance(10);
+    }
+
+    // Assess: every slot but the first (the invocation began in it), each in its open part, and a second apart
+    expect(starts.length).toBe(23);
+    expect(starts.every((t) => (t - T0) % 1250 < 250)).toBe(true);
+    expect(Math.min(...starts.slice(1).map((t, i) => t - (starts[i] ?? 0)))).toBeGreaterThan(1000);
   });
 });

@@ -147,7 +147,7 @@ describe('planFleetBudget', () => {
 });
 
 describe('planSharedGrid', () => {
-  const DEFAULT_GRID = { imRateLimit: 100, marginPerSecond: 2, workerFloorRate: 1, workerReservedConcurrency: 4, workerMaxConcurrency: 2 } as const;
+  const DEFAULT_GRID = { imRateLimit: 100, marginPerSecond: 2, workerFloorRate: 0.8, workerReservedConcurrency: 4, workerMaxConcurrency: 2 } as const;
 
   /** Runs `planSharedGrid` and returns the message of the error it throws (fails the test when it throws none). */
   function gridRefusal(input: Parameters<typeof planSharedGrid>[0]): string {
@@ -164,9 +164,9 @@ describe('planSharedGrid', () => {
     // Act
     const grid = planSharedGrid(DEFAULT_GRID);
 
-    // Assess: a floor of 1 call/s in 1 s slots meets at most 2 slots in any second
-    expect(grid.floorWorstSecond).toBe(2);
-    expect(grid.gridRate).toBe(96);
+    // Assess: a floor of 0.8 calls/s opens 250 ms of each 1.25 s slot, so floor calls are over a second apart
+    expect(grid.floorWorstSecond).toBe(1);
+    expect(grid.gridRate).toBe(97);
   });
 
   it('keeps the same grid however many lanes invocations run, since the floor is the fleet’s, not each copy’s', () => {
@@ -174,16 +174,16 @@ describe('planSharedGrid', () => {
     const sizes = [2, 5, 10, 50].map((n) => planSharedGrid({ ...DEFAULT_GRID, workerReservedConcurrency: n, workerMaxConcurrency: n }).gridRate);
 
     // Assess
-    expect(sizes).toEqual([96, 96, 96, 96]);
+    expect(sizes).toEqual([97, 97, 97, 97]);
   });
 
-  it('reserves one slot more than the floor’s rate, since a second can overlap parts of ceil(rate) + 1 slots', () => {
+  it('reserves one call for a floor under 1 call/s, and ceil(rate) + 1 for a faster one (a second meets that many whole slots)', () => {
     // Act
-    const grids = [0.5, 2, 2.5].map((workerFloorRate) => planSharedGrid({ ...DEFAULT_GRID, workerFloorRate }));
+    const grids = [0.5, 1, 2, 2.5].map((workerFloorRate) => planSharedGrid({ ...DEFAULT_GRID, workerFloorRate }));
 
     // Assess
-    expect(grids.map((g) => g.floorWorstSecond)).toEqual([2, 3, 4]);
-    expect(grids.map((g) => g.gridRate)).toEqual([96, 95, 94]);
+    expect(grids.map((g) => g.floorWorstSecond)).toEqual([1, 2, 3, 4]);
+    expect(grids.map((g) => g.gridRate)).toEqual([97, 96, 95, 94]);
   });
 
   it('refuses a reserved concurrency below the lanes mapping’s, no floor, and a grid with nothing to share', () => {
