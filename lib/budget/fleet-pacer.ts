@@ -66,7 +66,7 @@ const NAP_MS = 10;
 /** Nap while a lease is in flight, ms: its slots may start at once. */
 const LEASE_NAP_MS = 2;
 /** Longest lead given to a lease's first slot, ms: its round trip, so slots do not arrive already late. */
-const MAX_LEAD_MS = 50;
+const MAX_LEAD_MS = 100;
 
 export class FleetPacer implements CallPacer {
   readonly #command: string;
@@ -95,8 +95,8 @@ export class FleetPacer implements CallPacer {
   /** The last lease failed: until one succeeds, only the floor can be counted on. */
   #ledgerDown = false;
   #retryMs: number;
-  /** Recent lease round trip, ms (moving average): the lead given to a lease's first slot. */
-  #leaseRttMs = 5;
+  /** Recent lease round trip, ms (a new high at once, else a moving average): the lead given to a lease's first slot. */
+  #leaseRttMs = 20;
   #penalty: GridPenalty | undefined;
   #penaltySentAt = Number.NEGATIVE_INFINITY;
   #dropped = 0;
@@ -218,7 +218,8 @@ export class FleetPacer implements CallPacer {
     ledger.lease({ command: this.#command, count, nowMs: now + lead, spacingMs, horizonMs: this.#horizonMs }).then(
       (result) => {
         const done = this.#now();
-        this.#leaseRttMs = 0.8 * this.#leaseRttMs + 0.2 * (done - now);
+        // Up at once, down slowly: a slot that arrives late is lost, a lead a little long only waits.
+        this.#leaseRttMs = Math.max(done - now, 0.8 * this.#leaseRttMs + 0.2 * (done - now));
         this.#leasing = false;
         this.#ledgerDown = false;
         this.#retryMs = this.#retryFirstMs;

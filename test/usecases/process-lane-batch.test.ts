@@ -426,4 +426,69 @@ describe('processLaneBatch', () => {
       expect(deadLetters.letters).toEqual([]);
     });
   });
+
+  describe('fast start', () => {
+    it('starts the full calls of the first record alone in its lane before the rest, with no more calls than merging all', async () => {
+      // Prepare: lane-1 has two records naming the same users (merged); lane-2 one record of 250 users; lane-3 50
+      const { im, record, run } = setup();
+      const shared = makeUsers(60, 'm');
+      const records = [
+        record('lane-1', shared),
+        record('lane-2', makeUsers(250, 'h')),
+        record('lane-1', shared.map((u) => ({ To_Account: u.To_Account, Attrs: { city: 'later' } }))),
+        record('lane-3', makeUsers(50, 'c')),
+      ];
+
+      // Act
+      const outcome = await run(records);
+
+      // Assess: 360 distinct users make 4 calls either way; the first two are lane-2's, started early
+      expect(im.calls.slice(0, 2).map((c) => c.users.length)).toEqual([100, 100]);
+      expect(im.calls.slice(0, 2).every((c) => c.accounts.every((a) => a.startsWith('h-')))).toBe(true);
+      expect(im.callSizes().reduce((a, b) => a + b, 0)).toBe(360);
+      expect(outcome).toMatchObject({ failedIds: [], applied: 360, calls: 4 });
+      expect(im.attrsOf('m-0')).toEqual({ city: 'later', tier: 't0' });
+      expect(im.attrsOf('h-249')).toEqual(makeUsers(250, 'h')[249]?.Attrs);
+    });
+
+    it('fails the early record alone when its early call fails, and acknowledges the other lanes', async () => {
+      // Prepare: the first call (the early one) fails for now
+      const { im, record, run } = setup();
+      im.plan({ kind: 'error', errorCode: 91000 });
+      const other = record('lane-1', makeUsers(10, 'o'));
+      const early = record('lane-2', makeUsers(100, 'h'));
+      const last = record('lane-4', makeUsers(10, 's'));
+
+      // Act
+      const outcome = await run([other, early, last]);
+
+      // Assess: lane-1's record is alone too but has no full call, so lane-2's starts first
+      expect(im.calls[0]?.accounts.every((a) => a.startsWith('h-'))).toBe(true);
+      expect(outcome.failedIds).toEqual([early.id]);
+      expect(im.attrsOf('o-0')).toEqual(makeUsers(1, 'o')[0]?.Attrs);
+      expect(im.attrsOf('s-9')).toEqual(makeUsers(10, 's')[9]?.Attrs);
+      expect(im.attrsOf('h-0')).toBeUndefined();
+    });
+
+    it('keeps batch order for a user found in the early record’s lane and in another (while laneCount changes)', async () => {
+      // Prepare: u-x is in an earlier record of lane-1 (two records: not alone), in lane-2's early record, and in
+      // a later record of lane-1; u-y only in the earlier one and the early one
+      const { im, record, run } = setup();
+      const early = [{ To_Account: 'u-x', Attrs: { city: 'middle' } }, { To_Account: 'u-y', Attrs: { city: 'newer' } }, ...makeUsers(98, 'h')];
+      const records = [
+        record('lane-1', [{ To_Account: 'u-x', Attrs: { city: 'oldest' } }, { To_Account: 'u-y', Attrs: { city: 'older' } }]),
+        record('lane-2', early),
+        record('lane-1', [{ To_Account: 'u-x', Attrs: { city: 'last' } }]),
+      ];
+
+      // Act
+      const outcome = await run(records);
+
+      // Assess
+      expect(im.calls[0]?.users).toHaveLength(100);
+      expect(im.attrsOf('u-x')).toEqual({ city: 'last' });
+      expect(im.attrsOf('u-y')).toEqual({ city: 'newer' });
+      expect(outcome.failedIds).toEqual([]);
+    });
+  });
 });
