@@ -10,7 +10,7 @@
 import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../lib/config/config.ts';
 import { createApiHandler } from '../lib/service/lambda-handlers.ts';
-import { createServices } from '../lib/service/services.ts';
+import { createApiServices } from '../lib/service/api-services.ts';
 import { apiEvent, lambdaContext, makeUsers, TEST_CREDENTIALS } from '../test/helpers/factories.ts';
 import { median } from './support/stats.ts';
 
@@ -29,7 +29,7 @@ const config = loadConfig({
   ATTR_NAMES: 'city,tier',
   LOG_LEVEL: 'ERROR',
 });
-const api = createApiHandler(createServices(config));
+const api = createApiHandler(createApiServices(config));
 
 /** A `{"UserAttrs":[...]}` body whose event serializes to about EVENT_BYTES. */
 function maxBody(): string {

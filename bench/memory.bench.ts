@@ -5,7 +5,7 @@
  * intake records of ~1 MiB (9,000 users each), which it moves into lanes. Each scenario runs in a fresh child
  * process (bench/support/memory-child.ts, compiled to JavaScript) that imports the function's bundle, built
  * with serverless.yml's esbuild options: its `handler` is `createApiHandler`/`createWorkerHandler` over
- * `createServices(loadConfig(process.env))`, as deployed. Its peak RSS (`process.resourceUsage().maxRSS`) is
+ * `createApiServices`/`createWorkerServices` over `loadConfig(process.env)`, as deployed. Its peak RSS (`process.resourceUsage().maxRSS`) is
  * reported. The children get the V8 heap limits Lambda's Node.js bootstrap sets for the function's memory
  * and local credentials via env (no Secrets Manager). The IM emulator, fauxqs and dynalite run here, in the
  * parent, so they are not counted. Target: peak ≤ 75% of the 256 MB function.

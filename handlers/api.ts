@@ -1,5 +1,5 @@
 import { createApiHandler } from '../lib/service/lambda-handlers.ts';
-import { services } from '../lib/service/services.ts';
+import { apiServices } from '../lib/service/api-services.ts';
 
 /** API Gateway HTTP API: `POST /v1/user-attrs`. */
-export const handler = createApiHandler(services());
+export const handler = createApiHandler(apiServices());

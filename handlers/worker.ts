@@ -1,5 +1,5 @@
 import { createWorkerHandler } from '../lib/service/lambda-handlers.ts';
-import { services } from '../lib/service/services.ts';
+import { workerServices } from '../lib/service/worker-services.ts';
 
 /** SQS: the FIFO lanes and intake queues, with ReportBatchItemFailures. */
-export const handler = createWorkerHandler(services());
+export const handler = createWorkerHandler(workerServices());

@@ -1,21 +1,26 @@
 /**
- * Fleet-wide idempotency on DynamoDB, with Powertools' idempotency utility: one record per request key
- * (`webhook-id`), its body hash checked on every re-delivery, kept for the TTL (48 h by default: Standard
- * Webhooks senders retry for more than a day). Only answers the caller may keep are stored; when the work
- * decides not to store its answer, the in-progress record is deleted, so a re-send runs again.
+ * Fleet-wide idempotency on DynamoDB: one record per request key (`webhook-id`), its body hash checked on
+ * every re-delivery, kept for the TTL (48 h by default: Standard Webhooks senders retry for more than a day).
+ * Only answers the caller may keep are stored; when the work decides not to store its answer, the
+ * in-progress record is deleted, so a re-send runs again.
+ *
+ * The protocol is three conditional writes: put an INPROGRESS record unless a live one exists (a record past
+ * its expiry, or INPROGRESS past the invocation that wrote it, counts as gone), then mark it COMPLETED with
+ * the answer, or delete it. The records keep the layout of Powertools for AWS Lambda's idempotency utility
+ * (`id` = `webhook#` + MD5 of the key, `status`, `expiration` in s, `in_progress_expiration` in ms, `data`,
+ * `validation`), which this adapter replaced: that utility and its JMESPath engine were a fifth of the API
+ * function's cold start beyond a minimal peer's (bench/cold-start.bench.ts), for a protocol this small.
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createHash } from 'node:crypto';
 import {
-  IdempotencyAlreadyInProgressError,
-  IdempotencyConfig,
-  IdempotencyItemNotFoundError,
-  IdempotencyRecordStatus,
-  IdempotencyUnknownError,
-  IdempotencyValidationError,
-  makeIdempotent,
-} from '@aws-lambda-powertools/idempotency';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import type { Context } from 'aws-lambda';
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import type { Idempotency, IdempotencyKey, StoredAnswer } from '../usecases/ports.ts';
 import { IdempotencyUnavailableError, RequestInProgressError, RequestKeyReusedError } from '../usecases/errors.ts';
 
@@ -23,93 +28,145 @@ export interface DynamoDbIdempotencyOptions {
   readonly client: DynamoDBClient;
   readonly tableName: string;
   readonly ttlSeconds: number;
-}
-
-/** Carries an answer out of the idempotent function without storing it (Powertools stores only returns). */
-class NotStored extends Error {
-  readonly answer: StoredAnswer;
-  constructor(answer: StoredAnswer) {
-    super('answer not stored');
-    this.answer = answer;
-  }
+  /** Epoch ms. Default `Date.now`. */
+  readonly now?: () => number;
 }
 
 type Work = () => Promise<{ answer: StoredAnswer; store: boolean }>;
+type Item = Record<string, AttributeValue>;
 
 // Every copy of every function shares the key space: a re-delivery may reach any API copy.
 const KEY_PREFIX = 'webhook';
+const STATUS = { inProgress: 'INPROGRESS', completed: 'COMPLETED' } as const;
+
+/** MD5, base64, of the value's JSON: how the records' key and validation were always hashed. */
+const hashOf = (value: string): string => createHash('md5').update(JSON.stringify(value)).digest('base64');
+
+/** A live record blocks a new delivery: it exists, has not expired, and is not an abandoned INPROGRESS one. */
+const FREE_TO_START = 'attribute_not_exists(#id) OR #expiry < :now OR (#status = :inprogress AND attribute_exists(#inProgressExpiry) AND #inProgressExpiry < :nowMs)';
 
 export class DynamoDbIdempotency implements Idempotency {
-  readonly #store: DynamoDBPersistenceLayer;
-  readonly #config: IdempotencyConfig;
-  readonly #run: (key: IdempotencyKey, work: Work) => Promise<StoredAnswer>;
+  readonly #client: DynamoDBClient;
+  readonly #table: string;
+  readonly #ttlSeconds: number;
+  readonly #now: () => number;
 
   constructor(options: DynamoDbIdempotencyOptions) {
-    this.#store = new DynamoDBPersistenceLayer({ tableName: options.tableName, awsSdkV3Client: options.client });
-    this.#config = new IdempotencyConfig({
-      eventKeyJmesPath: 'id',
-      payloadValidationJmesPath: 'bodyHash',
-      expiresAfterSeconds: options.ttlSeconds,
-      throwOnNoIdempotencyKey: true,
-    });
-    this.#store.configure({ config: this.#config, keyPrefix: KEY_PREFIX });
-    this.#run = makeIdempotent(
-      async (_key: IdempotencyKey, work: Work): Promise<StoredAnswer> => {
-        const { answer, store } = await work();
-        if (!store) throw new NotStored(answer);
-        return answer;
-      },
-      { persistenceStore: this.#store, config: this.#config, keyPrefix: KEY_PREFIX, dataIndexArgument: 0 },
-    );
+    this.#client = options.client;
+    this.#table = options.tableName;
+    this.#ttlSeconds = options.ttlSeconds;
+    this.#now = options.now ?? Date.now;
   }
 
   async once(key: IdempotencyKey, remainingMs: number, work: Work): Promise<StoredAnswer> {
-    // The in-progress record expires with the invocation: a crashed delivery does not block re-sends for the TTL.
-    this.#config.registerLambdaContext(remainingTimeContext(remainingMs));
-    try {
-      return await this.#run(key, work);
-    } catch (error) {
-      if (error instanceof NotStored) return error.answer;
-      if (error instanceof IdempotencyAlreadyInProgressError) throw new RequestInProgressError('a delivery of this request is still in progress', { cause: error });
-      if (error instanceof IdempotencyValidationError) throw new RequestKeyReusedError('the key was already used for a different body', { cause: error });
-      // Anything else of Powertools' is the store failing: without it a re-send could not be recognised.
-      if (error instanceof IdempotencyUnknownError) throw new IdempotencyUnavailableError('the idempotency store is unavailable', { cause: error });
-      throw error;
-    }
+    const id = { id: { S: `${KEY_PREFIX}#${hashOf(key.id)}` } };
+    const validation = hashOf(key.bodyHash);
+    const existing = await this.#start(id, validation, remainingMs);
+    if (existing !== undefined) return answerOf(existing, validation);
+    const { answer, store } = await work();
+    // The work is done either way; without this write a re-send within the in-progress window gets 409.
+    await this.#store(() =>
+      store
+        ? new UpdateItemCommand({
+            TableName: this.#table,
+            Key: id,
+            UpdateExpression: 'SET #status = :completed, #expiry = :expiry, #data = :data',
+            ExpressionAttributeNames: { '#status': 'status', '#expiry': 'expiration', '#data': 'data' },
+            ExpressionAttributeValues: { ':completed': { S: STATUS.completed }, ':expiry': { N: String(this.#expiry()) }, ':data': toItemValue(answer) },
+          })
+        : new DeleteItemCommand({ TableName: this.#table, Key: id }),
+    );
+    return answer;
   }
 
   async completed(key: IdempotencyKey): Promise<StoredAnswer | undefined> {
+    const item = await this.#read({ id: { S: `${KEY_PREFIX}#${hashOf(key.id)}` } });
+    if (item === undefined || item['status']?.S !== STATUS.completed || Number(item['expiration']?.N) < this.#now() / 1000) return undefined;
+    if (item['validation']?.S !== hashOf(key.bodyHash)) return undefined;
+    return fromItemValue(item['data']);
+  }
+
+  /** Writes the INPROGRESS record; returns the live record in the way instead, if any. */
+  async #start(id: Item, validation: string, remainingMs: number, tries = 2): Promise<Item | undefined> {
+    const now = this.#now();
     try {
-      const record = await this.#store.getRecord({ ...key });
-      if (record.getStatus() !== IdempotencyRecordStatus.COMPLETED || record.isExpired()) return undefined;
-      const stored = record.getResponse();
-      return isStoredAnswer(stored) ? stored : undefined;
+      await this.#client.send(
+        new PutItemCommand({
+          TableName: this.#table,
+          Item: {
+            ...id,
+            status: { S: STATUS.inProgress },
+            expiration: { N: String(this.#expiry()) },
+            // The in-progress record expires with the invocation: a crashed delivery does not block re-sends for the TTL.
+            in_progress_expiration: { N: String(Math.round(now + remainingMs)) },
+            validation: { S: validation },
+          },
+          ConditionExpression: FREE_TO_START,
+          ExpressionAttributeNames: { '#id': 'id', '#expiry': 'expiration', '#status': 'status', '#inProgressExpiry': 'in_progress_expiration' },
+          ExpressionAttributeValues: { ':now': { N: String(now / 1000) }, ':nowMs': { N: String(now) }, ':inprogress': { S: STATUS.inProgress } },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return undefined;
     } catch (error) {
-      if (error instanceof IdempotencyItemNotFoundError || error instanceof IdempotencyValidationError) return undefined;
-      throw new IdempotencyUnavailableError('the idempotency store is unavailable', { cause: error });
+      if (!(error instanceof ConditionalCheckFailedException)) throw unavailable(error);
+      // The record in the way comes with the refusal on AWS; some emulators leave it out.
+      const existing = error.Item ?? (await this.#read(id));
+      if (existing !== undefined) return existing;
+      // Gone between the two requests (deleted by a delivery that did not store): try again, once.
+      if (tries > 1) return this.#start(id, validation, remainingMs, tries - 1);
+      throw unavailable(error);
     }
+  }
+
+  async #read(id: Item): Promise<Item | undefined> {
+    try {
+      return (await this.#client.send(new GetItemCommand({ TableName: this.#table, Key: id, ConsistentRead: true }))).Item;
+    } catch (error) {
+      throw unavailable(error);
+    }
+  }
+
+  async #store(command: () => UpdateItemCommand | DeleteItemCommand): Promise<void> {
+    try {
+      await this.#client.send(command());
+    } catch (error) {
+      throw unavailable(error);
+    }
+  }
+
+  #expiry(): number {
+    return Math.round(this.#now() / 1000 + this.#ttlSeconds);
   }
 }
 
-function isStoredAnswer(value: unknown): value is StoredAnswer {
-  return typeof value === 'object' && value !== null && 'statusCode' in value && typeof value.statusCode === 'number' && 'body' in value && typeof value.body === 'string';
+/** What a live record means for a new delivery. */
+function answerOf(item: Item, validation: string): StoredAnswer {
+  if (item['validation']?.S !== undefined && item['validation'].S !== validation) throw new RequestKeyReusedError('the key was already used for a different body');
+  if (item['status']?.S === STATUS.completed) {
+    const answer = fromItemValue(item['data']);
+    if (answer !== undefined) return answer;
+  }
+  throw new RequestInProgressError('a delivery of this request is still in progress');
 }
 
-/** Powertools reads only the remaining time of the context it is given. */
-function remainingTimeContext(remainingMs: number): Context {
-  const deadline = Date.now() + remainingMs;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'api',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: '',
-    memoryLimitInMB: '256',
-    awsRequestId: '',
-    logGroupName: '',
-    logStreamName: '',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+function unavailable(error: unknown): IdempotencyUnavailableError {
+  return new IdempotencyUnavailableError('the idempotency store is unavailable', { cause: error });
+}
+
+/** A stored answer as a DynamoDB map: `statusCode`, `body`, `headers`. */
+function toItemValue(answer: StoredAnswer): AttributeValue {
+  const headers = Object.fromEntries(Object.entries(answer.headers ?? {}).map(([name, value]): [string, AttributeValue] => [name, { S: value }]));
+  return { M: { statusCode: { N: String(answer.statusCode) }, body: { S: answer.body }, ...(answer.headers === undefined ? {} : { headers: { M: headers } }) } };
+}
+
+function fromItemValue(value: AttributeValue | undefined): StoredAnswer | undefined {
+  const map = value?.M;
+  const statusCode = Number(map?.['statusCode']?.N);
+  const body = map?.['body']?.S;
+  if (map === undefined || !Number.isInteger(statusCode) || body === undefined) return undefined;
+  const headerMap = map['headers']?.M;
+  if (headerMap === undefined) return { statusCode, body };
+  const headers = Object.fromEntries(Object.entries(headerMap).flatMap(([name, header]) => (header.S === undefined ? [] : [[name, header.S]])));
+  return { statusCode, headers, body };
 }

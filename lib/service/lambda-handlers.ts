@@ -21,7 +21,9 @@ import { processLaneBatch } from '../usecases/process-lane-batch.ts';
 import type { StoredAnswer } from '../usecases/ports.ts';
 import { relaneIntake } from '../usecases/relane-intake.ts';
 import { WebhookAuthError } from '../webhook/webhook-authenticator.ts';
-import { describe, type Services } from './services.ts';
+import type { ApiServices } from './api-services.ts';
+import { describe, type CoreServices } from './services.ts';
+import type { WorkerServices } from './worker-services.ts';
 
 /** The lanes a batch's records belong to. */
 function lanesOf(records: readonly { readonly group: string }[]): number[] {
@@ -37,7 +39,7 @@ function deadlineOf(context: Context, marginMs: number): number {
  * Logs carry the Lambda context and a fresh set of keys per invocation; the IM call and dead-letter counts
  * are moved into the metrics buffer before Powertools publishes it (middy runs `after` hooks in reverse order).
  */
-function withTelemetry<E, R>(s: Services, run: (event: E, context: Context) => Promise<R>) {
+function withTelemetry<E, R>(s: CoreServices, run: (event: E, context: Context) => Promise<R>) {
   const flush = (): void => {
     s.imCalls.flush();
     s.deadLetterCounts.flush();
@@ -50,7 +52,7 @@ function withTelemetry<E, R>(s: Services, run: (event: E, context: Context) => P
 }
 
 /** `POST /v1/user-attrs` (HTTP API, payload 2.0). */
-export function createApiHandler(s: Services) {
+export function createApiHandler(s: ApiServices) {
   const logRefusal = (error: unknown, answer: StoredAnswer): void => {
     if (answer.statusCode >= 500) s.logger.error('webhook failed', { error: describe(error), status: answer.statusCode });
     // The answer never says which authentication check failed; the log does, for the operator.
@@ -120,7 +122,7 @@ const queueName = (arnOrUrl: string): string => arnOrUrl.split(/[:/]/).pop() ?? 
  * into lanes. Partial batch responses (ReportBatchItemFailures), with AWS's FIFO rule: a failed record is
  * reported with every later record of its message group.
  */
-export function createWorkerHandler(s: Services) {
+export function createWorkerHandler(s: WorkerServices) {
   return withTelemetry<SQSEvent, SQSBatchResponse>(s, async (event, context) => {
     const { deadLetters, lanes, lanesRedelivery, intakeRedelivery } = s;
     if (deadLetters === undefined || lanes === undefined || lanesRedelivery === undefined) throw new Error('the worker needs LANES_QUEUE_URL and DLQ_URL');

@@ -1,6 +1,8 @@
 /**
- * The composition root: builds every adapter once per Lambda copy (cold start) from the configuration,
- * so warm invocations reuse connections, caches, the UserSig and the rate limiter.
+ * The composition root's shared part: builds the adapters both functions use once per Lambda copy (cold
+ * start) from the configuration, so warm invocations reuse connections, caches, the UserSig and the pacing.
+ * Each function adds its own parts in its own module (api-services.ts, worker-services.ts), so neither
+ * bundle carries, or initialises, what only the other one uses.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -8,7 +10,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { FixedAttrNames, LearnedAttrNames, type AttrNameSource } from '../attr-names/registered-names.ts';
-import { loadConfig, type Config } from '../config/config.ts';
+import type { Config } from '../config/config.ts';
 import { SecretsManagerSource } from '../credentials/secrets-manager-source.ts';
 import { StaticCredentialSource } from '../credentials/static-source.ts';
 import type { CredentialSource } from '../credentials/types.ts';
@@ -17,19 +19,15 @@ import { FleetPacer } from '../budget/fleet-pacer.ts';
 import { LaneSlotFloor } from '../budget/lane-slot-floor.ts';
 import { IM_COMMANDS, ImClient } from '../im/client.ts';
 import { resolveEndpoint } from '../im/regions.ts';
-import { CountedDeadLetters, DeadLetterRecorder } from '../observability/dead-letter-metrics.ts';
+import { DeadLetterRecorder } from '../observability/dead-letter-metrics.ts';
 import { createLogger, createMetrics, ImCallRecorder } from '../observability/telemetry.ts';
 import type { CallPacer } from '../pacing/call-pacer.ts';
 import { RateLimiter } from '../pacing/rate-limiter.ts';
-import { DynamoDbIdempotency } from '../idempotency/dynamodb-idempotency.ts';
-import { SqsDeadLetters } from '../queue/sqs-dead-letters.ts';
 import { SqsLanes } from '../queue/sqs-lanes.ts';
-import { SqsRedelivery } from '../queue/sqs-redelivery.ts';
-import type { DeadLetters, Idempotency } from '../usecases/ports.ts';
 import { AdminSigCache } from '../usersig/admin-sig-cache.ts';
-import { WebhookAuthenticator } from '../webhook/webhook-authenticator.ts';
 
-export interface Services {
+/** What both functions use; each function adds its own parts (api-services.ts, worker-services.ts). */
+export interface CoreServices {
   readonly config: Config;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -45,12 +43,8 @@ export interface Services {
   readonly attrNames: AttrNameSource;
   /** The lanes queue; undefined only when no queue is configured (the API then refuses with 503). */
   readonly lanes: SqsLanes | undefined;
-  readonly lanesRedelivery: SqsRedelivery | undefined;
-  readonly intakeRedelivery: SqsRedelivery | undefined;
-  readonly deadLetters: DeadLetters | undefined;
-  /** Undefined without a table: re-deliveries are then applied again (lanes still deduplicate for 5 minutes). */
-  readonly idempotency: Idempotency | undefined;
-  readonly webhookAuth: WebhookAuthenticator;
+  /** The SQS client of the configured queues; undefined when none is configured. */
+  readonly sqs: SQSClient | undefined;
 }
 
 /** AWS SDK clients can be handed in (tests mock them at the SDK boundary); otherwise they are made from config. */
@@ -62,7 +56,7 @@ export interface ServiceOverrides {
   readonly metrics?: Metrics;
 }
 
-export function createServices(config: Config, overrides: ServiceOverrides = {}): Services {
+export function createCoreServices(config: Config, overrides: ServiceOverrides = {}): CoreServices {
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const metrics = overrides.metrics ?? createMetrics();
   const imCalls = new ImCallRecorder(metrics);
@@ -103,9 +97,6 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     lanesQueueUrl === undefined && intakeQueueUrl === undefined && dlqUrl === undefined
       ? undefined
       : (overrides.sqs ?? new SQSClient({ region, ...(endpoint === undefined ? {} : { endpoint }) }));
-  const on = <T>(url: string | undefined, make: (client: SQSClient, queueUrl: string) => T): T | undefined =>
-    sqs === undefined || url === undefined ? undefined : make(sqs, url);
-  const { idempotency } = config;
   return {
     config,
     logger,
@@ -117,22 +108,8 @@ export function createServices(config: Config, overrides: ServiceOverrides = {})
     limiter,
     lanesInvocation,
     attrNames,
-    lanes: on(lanesQueueUrl, (client, queueUrl) => new SqsLanes({ client, queueUrl })),
-    lanesRedelivery: on(lanesQueueUrl, (client, queueUrl) => new SqsRedelivery({ client, queueUrl })),
-    intakeRedelivery: on(intakeQueueUrl, (client, queueUrl) => new SqsRedelivery({ client, queueUrl })),
-    deadLetters: on(dlqUrl, (client, queueUrl) => new CountedDeadLetters(new SqsDeadLetters({ client, queueUrl }), deadLetterCounts)),
-    idempotency:
-      idempotency === undefined
-        ? undefined
-        : new DynamoDbIdempotency({
-            client:
-              overrides.dynamodb ??
-              // Short timeouts and few SDK retries: a slow table must not eat the webhook's time.
-              new DynamoDBClient({ region, maxAttempts: 2, ...(idempotency.endpoint === undefined ? {} : { endpoint: idempotency.endpoint }) }),
-            tableName: idempotency.tableName,
-            ttlSeconds: idempotency.ttlSeconds,
-          }),
-    webhookAuth: new WebhookAuthenticator(),
+    lanes: sqs === undefined || lanesQueueUrl === undefined ? undefined : new SqsLanes({ client: sqs, queueUrl: lanesQueueUrl }),
+    sqs,
   };
 }
 
@@ -194,17 +171,4 @@ const ALWAYS_OPEN: LanesInvocation = { begin: () => () => undefined };
 /** An error's name and message for logs: messages in this code base never carry secrets or signed URLs. */
 export function describe(error: unknown): { name: string; message: string } {
   return error instanceof Error ? { name: error.name, message: error.message } : { name: 'unknown', message: String(error) };
-}
-
-let current: Services | undefined;
-
-/** The services of this Lambda copy, built from `process.env` on first use. */
-export function services(): Services {
-  current ??= createServices(loadConfig());
-  return current;
-}
-
-/** Replaces the services of this process (tests and the local runner). */
-export function setServices(next: Services | undefined): void {
-  current = next;
 }

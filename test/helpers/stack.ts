@@ -24,7 +24,12 @@ import DEFAULTS from '../../lib/config/defaults.json' with { type: 'json' };
 import { loadConfig } from '../../lib/config/config.ts';
 import { chunk } from '../../lib/rules/chunk.ts';
 import { createApiHandler, createWorkerHandler } from '../../lib/service/lambda-handlers.ts';
-import { createServices, type Services } from '../../lib/service/services.ts';
+import { apiParts, type ApiServices } from '../../lib/service/api-services.ts';
+import { createCoreServices } from '../../lib/service/services.ts';
+import { workerParts, type WorkerServices } from '../../lib/service/worker-services.ts';
+
+/** Both functions' services over one core: a test copy runs either handler. */
+export type Services = ApiServices & WorkerServices;
 import { createLocalQueues } from '../../scripts/local/local-queues.ts';
 import { startLocalTables } from '../../scripts/local/local-tables.ts';
 import { resourceNames } from '../../scripts/local/resource-names.ts';
@@ -209,7 +214,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   const copy: Stack['copy'] = (env = {}, role = 'api') => {
     const config = loadConfig({ ...baseEnv, FUNCTION_ROLE: role, ...env });
-    const services = createServices(config, { secretsManager: secretsClient, sqs });
+    // One copy of each function sharing the core, as a test drives both through one copy.
+    const core = createCoreServices(config, { secretsManager: secretsClient, sqs });
+    const services: Services = { ...core, ...apiParts(config), ...workerParts(core) };
     const api = createApiHandler(services);
     const worker = createWorkerHandler(services);
     // Every answer goes into the suite-wide secret scan, not only what is logged.

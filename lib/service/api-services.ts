@@ -1,0 +1,47 @@
+/**
+ * The API function's services: the shared core, the idempotency store and the webhook authenticator.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { loadConfig, type Config } from '../config/config.ts';
+import { DynamoDbIdempotency } from '../idempotency/dynamodb-idempotency.ts';
+import type { Idempotency } from '../usecases/ports.ts';
+import { WebhookAuthenticator } from '../webhook/webhook-authenticator.ts';
+import { createCoreServices, type CoreServices, type ServiceOverrides } from './services.ts';
+
+export interface ApiParts {
+  /** Undefined without a table: re-deliveries are then applied again (lanes still deduplicate for 5 minutes). */
+  readonly idempotency: Idempotency | undefined;
+  readonly webhookAuth: WebhookAuthenticator;
+}
+
+export type ApiServices = CoreServices & ApiParts;
+
+export function apiParts(config: Config, overrides: ServiceOverrides = {}): ApiParts {
+  const { idempotency } = config;
+  return {
+    idempotency:
+      idempotency === undefined
+        ? undefined
+        : new DynamoDbIdempotency({
+            client:
+              overrides.dynamodb ??
+              // Few SDK retries: a slow table must not eat the webhook's time.
+              new DynamoDBClient({ region: config.sqs.region, maxAttempts: 2, ...(idempotency.endpoint === undefined ? {} : { endpoint: idempotency.endpoint }) }),
+            tableName: idempotency.tableName,
+            ttlSeconds: idempotency.ttlSeconds,
+          }),
+    webhookAuth: new WebhookAuthenticator(),
+  };
+}
+
+export function createApiServices(config: Config, overrides: ServiceOverrides = {}): ApiServices {
+  return { ...createCoreServices(config, overrides), ...apiParts(config, overrides) };
+}
+
+let current: ApiServices | undefined;
+
+/** The services of this API copy, built from `process.env` on first use. */
+export function apiServices(): ApiServices {
+  current ??= createApiServices(loadConfig());
+  return current;
+}
