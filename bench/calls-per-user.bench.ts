@@ -11,7 +11,6 @@
  * Run: npx node bench/calls-per-user.bench.ts
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import DEFAULTS from '../lib/config/defaults.json' with { type: 'json' };
 import type { UserAttr } from '../lib/rules/types.ts';
 import { apiEvent, lambdaContext, makeUsers } from '../test/helpers/factories.ts';
 import { startStack } from '../test/helpers/stack.ts';
