@@ -210,7 +210,8 @@ export class FleetPacer implements CallPacer {
     if (need <= 0) return;
     const last = this.#slots.at(-1);
     if (last !== undefined && last > now + this.#aheadMs) return;
-    const spacingMs = 1000 / this.gridRateAt(now);
+    // Rounded up to the µs: with 1000/rate in floating point, rate + 1 slots could fit a 1 s window by a hair.
+    const spacingMs = Math.ceil(1_000_000 / this.gridRateAt(now)) / 1000;
     // A lease spans at most half the horizon, or a slow grid (a few calls/s) could never fit one.
     const count = Math.max(1, Math.min(this.#maxLease, need, Math.floor(this.#horizonMs / 2 / spacingMs)));
     const lead = Math.min(MAX_LEAD_MS, this.#leaseRttMs);

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { FleetPacer, type FleetPacerOptions } from '../../lib/budget/fleet-pacer.ts';
+import { LaneSlotFloor } from '../../lib/budget/lane-slot-floor.ts';
 import { RateLimiter } from '../../lib/pacing/rate-limiter.ts';
 import { fakeScheduler, type FakeScheduler } from './fake-scheduler.ts';
 import { InMemorySlotLedger } from './in-memory-ledger.ts';
+import { mostInWindow } from './most-in-window.ts';
 
 const COMMAND = 'all_member_push/im_set_attr';
 
@@ -20,18 +22,6 @@ function demand(p: FleetPacer, time: FakeScheduler, count: number, grants: numbe
     const ticket = maxWaitMs === undefined ? await p.acquire() : await p.acquire(maxWaitMs);
     if (ticket !== undefined) grants.push(time.now());
   });
-}
-
-/** The most grants in any window of `windowMs` (half-open, as IM's sliding window). */
-function mostInWindow(times: readonly number[], windowMs = 1000): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  let lo = 0;
-  for (let hi = 0; hi < sorted.length; hi++) {
-    while ((sorted[hi] ?? 0) - (sorted[lo] ?? 0) >= windowMs) lo++;
-    most = Math.max(most, hi - lo + 1);
-  }
-  return most;
 }
 
 describe('FleetPacer', () => {
@@ -72,6 +62,31 @@ describe('FleetPacer', () => {
     // Assess
     expect(mostInWindow(grants)).toBeLessThanOrEqual(100);
     expect(grants.length).toBeGreaterThan(250);
+  });
+
+  it('keeps ten busy copies within the limit with the fleet’s floor, whether or not each reaches the table', async () => {
+    // Prepare: limit 100 = margin 2 + the floor's worst second 1 + grid 97; each copy holds 2 of 20 lanes;
+    // copies 0–3 cannot reach the table and run on the floor alone
+    const time = fakeScheduler(1_800_000_000_000);
+    const shared = new InMemorySlotLedger();
+    const lost = new InMemorySlotLedger();
+    lost.failure = new Error('ResourceNotFoundException');
+    const copies = Array.from({ length: 10 }, (_, i) => {
+      const floor = new LaneSlotFloor({ floorRate: 0.8, laneCount: 20, now: time.now });
+      floor.begin([2 * i, 2 * i + 1]);
+      return pacer(time, { ledger: i < 4 ? lost : shared, gridRate: 97, floor });
+    });
+    const grants: number[] = [];
+
+    // Act
+    const start = time.now();
+    copies.forEach((copy) => void demand(copy, time, 200, grants));
+    await time.runUntil(start + 6000);
+
+    // Assess: the grid's 97 and at most one floor call in any second; the floor did start calls
+    expect(mostInWindow(grants)).toBeLessThanOrEqual(98);
+    expect(grants.length).toBeGreaterThan(5 * 97);
+    expect(grants.filter((t) => t < start + 6000).length).toBeLessThanOrEqual(6 * 97 + 6);
   });
 
   it('runs on its floor alone while the ledger fails, and back on the grid once it answers again', async () => {
@@ -185,7 +200,8 @@ describe('FleetPacer', () => {
     expect(ledger.lowered).toEqual([{ command: COMMAND, rate: 90, atMs: start + 100 }]);
     expect(other.gridRateAt(time.now())).toBe(90);
     const spacings = ledger.leases.slice(1).map((l) => l.spacingMs);
-    expect(spacings.at(-1)).toBeCloseTo(1000 / 90, 9);
+    // 1000 / 90 ms, rounded up to the µs.
+    expect(spacings.at(-1)).toBe(11.112);
   });
 
   it('leases at most half the horizon at once, so a slow grid still hands out every second’s slots', async () => {

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { floorStartsInWorstSecond, LaneSlotFloor } from '../../lib/budget/lane-slot-floor.ts';
 import { fakeTime } from '../pacing/fake-time.ts';
+import { mostInWindow } from './most-in-window.ts';
 
 /** Epoch ms on a slot boundary for every rate used here. */
 const T0 = 1_800_000_000_000;
@@ -10,18 +11,6 @@ const LANES = 20;
 function floorAt(floorRate: number, start = T0) {
   const time = fakeTime(start);
   return { time, floor: new LaneSlotFloor({ floorRate, laneCount: LANES, now: time.now }) };
-}
-
-/** The most times in any half-open window of `windowMs`. */
-function mostInWindow(times: readonly number[], windowMs = 1000): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  let lo = 0;
-  for (let hi = 0; hi < sorted.length; hi++) {
-    while ((sorted[hi] ?? 0) - (sorted[lo] ?? 0) >= windowMs) lo++;
-    most = Math.max(most, hi - lo + 1);
-  }
-  return most;
 }
 
 describe('LaneSlotFloor', () => {
