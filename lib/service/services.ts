@@ -38,7 +38,7 @@ export interface CoreServices {
   readonly im: ImClient;
   /** This copy's pacing of `im_set_attr`: its floor and the shared grid, or its static share. */
   readonly limiter: CallPacer;
-  /** The worker brackets each lanes invocation with it: the copy's floor is open only inside one. */
+  /** The worker brackets each lanes invocation with it: the fleet's floor is open only for the lanes one holds. */
   readonly lanesInvocation: LanesInvocation;
   readonly attrNames: AttrNameSource;
   /** The lanes queue; undefined only when no queue is configured (the API then refuses with 503). */
