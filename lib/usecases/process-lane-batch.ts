@@ -65,9 +65,9 @@ export async function processLaneBatch(deps: LaneBatchDeps, records: readonly Qu
   const now = deps.now ?? Date.now;
   const allowedNames = await deps.attrNames.current();
 
-  // A fast start: a record alone in its lane in this batch needs no merging, so the first such with full calls starts them
-  // before the rest of the batch is read (reading ten records takes a busy copy tens of ms it can spend calling
-  // IM). Its other users join the batch's merge, so there are no more calls than if all were merged at once.
+  // A fast start: a record alone in its lane in this batch needs no merging, so the first such record with full
+  // calls starts them before the rest of the batch is read (reading ten records takes a busy copy tens of ms it
+  // can spend calling IM). Its other users join the batch's merge: no more calls than merging all at once.
   const readEarly = new Map<number, ReadRecord>();
   let starter = -1;
   let head: Head | undefined;
