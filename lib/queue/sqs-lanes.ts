@@ -41,22 +41,16 @@ export class SqsLanes implements Lanes {
       unsent.push(...(pending.get(laneId)?.list ?? []));
       pending.delete(laneId);
     };
-    let firstRound = true;
     while (pending.size > 0) {
       const heads = [...pending].map(([lane, { list }]) => ({ lane, entry: toEntry(list[0] as LaneMessage, meta) }));
       let batches: (typeof heads)[];
       try {
-        const entries = heads.map((h) => ({ ...h.entry, lane: h.lane }));
-        // The first message goes alone: a small call lands sooner, so a worker can start on that lane while the
-        // rest is still being written.
-        const alone = firstRound && entries.length > 1 ? 1 : 0;
-        batches = [...packBatches(entries.slice(0, alone)), ...packBatches(entries.slice(alone))].map((b) => b.map((e) => ({ lane: e.lane, entry: e })));
+        batches = packBatches(heads.map((h) => ({ ...h.entry, lane: h.lane }))).map((b) => b.map((e) => ({ lane: e.lane, entry: e })));
       } catch {
         // A message over SQS's size limit: nothing of this request can be written in order.
         for (const { lane } of heads) giveUp(lane);
         break;
       }
-      firstRound = false;
       const results = await Promise.all(batches.map((batch) => sendBatch(this.#client, this.#queueUrl, batch.map((b) => b.entry))));
       batches.forEach((batch, b) => {
         const result = results[b];

@@ -35,14 +35,22 @@ function toRejection(index: number, fault: UserFault): Rejection {
  * @throws RequestShapeError when the body is not an object or has no `UserAttrs` array.
  */
 export function validateUsers(body: unknown, options: ValidateUsersOptions = {}): ValidationResult {
-  const { allowedNames = undefined } = options;
   const entries = parseUserAttrsEnvelope(body).UserAttrs;
+  return { ...validateEntries(entries, entries.keys(), options), received: entries.length };
+}
+
+/**
+ * The same rules for some entries of a `UserAttrs` array, by index (ascending). Every entry of one account
+ * must be among them: duplicates merge only within one call.
+ */
+export function validateEntries(entries: readonly unknown[], indexes: Iterable<number>, options: ValidateUsersOptions = {}): Omit<ValidationResult, 'received'> {
+  const { allowedNames = undefined } = options;
   const merger = new AccountMerger();
   const rejected: Rejection[] = [];
-  for (let index = 0; index < entries.length; index++) {
+  for (const index of indexes) {
     const check = checkUser(entries[index], allowedNames);
     const fault = check.ok ? merger.add(check.user) : check.fault;
     if (fault !== undefined) rejected.push(toRejection(index, fault));
   }
-  return { users: merger.users(), rejected, received: entries.length };
+  return { users: merger.users(), rejected };
 }

@@ -5,14 +5,21 @@
  * it early would only add calls, since the lanes carry every user anyway. The lane still carries the early
  * write's users, so it can never overtake older queued work: the worker writes them again, in lane order, and
  * IM ends with the last accepted value.
+ *
+ * A large webhook is read in two steps: the users of one lane first, whose lane messages are written while the
+ * rest is read, so a worker can start on them while the API is still reading (a webhook's lane messages are
+ * the same either way: each lane's are planned from that lane's users alone).
  */
+import { setImmediate } from 'node:timers/promises';
 import { applyCalls } from '../dispatch/apply-calls.ts';
 import type { DispatchResult, WriteCall } from '../dispatch/types.ts';
 import { planWriteCalls } from '../dispatch/write-call.ts';
 import { planLaneMessages, type LaneMessage } from '../lanes/lane-plan.ts';
 import { MAX_USERS_PER_CALL } from '../rules/constants.ts';
 import type { UserUpdate } from '../rules/types.ts';
-import { validateUsers } from '../rules/validate-users.ts';
+import { validateEntries } from '../rules/validate-users.ts';
+import { parseUserAttrsEnvelope } from '../rules/schemas.ts';
+import { laneOf } from '../lanes/lane-of.ts';
 import { LanesUnavailableError } from './errors.ts';
 import { refusedToRejections, type ReportedRejection } from './outcome.ts';
 import type { AttrNames, AttrWriter, Lanes } from './ports.ts';
@@ -42,11 +49,23 @@ export type AcceptWebhookInput = {
 
 /** A webhook read by the rules, before anything is written: its valid users, rejections and lane messages. */
 export interface WebhookRead {
+  /** The lane messages of one lane of a large webhook, read before the rest; none for a small one. */
+  readonly head: readonly LaneMessage[];
+  /** The rest, read after a turn of the event loop, so the head's write can leave first. */
+  readonly rest: Promise<WebhookReadRest>;
+}
+
+export interface WebhookReadRest {
+  /** Every valid user, the head's included. */
   readonly users: readonly UserUpdate[];
   readonly rejected: readonly ReportedRejection[];
   readonly received: number;
+  /** The lane messages not in the head. */
   readonly messages: readonly LaneMessage[];
 }
+
+/** A webhook with at least this many entries is read one lane first (a small one reads in a few ms). */
+export const HEAD_FIRST_MIN_ENTRIES = 1_000;
 
 export interface AcceptWebhookResult {
   readonly requestId: string;
@@ -70,16 +89,39 @@ const NO_EARLY_WRITE: DispatchResult = { applied: [], refused: [], retryable: []
 /** Reads a webhook's body by the rules and plans its lane messages; writes nothing. */
 export async function readWebhook(deps: Pick<AcceptWebhookDeps, 'attrNames' | 'laneCount'>, key: string, body: unknown): Promise<WebhookRead> {
   const allowedNames = await deps.attrNames.current();
-  const { users, rejected, received } = validateUsers(body, { allowedNames });
-  const messages = planLaneMessages(users, deps.laneCount, key);
-  return { users, rejected, received, messages };
+  const entries = parseUserAttrsEnvelope(body).UserAttrs;
+  const received = entries.length;
+  const plan = (users: readonly UserUpdate[]): LaneMessage[] => planLaneMessages(users, deps.laneCount, key);
+  if (received < HEAD_FIRST_MIN_ENTRIES) {
+    const { users, rejected } = validateEntries(entries, entries.keys(), { allowedNames });
+    return { head: [], rest: Promise.resolve({ users, rejected, received, messages: plan(users) }) };
+  }
+  // One lane first: the lane of the first entry that names an account (an entry without one is read later).
+  const laneOfEntry = (entry: unknown): number | undefined => {
+    const account: unknown = typeof entry === 'object' && entry !== null ? Reflect.get(entry, 'To_Account') : undefined;
+    return typeof account === 'string' ? laneOf(account, deps.laneCount) : undefined;
+  };
+  const lanes = entries.map(laneOfEntry);
+  const headLane = lanes.find((lane) => lane !== undefined);
+  const inHead: number[] = [];
+  const later: number[] = [];
+  lanes.forEach((lane, index) => (lane === headLane ? inHead : later).push(index));
+  const head = validateEntries(entries, inHead, { allowedNames });
+  const rest = setImmediate().then((): WebhookReadRest => {
+    const others = validateEntries(entries, later, { allowedNames });
+    const rejected = [...head.rejected, ...others.rejected].sort((a, b) => a.index - b.index);
+    return { users: [...head.users, ...others.users], rejected, received, messages: plan(others.users) };
+  });
+  return { head: plan(head.users), rest };
 }
 
 export async function acceptWebhook(deps: AcceptWebhookDeps, input: AcceptWebhookInput): Promise<AcceptWebhookResult> {
-  const { users, rejected, received, messages } = await ('read' in input ? input.read : readWebhook(deps, input.key, input.body));
-
+  const read = await ('read' in input ? input.read : readWebhook(deps, input.key, input.body));
   const meta = { requestId: input.requestId, origin: 'api' } as const;
-  const unsent = await deps.lanes.enqueue(messages, meta);
+  // The head's write leaves before the rest is read (the read waits a turn of the event loop).
+  const headUnsent = read.head.length === 0 ? Promise.resolve([]) : deps.lanes.enqueue(read.head, meta);
+  const { users, rejected, received, messages } = await read.rest;
+  const unsent = (await Promise.all([headUnsent, deps.lanes.enqueue(messages, meta)])).flat();
   if (unsent.length > 0) {
     const pending = unsent.reduce((n, m) => n + m.users.length, 0);
     throw new LanesUnavailableError('some users could not be written into their lanes', { accepted: users.length - pending, pending });

@@ -44,19 +44,6 @@ describe('SqsLanes (SDK boundary)', () => {
     }
   });
 
-  it('sends the first message of a request alone, so a worker can start on it while the rest is written', async () => {
-    // Prepare: 20 lanes of one message each
-    sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: SendMessageBatchRequestEntry[] }) => ({ Successful: input.Entries.map((e) => ({ Id: e.Id })), Failed: [] }));
-    const messages = planLaneMessages(makeUsers(2000), 20, 'hook-alone', { maxUsers: 1000, maxBytes: 900_000 });
-    const lanes = new SqsLanes({ client: new SQSClient({ region: 'ap-southeast-1' }), queueUrl: QUEUE_URL });
-
-    // Act
-    await lanes.enqueue(messages, META);
-
-    // Assess: one call of 1, then the other 19 in calls of at most 10
-    expect(calls().map((entries) => entries.length)).toEqual([1, 10, 9]);
-  });
-
   it('stops a lane at its first message that keeps failing and reports it with every later message of that lane', async () => {
     // Prepare
     const messages = planLaneMessages(makeUsers(800), 2, 'hook-2', SMALL);

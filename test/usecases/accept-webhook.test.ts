@@ -1,8 +1,9 @@
-import { LANE_MESSAGE_LIMITS } from '../../lib/lanes/lane-plan.ts';
+import { LANE_MESSAGE_LIMITS, planLaneMessages, type LaneMessage } from '../../lib/lanes/lane-plan.ts';
 import { describe, expect, it } from 'vitest';
 import { laneGroupId, laneOf } from '../../lib/lanes/lane-of.ts';
 import type { UserUpdate } from '../../lib/rules/types.ts';
-import { acceptWebhook, type AcceptWebhookDeps } from '../../lib/usecases/accept-webhook.ts';
+import { acceptWebhook, HEAD_FIRST_MIN_ENTRIES, readWebhook, type AcceptWebhookDeps } from '../../lib/usecases/accept-webhook.ts';
+import { validateUsers } from '../../lib/rules/validate-users.ts';
 import { LanesUnavailableError } from '../../lib/usecases/errors.ts';
 import { ATTR_NAMES, makeUsers } from '../helpers/factories.ts';
 import { FakeClock, FakeIm, FakeLanes, FixedNames } from '../helpers/fakes.ts';
@@ -143,6 +144,54 @@ describe('acceptWebhook', () => {
 
       // Assess
       for (let lane = 0; lane < LANES; lane++) expect(lanes.queuedUsers(lane)).toEqual(users.filter((u) => laneOf(u.To_Account, LANES) === lane));
+    });
+  });
+
+  describe('a large webhook, one lane first', () => {
+    /** 3,000 entries with duplicates and refused entries of every kind, spread over the lanes. */
+    function largeBody(): { UserAttrs: unknown[] } {
+      const entries: unknown[] = makeUsers(HEAD_FIRST_MIN_ENTRIES + 2_000, 'big');
+      entries[0] = { To_Account: 42, Attrs: { city: 'x' } };
+      entries[5] = { To_Account: 'big-7', Attrs: { city: 'later', tier: 'gold' } };
+      entries[9] = { To_Account: 'big-11', Attrs: { nope: 'x' } };
+      entries[2_999] = { To_Account: 'x'.repeat(40), Attrs: { city: 'x' } };
+      return { UserAttrs: entries };
+    }
+
+    it('reads and plans exactly what a one-step read would, the head being all of one lane', async () => {
+      // Prepare
+      const body = largeBody();
+      const deps = { attrNames: new FixedNames(ATTR_NAMES), laneCount: LANES };
+      const oneStep = validateUsers(body, { allowedNames: new Set(ATTR_NAMES) });
+      const planned = planLaneMessages(oneStep.users, LANES, 'hook-big');
+
+      // Act
+      const read = await readWebhook(deps, 'hook-big', body);
+      const rest = await read.rest;
+
+      // Assess
+      expect(new Set(read.head.map((m) => m.lane)).size).toBe(1);
+      expect(read.head.length).toBeGreaterThan(0);
+      const byId = (messages: readonly LaneMessage[]) => [...messages].sort((a, b) => a.dedupId.localeCompare(b.dedupId));
+      expect(byId([...read.head, ...rest.messages])).toEqual(byId(planned));
+      expect([...rest.users].sort((a, b) => a.To_Account.localeCompare(b.To_Account))).toEqual([...oneStep.users].sort((a, b) => a.To_Account.localeCompare(b.To_Account)));
+      expect(rest.rejected).toEqual(oneStep.rejected);
+      expect(rest.received).toBe(oneStep.received);
+    });
+
+    it('writes the head lane before the others and answers for every user', async () => {
+      // Prepare
+      const { lanes, accept } = setup();
+
+      // Act
+      const result = await accept(largeBody(), 'hook-big');
+
+      // Assess: the first write holds one lane, the second the others
+      expect(lanes.calls).toHaveLength(2);
+      expect(new Set(lanes.calls[0]?.messages.map((m) => m.lane)).size).toBe(1);
+      expect(lanes.calls[1]?.messages.some((m) => m.lane === lanes.calls[0]?.messages[0]?.lane)).toBe(false);
+      expect(result).toMatchObject({ received: 3_000, rejected: expect.any(Array) as unknown, accepted: 2_996, queued: 2_996 });
+      expect(result.rejected.map((r) => /^UserAttrs\[(\d+)\]/.exec(r.path)?.[1])).toEqual(['0', '9', '2999']);
     });
   });
 
