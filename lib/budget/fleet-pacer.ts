@@ -16,6 +16,7 @@ import { realSleep } from '../pacing/clock.ts';
 import type { Clock, Sleep } from '../pacing/clock.ts';
 import type { CallPacer } from '../pacing/call-pacer.ts';
 import type { StartTicket } from '../pacing/rate-limiter.ts';
+import { insertSorted } from '../pacing/sorted.ts';
 import { WaiterQueue } from '../pacing/waiter-queue.ts';
 import type { Floor } from './lane-slot-floor.ts';
 import type { GridPenalty, SlotLedger } from './slot-ledger.ts';
@@ -229,7 +230,7 @@ export class FleetPacer implements CallPacer {
           this.#leaseAfter = done + spacingMs;
         } else {
           this.#penalty = newer(this.#penalty, result.penalty);
-          for (let i = 0; i < count; i++) this.#insert(result.firstSlotMs + i * spacingMs);
+          for (let i = 0; i < count; i++) insertSorted(this.#slots, result.firstSlotMs + i * spacingMs);
           this.#leased += count;
         }
         void this.#pump();
@@ -243,13 +244,6 @@ export class FleetPacer implements CallPacer {
         void this.#pump();
       },
     );
-  }
-
-  #insert(time: number): void {
-    const slots = this.#slots;
-    let i = slots.length;
-    while (i > 0 && (slots[i - 1] ?? 0) > time) i--;
-    slots.splice(i, 0, time);
   }
 
   async #pump(): Promise<void> {

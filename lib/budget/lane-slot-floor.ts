@@ -90,33 +90,35 @@ export class LaneSlotFloor implements Floor {
 
   tryAcquire(): StartTicket | undefined {
     const now = this.#now();
-    const slot = Math.floor(now / this.#slotMs);
-    if (slot <= this.#usedThrough || now >= slot * this.#slotMs + this.#openMs || !this.#usable(slot)) return undefined;
+    const slot = this.#firstOpen(now);
+    if (slot * this.#slotMs > now || !this.#usable(slot)) return undefined;
     this.#usedThrough = slot;
     return SLOT_TICKET;
   }
 
   nextStartInMs(): number {
     const now = this.#now();
-    const current = Math.floor(now / this.#slotMs);
-    // The slot now, once past its open part, is as good as used.
-    const next = this.#nextUsable(now >= current * this.#slotMs + this.#openMs ? current + 1 : current);
+    const next = this.#nextUsable(this.#firstOpen(now));
     return next === undefined ? Number.POSITIVE_INFINITY : Math.max(0, next * this.#slotMs - now);
   }
 
   startsWithin(ms: number): number {
     const now = this.#now();
-    const current = Math.floor(now / this.#slotMs);
-    const first = Math.max(now >= current * this.#slotMs + this.#openMs ? current + 1 : current, this.#usedThrough + 1);
     const last = Math.floor((now + ms) / this.#slotMs);
     let count = 0;
-    for (let slot = first; slot <= last; slot++) if (this.#usable(slot)) count++;
+    for (let slot = this.#firstOpen(now); slot <= last; slot++) if (this.#usable(slot)) count++;
     return count;
   }
 
   /** A rate-limit answer: this copy skips its floor for the rest of this slot and the next one. */
   penalize(): void {
     this.#usedThrough = Math.max(this.#usedThrough, Math.floor(this.#now() / this.#slotMs) + 1);
+  }
+
+  /** The first slot this copy has not used whose open part has not passed: the one now, or a later one. */
+  #firstOpen(now: number): number {
+    const current = Math.floor(now / this.#slotMs);
+    return Math.max(now >= current * this.#slotMs + this.#openMs ? current + 1 : current, this.#usedThrough + 1);
   }
 
   /** Whether an invocation here that began before `slot` holds the lane the slot belongs to. */
@@ -130,7 +132,7 @@ export class LaneSlotFloor implements Floor {
   /** The first slot from `from` (within one round of the lanes) this copy may use. */
   #nextUsable(from: number): number | undefined {
     if (this.#held.size === 0) return undefined;
-    for (let slot = Math.max(from, this.#usedThrough + 1); slot <= from + this.#laneCount + 1; slot++) if (this.#usable(slot)) return slot;
+    for (let slot = from; slot <= from + this.#laneCount + 1; slot++) if (this.#usable(slot)) return slot;
     return undefined;
   }
 }

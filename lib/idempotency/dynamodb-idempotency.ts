@@ -41,6 +41,8 @@ const STATUS = { inProgress: 'INPROGRESS', completed: 'COMPLETED' } as const;
 
 /** MD5, base64, of the value's JSON: how the records' key and validation were always hashed. */
 const hashOf = (value: string): string => createHash('md5').update(JSON.stringify(value)).digest('base64');
+/** The record's key for a request key. */
+const itemKey = (key: IdempotencyKey): Item => ({ id: { S: `${KEY_PREFIX}#${hashOf(key.id)}` } });
 
 /** A live record blocks a new delivery: it exists, has not expired, and is not an abandoned INPROGRESS one. */
 const FREE_TO_START = 'attribute_not_exists(#id) OR #expiry < :now OR (#status = :inprogress AND attribute_exists(#inProgressExpiry) AND #inProgressExpiry < :nowMs)';
@@ -59,13 +61,13 @@ export class DynamoDbIdempotency implements Idempotency {
   }
 
   async once(key: IdempotencyKey, remainingMs: number, work: Work): Promise<StoredAnswer> {
-    const id = { id: { S: `${KEY_PREFIX}#${hashOf(key.id)}` } };
+    const id = itemKey(key);
     const validation = hashOf(key.bodyHash);
     const existing = await this.#start(id, validation, remainingMs);
     if (existing !== undefined) return answerOf(existing, validation);
     const { answer, store } = await work();
     // The work is done either way; without this write a re-send within the in-progress window gets 409.
-    await this.#store(() =>
+    await this.#write(
       store
         ? new UpdateItemCommand({
             TableName: this.#table,
@@ -80,7 +82,7 @@ export class DynamoDbIdempotency implements Idempotency {
   }
 
   async completed(key: IdempotencyKey): Promise<StoredAnswer | undefined> {
-    const item = await this.#read({ id: { S: `${KEY_PREFIX}#${hashOf(key.id)}` } });
+    const item = await this.#read(itemKey(key));
     if (item === undefined || item['status']?.S !== STATUS.completed || Number(item['expiration']?.N) < this.#now() / 1000) return undefined;
     if (item['validation']?.S !== hashOf(key.bodyHash)) return undefined;
     return fromItemValue(item['data']);
@@ -127,9 +129,9 @@ export class DynamoDbIdempotency implements Idempotency {
     }
   }
 
-  async #store(command: () => UpdateItemCommand | DeleteItemCommand): Promise<void> {
+  async #write(command: UpdateItemCommand | DeleteItemCommand): Promise<void> {
     try {
-      await this.#client.send(command());
+      await this.#client.send(command);
     } catch (error) {
       throw unavailable(error);
     }

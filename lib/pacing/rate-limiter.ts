@@ -19,6 +19,7 @@
 import { monotonicClock, realSleep } from './clock.ts';
 import type { Clock, Sleep } from './clock.ts';
 import type { CallPacer } from './call-pacer.ts';
+import { insertSorted, upperBound } from './sorted.ts';
 import { WaiterQueue } from './waiter-queue.ts';
 
 /** Options of {@link RateLimiter}; every field has a default. */
@@ -97,18 +98,6 @@ function positiveNumber(name: string, value: number): number {
 function positiveInteger(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) throw new RangeError(`RateLimiter: ${name} must be a positive integer, got ${value}`);
   return value;
-}
-
-/** Index of the first element of the ascending `sorted` greater than `value`. */
-function upperBound(sorted: readonly number[], value: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((sorted[mid] ?? 0) <= value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** Paces call starts to a sliding-window rate, serving waiters first-in first-out. */
@@ -274,7 +263,7 @@ export class RateLimiter implements CallPacer {
 
   #insert(time: number): void {
     const times = this.#times;
-    times.splice(upperBound(times, time), 0, time);
+    insertSorted(times, time);
     if (times.length > Math.ceil(this.#rate)) times.shift();
   }
 
