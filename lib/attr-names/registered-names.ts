@@ -1,12 +1,7 @@
 /** The app's registered attribute names: given in config, or learned from IM (`im_get_attr_name`) and cached. */
-export interface AttrNameSource {
-  /** The allow-list, or undefined when it is unknown (IM then enforces it with 90033). */
-  current(): Promise<ReadonlySet<string> | undefined>;
-  /** Whether `current()` would answer now without asking IM. */
-  known(): boolean;
-}
+import type { AttrNames } from '../usecases/ports.ts';
 
-export class FixedAttrNames implements AttrNameSource {
+export class FixedAttrNames implements AttrNames {
   readonly #names: ReadonlySet<string>;
   constructor(names: readonly string[]) {
     this.#names = new Set(names);
@@ -17,6 +12,11 @@ export class FixedAttrNames implements AttrNameSource {
 
   known(): boolean {
     return true;
+  }
+
+  /** Names given in config are the operator's to change: nothing to read again. */
+  refresh(): Promise<ReadonlySet<string>> {
+    return this.current();
   }
 }
 
@@ -30,13 +30,16 @@ export interface LearnedAttrNamesOptions {
 }
 
 const RETRY_AFTER_FAILURE_MS = 30_000;
+/** The shortest time between two forced reads: a flood of refused names costs IM one call per 10 s per copy. */
+export const REFRESH_MIN_INTERVAL_MS = 10_000;
 
-export class LearnedAttrNames implements AttrNameSource {
+export class LearnedAttrNames implements AttrNames {
   readonly #options: LearnedAttrNamesOptions;
   readonly #now: () => number;
   #cached: { names: ReadonlySet<string>; at: number } | undefined;
   #inFlight: Promise<ReadonlySet<string> | undefined> | undefined;
   #failedAt = Number.NEGATIVE_INFINITY;
+  #refreshedAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: LearnedAttrNamesOptions) {
     this.#options = options;
@@ -45,6 +48,16 @@ export class LearnedAttrNames implements AttrNameSource {
 
   current(): Promise<ReadonlySet<string> | undefined> {
     if (this.known()) return Promise.resolve(this.#cached?.names);
+    this.#inFlight ??= this.#learn().finally(() => {
+      this.#inFlight = undefined;
+    });
+    return this.#inFlight;
+  }
+
+  async refresh(): Promise<ReadonlySet<string> | undefined> {
+    const now = this.#now();
+    if (this.#inFlight === undefined && now - this.#refreshedAt < REFRESH_MIN_INTERVAL_MS) return this.current();
+    this.#refreshedAt = now;
     this.#inFlight ??= this.#learn().finally(() => {
       this.#inFlight = undefined;
     });

@@ -46,6 +46,8 @@ const envSchema = z.object({
   LANE_COUNT: intFrom(DEFAULTS.laneCount, 1, 10_000),
   LANE_RETRY_MAX_SECONDS: intFrom(DEFAULTS.laneRetryMaxSeconds, 1, 43_200),
   INTAKE_RETRY_WINDOW_SECONDS: intFrom(DEFAULTS.intakeRetryWindowSeconds, 10, 290),
+  WORKER_TIMEOUT_SECONDS: intFrom(DEFAULTS.workerTimeoutSeconds, 1, 900),
+  INTAKE_VISIBILITY_TIMEOUT_SECONDS: intFrom(DEFAULTS.intakeVisibilityTimeoutSeconds, 0, 43_200),
   OUTAGE_TOLERANCE_MINUTES: intFrom(DEFAULTS.outageToleranceMinutes, 1, 5760),
   AWS_REGION: z._default(z.string(), 'ap-southeast-1'),
   MAX_BODY_BYTES: intFrom(DEFAULTS.maxBodyBytes, 1024, 10 * 1024 * 1024),
@@ -242,7 +244,7 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
       count: env.LANE_COUNT,
       retryMaxSeconds: env.LANE_RETRY_MAX_SECONDS,
       outageToleranceMs: env.OUTAGE_TOLERANCE_MINUTES * 60_000,
-      intakeRetryWindowMs: env.INTAKE_RETRY_WINDOW_SECONDS * 1000,
+      intakeRetryWindowMs: intakeRetryWindowMs(env.INTAKE_RETRY_WINDOW_SECONDS, env.WORKER_TIMEOUT_SECONDS, env.INTAKE_VISIBILITY_TIMEOUT_SECONDS),
     },
     maxBodyBytes: env.MAX_BODY_BYTES,
     webhookAuth: env.WEBHOOK_AUTH,
@@ -255,4 +257,23 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
       : { grid: { ...grid, tableName: env.BUDGET_TABLE, ...(env.DYNAMODB_ENDPOINT === undefined ? {} : { endpoint: env.DYNAMODB_ENDPOINT }) } }),
     callsPerSecond: copyPace(env.FUNCTION_ROLE, fleet, grid),
   };
+}
+
+/** SQS FIFO's deduplication window: a lane message sent again after it is a new message. */
+const SQS_DEDUP_WINDOW_SECONDS = 300;
+
+/**
+ * The intake's re-lane window, in ms: the configured one, cut so that a write decided at its end still lands
+ * inside SQS's deduplication window even when the invocation runs to its timeout and the message then waits
+ * out its visibility timeout before the next try. At the defaults (180 s, 45 s, 60 s) it is the configured 180 s.
+ * @throws ConfigError when the timeouts leave under 10 s.
+ */
+export function intakeRetryWindowMs(configuredSeconds: number, workerTimeoutSeconds: number, visibilityTimeoutSeconds: number): number {
+  const room = SQS_DEDUP_WINDOW_SECONDS - workerTimeoutSeconds - visibilityTimeoutSeconds;
+  if (room < 10) {
+    throw new ConfigError(
+      `invalid configuration: INTAKE_RETRY_WINDOW_SECONDS: the worker timeout (${workerTimeoutSeconds} s) and the intake visibility timeout (${visibilityTimeoutSeconds} s) leave ${room} s of SQS's ${SQS_DEDUP_WINDOW_SECONDS} s deduplication window; at least 10 s are needed`,
+    );
+  }
+  return Math.min(configuredSeconds, room) * 1000;
 }

@@ -14,6 +14,9 @@ export const ATTR = {
   rule: 'rule',
   reason: 'reason',
   records: 'records',
+  /** Set on a dead letter whose body had to be cut to fit SQS: the whole body's UTF-8 bytes and SHA-256 (hex). */
+  bodyBytes: 'bodyBytes',
+  bodySha256: 'bodySha256',
 } as const;
 
 /** SQS's limit for one message, and for one SendMessageBatch call, body and attributes together. */

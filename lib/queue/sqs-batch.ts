@@ -38,6 +38,8 @@ export function packBatches<T extends OutgoingMessage>(entries: readonly T[]): T
 export interface BatchResult {
   readonly failed: ReadonlySet<number>;
   readonly senderFault: boolean;
+  /** The failed positions SQS blamed on the sender: sending them again as they are cannot succeed. */
+  readonly senderFaults: ReadonlySet<number>;
 }
 
 /** One SendMessageBatch call. A call that throws counts as every entry failed. */
@@ -52,8 +54,9 @@ export async function sendBatch(client: SQSClient, queueUrl: string, entries: re
   try {
     const answer = await client.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: request }));
     const failed = new Set((answer.Failed ?? []).map((f) => Number(f.Id)));
-    return { failed, senderFault: (answer.Failed ?? []).some((f) => f.SenderFault === true) };
+    const senderFaults = new Set((answer.Failed ?? []).filter((f) => f.SenderFault === true).map((f) => Number(f.Id)));
+    return { failed, senderFault: senderFaults.size > 0, senderFaults };
   } catch {
-    return { failed: new Set(entries.map((_, i) => i)), senderFault: false };
+    return { failed: new Set(entries.map((_, i) => i)), senderFault: false, senderFaults: new Set() };
   }
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DeadLetter, DeadLetters } from '../usecases/ports.ts';
 import { ATTR, messageSize, SQS_MAX_MESSAGE_BYTES, userUpdatesBody, type OutgoingMessage } from './message-format.ts';
@@ -16,7 +17,10 @@ export interface SqsDeadLettersOptions {
 
 /**
  * The dead-letter queue (standard). Every letter carries its reason as message attributes. A letter over
- * SQS's size limit is split, so a letter larger than the record it came from can still be written.
+ * SQS's size limit is split, so a letter larger than the record it came from can still be written; what
+ * cannot be split (a raw body, or one entry) is cut to fit, and the letter says so (see {@link cutToFit}).
+ * So any message can be dead-lettered: a letter never fails for its size, and a poison message cannot hold
+ * its message group until the queue's retention ends.
  */
 export class SqsDeadLetters implements DeadLetters {
   readonly #client: SQSClient;
@@ -35,12 +39,35 @@ export class SqsDeadLetters implements DeadLetters {
       let pending = batch;
       for (let attempt = 1; pending.length > 0; attempt++) {
         const result = await sendBatch(this.#client, this.#queueUrl, pending);
-        if (result.senderFault) throw new QueueSendError('SQS refused a dead letter');
-        pending = pending.filter((_, i) => result.failed.has(i));
+        // A letter SQS refuses as the sender's fault would be refused on every retry, holding its record's
+        // group for good: it goes again once without its body, keeping its reason, size and hash.
+        const next = pending.flatMap((message, i) => {
+          if (!result.failed.has(i)) return [];
+          if (!result.senderFaults.has(i)) return [message];
+          if (isBare(message)) throw new QueueSendError('SQS refused a dead letter even without its body');
+          return [bare(message)];
+        });
+        pending = next;
         if (pending.length > 0 && attempt >= this.#attempts) throw new QueueSendError(`SQS failed ${pending.length} dead letters after ${attempt} attempts`);
       }
     }
   }
+}
+
+const BARE_BODY = '(the body was not kept: SQS refused the letter with it)';
+const isBare = (message: OutgoingMessage): boolean => message.body === BARE_BODY;
+
+/** The letter without its body: its reason, and the body's size and hash to find and compare it by. */
+function bare(message: OutgoingMessage): OutgoingMessage {
+  const bytes = Buffer.from(message.body, 'utf8');
+  return {
+    body: BARE_BODY,
+    attributes: {
+      ...message.attributes,
+      [ATTR.bodyBytes]: message.attributes[ATTR.bodyBytes] ?? String(bytes.length),
+      [ATTR.bodySha256]: message.attributes[ATTR.bodySha256] ?? createHash('sha256').update(bytes).digest('hex'),
+    },
+  };
 }
 
 function attributesOf(letter: DeadLetter): Record<string, string> {
@@ -56,14 +83,35 @@ function attributesOf(letter: DeadLetter): Record<string, string> {
 }
 
 /** One message per letter, or several halves of its entries when one message would be over the limit. */
-function toMessages(letter: DeadLetter): OutgoingMessage[] {
+export function toMessages(letter: DeadLetter): OutgoingMessage[] {
   const attributes = attributesOf(letter);
-  if ('raw' in letter) return [{ body: letter.raw, attributes }];
+  if ('raw' in letter) return [cutToFit({ body: letter.raw, attributes })];
   const split = (entries: readonly unknown[]): OutgoingMessage[] => {
     const message = { body: userUpdatesBody(entries), attributes };
-    if (messageSize(message) <= SQS_MAX_MESSAGE_BYTES || entries.length <= 1) return [message];
+    if (messageSize(message) <= SQS_MAX_MESSAGE_BYTES) return [message];
+    if (entries.length <= 1) return [cutToFit(message)];
     const half = Math.ceil(entries.length / 2);
     return [...split(entries.slice(0, half)), ...split(entries.slice(half))];
   };
   return split(letter.entries);
+}
+
+/**
+ * A message over SQS's limit keeps its rule and reason and carries the start of its body, cut at a character
+ * boundary, with the whole body's byte length and SHA-256: enough to find the producer's message and tell
+ * whether a copy of it is the same, never enough to be replayed by mistake (the cut body is not JSON).
+ */
+export function cutToFit(message: OutgoingMessage): OutgoingMessage {
+  if (messageSize(message) <= SQS_MAX_MESSAGE_BYTES) return message;
+  const bytes = Buffer.from(message.body, 'utf8');
+  const attributes = {
+    ...message.attributes,
+    [ATTR.bodyBytes]: String(bytes.length),
+    [ATTR.bodySha256]: createHash('sha256').update(bytes).digest('hex'),
+  };
+  const room = SQS_MAX_MESSAGE_BYTES - messageSize({ body: '', attributes });
+  let end = Math.max(0, Math.min(bytes.length, room));
+  // Back off to the first byte of a UTF-8 sequence (continuation bytes are 10xxxxxx).
+  while (end > 0 && end < bytes.length && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
+  return { body: bytes.subarray(0, end).toString('utf8'), attributes };
 }

@@ -9,7 +9,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { FixedAttrNames, LearnedAttrNames, type AttrNameSource } from '../attr-names/registered-names.ts';
+import { FixedAttrNames, LearnedAttrNames } from '../attr-names/registered-names.ts';
+import type { AttrNames } from '../usecases/ports.ts';
 import type { Config } from '../config/config.ts';
 import { SecretsManagerSource } from '../credentials/secrets-manager-source.ts';
 import { StaticCredentialSource } from '../credentials/static-source.ts';
@@ -40,7 +41,7 @@ export interface CoreServices {
   readonly limiter: CallPacer;
   /** The worker brackets each lanes invocation with it: the fleet's floor is open only for the lanes one holds. */
   readonly lanesInvocation: LanesInvocation;
-  readonly attrNames: AttrNameSource;
+  readonly attrNames: AttrNames;
   /** The lanes queue; undefined only when no queue is configured (the API then refuses with 503). */
   readonly lanes: SqsLanes | undefined;
   /** The SQS client of the configured queues; undefined when none is configured. */
@@ -84,7 +85,7 @@ export function createCoreServices(config: Config, overrides: ServiceOverrides =
     retry: { maxAttempts: config.im.retryMaxAttempts, maxTotalMs: config.im.retryMaxTotalMs },
     onAttempt: imCalls.record,
   });
-  const attrNames: AttrNameSource =
+  const attrNames: AttrNames =
     config.attrNames !== undefined
       ? new FixedAttrNames(config.attrNames)
       : new LearnedAttrNames({

@@ -31,6 +31,12 @@ export interface AttrNames {
   current(): Promise<ReadonlySet<string> | undefined>;
   /** Whether `current()` would answer now without asking IM (names given, or learned and still fresh). */
   known(): boolean;
+  /**
+   * Reads the names from IM again before a user is refused for a name they lack, at most once per 10 s per copy
+   * (an operator who just registered the name and replays at once must not see the old list). Returns the same
+   * set as `current()` when nothing was read again.
+   */
+  refresh(): Promise<ReadonlySet<string> | undefined>;
 }
 
 /** Where a lane message came from, for logs and dead letters. */

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ConfigError, loadConfig, type Config } from '../../lib/config/config.ts';
+import { ConfigError, intakeRetryWindowMs, loadConfig, type Config } from '../../lib/config/config.ts';
 import { TEST_CREDENTIALS } from '../helpers/factories.ts';
 
 type Env = Record<string, string | undefined>;
@@ -362,7 +362,7 @@ describe('loadConfig: SQS', () => {
 
     // Assess
     expect(config.idempotency).toEqual({ tableName: 'gw-idempotency', endpoint: 'http://127.0.0.1:4567', ttlSeconds: 48 * 3600 });
-    expect(config.lanes).toEqual({ count: 20, retryMaxSeconds: 300, outageToleranceMs: 120 * 60_000, intakeRetryWindowMs: 240_000 });
+    expect(config.lanes).toEqual({ count: 20, retryMaxSeconds: 300, outageToleranceMs: 120 * 60_000, intakeRetryWindowMs: 180_000 });
     expect(config.apiInlineChunks).toBe(1);
   });
 
@@ -375,5 +375,22 @@ describe('loadConfig: SQS', () => {
 
     // Assess
     expect(act).toThrow(/INTAKE_RETRY_WINDOW_SECONDS/);
+  });
+});
+
+describe('intakeRetryWindowMs', () => {
+  it('keeps the configured window when the worker timeout and the visibility timeout fit beside it in 300 s', () => {
+    // Act / Assess
+    expect(intakeRetryWindowMs(180, 45, 60)).toBe(180_000);
+  });
+
+  it("cuts the window so a write decided at its end lands inside SQS's 5-minute deduplication window", () => {
+    // Act / Assess: 300 - 90 - 120 = 90 s
+    expect(intakeRetryWindowMs(240, 90, 120)).toBe(90_000);
+  });
+
+  it('refuses timeouts that leave under 10 s, naming the setting', () => {
+    // Act / Assess
+    expect(() => intakeRetryWindowMs(180, 200, 95)).toThrow(/INTAKE_RETRY_WINDOW_SECONDS.*5 s/);
   });
 });

@@ -190,7 +190,7 @@ describe('serverless package (stage dev)', () => {
     });
   });
 
-  it('alarms when the oldest lane message is older than laneAgeAlarmSeconds', () => {
+  it('alarms when the oldest lane message, or the oldest intake message, is older than laneAgeAlarmSeconds', () => {
     // Prepare
     const metric = 'ApproximateAgeOfOldestMessage';
 
@@ -198,14 +198,16 @@ describe('serverless package (stage dev)', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm').filter((a) => a.Properties['MetricName'] === metric);
 
     // Assess
-    expect(alarms).toHaveLength(1);
-    expect(alarms[0]?.Properties).toMatchObject({
-      Namespace: 'AWS/SQS',
-      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['LanesQueue', 'QueueName'] } }],
-      Statistic: 'Maximum',
-      Threshold: DEFAULTS.laneAgeAlarmSeconds,
-      ComparisonOperator: 'GreaterThanThreshold',
-    });
+    expect(alarms).toHaveLength(2);
+    for (const [index, queue] of ['LanesQueue', 'IntakeQueue'].entries()) {
+      expect(alarms[index]?.Properties).toMatchObject({
+        Namespace: 'AWS/SQS',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue, 'QueueName'] } }],
+        Statistic: 'Maximum',
+        Threshold: DEFAULTS.laneAgeAlarmSeconds,
+        ComparisonOperator: 'GreaterThanThreshold',
+      });
+    }
   });
 
   it('creates the idempotency table on demand, keyed by `id`, expiring records by TTL on `expiration`, encrypted', () => {

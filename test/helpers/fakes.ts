@@ -269,6 +269,10 @@ export class FixedNames implements AttrNames {
   known(): boolean {
     return true;
   }
+
+  refresh(): Promise<ReadonlySet<string> | undefined> {
+    return this.current();
+  }
 }
 
 /** Collects dead letters; can be made to throw (the letters of a failed send are not kept). */

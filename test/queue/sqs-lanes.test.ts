@@ -1,4 +1,5 @@
 import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
+import { createHash } from 'node:crypto';
 import { mockClient } from 'aws-sdk-client-mock';
 import { startFauxqs } from 'fauxqs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ const QUEUE_URL = 'https://sqs.ap-southeast-1.amazonaws.com/123456789012/tim-att
 // Messages of 100 users, so a few hundred users make several messages per lane.
 const SMALL = { maxUsers: 100, maxBytes: 900_000 };
 const META = { requestId: 'req-1', origin: 'api' };
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 describe('SqsLanes (SDK boundary)', () => {
   // Mocked only here, to inject failures; the describe below talks to fauxqs.
@@ -126,5 +128,67 @@ describe('SqsLanes and SqsDeadLetters against fauxqs', () => {
       client.destroy();
       await server.stop();
     }
+  });
+
+  it('dead-letters a poison message near 1 MiB: the letter keeps its rule and reason and carries the body cut to fit, with its size and hash', async () => {
+    // Prepare: a raw body SQS took (1 MiB less a little) and a one-entry letter whose value alone is 1 MB
+    const server = await startFauxqs({ port: 0, logger: false });
+    const client = new SQSClient({ region: 'ap-southeast-1', endpoint: `http://127.0.0.1:${server.port}`, credentials: { accessKeyId: 't', secretAccessKey: 't' } });
+    try {
+      const { QueueUrl = '' } = await client.send(new CreateQueueCommand({ QueueName: 'dlq-poison', Attributes: { MaximumMessageSize: '1048576' } }));
+      const raw = `not json ${'é'.repeat(524_245)}`; // 1,048,499 bytes: it fits SQS alone, not with a reason beside it
+      const entry = { To_Account: 'big', Attrs: { city: 'x'.repeat(1_048_500) } };
+      const letters = new SqsDeadLetters({ client, queueUrl: QueueUrl });
+      const why = (rule: string) => ({ rule, reason: `the reason for ${rule}`, requestId: 'req-p', records: ['m-p'] });
+
+      // Act
+      await letters.send([{ raw, why: why('body-must-be-json') }, { entries: [entry], why: why('value-max-50-bytes') }]);
+      const got: { body: string; attrs: Record<string, string | undefined> }[] = [];
+      for (;;) {
+        const { Messages = [] } = await client.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'] }));
+        if (Messages.length === 0) break;
+        got.push(...Messages.map((m) => ({ body: m.Body ?? '', attrs: Object.fromEntries(Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue])) })));
+      }
+
+      // Assess
+      const byRule = new Map(got.map((g) => [g.attrs['rule'], g]));
+      const rawLetter = byRule.get('body-must-be-json');
+      const entryLetter = byRule.get('value-max-50-bytes');
+      const entryBody = JSON.stringify({ UserAttrs: [entry] });
+      expect(rawLetter?.attrs).toMatchObject({ reason: 'the reason for body-must-be-json', bodyBytes: String(Buffer.byteLength(raw)), bodySha256: sha256(raw) });
+      expect(raw.startsWith(rawLetter?.body ?? '-')).toBe(true);
+      expect(Buffer.byteLength(rawLetter?.body ?? '')).toBeGreaterThan(1_000_000);
+      expect(entryLetter?.attrs).toMatchObject({ requestId: 'req-p', bodyBytes: String(Buffer.byteLength(entryBody)), bodySha256: sha256(entryBody) });
+      expect(entryBody.startsWith(entryLetter?.body ?? '-')).toBe(true);
+    } finally {
+      client.destroy();
+      await server.stop();
+    }
+  });
+});
+
+describe('SqsDeadLetters: a letter SQS refuses as the sender\'s fault', () => {
+  it('is written once more without its body, keeping its reason, size and hash; a bare letter refused again fails', async () => {
+    // Prepare
+    const sqs = mockClient(SQSClient);
+    sqs.on(SendMessageBatchCommand).resolvesOnce({ Failed: [{ Id: '0', Code: 'InvalidMessageContents', SenderFault: true }] }).resolves({ Successful: [{ Id: '0', MessageId: 'x', MD5OfMessageBody: '' }] });
+    const letters = new SqsDeadLetters({ client: new SQSClient({ region: 'ap-southeast-1' }), queueUrl: 'https://sqs.test/dlq' });
+
+    // Act
+    await letters.send([{ raw: 'odd body', why: { rule: 'body-must-be-json', reason: 'r', requestId: 'q' } }]);
+
+    // Assess
+    const sent = sqs.commandCalls(SendMessageBatchCommand).map((c) => c.args[0].input.Entries?.[0]);
+    expect(sent).toHaveLength(2);
+    expect(sent[1]?.MessageBody).not.toContain('odd body');
+    expect(sent[1]?.MessageAttributes?.['rule']?.StringValue).toBe('body-must-be-json');
+    expect(sent[1]?.MessageAttributes?.['bodySha256']?.StringValue).toBe(sha256('odd body'));
+
+    // Act / Assess: refused again without its body, it is not retried for ever
+    sqs.reset();
+    sqs.on(SendMessageBatchCommand).resolves({ Failed: [{ Id: '0', Code: 'InvalidMessageContents', SenderFault: true }] });
+    await expect(letters.send([{ raw: 'odd body', why: { rule: 'body-must-be-json', reason: 'r', requestId: 'q' } }])).rejects.toThrow(/even without its body/);
+    expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(2);
+    sqs.restore();
   });
 });

@@ -132,24 +132,39 @@ describe('relaneIntake', () => {
     expect(deadLetters.letters).toEqual([]);
   });
 
-  it('dead-letters what could not be laned within the retry window, rule relane-window-exceeded', async () => {
-    // Prepare
+  it('decides the window before writing: a redelivery past it writes no lane and dead-letters the whole message', async () => {
+    // Prepare: an earlier delivery wrote some lanes; SQS's deduplication window may be over, so writing again
+    // could append these old values behind newer updates of the same users.
     const { clock, lanes, deadLetters, deps, record } = setup();
-    const users = makeUsers(40, 'late');
+    const users = [...makeUsers(40, 'late'), { To_Account: 'bad', Attrs: { planet: 'Mars' } }];
     const late = record('producer-a', users, { id: 'late', receiveCount: 7, firstReceivedAt: clock.now() - WINDOW_MS - 1 });
-    lanes.failWhen((m) => m.lane === 2);
 
     // Act
     const outcome = await relaneIntake(deps, [late]);
 
-    // Assess: the other lanes took their users; lane 2's go to the dead-letter queue, and the record is done.
-    const stuck = users.filter((u) => laneOf(u.To_Account, LANES) === 2);
-    expect(stuck.length).toBeGreaterThan(0);
-    expect(outcome.failedIds).toEqual([]);
+    // Assess
+    expect(lanes.calls).toEqual([]);
+    expect(outcome).toMatchObject({ failedIds: [], laned: 0, deadLettered: 41 });
     expect(deadLetters.rules()).toEqual(['relane-window-exceeded']);
-    expect(entriesOf(deadLetters.letters[0])).toEqual(stuck);
-    expect(deadLetters.letters[0]?.why).toMatchObject({ requestId: late.requestId, records: [late.id] });
-    expect(lanes.appended.flatMap((a) => a.users)).toHaveLength(users.length - stuck.length);
+    expect(deadLetters.letters[0]).toEqual({ raw: late.body, why: expect.objectContaining({ requestId: late.requestId, records: [late.id] }) });
+  });
+
+  it("writes a message's rule letters once: not on the retries while its lanes fail", async () => {
+    // Prepare
+    const { lanes, deadLetters, deps, record } = setup();
+    const message = record('producer-a', [...makeUsers(3, 'm'), { To_Account: 'bad', Attrs: { planet: 'Mars' } }], { id: 'm1' });
+    lanes.failWhen(() => true);
+
+    // Act: two deliveries fail on their lanes, the third goes through
+    await relaneIntake(deps, [message]);
+    await relaneIntake(deps, [{ ...message, receiveCount: 2 }]);
+    lanes.failWhen(() => false);
+    const outcome = await relaneIntake(deps, [{ ...message, receiveCount: 3 }]);
+
+    // Assess
+    expect(outcome).toMatchObject({ failedIds: [], laned: 3, deadLettered: 1 });
+    expect(deadLetters.letters).toHaveLength(1);
+    expect(deadLetters.rules()).toEqual(['attr-name-unregistered']);
   });
 
   it('keeps retrying inside the retry window', async () => {
