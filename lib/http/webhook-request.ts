@@ -54,7 +54,8 @@ export async function authenticateRequest(event: APIGatewayProxyEventV2, options
   }
   if (options.auth === 'standard-webhooks') options.authenticator.inspect(event.headers ?? {});
   // IAM mode trusts API Gateway's IAM authorizer: without its caller identity the route was left open.
-  else if (!hasIamCaller(event)) throw new WebhookAuthError('no-iam-caller');
+  const caller = options.auth === 'none' ? iamCallerOf(event) : undefined;
+  if (options.auth === 'none' && caller === undefined) throw new WebhookAuthError('no-iam-caller');
   const raw = event.body ?? '';
   // API Gateway base64-encodes bodies it considers binary; the signature covers the decoded bytes.
   const rawBody = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
@@ -73,7 +74,8 @@ export async function authenticateRequest(event: APIGatewayProxyEventV2, options
   if (header !== undefined && (header === '' || header.length > MAX_KEY_CHARS)) {
     throw new RequestRefusedError(400, 'headers.idempotency-key', 'idempotency-key-format', `headers.idempotency-key must be 1 to ${MAX_KEY_CHARS} characters`);
   }
-  return { rawBody, key: header === undefined ? undefined : { id: header, bodyHash: bodyHash() }, fresh: true };
+  // Keys are the callers' own: scoped by the caller's ARN, two producers using the same key never collide.
+  return { rawBody, key: header === undefined ? undefined : { id: JSON.stringify([caller, header]), bodyHash: bodyHash() }, fresh: true };
 }
 
 /**
@@ -92,12 +94,20 @@ function refuseOversizedEvent(event: APIGatewayProxyEventV2): void {
   }
 }
 
-/** Whether API Gateway's IAM authorizer ran: it puts the caller's identity in `requestContext.authorizer.iam`. */
-function hasIamCaller(event: APIGatewayProxyEventV2): boolean {
+/**
+ * The IAM caller API Gateway's IAM authorizer put in `requestContext.authorizer.iam` (its ARN, else its account
+ * and user id), or undefined when the authorizer did not run.
+ */
+function iamCallerOf(event: APIGatewayProxyEventV2): string | undefined {
   // The plain v2 event type declares no authorizer; events with one are a wider shape of it.
   const authorizer: unknown = Reflect.get(event.requestContext, 'authorizer');
   const iam: unknown = typeof authorizer === 'object' && authorizer !== null ? Reflect.get(authorizer, 'iam') : undefined;
-  return typeof iam === 'object' && iam !== null;
+  if (typeof iam !== 'object' || iam === null) return undefined;
+  const field = (name: string): string => {
+    const value: unknown = Reflect.get(iam, name);
+    return typeof value === 'string' ? value : '';
+  };
+  return field('userArn') || `${field('accountId')}:${field('userId')}`;
 }
 
 /** Media type and JSON. Throws RequestRefusedError. */

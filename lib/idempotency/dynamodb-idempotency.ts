@@ -1,8 +1,10 @@
 /**
  * Fleet-wide idempotency on DynamoDB: one record per request key (`webhook-id`), its body hash checked on
  * every re-delivery, kept for the TTL (48 h by default: Standard Webhooks senders retry for more than a day).
- * Only answers the caller may keep are stored; when the work decides not to store its answer, the
- * in-progress record is deleted, so a re-send runs again.
+ * Only answers the caller may keep are stored; when the work decides not to store its answer, a re-send runs
+ * again. After a 5xx some users may already be in their lanes, so the key stays bound to its body (a FAILED
+ * record): the same body runs again, another body is refused (422) as after a 2xx. After a 4xx nothing was
+ * accepted, and the record is deleted, so a sender may correct the body under the same key.
  *
  * The protocol is three conditional writes: put an INPROGRESS record unless a live one exists (a record past
  * its expiry, or INPROGRESS past the invocation that wrote it, counts as gone), then mark it COMPLETED with
@@ -37,15 +39,19 @@ type Item = Record<string, AttributeValue>;
 
 // Every copy of every function shares the key space: a re-delivery may reach any API copy.
 const KEY_PREFIX = 'webhook';
-const STATUS = { inProgress: 'INPROGRESS', completed: 'COMPLETED' } as const;
+const STATUS = { inProgress: 'INPROGRESS', completed: 'COMPLETED', failed: 'FAILED' } as const;
 
 /** MD5, base64, of the value's JSON: how the records' key and validation were always hashed. */
 const hashOf = (value: string): string => createHash('md5').update(JSON.stringify(value)).digest('base64');
 /** The record's key for a request key. */
 const itemKey = (key: IdempotencyKey): Item => ({ id: { S: `${KEY_PREFIX}#${hashOf(key.id)}` } });
 
-/** A live record blocks a new delivery: it exists, has not expired, and is not an abandoned INPROGRESS one. */
-const FREE_TO_START = 'attribute_not_exists(#id) OR #expiry < :now OR (#status = :inprogress AND attribute_exists(#inProgressExpiry) AND #inProgressExpiry < :nowMs)';
+/**
+ * A live record blocks a new delivery: it exists, has not expired, is not an abandoned INPROGRESS one, and is
+ * not a FAILED one of this very body.
+ */
+const FREE_TO_START =
+  'attribute_not_exists(#id) OR #expiry < :now OR (#status = :inprogress AND attribute_exists(#inProgressExpiry) AND #inProgressExpiry < :nowMs) OR (#status = :failed AND #validation = :validation)';
 
 export class DynamoDbIdempotency implements Idempotency {
   readonly #client: DynamoDBClient;
@@ -67,18 +73,29 @@ export class DynamoDbIdempotency implements Idempotency {
     if (existing !== undefined) return answerOf(existing, validation);
     const { answer, store } = await work();
     // The work is done either way; without this write a re-send within the in-progress window gets 409.
-    await this.#write(
-      store
-        ? new UpdateItemCommand({
-            TableName: this.#table,
-            Key: id,
-            UpdateExpression: 'SET #status = :completed, #expiry = :expiry, #data = :data',
-            ExpressionAttributeNames: { '#status': 'status', '#expiry': 'expiration', '#data': 'data' },
-            ExpressionAttributeValues: { ':completed': { S: STATUS.completed }, ':expiry': { N: String(this.#expiry()) }, ':data': toItemValue(answer) },
-          })
-        : new DeleteItemCommand({ TableName: this.#table, Key: id }),
-    );
+    await this.#write(store ? this.#complete(id, answer) : answer.statusCode >= 500 ? this.#fail(id) : new DeleteItemCommand({ TableName: this.#table, Key: id }));
     return answer;
+  }
+
+  #complete(id: Item, answer: StoredAnswer): UpdateItemCommand {
+    return new UpdateItemCommand({
+      TableName: this.#table,
+      Key: id,
+      UpdateExpression: 'SET #status = :completed, #expiry = :expiry, #data = :data',
+      ExpressionAttributeNames: { '#status': 'status', '#expiry': 'expiration', '#data': 'data' },
+      ExpressionAttributeValues: { ':completed': { S: STATUS.completed }, ':expiry': { N: String(this.#expiry()) }, ':data': toItemValue(answer) },
+    });
+  }
+
+  /** Keeps the key bound to its body (validation) with no answer: a re-send of that body runs again. */
+  #fail(id: Item): UpdateItemCommand {
+    return new UpdateItemCommand({
+      TableName: this.#table,
+      Key: id,
+      UpdateExpression: 'SET #status = :failed, #expiry = :expiry REMOVE #inProgressExpiry',
+      ExpressionAttributeNames: { '#status': 'status', '#expiry': 'expiration', '#inProgressExpiry': 'in_progress_expiration' },
+      ExpressionAttributeValues: { ':failed': { S: STATUS.failed }, ':expiry': { N: String(this.#expiry()) } },
+    });
   }
 
   async completed(key: IdempotencyKey): Promise<StoredAnswer | undefined> {
@@ -104,8 +121,14 @@ export class DynamoDbIdempotency implements Idempotency {
             validation: { S: validation },
           },
           ConditionExpression: FREE_TO_START,
-          ExpressionAttributeNames: { '#id': 'id', '#expiry': 'expiration', '#status': 'status', '#inProgressExpiry': 'in_progress_expiration' },
-          ExpressionAttributeValues: { ':now': { N: String(now / 1000) }, ':nowMs': { N: String(now) }, ':inprogress': { S: STATUS.inProgress } },
+          ExpressionAttributeNames: { '#id': 'id', '#expiry': 'expiration', '#status': 'status', '#inProgressExpiry': 'in_progress_expiration', '#validation': 'validation' },
+          ExpressionAttributeValues: {
+            ':now': { N: String(now / 1000) },
+            ':nowMs': { N: String(now) },
+            ':inprogress': { S: STATUS.inProgress },
+            ':failed': { S: STATUS.failed },
+            ':validation': { S: validation },
+          },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );

@@ -20,8 +20,10 @@ export interface LaneMessage {
   readonly position: number;
   readonly users: readonly UserUpdate[];
   /**
-   * SQS's `MessageDeduplicationId`: derived from the request's key, the lane and the position, so a re-sent
-   * request (same `webhook-id`, same intake message) within SQS's 5-minute window adds nothing twice.
+   * SQS's `MessageDeduplicationId`: derived from the request's key, the lane, the position and the message's
+   * content, so a re-sent request (same `webhook-id`, same intake message, same body) within SQS's 5-minute
+   * window adds nothing twice, while other content under the same key (another body, or the same body read
+   * under changed attribute names) is never dropped as a duplicate.
    */
   readonly dedupId: string;
 }
@@ -47,7 +49,7 @@ export function planLaneMessages(users: readonly UserUpdate[], laneCount: number
     let bytes = 0;
     const close = (): void => {
       const position = messages.length === 0 || messages.at(-1)?.lane !== lane ? 0 : (messages.at(-1)?.position ?? -1) + 1;
-      messages.push({ lane, position, users: current, dedupId: dedupIdOf(key, lane, position) });
+      messages.push({ lane, position, users: current, dedupId: dedupIdOf(key, lane, position, current) });
       current = [];
       bytes = 0;
     };
@@ -73,6 +75,6 @@ function maxJsonBytes(user: UserUpdate): number {
 }
 
 /** SQS allows 128 characters of `[A-Za-z0-9!"#$%&'()*+,-./:;<=>?@[\]^_`{|}~]`: a hex digest always fits. */
-function dedupIdOf(key: string, lane: number, position: number): string {
-  return createHash('sha256').update(JSON.stringify([key, lane, position])).digest('hex');
+function dedupIdOf(key: string, lane: number, position: number, users: readonly UserUpdate[]): string {
+  return createHash('sha256').update(JSON.stringify([key, lane, position])).update(JSON.stringify(users)).digest('hex');
 }

@@ -121,7 +121,9 @@ export interface Idempotency {
   /**
    * Runs `work` once per key: a completed key gets its stored answer; a key in progress throws
    * `RequestInProgressError`; the same id with another body throws `RequestKeyReusedError`.
-   * `work` returns `{ answer, store }`: the answer is stored only when `store` is true.
+   * `work` returns `{ answer, store }`: the answer is stored only when `store` is true. An answer not stored
+   * frees the key after a 4xx (nothing was accepted) and keeps it bound to its body after a 5xx (some users
+   * may be in their lanes): a re-send of that body runs again, another body is refused.
    */
   once(key: IdempotencyKey, remainingMs: number, work: () => Promise<{ answer: StoredAnswer; store: boolean }>): Promise<StoredAnswer>;
   /** The stored answer of a completed request with this key and body, or undefined. */

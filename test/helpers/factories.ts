@@ -30,7 +30,7 @@ export interface ApiEventOptions {
   readonly webhookId?: string;
   readonly isBase64Encoded?: boolean;
   /** Adds the caller identity API Gateway's IAM authorizer puts in `requestContext.authorizer.iam` (the route's aws_iam auth). */
-  readonly iamCaller?: boolean;
+  readonly iamCaller?: boolean | string;
 }
 
 /** What API Gateway's IAM authorizer adds to the request context of a signed (SigV4) request. */
@@ -78,6 +78,7 @@ export function apiEvent(body: string, options: ApiEventOptions = {}): APIGatewa
       time: new Date(now).toUTCString(),
       timeEpoch: now,
       ...(options.iamCaller === true ? IAM_AUTHORIZER : {}),
+      ...(typeof options.iamCaller === 'string' ? { authorizer: { iam: { ...IAM_AUTHORIZER.authorizer.iam, userArn: options.iamCaller } } } : {}),
     },
     body: options.isBase64Encoded === true ? Buffer.from(body).toString('base64') : body,
     isBase64Encoded: options.isBase64Encoded ?? false,

@@ -130,7 +130,23 @@ describe('authenticateRequest in IAM mode (WEBHOOK_AUTH=none)', () => {
     // Assess
     expect(error).toBeInstanceOf(WebhookAuthError);
     expect(error).toMatchObject({ reason: 'no-iam-caller' });
-    expect(request).toMatchObject({ fresh: true, key: { id: 'order-1' } });
+    expect(request).toMatchObject({ fresh: true, key: { id: expect.stringContaining('order-1') } });
+  });
+
+  it("scopes an Idempotency-Key by the caller's ARN: two producers using the same key never share a record", async () => {
+    // Prepare
+    const { options: o } = options({ auth: 'none' });
+    const headers = { 'idempotency-key': 'order-1' };
+    const billing = apiEvent(BODY, { sign: false, iamCaller: 'arn:aws:sts::123456789012:assumed-role/billing/s', headers });
+    const crm = apiEvent(BODY, { sign: false, iamCaller: 'arn:aws:sts::123456789012:assumed-role/crm/s', headers });
+
+    // Act
+    const [a, b, again] = await Promise.all([authenticateRequest(billing, o), authenticateRequest(crm, o), authenticateRequest(billing, o)]);
+
+    // Assess
+    expect(a.key?.id).not.toBe(b.key?.id);
+    expect(a.key?.id).toBe(again.key?.id);
+    expect(a.key?.id).toContain('assumed-role/billing/s');
   });
 });
 

@@ -104,6 +104,34 @@ describe('DynamoDbIdempotency', () => {
     expect(runs()).toBe(2);
   });
 
+  it('keeps the key bound to its body after a 5xx: the same body runs again, another body is refused as after a 2xx', async () => {
+    // Prepare: the first delivery failed with a 5xx (some of its users may be in their lanes)
+    const { store, key, work, runs } = setup();
+    await store.once(key, 30_000, work({ statusCode: 503, body: '{"error":"lanes"}' }, false));
+
+    // Act
+    const other = store.once({ ...key, bodyHash: 'body-b' }, 30_000, work());
+    await expect(other).rejects.toBeInstanceOf(RequestKeyReusedError);
+    const same = await store.once(key, 30_000, work());
+
+    // Assess
+    expect(same).toEqual(ANSWER);
+    expect(runs()).toBe(2);
+  });
+
+  it('frees the key after a 4xx (nothing was accepted): a corrected body may use it', async () => {
+    // Prepare
+    const { store, key, work, runs } = setup();
+    await store.once(key, 30_000, work({ statusCode: 422, body: '{"rejected":1}' }, false));
+
+    // Act
+    const corrected = await store.once({ ...key, bodyHash: 'body-b' }, 30_000, work());
+
+    // Assess
+    expect(corrected).toEqual(ANSWER);
+    expect(runs()).toBe(2);
+  });
+
   it('runs a key again once its record has expired', async () => {
     // Prepare
     const { store, key, work, runs, advance } = setup();

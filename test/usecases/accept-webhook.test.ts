@@ -53,6 +53,21 @@ describe('acceptWebhook', () => {
       expect(result.rejected.map((r) => r.rule)).toEqual(['attr-name-unregistered', 'to-account-required']);
     });
 
+    it('never drops another body sent under the same key as a duplicate: deduplication ids cover the content', async () => {
+      // Prepare: the first body was written into its lanes, then the request failed (5xx) and its record was
+      // not kept; the sender re-sends the same key with other users, and another value for a user
+      const { lanes, accept } = setup();
+      await accept({ UserAttrs: [{ To_Account: 'u-1', Attrs: { city: 'Paris' } }] }, 'hook-9');
+
+      // Act
+      await accept({ UserAttrs: [{ To_Account: 'u-1', Attrs: { city: 'Rome' } }] }, 'hook-9');
+      await accept({ UserAttrs: [{ To_Account: 'u-1', Attrs: { city: 'Rome' } }] }, 'hook-9');
+
+      // Assess: the second body is in, and its exact re-send still adds nothing twice
+      const cities = lanes.queue.messages().flatMap((m) => (JSON.parse(m.body) as { UserAttrs: UserUpdate[] }).UserAttrs.map((u) => u.Attrs['city']));
+      expect(cities).toEqual(['Paris', 'Rome']);
+    });
+
     it('keeps the request order of the users within each lane', async () => {
       // Prepare
       const { lanes, accept } = setup();
