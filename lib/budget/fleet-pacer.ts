@@ -59,8 +59,6 @@ export interface FleetPacerOptions {
   readonly onLedgerError?: (error: unknown) => void;
 }
 
-/** A grid slot counts from its own time: the ticket has nothing to move. */
-const GRID_TICKET: StartTicket = { sent: () => undefined };
 
 /** Longest nap of the pump while callers wait, ms: a lease landing mid-nap is noticed this soon. */
 const NAP_MS = 10;
@@ -190,9 +188,15 @@ export class FleetPacer implements CallPacer {
     const first = this.#slots[0];
     if (first !== undefined && first <= now) {
       this.#slots.shift();
-      return GRID_TICKET;
+      return this.#slotTicket(first);
     }
-    return this.#floor?.tryAcquire();
+    const floor = this.#floor?.tryAcquire();
+    return floor === undefined ? undefined : this.#slotTicket(now);
+  }
+
+  /** A slot counts from its own time: the ticket has nothing to move, and is late past the tolerance. */
+  #slotTicket(slotMs: number): StartTicket {
+    return { sent: () => undefined, late: () => this.#now() > slotMs + this.#lateMs };
   }
 
   #dropStale(now: number): void {

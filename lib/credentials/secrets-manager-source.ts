@@ -11,15 +11,31 @@ export interface SecretsManagerSourceOptions {
    * invocation. A signature-wrong answer forces a re-read at once (see `refresh`).
    */
   readonly cacheTtlSeconds?: number;
+  /**
+   * How long before a read's expiry a new read starts in the background, while callers keep the cached value.
+   * Default a fifth of the TTL (60 s at 300 s): calls never wait on Secrets Manager while the secret answers.
+   */
+  readonly refreshAheadSeconds?: number;
   readonly now?: () => number;
 }
 
-/** Admin credentials from AWS Secrets Manager, cached with a deliberate lifetime; reads are single-flight. */
+/** After a background read failed, the next one waits this long: a failing Secrets Manager is not hammered. */
+const BACKGROUND_RETRY_MS = 5_000;
+
+/**
+ * Admin credentials from AWS Secrets Manager, cached with a deliberate lifetime; reads are single-flight.
+ * A read is renewed ahead of its expiry, off the call path: an IM call never waits for Secrets Manager while a
+ * value it may use is cached (a call that waited would leave late, bunched with the calls granted meanwhile).
+ * Past the TTL the cached value is still served for one more TTL while a read is under way (a slow or failing
+ * Secrets Manager does not stall the calls); beyond that, callers wait for a read.
+ */
 export class SecretsManagerSource implements CredentialSource {
   readonly #client: SecretsManagerClient;
   readonly #secretId: string;
   readonly #ttlMs: number;
+  readonly #aheadMs: number;
   readonly #now: () => number;
+  #backgroundFailedAt = Number.NEGATIVE_INFINITY;
   #cached: { value: ImCredentials; readAt: number } | undefined;
   #inFlight: Promise<ImCredentials> | undefined;
 
@@ -27,13 +43,21 @@ export class SecretsManagerSource implements CredentialSource {
     this.#client = options.client;
     this.#secretId = options.secretId;
     this.#ttlMs = (options.cacheTtlSeconds ?? 300) * 1000;
+    this.#aheadMs = Math.min(this.#ttlMs, (options.refreshAheadSeconds ?? this.#ttlMs / 5000) * 1000);
     this.#now = options.now ?? Date.now;
   }
 
   async get(): Promise<ImCredentials> {
     const cached = this.#cached;
-    if (cached !== undefined && this.#now() - cached.readAt < this.#ttlMs) return cached.value;
-    return this.refresh();
+    const now = this.#now();
+    const age = cached === undefined ? Number.POSITIVE_INFINITY : now - cached.readAt;
+    if (cached === undefined || age >= 2 * this.#ttlMs || this.#ttlMs === 0) return this.refresh();
+    if (age >= this.#ttlMs - this.#aheadMs && this.#inFlight === undefined && now - this.#backgroundFailedAt >= BACKGROUND_RETRY_MS) {
+      this.refresh().catch(() => {
+        this.#backgroundFailedAt = this.#now();
+      });
+    }
+    return cached.value;
   }
 
   refresh(): Promise<ImCredentials> {

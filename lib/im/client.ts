@@ -10,7 +10,7 @@
  */
 import { ConcurrencyLimiter, DEFAULT_MAX_IN_FLIGHT } from '../pacing/concurrency-limiter.ts';
 import type { CallPacer } from '../pacing/call-pacer.ts';
-import { processRateLimiter, RateLimiter } from '../pacing/rate-limiter.ts';
+import { processRateLimiter, RateLimiter, type StartTicket } from '../pacing/rate-limiter.ts';
 import { RetryPolicy } from '../pacing/retry-policy.ts';
 import type { RetryOptions } from '../pacing/retry-policy.ts';
 import type { CredentialSource, ImCredentials } from '../credentials/types.ts';
@@ -251,20 +251,33 @@ export class ImClient {
    * @throws {@link DeadlineError} when no start came in time for the attempt to finish before the deadline.
    */
   async #attempt(call: CallState, body: unknown): Promise<Attempt> {
-    const { deadlineMs } = call;
-    // With a deadline, wait for a start only as long as an attempt could still finish in time.
-    const ticket = deadlineMs === undefined ? await call.limiter.acquire() : await call.limiter.acquire(deadlineMs - this.#timeoutMs - this.#now());
-    if (ticket === undefined || this.#tooLate(call)) throw new DeadlineError(call.command, call.attempts, deadlineMs ?? 0, call.lastError);
-    // Credentials and UserSig are taken only now, after the wait: a call queued behind the limiter when
-    // the key rotates must not go out with the refused key.
-    const credentials = await this.#rotation.forAttempt(call.pinned);
+    // Credentials and UserSig are ready before a start is taken: a start is a slot of the fleet's grid, and a
+    // read of the secret after it would send the request late, together with every other call granted meanwhile.
+    let credentials = await this.#rotation.forAttempt(call.pinned);
+    let ticket: StartTicket | undefined;
+    for (;;) {
+      ticket = await this.#acquire(call);
+      if (ticket === undefined || this.#tooLate(call)) throw new DeadlineError(call.command, call.attempts, call.deadlineMs ?? 0, call.lastError);
+      // A re-read after a signature-wrong answer started while this call waited: it must not go out with the
+      // refused key (forAttempt waits for the re-read; the start is then taken again if it went stale).
+      if (!this.#rotation.isCurrent(credentials)) credentials = await this.#rotation.forAttempt(call.pinned);
+      if (ticket.late?.() !== true) break;
+    }
     const { creds } = credentials;
     const auth = { sdkAppId: creds.sdkAppId, identifier: creds.identifier, userSig: this.#sig.getUserSig(creds) };
     const started = performance.now();
+    const granted = ticket;
     // Sent right after the grant; the ticket then moves the start to when the request really left.
-    const result = readResult(await this.#transport.post(call.command, auth, body, { onSent: () => ticket.sent() }));
+    const result = readResult(await this.#transport.post(call.command, auth, body, { onSent: () => granted.sent() }));
     call.attempts += 1;
     return { answer: this.#classify(call, result, performance.now() - started), credentials };
+  }
+
+  /** A start for the call's next attempt; with a deadline, waits only as long as the attempt could still finish. */
+  #acquire(call: CallState): Promise<StartTicket | undefined> {
+    const { deadlineMs } = call;
+    if (deadlineMs === undefined) return call.limiter.acquire();
+    return call.limiter.acquire(deadlineMs - this.#timeoutMs - this.#now());
   }
 
   /** Reports the attempt; returns the answer body on success, else the error the attempt amounts to. */

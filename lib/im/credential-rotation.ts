@@ -57,6 +57,11 @@ export class CredentialRotation {
     return { creds: await this.#source.get(), generation };
   }
 
+  /** Whether credentials read for an attempt are still the ones to use: no re-read started since, or none under way. */
+  isCurrent(read: AttemptCredentials): boolean {
+    return read.generation === this.#generation && this.#refreshing === undefined;
+  }
+
   /**
    * Decides what to do after IM refused the signature of an attempt signed with `creds`, read in `generation`.
    * Fails at once when a re-read moments ago already returned these very credentials; otherwise re-reads them

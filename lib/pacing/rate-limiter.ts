@@ -88,6 +88,13 @@ export interface StartTicket {
    * from that moment. Optional: without it, the start counts from the grant.
    */
   sent(): void;
+  /**
+   * Whether the start is too late to use now: a pacer that counts a start at its slot's time (the fleet's grid)
+   * says so once the slot is past its tolerance. The caller then drops it and acquires another, so a request
+   * delayed after its grant (a slow credentials read, a blocked event loop) never bunches up with punctual ones.
+   * Absent: the start counts from `sent()`, and is never late.
+   */
+  late?(): boolean;
 }
 
 function positiveNumber(name: string, value: number): number {

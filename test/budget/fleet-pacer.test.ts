@@ -45,6 +45,29 @@ describe('FleetPacer', () => {
     expect(Math.min(...copies.map((c) => c.stats.leased))).toBeGreaterThan(40);
   });
 
+  it("says a grid start is late once its slot is past the tolerance, so the caller takes another instead of bunching", async () => {
+    // Prepare
+    const time = fakeScheduler();
+    const copy = pacer(time, { ledger: new InMemorySlotLedger(), gridRate: 50, lateToleranceMs: 10 });
+    const grants: number[] = [];
+    const tickets: ({ late?(): boolean } | undefined)[] = [];
+    let onTime: boolean | undefined;
+    void (async () => {
+      tickets.push(await copy.acquire());
+      grants.push(time.now());
+      onTime = tickets[0]?.late?.();
+    })();
+
+    // Act
+    await time.runUntil(time.now() + 200);
+    const afterTolerance = tickets[0]?.late?.();
+
+    // Assess
+    expect(grants).toHaveLength(1);
+    expect(onTime).toBe(false);
+    expect(afterTolerance).toBe(true);
+  });
+
   it('keeps the fleet within the limit when some copies reach the grid and others run on their floor', async () => {
     // Prepare: limit 100 = margin 2 + floors 3 × 2 + grid 92; copy 0 cannot reach the table
     const time = fakeScheduler();

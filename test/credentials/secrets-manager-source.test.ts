@@ -41,30 +41,33 @@ describe('SecretsManagerSource', () => {
     expect(sm.commandCalls(GetSecretValueCommand)[0]?.args[0].input).toEqual({ SecretId: SECRET_ID });
   });
 
-  it('serves get() from cache for the TTL, then reads again', async () => {
+  it('serves get() from cache, renews the read in the background ahead of the TTL, and then serves the new value', async () => {
     // Prepare
     const clock = manualClock();
     sm.on(GetSecretValueCommand)
       .resolvesOnce({ SecretString: secretOf(TEST_CREDENTIALS.secretKey) })
       .resolves({ SecretString: secretOf(ROTATED_KEY) });
-    const source = new SecretsManagerSource({ client: new SecretsManagerClient({}), secretId: SECRET_ID, cacheTtlSeconds: 60, now: clock.now });
+    const source = new SecretsManagerSource({ client: new SecretsManagerClient({}), secretId: SECRET_ID, cacheTtlSeconds: 60, refreshAheadSeconds: 10, now: clock.now });
     await source.get();
 
     // Act
-    clock.advance(59_999);
-    const withinTtl = await source.get();
-    const readsWithinTtl = reads();
+    clock.advance(49_999);
+    const beforeAhead = await source.get();
+    const readsBeforeAhead = reads();
     clock.advance(1);
-    const afterTtl = await source.get();
+    const atAhead = await source.get();
+    await new Promise((resolve) => setImmediate(resolve));
+    const afterRenewal = await source.get();
 
-    // Assess
-    expect(withinTtl.secretKey).toBe(TEST_CREDENTIALS.secretKey);
-    expect(readsWithinTtl).toBe(1);
-    expect(afterTtl.secretKey).toBe(ROTATED_KEY);
+    // Assess: the call at the renewal point did not wait for the read
+    expect(beforeAhead.secretKey).toBe(TEST_CREDENTIALS.secretKey);
+    expect(readsBeforeAhead).toBe(1);
+    expect(atAhead.secretKey).toBe(TEST_CREDENTIALS.secretKey);
+    expect(afterRenewal.secretKey).toBe(ROTATED_KEY);
     expect(reads()).toBe(2);
   });
 
-  it('caches for 300 s by default', async () => {
+  it('caches for 300 s by default and renews 60 s ahead', async () => {
     // Prepare
     const clock = manualClock();
     sm.on(GetSecretValueCommand).resolves({ SecretString: secretOf(TEST_CREDENTIALS.secretKey) });
@@ -72,7 +75,7 @@ describe('SecretsManagerSource', () => {
     await source.get();
 
     // Act
-    clock.advance(299_999);
+    clock.advance(239_999);
     await source.get();
     const readsBefore = reads();
     clock.advance(1);
@@ -81,6 +84,36 @@ describe('SecretsManagerSource', () => {
     // Assess
     expect(readsBefore).toBe(1);
     expect(reads()).toBe(2);
+  });
+
+  it('keeps answering from cache while a slow read is under way past the TTL, and waits only past twice the TTL', async () => {
+    // Prepare: the second read hangs until released
+    const clock = manualClock();
+    let release: () => void = () => undefined;
+    const hanging = new Promise<void>((resolve) => (release = resolve));
+    sm.on(GetSecretValueCommand)
+      .resolvesOnce({ SecretString: secretOf(TEST_CREDENTIALS.secretKey) })
+      .callsFake(async () => {
+        await hanging;
+        return { SecretString: secretOf(ROTATED_KEY) };
+      });
+    const source = new SecretsManagerSource({ client: new SecretsManagerClient({}), secretId: SECRET_ID, cacheTtlSeconds: 60, now: clock.now });
+    await source.get();
+
+    // Act
+    clock.advance(61_000);
+    const pastTtl = await source.get();
+    clock.advance(60_000);
+    let settled = false;
+    const pastTwice = source.get().then((c) => ((settled = true), c));
+    await new Promise((resolve) => setImmediate(resolve));
+    const waited = !settled;
+    release();
+
+    // Assess
+    expect(pastTtl.secretKey).toBe(TEST_CREDENTIALS.secretKey);
+    expect(waited).toBe(true);
+    expect((await pastTwice).secretKey).toBe(ROTATED_KEY);
   });
 
   it('refresh() bypasses a fresh cache and later get() calls see the new value', async () => {
