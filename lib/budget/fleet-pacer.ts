@@ -179,7 +179,9 @@ export class FleetPacer implements CallPacer {
     const held = this.#slots.filter((t) => t <= now + ms).length;
     const floor = this.#floor?.startsWithin(ms) ?? 0;
     // Optimistic about the grid: the rest of the fleet competes for it, and `acquire(maxWait)` has the last word.
-    const grid = this.#ledger !== undefined && !this.#ledgerDown ? Math.floor((ms * this.gridRateAt(now)) / 1000) : 0;
+    // After a failed lease the grid counts again once the backoff is over, so a caller's acquire tries a lease.
+    const gridUp = this.#ledger !== undefined && (!this.#ledgerDown || now >= this.#leaseAfter);
+    const grid = gridUp ? Math.floor((ms * this.gridRateAt(now)) / 1000) : 0;
     return Math.max(0, held + floor + grid - this.waiting);
   }
 

@@ -12,6 +12,8 @@ import { splitCall, subCall } from './write-call.ts';
 export interface ApplyOptions {
   /** Epoch ms: no IM call starts that could not finish by then. */
   readonly deadlineMs?: number;
+  /** Epoch ms: no IM call starts after it; what has not started is retryable. */
+  readonly startByMs?: number;
   /** Calls started at once; the writer's rate limiter does the pacing. Default 16. */
   readonly concurrency?: number;
   /** Splits a call IM refused as a whole with one of these codes, to find the bad users. Default 90033. */
@@ -24,7 +26,10 @@ const DEFAULT_BISECT = new Set([90033]);
 export async function applyCalls(writer: AttrWriter, calls: readonly WriteCall[], options: ApplyOptions = {}): Promise<DispatchResult> {
   const result: DispatchResult = { applied: [], refused: [], retryable: [] };
   const bisectCodes = options.bisectCodes ?? DEFAULT_BISECT;
-  const writeOptions: WriteOptions = options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs };
+  const writeOptions: WriteOptions = {
+    ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }),
+    ...(options.startByMs === undefined ? {} : { startByMs: options.startByMs }),
+  };
   // After a signature-wrong answer that survived a credentials re-read, every further call would fail the
   // same way and push IM toward its 70050 lock-out: stop starting calls and keep the rest for later.
   let halted: ImError | undefined;

@@ -66,6 +66,11 @@ export interface ImClientOptions {
 export interface CallOptions {
   /** Epoch ms by which the call must be over: no attempt starts that could not finish by then. */
   readonly deadlineMs?: number;
+  /**
+   * Epoch ms after which no attempt may start, whatever the deadline: a caller with its own short wait (the
+   * API's early write, `apiInlineWaitMs`) gives the call up then, and leaves it to the lanes.
+   */
+  readonly startByMs?: number;
 }
 
 /** A per-user failure of `im_set_attr` / `im_remove_attr`. */
@@ -108,6 +113,8 @@ interface CallState {
   readonly command: string;
   readonly limiter: CallPacer;
   readonly deadlineMs: number | undefined;
+  /** The last moment an attempt may start (epoch ms): from the deadline less an attempt's timeout, and `startByMs`. */
+  readonly latestStartMs: number;
   readonly firstStart: number;
   attempts: number;
   /** Re-signed once already after a signature-stale answer. */
@@ -225,6 +232,7 @@ export class ImClient {
       command,
       limiter: this.#limiterFor(command),
       deadlineMs: opts.deadlineMs,
+      latestStartMs: Math.min(opts.deadlineMs === undefined ? Number.POSITIVE_INFINITY : opts.deadlineMs - this.#timeoutMs, opts.startByMs ?? Number.POSITIVE_INFINITY),
       firstStart: this.#now(),
       attempts: 0,
       resigned: false,
@@ -241,9 +249,9 @@ export class ImClient {
     }
   }
 
-  /** Whether an attempt started now could no longer finish before the call's deadline. */
+  /** Whether an attempt may no longer start: it could not finish before the deadline, or `startByMs` is past. */
   #tooLate(call: CallState): boolean {
-    return call.deadlineMs !== undefined && this.#now() + this.#timeoutMs > call.deadlineMs;
+    return this.#now() > call.latestStartMs;
   }
 
   /**
@@ -275,9 +283,8 @@ export class ImClient {
 
   /** A start for the call's next attempt; with a deadline, waits only as long as the attempt could still finish. */
   #acquire(call: CallState): Promise<StartTicket | undefined> {
-    const { deadlineMs } = call;
-    if (deadlineMs === undefined) return call.limiter.acquire();
-    return call.limiter.acquire(deadlineMs - this.#timeoutMs - this.#now());
+    if (call.latestStartMs === Number.POSITIVE_INFINITY) return call.limiter.acquire();
+    return call.limiter.acquire(call.latestStartMs - this.#now());
   }
 
   /** Reports the attempt; returns the answer body on success, else the error the attempt amounts to. */
@@ -354,12 +361,10 @@ export class ImClient {
     const { attempts, deadlineMs } = call;
     let delay = this.#retry.nextDelayMs(attempts, this.#now() - call.firstStart);
     if (delay === undefined) throw error;
-    if (deadlineMs !== undefined) {
-      // Sleeping past the last moment an attempt can still start would only waste the remaining time.
-      const latestStart = deadlineMs - this.#timeoutMs - this.#now();
-      if (latestStart < 0) throw new DeadlineError(error.command, attempts, deadlineMs, error);
-      delay = Math.min(delay, latestStart);
-    }
+    // Sleeping past the last moment an attempt can still start would only waste the remaining time.
+    const latestStart = call.latestStartMs - this.#now();
+    if (latestStart < 0) throw new DeadlineError(error.command, attempts, deadlineMs ?? 0, error);
+    delay = Math.min(delay, latestStart);
     await this.#retry.sleep(delay);
   }
 }

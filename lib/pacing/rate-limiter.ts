@@ -282,7 +282,14 @@ export class RateLimiter implements CallPacer {
         const now = this.#now();
         const wait = this.#waitMs(now);
         if (wait > 0) {
-          await this.#sleep(wait);
+          // Wake for the first waiter's own limit too: it gives up then, not when the next start comes.
+          const head = this.#queue.peek();
+          await this.#sleep(head === undefined ? wait : Math.max(0, Math.min(wait, head.latest - now + 1)));
+          const first = this.#queue.peek();
+          if (first !== undefined && this.#now() > first.latest && this.#waitMs(this.#now()) > 0) {
+            this.#queue.shift();
+            first.resolve(undefined);
+          }
           continue;
         }
         const waiter = this.#queue.shift();

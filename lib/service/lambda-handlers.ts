@@ -88,6 +88,7 @@ export function createApiHandler(s: ApiServices) {
               laneCount: s.config.lanes.count,
               inlineChunks: s.config.apiInlineChunks,
               inlineCapacity: () => s.limiter.startsWithin(s.config.apiInlineWaitMs),
+              inlineWaitMs: s.config.apiInlineWaitMs,
             },
             { requestId, key, read: early ?? readNow(), deadlineMs: deadlineOf(context, s.config.deadlineMarginMs) },
           );

@@ -33,6 +33,8 @@ export interface AcceptWebhookDeps {
   readonly inlineChunks: number;
   /** How many calls this copy's pacing can start within the inline wait: none means no early write. */
   readonly inlineCapacity?: () => number;
+  /** The longest the early write waits for its calls to start, ms; what has not started by then is left to the lanes. */
+  readonly inlineWaitMs?: number;
 }
 
 export type AcceptWebhookInput = {
@@ -130,7 +132,8 @@ export async function acceptWebhook(deps: AcceptWebhookDeps, input: AcceptWebhoo
   // More users than the early write's calls could hold never fit: no need to plan their calls.
   const calls = users.length <= deps.inlineChunks * MAX_USERS_PER_CALL ? planWriteCalls(users) : [];
   const early = calls.length > 0 && calls.length <= Math.min(deps.inlineChunks, deps.inlineCapacity?.() ?? Number.POSITIVE_INFINITY);
-  const outcome = early ? await applyCalls(deps.writer, calls, { deadlineMs: input.deadlineMs }) : NO_EARLY_WRITE;
+  const startBy = deps.inlineWaitMs === undefined ? {} : { startByMs: Date.now() + deps.inlineWaitMs };
+  const outcome = early ? await applyCalls(deps.writer, calls, { deadlineMs: input.deadlineMs, ...startBy }) : NO_EARLY_WRITE;
   // A user with values to set and names to remove is in two calls: count accounts, not call entries.
   const accounts = (groups: readonly { readonly call: WriteCall }[]) => new Set(groups.flatMap((g) => g.call.users.map((u) => u.To_Account)));
   const refusedAccounts = accounts(outcome.refused);

@@ -10,6 +10,8 @@ import type { UserAttr, UserAttrRemoval } from '../rules/types.ts';
 export interface WriteOptions {
   /** Epoch ms: no IM call starts that could not finish by then. */
   readonly deadlineMs?: number;
+  /** Epoch ms: no IM call starts after it (a short wait of the caller's own). */
+  readonly startByMs?: number;
 }
 
 /** What IM answered for a call on many users: the listed users failed on their own, the rest were applied. */

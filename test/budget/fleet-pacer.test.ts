@@ -136,23 +136,51 @@ describe('FleetPacer', () => {
     expect(grants.length - onFloor).toBeGreaterThan(80);
   });
 
-  it('without a floor and without the grid, gives up at the caller’s wait and promises no starts', async () => {
+  it('without a floor and without the grid, gives up at the caller’s wait and promises no starts until the backoff is over', async () => {
     // Prepare: the API's pacer (no floor) with its table gone
     const time = fakeScheduler();
     const ledger = new InMemorySlotLedger();
     ledger.failure = new Error('table gone');
-    const copy = pacer(time, { ledger, gridRate: 90 });
+    const copy = pacer(time, { ledger, gridRate: 90, retryFirstMs: 1000 });
     const grants: number[] = [];
 
     // Act
     const start = time.now();
     const waits = demand(copy, time, 1, grants, 300);
-    await time.runUntil(start + 1000);
+    await time.runUntil(start + 500);
     await Promise.all(waits);
+    const duringBackoff = copy.startsWithin(200);
 
     // Assess
     expect(grants).toEqual([]);
-    expect(copy.startsWithin(1000)).toBe(0);
+    expect(duringBackoff).toBe(0);
+  });
+
+  it('tries a lease again after the backoff: one failed lease does not turn the early write off for the life of the copy', async () => {
+    // Prepare: the API's pacer (no floor); its first lease fails, then the table answers again
+    const time = fakeScheduler();
+    const ledger = new InMemorySlotLedger();
+    ledger.failure = new Error('throttled');
+    const copy = pacer(time, { ledger, gridRate: 90, retryFirstMs: 1000 });
+    const first: number[] = [];
+    const start = time.now();
+    const waits = demand(copy, time, 1, first, 300);
+    await time.runUntil(start + 400);
+    await Promise.all(waits);
+    ledger.failure = undefined;
+
+    // Act
+    await time.runUntil(start + 1100);
+    const afterBackoff = copy.startsWithin(200);
+    const later: number[] = [];
+    const retry = demand(copy, time, 1, later, 300);
+    await time.runUntil(start + 1500);
+    await Promise.all(retry);
+
+    // Assess
+    expect(first).toEqual([]);
+    expect(afterBackoff).toBeGreaterThan(0);
+    expect(later).toHaveLength(1);
   });
 
   it('drops slots that are past when a frozen copy resumes, and does not catch up', async () => {

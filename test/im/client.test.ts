@@ -342,6 +342,22 @@ describe('ImClient: deadlines', () => {
     expect(server.requests).toHaveLength(0);
   });
 
+  it('gives a call up at startByMs when no start came, however far the deadline (the early write waits apiInlineWaitMs, not the deadline)', async () => {
+    // Prepare: a copy whose pace (1 call/s) is spent, so its next start is a second away
+    const { client, server } = await harness(() => ok(), { limiter: new RateLimiter({ ratePerSecond: 1 }) });
+    await client.setAttr(users(1));
+    const began = Date.now();
+
+    // Act
+    const error = await rejection(client.setAttr(users(1), { deadlineMs: began + 25_000, startByMs: began + 50 }));
+    const waited = Date.now() - began;
+
+    // Assess
+    expect(error).toBeInstanceOf(DeadlineError);
+    expect(waited).toBeLessThan(900);
+    expect(server.requests).toHaveLength(1);
+  });
+
   it('shortens a backoff sleep to the last moment an attempt can still start', async () => {
     // Prepare
     let t = 1_700_000_000_000;
