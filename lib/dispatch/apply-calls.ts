@@ -30,8 +30,8 @@ export async function applyCalls(writer: AttrWriter, calls: readonly WriteCall[]
     ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }),
     ...(options.startByMs === undefined ? {} : { startByMs: options.startByMs }),
   };
-  // After a signature-wrong answer that survived a credentials re-read, every further call would fail the
-  // same way and push IM toward its 70050 lock-out: stop starting calls and keep the rest for later.
+  // After a signature-wrong answer that survived a credentials re-read, or a configuration error, every further
+  // call would fail the same way (and push IM toward its 70050 lock-out): stop starting calls, keep the rest for later.
   let halted: ImError | undefined;
 
   const send = (call: WriteCall) => (call.kind === 'set' ? writer.setAttr(call.users, writeOptions) : writer.removeAttr(call.users, writeOptions));
@@ -75,7 +75,8 @@ export async function applyCalls(writer: AttrWriter, calls: readonly WriteCall[]
         result.refused.push({ call, errorCode: error.errorCode, errorInfo: error.errorInfo });
         return;
       }
-      if (error.errorClass === 'signature-wrong') halted ??= error;
+      // The gateway's configuration (not admin, wrong app or region): every other call would fail alike.
+      if (error.errorClass === 'signature-wrong' || error.errorClass === 'configuration') halted ??= error;
       result.retryable.push({ call, errorCode: error.errorCode, errorInfo: error.errorInfo, attempted: error.attempts > 0 });
     }
   };

@@ -28,5 +28,5 @@ export function classifyErrorCode(errorCode: number): ErrorClass {
   return 'permanent';
 }
 
-/** Whether a class is worth another attempt of the same request (possibly after re-signing). */
-export const isRetryableClass = (errorClass: ErrorClass): boolean => errorClass === 'rate-limited' || errorClass === 'transient';
+/** Whether a class is worth another attempt of the same request later (possibly after re-signing, or a fix of the configuration). */
+export const isRetryableClass = (errorClass: ErrorClass): boolean => errorClass === 'rate-limited' || errorClass === 'transient' || errorClass === 'configuration';

@@ -2,7 +2,9 @@
  * The IM error codes this client knows, with their retry class (doc 269/1519 and 269/1671),
  * and the pseudo-codes it uses for failures that never produced an IM body.
  *
- * The retry classes are inferred from Tencent's wording ("请重试" = retry, "请降低请求频率" = slow down).
+ * The retry classes are inferred from Tencent's wording ("请重试" = retry, "请降低请求频率" = slow down). Each
+ * group says whose fault it is: transient (IM's side or the pace), the gateway's credentials or configuration
+ * (never a user's: the lanes wait for a fix), or the users' (the request is wrong, and goes to the dead letters).
  */
 import type { ErrorClass } from './types.ts';
 
@@ -44,12 +46,12 @@ export const httpStatusCode = (status: number): number => -status;
  * lockout.
  */
 export const IM_ERROR_CODES: ReadonlyMap<number, KnownErrorCode> = new Map<number, KnownErrorCode>([
-  // rate limited: slow down, retry with backoff
+  // Transient, the fleet's pace: slow down, retry with backoff.
   [60007, { class: 'rate-limited', meaning: 'REST call rate exceeded' }],
   [60011, { class: 'rate-limited', meaning: 'SDKAppID call rate exceeded' }],
   [60018, { class: 'rate-limited', meaning: 'rate limited' }],
   [60019, { class: 'rate-limited', meaning: 'rate limited' }],
-  // transient: retry with jittered backoff
+  // Transient, IM's side: retry with jittered backoff.
   [60008, { class: 'transient', meaning: 'service timeout' }],
   [60013, { class: 'transient', meaning: 'transient server error, retry' }],
   [60014, { class: 'transient', meaning: 'transient server error, retry' }],
@@ -69,19 +71,22 @@ export const IM_ERROR_CODES: ReadonlyMap<number, KnownErrorCode> = new Map<numbe
   [70013, { class: 'signature-wrong', meaning: 'UserSig check failed' }],
   [70014, { class: 'signature-wrong', meaning: 'UserSig check failed' }],
   [70050, { class: 'signature-wrong', meaning: 'locked out for one minute after repeated signature failures' }],
-  // not admin: configuration
-  [60010, { class: 'permanent', meaning: 'identifier is not an App admin' }],
-  [70403, { class: 'permanent', meaning: 'identifier is not an App admin' }],
-  [90009, { class: 'permanent', meaning: 'admin permission required' }],
-  // app / region: configuration
-  [60006, { class: 'permanent', meaning: 'app configuration' }],
-  [60012, { class: 'permanent', meaning: 'app configuration' }],
-  [60016, { class: 'permanent', meaning: 'app configuration' }],
-  [60020, { class: 'permanent', meaning: 'app configuration' }],
-  [60021, { class: 'permanent', meaning: 'app configuration' }],
-  [70016, { class: 'permanent', meaning: 'SDKAppID not found in this region (wrong region?)' }],
-  [70020, { class: 'permanent', meaning: 'SDKAppID not found in this region (wrong region?)' }],
-  [90045, { class: 'permanent', meaning: 'push-to-all feature not enabled' }],
+  // The gateway's configuration, not the users': the admin account, the app, the region or the push feature is
+  // wrong in the secret or in IM's console. Every call would fail the same way until an operator fixes it, and
+  // then every one would succeed: the lanes pause as in an outage (backoff, metric ImConfigurationErrors and its
+  // alarm), and nothing is dead-lettered before the outage tolerance.
+  [60010, { class: 'configuration', meaning: 'identifier is not an App admin' }],
+  [70403, { class: 'configuration', meaning: 'identifier is not an App admin' }],
+  [90009, { class: 'configuration', meaning: 'admin permission required' }],
+  [60006, { class: 'configuration', meaning: 'app configuration' }],
+  [60012, { class: 'configuration', meaning: 'app configuration' }],
+  [60016, { class: 'configuration', meaning: 'app configuration' }],
+  [60020, { class: 'configuration', meaning: 'app configuration' }],
+  [60021, { class: 'configuration', meaning: 'app configuration' }],
+  [70016, { class: 'configuration', meaning: 'SDKAppID not found in this region (wrong region?)' }],
+  [70020, { class: 'configuration', meaning: 'SDKAppID not found in this region (wrong region?)' }],
+  [90045, { class: 'configuration', meaning: 'push-to-all feature not enabled' }],
+  // The users' fault: the request itself is wrong (a value, a name, an account), and sending it again cannot help.
   // request: the request is wrong
   [60002, { class: 'permanent', meaning: 'request invalid' }],
   [60003, { class: 'permanent', meaning: 'request invalid' }],
@@ -91,6 +96,6 @@ export const IM_ERROR_CODES: ReadonlyMap<number, KnownErrorCode> = new Map<numbe
   [90001, { class: 'permanent', meaning: 'JSON parse failed' }],
   [90018, { class: 'permanent', meaning: 'too many accounts' }],
   [90033, { class: 'permanent', meaning: 'invalid attribute' }],
-  // account
+  // The user's fault: the account does not exist in IM.
   [70107, { class: 'permanent', meaning: 'account not imported' }],
 ]);

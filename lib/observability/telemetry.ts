@@ -20,6 +20,8 @@ export const METRIC = {
   imCalls: 'ImCalls',
   imRetries: 'ImRetries',
   imRateLimited: 'ImRateLimited',
+  /** Answers that blame the gateway's configuration (not admin, wrong app or region): the lanes wait for a fix. */
+  imConfigurationErrors: 'ImConfigurationErrors',
   imLatency: 'ImLatency',
   deadLetters: 'DeadLetters',
 } as const;
@@ -53,6 +55,7 @@ export class ImCallRecorder {
   #byCode = new Map<number, number>();
   #retries = 0;
   #rateLimited = 0;
+  #configuration = 0;
   #latencies: number[] = [];
 
   constructor(metrics: Metrics) {
@@ -63,6 +66,7 @@ export class ImCallRecorder {
     this.#byCode.set(event.errorCode, (this.#byCode.get(event.errorCode) ?? 0) + 1);
     if (event.attempt > 1) this.#retries++;
     if (event.errorClass === 'rate-limited') this.#rateLimited++;
+    if (event.errorClass === 'configuration') this.#configuration++;
     this.#latencies.push(event.latencyMs);
   };
 
@@ -77,11 +81,13 @@ export class ImCallRecorder {
     }
     if (this.#retries > 0) this.#metrics.addMetric(METRIC.imRetries, MetricUnit.Count, this.#retries);
     if (this.#rateLimited > 0) this.#metrics.addMetric(METRIC.imRateLimited, MetricUnit.Count, this.#rateLimited);
+    if (this.#configuration > 0) this.#metrics.addMetric(METRIC.imConfigurationErrors, MetricUnit.Count, this.#configuration);
     // Powertools writes a line per 100 values of one metric (EMF's limit), so every latency is kept.
     for (const ms of this.#latencies) this.#metrics.addMetric(METRIC.imLatency, MetricUnit.Milliseconds, ms);
     this.#byCode = new Map();
     this.#retries = 0;
     this.#rateLimited = 0;
+    this.#configuration = 0;
     this.#latencies = [];
   }
 }

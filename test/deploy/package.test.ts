@@ -506,11 +506,11 @@ describe('serverless package (stage dev)', () => {
 
     // Assess
     expect(DEFAULTS.alarmTopicArn).toBe('');
-    expect(alarms).toHaveLength(2);
+    expect(alarms).toHaveLength(4);
     expect(conditions['HasAlarmTopic']).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
     for (const alarm of alarms) expect(alarm.Properties).toMatchObject({ AlarmActions: actionsOf(''), OKActions: actionsOf('') });
     expect(iamModeConditions['HasAlarmTopic']).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [ALARM_TOPIC, ''] }] });
-    expect(iamModeAlarms).toHaveLength(2);
+    expect(iamModeAlarms).toHaveLength(4);
     for (const alarm of iamModeAlarms) expect(alarm.Properties).toMatchObject({ AlarmActions: actionsOf(ALARM_TOPIC), OKActions: actionsOf(ALARM_TOPIC) });
   });
 

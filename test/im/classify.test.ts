@@ -9,11 +9,14 @@ const REFERENCE_TABLE = {
   transient: [60008, 60013, 60014, 70169, 70500, 91000],
   'signature-stale': [70001, 70052],
   'signature-wrong': [60004, 60005, 70002, 70003, 70005, 70009, 70013, 70014],
-  permanent: [
+  // the gateway's own configuration, never a user's fault: the lanes wait for a fix
+  configuration: [
     // not admin
     60010, 70403, 90009,
-    // app / region
-    60006, 60012, 60016, 60020, 60021, 70016, 70020,
+    // app / region / push-to-all off
+    60006, 60012, 60016, 60020, 60021, 70016, 70020, 90045,
+  ],
+  permanent: [
     // request
     60002, 60003, 60009, 60015, 90001, 90018, 90033, 70402,
     // account

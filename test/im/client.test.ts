@@ -201,7 +201,7 @@ describe('ImClient: retries by class', () => {
     expect(limiter.effectiveRate).toBe(limiter.configuredRate * 0.8);
   });
 
-  it('throws a permanent error at once', async () => {
+  it('throws a configuration error at once (no retry inside the call: only an operator can fix it)', async () => {
     // Prepare
     const { client, server, slept } = await harness(() => fail(70016));
 
@@ -211,7 +211,20 @@ describe('ImClient: retries by class', () => {
     // Assess
     expect(server.requests).toHaveLength(1);
     expect(slept).toEqual([]);
-    expect(error).toMatchObject({ errorCode: 70016, errorClass: 'permanent', attempts: 1 });
+    expect(error).toMatchObject({ errorCode: 70016, errorClass: 'configuration', attempts: 1 });
+  });
+
+  it('throws a permanent error at once', async () => {
+    // Prepare
+    const { client, server, slept } = await harness(() => fail(90001));
+
+    // Act
+    const error = await rejection(client.getAttrNames());
+
+    // Assess
+    expect(server.requests).toHaveLength(1);
+    expect(slept).toEqual([]);
+    expect(error).toMatchObject({ errorCode: 90001, errorClass: 'permanent', attempts: 1 });
   });
 
   it('throws unknown codes as permanent without retrying', async () => {

@@ -236,6 +236,23 @@ describe('processLaneBatch', () => {
       expect(outcome.deadLettered).toBe(0);
     });
 
+    it('pauses the lanes on a configuration error (90009: not an admin), as in an outage: nothing is dead-lettered', async () => {
+      // Prepare: two lanes, 250 users; IM refuses the gateway's admin account
+      const { im, deadLetters, redelivery, record, run } = setup();
+      const r1 = record('lane-0', makeUsers(150, 'a'), { receiveCount: 3 });
+      const r2 = record('lane-1', makeUsers(100, 'b'));
+      im.failWhen(() => ({ kind: 'error', errorCode: 90009 }));
+
+      // Act
+      const outcome = await run([r1, r2]);
+
+      // Assess
+      expect(deadLetters.letters).toEqual([]);
+      expect(outcome.failedIds.slice().sort()).toEqual([r1.id, r2.id].sort());
+      expect(redelivery.delayOf(r1.id)).toBe(4);
+      expect(outcome).toMatchObject({ applied: 0, deadLettered: 0 });
+    });
+
     it('dead-letters a user IM refuses for good, naming its records and attributes, and acknowledges the records', async () => {
       // Prepare
       const { im, deadLetters, record, run } = setup();
