@@ -18,6 +18,10 @@ export class FixedAttrNames implements AttrNames {
   refresh(): Promise<ReadonlySet<string>> {
     return this.current();
   }
+
+  reads(): undefined {
+    return undefined;
+  }
 }
 
 export interface LearnedAttrNamesOptions {
@@ -62,6 +66,10 @@ export class LearnedAttrNames implements AttrNames {
       this.#inFlight = undefined;
     });
     return this.#inFlight;
+  }
+
+  reads(): { readonly lastMs: number; readonly nextMs: number } {
+    return { lastMs: this.#cached?.at ?? Number.NEGATIVE_INFINITY, nextMs: this.#refreshedAt + REFRESH_MIN_INTERVAL_MS };
   }
 
   known(): boolean {

@@ -20,3 +20,9 @@ export const MAX_ACCOUNT_BYTES = 32;
 
 /** The rule of an attribute name the app has not registered: the one refusal a fix in IM's console can undo. */
 export const UNREGISTERED_NAME_RULE = 'attr-name-unregistered';
+
+/** Whether two lists of registered names hold the same names (undefined: unknown). */
+export function sameNames(a: ReadonlySet<string> | undefined, b: ReadonlySet<string> | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.size === b.size && [...a].every((name) => b.has(name));
+}

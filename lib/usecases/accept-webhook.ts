@@ -90,8 +90,8 @@ const NO_EARLY_WRITE: DispatchResult = { applied: [], refused: [], retryable: []
 
 /** Reads a webhook's body by the rules and plans its lane messages; writes nothing. */
 export async function readWebhook(deps: Pick<AcceptWebhookDeps, 'attrNames' | 'laneCount'>, key: string, body: unknown): Promise<WebhookRead> {
-  const allowedNames = await deps.attrNames.current();
   const entries = parseUserAttrsEnvelope(body).UserAttrs;
+  const allowedNames = await namesFor(deps.attrNames, entries);
   const received = entries.length;
   const plan = (users: readonly UserUpdate[]): LaneMessage[] => planLaneMessages(users, deps.laneCount, key);
   if (received < HEAD_FIRST_MIN_ENTRIES) {
@@ -149,4 +149,19 @@ export async function acceptWebhook(deps: AcceptWebhookDeps, input: AcceptWebhoo
     queued: users.length - applied - refusedAccounts.size,
     rejected: [...rejected, ...refused],
   };
+}
+
+/**
+ * The registered names to read `entries` with: read again from IM first (at most once per 10 s per copy) when an
+ * entry names one the cached list lacks, so a name an operator has just registered is not refused.
+ */
+async function namesFor(attrNames: AttrNames, entries: readonly unknown[]): Promise<ReadonlySet<string> | undefined> {
+  const names = await attrNames.current();
+  if (names === undefined) return names;
+  for (const entry of entries) {
+    const attrs: unknown = typeof entry === 'object' && entry !== null ? Reflect.get(entry, 'Attrs') : undefined;
+    if (typeof attrs !== 'object' || attrs === null) continue;
+    for (const name of Object.keys(attrs)) if (!names.has(name)) return attrNames.refresh();
+  }
+  return names;
 }

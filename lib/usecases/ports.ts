@@ -39,6 +39,11 @@ export interface AttrNames {
    * set as `current()` when nothing was read again.
    */
   refresh(): Promise<ReadonlySet<string> | undefined>;
+  /**
+   * Epoch ms of the last read from IM, and of the next one `refresh()` may make; undefined for names given in
+   * config (always current). A record that arrived after the last read is not refused for a name before the next.
+   */
+  reads(): { readonly lastMs: number; readonly nextMs: number } | undefined;
 }
 
 /** Where a lane message came from, for logs and dead letters. */

@@ -17,7 +17,7 @@ import { applyCalls } from '../dispatch/apply-calls.ts';
 import type { DispatchResult, WriteCall } from '../dispatch/types.ts';
 import { callEntries, callPairs, planWriteCalls } from '../dispatch/write-call.ts';
 import { TRANSPORT_ERROR_CODES } from '../im/error-codes.ts';
-import { MAX_USERS_PER_CALL } from '../rules/constants.ts';
+import { MAX_USERS_PER_CALL, sameNames, UNREGISTERED_NAME_RULE } from '../rules/constants.ts';
 import { setOwn } from '../rules/own-record.ts';
 import type { AttrValue, UserUpdate } from '../rules/types.ts';
 import type { AttrNames, AttrWriter, DeadLetter, DeadLetters, QueueRecord, Redelivery } from './ports.ts';
@@ -57,7 +57,14 @@ interface Block {
   readonly errorInfo: string;
   /** False when nothing was tried (the deadline came first): retry at once, no backoff. */
   readonly attempted: boolean;
+  /** Retry at once: the refusal may be undone already (the app's names were read again and have changed). */
+  readonly immediate?: boolean;
+  /** Retry after this many seconds, whatever the receive count (the names may be read again then). */
+  readonly delaySeconds?: number;
 }
+
+/** IM's "invalid attribute" (doc 269/45938): a name the app has not registered. */
+const UNREGISTERED_NAME_CODE = 90033;
 
 const pairKey = (account: string, name: string): string => `${account}\u0000${name}`;
 
@@ -113,8 +120,36 @@ export async function processLaneBatch(deps: LaneBatchDeps, records: readonly Qu
   };
   for (const group of result.retryable) for (const index of writersOf(group.call)) block(index, group);
 
-  const letters: { letter: DeadLetter; from: readonly number[] }[] = read.flatMap((r, index) => r.deadLetters.map((letter) => ({ letter, from: [index] })));
-  for (const group of result.refused) {
+  // Before a user is dead-lettered for a name the app lacks, the names are read again (an operator may have just
+  // registered it and replayed): if they changed, the record comes back at once and is read with them; if they
+  // were last read before the record arrived (the read is at most once per 10 s), it comes back after the next.
+  const refusedForNames = result.refused.filter((g) => g.errorCode === UNREGISTERED_NAME_CODE);
+  const namesRefused = refusedForNames.length > 0 || read.some((r) => r.deadLetters.some((l) => l.why.rule === UNREGISTERED_NAME_RULE));
+  const fresh = namesRefused ? await deps.attrNames.refresh() : allowedNames;
+  const reads = deps.attrNames.reads();
+  const holdFor = (arrivedMs: number): Block | undefined => {
+    if (!sameNames(fresh, allowedNames)) return { errorCode: 0, errorInfo: "the app's attribute names were read again and have changed", attempted: false, immediate: true };
+    if (reads === undefined || reads.lastMs >= arrivedMs) return undefined;
+    const delaySeconds = Math.max(1, Math.ceil((reads.nextMs - now()) / 1000));
+    return { errorCode: 0, errorInfo: "the app's attribute names were not read since the record arrived", attempted: false, delaySeconds };
+  };
+  const held = new Set<number>();
+  /** Holds the records back instead of dead-lettering them for a name, when the names say it may be registered now. */
+  const hold = (indexes: readonly number[]): boolean => {
+    const why = holdFor(Math.max(...indexes.map((i) => records[i]?.firstReceivedAt ?? 0)));
+    if (why === undefined) return false;
+    for (const index of indexes) {
+      held.add(index);
+      block(index, why);
+    }
+    return true;
+  };
+  const refused = result.refused.filter((g) => !refusedForNames.includes(g) || !hold([...writersOf(g.call)]));
+  const ruleLetters = (r: ReadRecord, index: number): readonly DeadLetter[] =>
+    r.deadLetters.some((l) => l.why.rule === UNREGISTERED_NAME_RULE) && (held.has(index) || hold([index])) ? [] : r.deadLetters;
+
+  const letters: { letter: DeadLetter; from: readonly number[] }[] = read.flatMap((r, index) => ruleLetters(r, index).map((letter) => ({ letter, from: [index] })));
+  for (const group of refused) {
     const from = [...writersOf(group.call)];
     const ids = from.map((i) => records[i]?.id ?? '?');
     letters.push({
@@ -189,8 +224,8 @@ export async function processLaneBatch(deps: LaneBatchDeps, records: readonly Qu
     applied: appliedUsers.size,
     // Users, not records: an aged-out record counts its users; a user refused in a set and a remove call once.
     deadLettered:
-      read.reduce((n, r) => n + r.rejected, 0) +
-      new Set(result.refused.flatMap((g) => g.call.users.map((u) => u.To_Account))).size +
+      read.reduce((n, r, index) => n + (held.has(index) ? 0 : r.rejected), 0) +
+      new Set(refused.flatMap((g) => g.call.users.map((u) => u.To_Account))).size +
       (agedSent ? aged.reduce((n, a) => n + (read[a.index]?.users.length ?? 0), 0) : 0),
     calls: calls.length + (head?.calls ?? 0),
     ...(redeliveryError === undefined ? {} : { redeliveryError }),
@@ -262,7 +297,8 @@ function lanesOf(read: readonly ReadRecord[]): number[][] {
 
 /** Backoff by receive count: 1 s, 2 s, 4 s … capped; none when nothing was tried (the deadline came first). */
 function retryDelaySeconds(record: QueueRecord, why: Block, maxSeconds: number): number {
-  if (!why.attempted && why.errorCode === TRANSPORT_ERROR_CODES.deadline) return 0;
+  if (why.immediate === true || (!why.attempted && why.errorCode === TRANSPORT_ERROR_CODES.deadline)) return 0;
+  if (why.delaySeconds !== undefined) return Math.min(maxSeconds, why.delaySeconds);
   return Math.min(maxSeconds, 2 ** Math.min(30, Math.max(0, record.receiveCount - 1)));
 }
 

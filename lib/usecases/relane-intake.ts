@@ -14,7 +14,7 @@ import { planLaneMessages } from '../lanes/lane-plan.ts';
 import type { AttrNames, DeadLetter, DeadLetters, Lanes, QueueRecord, Redelivery } from './ports.ts';
 import { groupBy } from './group-by.ts';
 import { readRecord, type ReadRecord } from './read-record.ts';
-import { UNREGISTERED_NAME_RULE } from '../rules/constants.ts';
+import { sameNames, UNREGISTERED_NAME_RULE } from '../rules/constants.ts';
 
 export interface RelaneDeps {
   readonly attrNames: AttrNames;
@@ -112,7 +112,7 @@ export async function relaneIntake(deps: RelaneDeps, records: readonly QueueReco
       // A name refused by a list that may be stale (an operator just registered it): read the list again first.
       if (refusesUnregisteredName(read)) {
         const fresh = await deps.attrNames.refresh();
-        if (fresh !== allowedNames) read = readRecord(record, (allowedNames = fresh));
+        if (!sameNames(fresh, allowedNames)) read = readRecord(record, (allowedNames = fresh));
       }
       received += read.received;
       const moved = await moveRecord(deps, record, read, now);

@@ -273,6 +273,10 @@ export class FixedNames implements AttrNames {
   refresh(): Promise<ReadonlySet<string> | undefined> {
     return this.current();
   }
+
+  reads(): undefined {
+    return undefined;
+  }
 }
 
 /** Collects dead letters; can be made to throw (the letters of a failed send are not kept). */

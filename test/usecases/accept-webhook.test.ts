@@ -5,6 +5,7 @@ import type { UserUpdate } from '../../lib/rules/types.ts';
 import { acceptWebhook, HEAD_FIRST_MIN_ENTRIES, readWebhook, type AcceptWebhookDeps } from '../../lib/usecases/accept-webhook.ts';
 import { validateUsers } from '../../lib/rules/validate-users.ts';
 import { LanesUnavailableError } from '../../lib/usecases/errors.ts';
+import { LearnedAttrNames } from '../../lib/attr-names/registered-names.ts';
 import { ATTR_NAMES, makeUsers } from '../helpers/factories.ts';
 import { FakeClock, FakeIm, FakeLanes, FixedNames } from '../helpers/fakes.ts';
 
@@ -66,6 +67,31 @@ describe('acceptWebhook', () => {
       // Assess: the second body is in, and its exact re-send still adds nothing twice
       const cities = lanes.queue.messages().flatMap((m) => (JSON.parse(m.body) as { UserAttrs: UserUpdate[] }).UserAttrs.map((u) => u.Attrs['city']));
       expect(cities).toEqual(['Paris', 'Rome']);
+    });
+
+    it('reads the names again before refusing a name the cached list lacks (registered a moment ago), at most once per 10 s', async () => {
+      // Prepare: the copy learned the names, then an operator registered `plan`
+      const { clock, deps, lanes } = setup();
+      const inIm = ['city'];
+      let fetches = 0;
+      const attrNames = new LearnedAttrNames({ fetch: async () => (fetches++, [...inIm]), now: clock.now });
+      await attrNames.current();
+      clock.advance(60_000);
+      inIm.push('plan');
+      const accept = (key: string, name: string) =>
+        acceptWebhook({ ...deps, attrNames }, { requestId: key, key, body: { UserAttrs: [{ To_Account: 'u-1', Attrs: { [name]: 'x' } }] }, deadlineMs: clock.now() + 5_000 });
+
+      // Act
+      const registered = await accept('k1', 'plan');
+      const unknown = await accept('k2', 'tier');
+      const unknownAgain = await accept('k3', 'tier');
+
+      // Assess
+      expect(registered).toMatchObject({ accepted: 1, rejected: [] });
+      expect(unknown.rejected.map((r) => r.rule)).toEqual(['attr-name-unregistered']);
+      expect(unknownAgain.rejected.map((r) => r.rule)).toEqual(['attr-name-unregistered']);
+      expect(fetches).toBe(2);
+      expect(lanes.queue.messages()).toHaveLength(1);
     });
 
     it('keeps the request order of the users within each lane', async () => {

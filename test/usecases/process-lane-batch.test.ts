@@ -3,6 +3,7 @@ import { planLaneMessages } from '../../lib/lanes/lane-plan.ts';
 import type { UserUpdate } from '../../lib/rules/types.ts';
 import { processLaneBatch, type LaneBatchDeps } from '../../lib/usecases/process-lane-batch.ts';
 import type { DeadLetter, QueueRecord } from '../../lib/usecases/ports.ts';
+import { LearnedAttrNames } from '../../lib/attr-names/registered-names.ts';
 import { ATTR_NAMES, makeUsers } from '../helpers/factories.ts';
 import { FakeClock, FakeDeadLetters, FakeIm, FakeLanes, FakeRedelivery, FixedNames, queueRecord } from '../helpers/fakes.ts';
 
@@ -506,6 +507,74 @@ describe('processLaneBatch', () => {
       expect(im.attrsOf('u-x')).toEqual({ city: 'last' });
       expect(im.attrsOf('u-y')).toEqual({ city: 'newer' });
       expect(outcome.failedIds).toEqual([]);
+    });
+  });
+
+  describe('a name fixed in IM, then replayed at once', () => {
+    /** Names learned from a mutable "IM" list, on the test's clock (the real cache: 300 s TTL, reads ≥ 10 s apart). */
+    function learned(clock: FakeClock, inIm: string[]) {
+      let fetches = 0;
+      const names = new LearnedAttrNames({ fetch: async () => (fetches++, [...inIm]), now: clock.now });
+      return { names, fetches: () => fetches };
+    }
+
+    it('reads the names again before dead-lettering for an unregistered name, and retries the record at once when they changed', async () => {
+      // Prepare: the copy learned the names before `plan` was registered
+      const { clock, deadLetters, redelivery, deps, record } = setup();
+      const inIm = ['city'];
+      const { names, fetches } = learned(clock, inIm);
+      await names.current();
+      clock.advance(30_000);
+      inIm.push('plan');
+      const replayed = record('lane-0', [{ To_Account: 'u-1', Attrs: { plan: 'pro', city: 'Oslo' } }]);
+
+      // Act
+      const first = await processLaneBatch({ ...deps, attrNames: names }, [replayed], clock.now() + 10_000);
+      const again = await processLaneBatch({ ...deps, attrNames: names }, [{ ...replayed, receiveCount: 2 }], clock.now() + 10_000);
+
+      // Assess
+      expect(deadLetters.letters).toEqual([]);
+      expect(first.failedIds).toEqual([replayed.id]);
+      expect(redelivery.delayOf(replayed.id)).toBe(0);
+      expect(again).toMatchObject({ failedIds: [], applied: 1, deadLettered: 0 });
+      expect(fetches()).toBe(2);
+    });
+
+    it('holds a record that arrived after the last read until the names may be read again, then dead-letters a name still unknown', async () => {
+      // Prepare: the names were read 2 s ago (reads are ≥ 10 s apart), the record arrived after that
+      const { clock, deadLetters, redelivery, deps, record } = setup();
+      const { names } = learned(clock, ['city']);
+      await names.refresh();
+      clock.advance(2_000);
+      const late = record('lane-0', [{ To_Account: 'u-1', Attrs: { plan: 'pro' } }]);
+
+      // Act
+      const held = await processLaneBatch({ ...deps, attrNames: names }, [late], clock.now() + 10_000);
+      clock.advance(8_000);
+      const decided = await processLaneBatch({ ...deps, attrNames: names }, [{ ...late, receiveCount: 2 }], clock.now() + 10_000);
+
+      // Assess
+      expect(held.failedIds).toEqual([late.id]);
+      expect(redelivery.delayOf(late.id)).toBe(8);
+      expect(decided.failedIds).toEqual([]);
+      expect(deadLetters.rules()).toEqual(['attr-name-unregistered']);
+    });
+
+    it("retries at once a call IM refused with 90033 when the names read again now hold every name of it", async () => {
+      // Prepare: the copy does not know the names (IM enforces them); IM refused `plan` moments before it was registered
+      const { clock, im, deadLetters, redelivery, deps, record } = setup();
+      const inIm = ['city', 'plan'];
+      const { names } = learned(clock, inIm);
+      const r1 = record('lane-0', [{ To_Account: 'u-1', Attrs: { plan: 'pro' } }]);
+      im.failWhen((call) => (call.index === 1 ? { kind: 'error', errorCode: 90033 } : undefined));
+
+      // Act
+      const outcome = await processLaneBatch({ ...deps, attrNames: { current: async () => undefined, known: () => true, refresh: () => names.refresh(), reads: () => names.reads() } }, [r1], clock.now() + 10_000);
+
+      // Assess
+      expect(deadLetters.letters).toEqual([]);
+      expect(outcome.failedIds).toEqual([r1.id]);
+      expect(redelivery.delayOf(r1.id)).toBe(0);
     });
   });
 });
