@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { SQS_MAX_MESSAGE_BYTES } from '../../lib/queue/message-format.ts';
 import { numberIn, withCommonOptions } from '../common-options.ts';
+import type { GatewayTarget } from '../config/gateway-target.ts';
 import type { CliContext, CommonOptions } from '../context.ts';
 import { describeError } from '../describe-error.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
@@ -34,13 +35,42 @@ interface PushOptions extends CommonOptions {
  */
 const DEFAULT_MESSAGE_BYTES = 250_000;
 
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** The `--url`: signed requests carry users' values, so plain http is refused except to this machine. */
+function webhookUrl(text: string): URL {
+  if (!URL.canParse(text)) throw new UsageError(`--url must be a URL, e.g. https://…/v1/user-attrs (got "${text}")`);
+  const url = new URL(text);
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) return url;
+  throw new UsageError(`--url must use https:// (plain http:// only to localhost): ${url.protocol}//${url.host}`);
+}
+
+/**
+ * The secret that signs `--url` requests, and where it came from (never printed): `--secret`, else with `--stage`
+ * the stage's own webhook secret (a WEBHOOK_SECRET left in the shell is another gateway's), else WEBHOOK_SECRET or
+ * the local stack's.
+ */
+async function signingSecret(ctx: CliContext, options: PushOptions, target: GatewayTarget): Promise<{ secret: string; from: string }> {
+  const fromEnv = ctx.io.env['WEBHOOK_SECRET']?.trim();
+  const [secret, from] =
+    options.secret !== undefined
+      ? [options.secret, '--secret']
+      : options.stage !== undefined
+        ? [await target.webhookSecret(), `the webhook secret of stage ${options.stage}`]
+        : fromEnv !== undefined && fromEnv !== ''
+          ? [fromEnv, 'WEBHOOK_SECRET']
+          : [await target.webhookSecret(), "the local stack's webhook secret"];
+  if (secret === undefined || !secret.startsWith('whsec_')) throw new UsageError(`the webhook secret (${from}) must be the whsec_… secret the gateway checks`);
+  return { secret, from };
+}
+
 /** The destination the options name, and how the checkpoint records it (a resume must go to the same place). */
 async function openDestination(ctx: CliContext, options: PushOptions, runId: string, group: string): Promise<{ sink: Destination; key: string }> {
   const target = await ctx.target(options);
   if (options.url !== undefined) {
-    if (!URL.canParse(options.url)) throw new UsageError(`--url must be a URL, e.g. https://…/v1/user-attrs (got "${options.url}")`);
-    const secret = options.secret ?? ctx.io.env['WEBHOOK_SECRET']?.trim() ?? (await target.webhookSecret());
-    if (secret === undefined || !secret.startsWith('whsec_')) throw new UsageError('--secret (or WEBHOOK_SECRET) must be the webhook secret whsec_… the gateway checks');
+    const url = webhookUrl(options.url);
+    const { secret, from } = await signingSecret(ctx, options, target);
+    writeLine(ctx.io.stderr, `Signing requests to ${url.host} with ${from}.`);
     const { WebhookDestination } = await import('../push/webhook-destination.ts');
     return { sink: new WebhookDestination({ url: options.url, secret, runId }), key: `webhook ${options.url}` };
   }
@@ -73,7 +103,7 @@ export function registerPush(program: Command, ctx: CliContext): void {
     .option('--resume', 'continue an interrupted push of this file from its checkpoint (FILE.checkpoint.json)')
     .option('--restart', 'send the whole file again although a checkpoint of an interrupted push exists')
     .option('--url <url>', "send to this webhook URL (signed) instead of the gateway's intake queue")
-    .option('--secret <whsec>', 'webhook secret for --url (default: WEBHOOK_SECRET, or the stage\'s secret)')
+    .option('--secret <whsec>', 'webhook secret for --url (default: with --stage the stage\'s secret, else WEBHOOK_SECRET or the local stack\'s)')
     .option('--attr-names <names>', "the app's attribute names, comma-separated (default: ATTR_NAMES, else read from IM)")
     .option('--message-bytes <bytes>', 'largest message body', numberIn(1000, SQS_MAX_MESSAGE_BYTES - 10_000, true), DEFAULT_MESSAGE_BYTES)
     .option('--progress-every <seconds>', 'without a terminal, a progress line this often', numberIn(0.1, 3600), 2)

@@ -16,6 +16,7 @@ import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import DEFAULTS from '../../lib/config/defaults.json' with { type: 'json' };
 import { SecretsManagerSource } from '../../lib/credentials/secrets-manager-source.ts';
 import { StaticCredentialSource } from '../../lib/credentials/static-source.ts';
+import { WebhookSecretSource } from '../../lib/credentials/webhook-secret-source.ts';
 import type { CredentialSource } from '../../lib/credentials/types.ts';
 import { resolveEndpoint } from '../../lib/im/regions.ts';
 import { localCredentials } from '../../scripts/local/local-credentials.ts';
@@ -171,6 +172,8 @@ async function stageTarget(stage: string, env: Env, regionOption: string | undef
   const secrets = new SecretsManagerClient({ region });
   const secretId = given(env, 'SECRET_ID') ?? outputs.get('SecretName') ?? `${DEFAULTS.service}/${stage}`;
   const imCredentials = new SecretsManagerSource({ client: secrets, secretId });
+  const webhookSecretId = given(env, 'WEBHOOK_SECRET_ID') ?? outputs.get('WebhookSecretName');
+  const ownWebhookSecret = webhookSecretId === undefined ? undefined : new WebhookSecretSource({ client: secrets, secretId: webhookSecretId });
   const imBaseUrl = resolveEndpoint({ region: given(env, 'IM_REGION') ?? outputs.get('ImRegion') ?? DEFAULTS.imRegion, baseUrl: given(env, 'IM_BASE_URL') });
   const tables = new Map([...outputs].filter(([key]) => key.endsWith('TableName')).map(([key, name]) => [tableLabel(key), name]));
   const apiUrl = outputs.get('HttpApiUrl');
@@ -189,7 +192,8 @@ async function stageTarget(stage: string, env: Env, regionOption: string | undef
     imBaseUrl,
     imCredentials,
     webhookUrl: () => Promise.resolve(apiUrl === undefined ? undefined : `${apiUrl.replace(/\/+$/, '')}/v1/user-attrs`),
-    webhookSecret: async () => (await imCredentials.get()).webhookSecret,
+    // A stack from before the two secrets were split keeps the webhook secret in the credentials.
+    webhookSecret: async () => (ownWebhookSecret === undefined ? (await imCredentials.get()).webhookSecret : ownWebhookSecret.get()),
     close() {
       sqs.destroy();
       dynamodb.destroy();

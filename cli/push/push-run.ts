@@ -125,7 +125,14 @@ export async function runPush(options: PushRunOptions): Promise<PushResult> {
     return { read, rejected: rejected.count, rejectedBefore: start.rejected.count, usersSent: state.usersSent, messagesSent: state.messagesSent, sentThrough: state.sentThrough, complete: !interrupted, interrupted };
   } catch (error: unknown) {
     // A file the rules cannot read at all (a CSV header naming an unregistered attribute, say) is a usage error.
-    if (error instanceof UsageError) throw error;
+    // Refused before anything was sent, the push leaves nothing behind: no checkpoint to resume, no empty report.
+    if (error instanceof UsageError) {
+      if (!options.resuming && state.messagesSent === start.messagesSent) {
+        await removeCheckpoint(options.checkpointPath);
+        await rm(options.rejectedPath, { force: true });
+      }
+      throw error;
+    }
     progress.stop(counts());
     return { read, rejected: rejected.written.count, rejectedBefore: start.rejected.count, usersSent: state.usersSent, messagesSent: state.messagesSent, sentThrough: state.sentThrough, complete: false, interrupted, error };
   } finally {

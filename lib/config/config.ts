@@ -29,6 +29,7 @@ const envSchema = z.object({
   TIM_IDENTIFIER: optionalString,
   TIM_SECRET_KEY: optionalString,
   WEBHOOK_SECRET: optionalString,
+  WEBHOOK_SECRET_ID: optionalString,
   IM_REGION: optionalString,
   IM_BASE_URL: z.pipe(optionalString, z.optional(z.url())),
   // IM's own timeout is 3 s: a client timeout at or below it cuts off answers that were still coming.
@@ -78,6 +79,8 @@ export interface Config {
   readonly role: 'api' | 'worker';
   readonly logLevel: LogLevel;
   readonly credentials: CredentialsConfig;
+  /** The Secrets Manager secret holding the webhook secret alone (read by the API only); undefined: from the credentials. */
+  readonly webhookSecretId?: string;
   readonly im: {
     readonly region?: string;
     readonly baseUrl?: string;
@@ -213,6 +216,7 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
     role: env.FUNCTION_ROLE,
     logLevel: env.LOG_LEVEL,
     credentials: credentialsFrom(env),
+    ...(env.WEBHOOK_SECRET_ID === undefined ? {} : { webhookSecretId: env.WEBHOOK_SECRET_ID }),
     im: {
       ...(env.IM_REGION === undefined ? {} : { region: env.IM_REGION }),
       ...(env.IM_BASE_URL === undefined ? {} : { baseUrl: env.IM_BASE_URL }),

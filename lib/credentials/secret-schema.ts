@@ -11,18 +11,21 @@ function webhookKeyBytes(secret: string): number {
   return STRICT_BASE64.test(base64) ? Buffer.from(base64, 'base64').length : 0;
 }
 
-/** The Secrets Manager secret's JSON: `{"sdkAppId":…,"identifier":…,"secretKey":…,"webhookSecret":"whsec_…"}`. */
+const webhookSecretSchema = z.string().check(
+  z.startsWith('whsec_'),
+  z.refine((s) => !s.startsWith('whsec_') || webhookKeyBytes(s) >= MIN_WEBHOOK_KEY_BYTES, `must be whsec_ followed by the base64 of at least ${MIN_WEBHOOK_KEY_BYTES} bytes`),
+);
+
+/**
+ * The IM credentials secret's JSON: `{"sdkAppId":…,"identifier":…,"secretKey":…}`. A `webhookSecret` is still read
+ * from it when no webhook secret of its own is configured (a single secret, as before the two were split).
+ */
 const secretSchema = z.object({
   // A number, or its digits as the console shows them: coercion would also turn `true` or `[5]` into an id.
   sdkAppId: z.pipe(z.union([z.number(), z.pipe(z.string().check(z.regex(/^\d{1,16}$/, 'must be digits')), z.transform(Number))]), z.int().check(z.positive())),
   identifier: z.string().check(z.minLength(1), z.maxLength(32)),
   secretKey: z.string().check(z.minLength(1), z.refine((s) => s.trim() !== '', 'must not be blank')),
-  webhookSecret: z.optional(
-    z.string().check(
-      z.startsWith('whsec_'),
-      z.refine((s) => !s.startsWith('whsec_') || webhookKeyBytes(s) >= MIN_WEBHOOK_KEY_BYTES, `must be whsec_ followed by the base64 of at least ${MIN_WEBHOOK_KEY_BYTES} bytes`),
-    ),
-  ),
+  webhookSecret: z.optional(webhookSecretSchema),
 });
 
 export class SecretFormatError extends Error {
@@ -45,4 +48,22 @@ export function parseSecret(secretString: string): ImCredentials {
   }
   const { webhookSecret, ...rest } = result.data;
   return webhookSecret === undefined ? rest : { ...rest, webhookSecret };
+}
+
+/**
+ * Parses the webhook secret's own secret string: the `whsec_…` value alone, or `{"webhookSecret":"whsec_…"}`.
+ * Errors name the rule, never the value.
+ */
+export function parseWebhookSecret(secretString: string): string {
+  let value: unknown = secretString.trim();
+  if (secretString.trim().startsWith('{')) {
+    try {
+      value = Reflect.get(JSON.parse(secretString) as object, 'webhookSecret');
+    } catch {
+      throw new SecretFormatError('the webhook secret is neither whsec_… nor JSON');
+    }
+  }
+  const result = webhookSecretSchema.safeParse(value);
+  if (!result.success) throw new SecretFormatError(`the webhook secret is malformed: webhookSecret: ${result.error.issues.map((i) => i.message).join('; ')}`);
+  return result.data;
 }

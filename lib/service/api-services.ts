@@ -2,6 +2,9 @@
  * The API function's services: the shared core, the idempotency store and the webhook authenticator.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { CredentialSource } from '../credentials/types.ts';
+import { WebhookSecretSource } from '../credentials/webhook-secret-source.ts';
 import { loadConfig, type Config } from '../config/config.ts';
 import { DynamoDbIdempotency } from '../idempotency/dynamodb-idempotency.ts';
 import type { Idempotency } from '../usecases/ports.ts';
@@ -12,13 +15,21 @@ export interface ApiParts {
   /** Undefined without a table: re-deliveries are then applied again (lanes still deduplicate for 5 minutes). */
   readonly idempotency: Idempotency | undefined;
   readonly webhookAuth: WebhookAuthenticator;
+  /** The `whsec_…` secret webhooks are signed with: its own secret when configured, else the credentials'. */
+  readonly webhookSecret: () => Promise<string | undefined>;
 }
 
 export type ApiServices = CoreServices & ApiParts;
 
-export function apiParts(config: Config, overrides: ServiceOverrides = {}): ApiParts {
-  const { idempotency } = config;
+export function apiParts(config: Config, credentials: CredentialSource, overrides: ServiceOverrides = {}): ApiParts {
+  const { idempotency, webhookSecretId } = config;
+  const cacheTtlSeconds = config.credentials.source === 'secrets-manager' ? config.credentials.cacheTtlSeconds : undefined;
+  const ownSecret =
+    webhookSecretId === undefined
+      ? undefined
+      : new WebhookSecretSource({ client: overrides.secretsManager ?? new SecretsManagerClient({ region: config.sqs.region }), secretId: webhookSecretId, ...(cacheTtlSeconds === undefined ? {} : { cacheTtlSeconds }) });
   return {
+    webhookSecret: ownSecret === undefined ? async () => (await credentials.get()).webhookSecret : () => ownSecret.get(),
     idempotency:
       idempotency === undefined
         ? undefined
@@ -35,7 +46,8 @@ export function apiParts(config: Config, overrides: ServiceOverrides = {}): ApiP
 }
 
 export function createApiServices(config: Config, overrides: ServiceOverrides = {}): ApiServices {
-  return { ...createCoreServices(config, overrides), ...apiParts(config, overrides) };
+  const core = createCoreServices(config, overrides);
+  return { ...core, ...apiParts(config, core.credentials, overrides) };
 }
 
 let current: ApiServices | undefined;

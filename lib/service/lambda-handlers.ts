@@ -66,7 +66,7 @@ export function createApiHandler(s: ApiServices) {
         maxBodyBytes: s.config.maxBodyBytes,
         auth: s.config.webhookAuth,
         authenticator: s.webhookAuth,
-        webhookSecret: async () => (await s.credentials.get()).webhookSecret,
+        webhookSecret: s.webhookSecret,
       });
       // Without a key nothing identifies a re-send: a fresh id keeps SQS from deduplicating distinct requests.
       const key = request.key?.id ?? randomUUID();

@@ -1,4 +1,6 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Message } from '@aws-sdk/client-sqs';
@@ -119,6 +121,34 @@ describe('tim-attr push', () => {
     expect(run.stderr).toContain('column 3 of the header, "nickname", is not an attribute name registered for the app');
     expect(run.stderr).toContain('[attr-name-unregistered]');
     expect(await stack.takeAll(stack.intakeUrl)).toEqual([]);
+    // A refused push leaves nothing behind: the corrected file is pushed as new, not refused for a checkpoint.
+    expect(existsSync(`${file}.checkpoint.json`)).toBe(false);
+    expect(existsSync(`${file}.rejected.ndjson`)).toBe(false);
+    writeFileSync(file, 'To_Account,city\nu1,Paris\n');
+    const fixed = await runTimAttr(stack, ['push', file]);
+    expect(fixed.code).toBe(0);
+    expect(accountsOf(await stack.takeAll(stack.intakeUrl))).toEqual(['u1']);
+  });
+
+  it('refuses a plain http:// --url to another host, and names the host and the secret it signs for', async () => {
+    // Prepare
+    const file = join(dir, 'signed.ndjson');
+    writeFileSync(file, '{"To_Account":"s1","Attrs":{"city":"Oslo"}}\n');
+
+    const gateway = createServer((_request, response) => void response.writeHead(202, { 'content-type': 'application/json' }).end('{"ErrorCode":0}'));
+    await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', resolve));
+    const { port } = gateway.address() as AddressInfo;
+
+    // Act
+    const plain = await runTimAttr(stack, ['push', file, '--url', 'http://gateway.example.com/v1/user-attrs']);
+    const local = await runTimAttr(stack, ['push', file, '--url', `http://127.0.0.1:${port}/v1/user-attrs`]);
+    gateway.close();
+
+    // Assess
+    expect(plain.code).toBe(2);
+    expect(plain.stderr).toContain('--url must use https:// (plain http:// only to localhost): http://gateway.example.com');
+    expect(local.code).toBe(0);
+    expect(local.stderr).toContain(`Signing requests to 127.0.0.1:${port} with WEBHOOK_SECRET.`);
   });
 
   it('refuses to resume a file that changed since its checkpoint', async () => {

@@ -349,28 +349,33 @@ describe('serverless package (stage dev)', () => {
     for (const queue of ['LanesQueue', 'IntakeQueue']) expect(mappingOf(queue).DependsOn).toEqual(['WorkerRole']);
   });
 
-  it('lets the API read the one secret (ARN ending -??????), send to the lanes, use the idempotency table, lease from the budget table and write its own logs: nothing else', () => {
+  it('lets the API read its two secrets (ARNs ending -??????), send to the lanes, use the idempotency table, lease from the budget table and write its own logs: nothing else', () => {
     // Prepare
     const statements = roleStatements('ApiRole');
 
     // Act
-    const secretArn = JSON.stringify(grantOf('ApiRole', 'secretsmanager:GetSecretValue')[0]?.Resource);
+    const [credentialsArn, webhookArn] = grantOf('ApiRole', 'secretsmanager:GetSecretValue').map((g) => JSON.stringify(g.Resource));
 
     // Assess
     expect(statements).toEqual([
       { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [getAttArn('ApiLogGroup')] },
       { Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [expect.anything()] },
+      { Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [expect.anything()] },
       { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [getAttArn('LanesQueue')] },
       { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], Resource: [getAttArn('IdempotencyTable')] },
       { Effect: 'Allow', Action: ['dynamodb:UpdateItem'], Resource: [getAttArn('BudgetTable')] },
     ]);
-    expect(secretArn).toContain(':secret:tim-attr-gateway/dev-??????"');
-    expect(secretArn).not.toContain('-*');
-    expect(secretArn).toContain('{"Ref":"AWS::AccountId"}');
+    expect(credentialsArn).toContain(':secret:tim-attr-gateway/dev-??????"');
+    expect(webhookArn).toContain(':secret:tim-attr-gateway/dev/webhook-??????"');
+    for (const arn of [credentialsArn, webhookArn]) {
+      expect(arn).not.toContain('-*');
+      expect(arn).toContain('{"Ref":"AWS::AccountId"}');
+    }
+    expect(environmentOf('ApiLambdaFunction')['WEBHOOK_SECRET_ID']).toBe('tim-attr-gateway/dev/webhook');
     expect(resource('ApiLogGroup').Properties['LogGroupName']).toBe('/aws/lambda/tim-attr-gateway-dev-api');
   });
 
-  it('lets the worker receive, delete, delay and inspect its two source queues, send to lanes and the DLQ, read the secret, lease from the budget table and write its own logs: nothing else', () => {
+  it('lets the worker receive, delete, delay and inspect its two source queues, send to lanes and the DLQ, read the IM credentials (not the webhook secret), lease from the budget table and write its own logs: nothing else', () => {
     // Prepare
     const statements = roleStatements('WorkerRole');
 
@@ -389,7 +394,9 @@ describe('serverless package (stage dev)', () => {
       { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [getAttArn('LanesQueue'), getAttArn('DeadLetterQueue')] },
       { Effect: 'Allow', Action: ['dynamodb:UpdateItem'], Resource: [getAttArn('BudgetTable')] },
     ]);
-    expect(secret).toEqual(grantOf('ApiRole', 'secretsmanager:GetSecretValue'));
+    expect(secret).toEqual(grantOf('ApiRole', 'secretsmanager:GetSecretValue').slice(0, 1));
+    expect(JSON.stringify(secret)).not.toContain('/webhook');
+    expect(environmentOf('WorkerLambdaFunction')['WEBHOOK_SECRET_ID']).toBeUndefined();
     expect(resource('WorkerLogGroup').Properties['LogGroupName']).toBe('/aws/lambda/tim-attr-gateway-dev-worker');
   });
 
@@ -406,7 +413,7 @@ describe('serverless package (stage dev)', () => {
     expect(actions.some((a) => a.includes('*'))).toBe(false);
   });
 
-  it('refuses every queue without TLS, and lets only the gateway\'s roles send to the lanes', () => {
+  it("refuses every queue without TLS; only the gateway's roles send to the lanes, only the worker consumes lanes and intake, only it writes dead letters", () => {
     // Prepare
     const policies = ofType('AWS::SQS::QueuePolicy');
     const denyWithoutTls = (queue: string) => ({
@@ -416,6 +423,14 @@ describe('serverless package (stage dev)', () => {
       Action: 'sqs:*',
       Resource: getAttArn(queue),
       Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+    });
+    const onlyTheWorkerConsumes = (queue: string) => ({
+      Sid: 'OnlyTheWorkerConsumes',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:PurgeQueue'],
+      Resource: getAttArn(queue),
+      Condition: { ArnNotEquals: { 'aws:PrincipalArn': [getAttArn('WorkerRole')] } },
     });
 
     // Act
@@ -436,9 +451,46 @@ describe('serverless package (stage dev)', () => {
         Resource: getAttArn('LanesQueue'),
         Condition: { ArnNotEquals: { 'aws:PrincipalArn': [getAttArn('ApiRole'), getAttArn('WorkerRole')] } },
       },
+      onlyTheWorkerConsumes('LanesQueue'),
     ]);
-    expect(statementsOf('IntakeQueuePolicy')[0]).toEqual(denyWithoutTls('IntakeQueue'));
-    expect(statementsOf('DeadLetterQueuePolicy')).toEqual([denyWithoutTls('DeadLetterQueue')]);
+    expect(statementsOf('IntakeQueuePolicy').slice(0, 2)).toEqual([denyWithoutTls('IntakeQueue'), onlyTheWorkerConsumes('IntakeQueue')]);
+    expect(statementsOf('DeadLetterQueuePolicy').slice(0, 2)).toEqual([
+      denyWithoutTls('DeadLetterQueue'),
+      {
+        Sid: 'OnlyTheWorkerSends',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 'sqs:SendMessage',
+        Resource: getAttArn('DeadLetterQueue'),
+        Condition: { ArnNotEquals: { 'aws:PrincipalArn': [getAttArn('WorkerRole')] } },
+      },
+    ]);
+  });
+
+  it('lets only the operatorPrincipals read, delete, delay or purge dead letters when they are set, and adds no such deny when empty (the default)', () => {
+    // Prepare
+    const statements = z.object({ Statement: z.array(z.unknown()) }).parse(resource('DeadLetterQueuePolicy').Properties['PolicyDocument']).Statement;
+
+    // Act
+    const operatorsOnly = statements[2];
+
+    // Assess
+    expect(DEFAULTS.operatorPrincipals).toEqual([]);
+    expect(conditions['HasOperatorPrincipals']).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ 'Fn::Join': ['', DEFAULTS.operatorPrincipals] }, ''] }] });
+    expect(operatorsOnly).toEqual({
+      'Fn::If': [
+        'HasOperatorPrincipals',
+        {
+          Sid: 'OnlyTheOperatorsConsume',
+          Effect: 'Deny',
+          Principal: '*',
+          Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:PurgeQueue'],
+          Resource: getAttArn('DeadLetterQueue'),
+          Condition: { ArnNotEquals: { 'aws:PrincipalArn': DEFAULTS.operatorPrincipals } },
+        },
+        ref('AWS::NoValue'),
+      ],
+    });
   });
 
   it('lets the producerPrincipals send to the intake queue, and grants nothing there when the list is empty (the default)', () => {
@@ -446,7 +498,7 @@ describe('serverless package (stage dev)', () => {
     const statements = z.object({ Statement: z.array(z.unknown()) }).parse(resource('IntakeQueuePolicy').Properties['PolicyDocument']).Statement;
 
     // Act
-    const grant = statements[1];
+    const grant = statements[2];
 
     // Assess
     expect(DEFAULTS.producerPrincipals).toEqual([]);
