@@ -45,7 +45,19 @@ if (values.help === true || file === undefined || positionals.length > 1 || misp
   console.error(usage);
   process.exit(values.help === true ? 0 : 2);
 }
-const payload = await readFile(file, 'utf8');
+/** The body file, or a one-line reason and exit 2 (a missing or unreadable file is the caller's slip, not a crash). */
+async function readBody(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error: unknown) {
+    const code = error instanceof Error && 'code' in error ? String(error.code) : '';
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a file' : code === 'EACCES' ? 'cannot be read (permission denied)' : 'cannot be read';
+    console.error(`${path}: ${why}`);
+    console.error(usage);
+    return process.exit(2);
+  }
+}
+const payload = await readBody(file);
 
 if (intake) {
   if (Buffer.byteLength(payload) > SQS_MAX_MESSAGE_BYTES - 100) {

@@ -21,6 +21,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import DEFAULTS from '../lib/config/defaults.json' with { type: 'json' };
 import { startFauxqs } from 'fauxqs';
 import { localCredentials, printableCredential } from './local/local-credentials.ts';
+import { busyPorts, describeBusyPorts } from './local/busy-ports.ts';
 import { createLocalQueues } from './local/local-queues.ts';
 import { readLocalSettings } from './local/local-settings.ts';
 import { startLocalTables } from './local/local-tables.ts';
@@ -49,6 +50,19 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
     if (Date.now() > deadline) throw new Error(`nothing listens on port ${port} after ${timeoutMs} ms`);
     await sleep(200);
   }
+}
+
+// --- ports: refuse early, by name, rather than fail half-started --------------------------------------
+const busy = await busyPorts([
+  { setting: 'PORT', port: settings.port },
+  { setting: 'LAMBDA_PORT', port: settings.lambdaPort },
+  { setting: 'SQS_PORT', port: settings.sqsPort },
+  { setting: 'DYNAMODB_PORT', port: settings.dynamodbPort },
+  ...(settings.imBaseUrl === undefined ? [{ setting: 'EMULATOR_PORT', port: settings.emulatorPort }] : []),
+]);
+if (busy.length > 0) {
+  console.error(describeBusyPorts(busy));
+  process.exit(2);
 }
 
 // --- local SQS -------------------------------------------------------------------------------------
