@@ -18,10 +18,10 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import DEFAULTS from '../lib/config/defaults.json' with { type: 'json' };
 import { startFauxqs } from 'fauxqs';
 import { localCredentials, printableCredential } from './local/local-credentials.ts';
 import { busyPorts, describeBusyPorts } from './local/busy-ports.ts';
+import { localFunctionEnv } from './local/function-env.ts';
 import { createLocalQueues } from './local/local-queues.ts';
 import { readLocalSettings } from './local/local-settings.ts';
 import { startLocalTables } from './local/local-tables.ts';
@@ -104,31 +104,14 @@ if (imBaseUrl === undefined) {
 }
 
 // --- the functions -------------------------------------------------------------------------------
-// SECRET_ID and IM_REGION would send a local run to Secrets Manager and to Tencent: never inherited.
-const { SECRET_ID: _secretId, IM_REGION: _imRegion, ...inherited } = process.env;
-const reserved = Math.max(DEFAULTS.workerReservedConcurrency, settings.workerProcesses);
-const functionEnv: NodeJS.ProcessEnv = {
-  ...inherited,
-  ...credentials,
-  IM_BASE_URL: imBaseUrl,
-  LANES_QUEUE_URL: queues.lanesQueueUrl,
-  INTAKE_QUEUE_URL: queues.intakeQueueUrl,
-  DLQ_URL: queues.deadLetterQueueUrl,
-  SQS_ENDPOINT: sqsEndpoint,
-  IDEMPOTENCY_TABLE: tables.tableName,
-  BUDGET_TABLE: names.budgetTable,
-  DYNAMODB_ENDPOINT: tables.endpoint,
-  AWS_REGION: settings.awsRegion,
-  AWS_ACCESS_KEY_ID: 'local',
-  AWS_SECRET_ACCESS_KEY: 'local',
-  WORKER_MAX_CONCURRENCY: String(settings.workerProcesses),
-  // Reserved concurrency must cover the lanes pollers (README, fleet budget).
-  WORKER_RESERVED_CONCURRENCY: String(reserved),
-  WORKER_FLOOR_RATE: process.env['WORKER_FLOOR_RATE'] ?? String(DEFAULTS.workerFloorRate),
-  PORT: String(settings.port),
-  LAMBDA_PORT: String(settings.lambdaPort),
-};
-if (_secretId !== undefined || _imRegion !== undefined) console.warn('SECRET_ID / IM_REGION are ignored by a local run.');
+const { env: functionEnv, ignored } = localFunctionEnv(process.env, settings, {
+  imBaseUrl,
+  sqsEndpoint,
+  queues,
+  tables: { tableName: tables.tableName, endpoint: tables.endpoint },
+  credentials,
+});
+if (ignored.length > 0) console.warn(`${ignored.join(' / ')} ${ignored.length > 1 ? 'are' : 'is'} ignored by a local run.`);
 
 const children = new Set<ChildProcess>();
 let stopping = false;

@@ -56,6 +56,14 @@ function listedRejections(result: AcceptWebhookResult): Record<string, unknown>[
   return listed;
 }
 
+/** What happened to the users, in words: nothing to say when none was rejected. */
+function rejectionSummary(result: AcceptWebhookResult, noneAccepted: boolean): string {
+  const rejected = result.rejected.length;
+  if (rejected === 0) return '';
+  if (noneAccepted) return `${rejected === 1 ? 'the user was' : `all ${rejected} users were`} rejected; nothing was applied or queued`;
+  return `${rejected} of ${result.received} users rejected; the others were ${result.queued > 0 ? 'applied or queued' : 'applied'}`;
+}
+
 /**
  * 200 when every accepted user was applied early, 202 when some are left to their lanes, 422 when every
  * user was rejected.
@@ -69,7 +77,7 @@ export function acceptedResponse(result: AcceptWebhookResult): StoredAnswer {
   return json(statusCode, {
     ActionStatus: rejected === 0 ? 'OK' : 'FAIL',
     ErrorCode: errorCode,
-    ErrorInfo: rejected === 0 ? '' : `${rejected} of ${result.received} users rejected; the others were ${result.queued > 0 ? 'applied or queued' : 'applied'}`,
+    ErrorInfo: rejectionSummary(result, noneAccepted),
     RequestId: result.requestId,
     Received: result.received,
     Merged: result.merged,

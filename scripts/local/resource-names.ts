@@ -11,6 +11,8 @@ export interface ResourceNames {
   readonly idempotencyTable: string;
   /** The DynamoDB table of the fleet's shared IM budget (one slot-grid item per IM command). */
   readonly budgetTable: string;
+  /** The metrics' and logs' `service` of the stage (POWERTOOLS_SERVICE_NAME), the same for both functions. */
+  readonly metricsService: string;
 }
 
 /** A stage's resource names, as serverless.yml spells them (`${service}-${stage}-…`). */
@@ -21,6 +23,7 @@ export function resourceNames(stage: string, service: string = DEFAULTS.service)
     deadLetter: `${service}-${stage}-dlq`,
     idempotencyTable: `${service}-${stage}-idempotency`,
     budgetTable: `${service}-${stage}-budget`,
+    metricsService: `${service}-${stage}`,
   };
 }
 

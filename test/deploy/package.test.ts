@@ -630,6 +630,15 @@ describe('serverless print (stage local, as npm start runs it)', () => {
     expect(printed.service).toBe(DEFAULTS.service);
   });
 
+  it("gives the local API the metrics service npm start gives the local worker: one name per stage", () => {
+    // Act
+    const apiService = printed.provider.environment['POWERTOOLS_SERVICE_NAME'];
+
+    // Assess
+    expect(apiService).toBe(resourceNames('local').metricsService);
+    expect(apiService).toBe('tim-attr-gateway-local');
+  });
+
   it('leaves SECRET_ID, IM_REGION, the queue URLs and the table to the local environment', () => {
     // Prepare
     const deployedOnly = ['SECRET_ID', 'IM_REGION', 'LANES_QUEUE_URL', 'INTAKE_QUEUE_URL', 'DLQ_URL', 'IDEMPOTENCY_TABLE', 'BUDGET_TABLE'];
