@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { numberIn, withCommonOptions } from '../common-options.ts';
 import { DEFAULT_IM_RATE, type CliContext, type CommonOptions } from '../context.ts';
+import { UsageError } from '../exit-codes.ts';
 
 export interface ReadOptions extends CommonOptions {
   readonly rule?: string;
@@ -8,6 +9,7 @@ export interface ReadOptions extends CommonOptions {
 }
 export interface ReplayOptions extends ReadOptions {
   readonly verify?: boolean;
+  readonly includeAbsent?: boolean;
   readonly rate: number;
 }
 export interface PurgeOptions extends CommonOptions {
@@ -18,7 +20,8 @@ const DEFAULT_MAX = 10_000;
 
 export const REPLAY_WARNING =
   'warning: a dead letter is older than anything applied after it: replaying it can overwrite newer values. ' +
-  'With --verify, attributes that IM holds a value for are skipped (IM keeps no history, so a value there may be newer).';
+  'With --verify, attributes IM holds a value for are skipped (IM keeps no history, so a value there may be newer), and so are ' +
+  'attributes IM holds none for (a newer null may have removed them) unless --include-absent.';
 
 function withReadOptions(command: Command): Command {
   return withCommonOptions(command)
@@ -48,10 +51,12 @@ export function registerDlq(program: Command, ctx: CliContext): void {
 
   withReadOptions(dlq.command('replay'))
     .description('send dead letters back to the intake queue, oldest first, as one message group; each letter is deleted once sent')
-    .option('--verify', 'replay only attributes IM holds no value for (im_get_attr); skip and list the rest')
+    .option('--verify', 'read the users in IM first (im_get_attr); skip and list what is already applied, changed since, or absent (maybe removed since)')
+    .option('--include-absent', 'with --verify, also replay attributes IM holds no value for')
     .option('--rate <calls>', 'im_get_attr calls per second under --verify', numberIn(1, 100), DEFAULT_IM_RATE)
     .addHelpText('after', `\n${REPLAY_WARNING}\n\nExamples:\n  tim-attr dlq replay --rule attr-name-unregistered\n  tim-attr dlq replay --verify --json\n`)
     .action(async (options: ReplayOptions) => {
+      if (options.includeAbsent === true && options.verify !== true) throw new UsageError('--include-absent goes with --verify');
       ctx.io.stderr.write(`${REPLAY_WARNING}\n`);
       await (await actions()).replayLetters(ctx, options);
     });

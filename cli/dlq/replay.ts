@@ -18,10 +18,16 @@ import { sendInOrder } from '../send-to-queue.ts';
 import { deleteDeadLetters, releaseDeadLetters, type DeadLetter } from './dead-letters.ts';
 import { verifyAgainstIm, type SkippedAttr } from './verify-replay.ts';
 
+const SKIP_WORDS: Readonly<Record<SkippedAttr['reason'], string>> = {
+  'already-applied': 'IM already holds this value',
+  'changed-since': 'IM holds another value (maybe newer)',
+  'maybe-removed-since': 'IM holds no value: maybe removed since (--include-absent replays it)',
+};
+
 /** In a table, skipped attributes beyond this many are counted, not listed (--json lists all). */
 const SKIPPED_ROWS = 50;
 
-type Outcome = 'replayed' | 'nothing-to-replay' | 'kept: changed since' | 'kept: not IM body' | 'kept: not sent';
+type Outcome = 'replayed' | 'replayed, kept: maybe removed since' | 'nothing-to-replay' | 'kept: changed since' | 'kept: maybe removed since' | 'kept: not IM body' | 'kept: not sent';
 
 interface LetterPlan {
   readonly letter: DeadLetter;
@@ -42,10 +48,12 @@ async function verifyPlans(ctx: CliContext, options: ReplayOptions, letters: rea
   const current = new Map<string, Readonly<Record<string, string>>>();
   for (const answer of await Promise.all(chunk(accounts, 100).map((part) => im.getAttr(part)))) for (const user of answer) current.set(user.To_Account, user.Attrs);
   return parsed.map(({ letter, good, bad }) => {
-    const { keep, skipped } = verifyAgainstIm(good, current);
+    const { keep, skipped } = verifyAgainstIm(good, current, options.includeAbsent === true);
     // Entries the rules refuse cannot be compared; they go back as they are, and the gateway judges them again.
     const entries = [...keep, ...bad];
-    const outcome: Outcome = entries.length > 0 ? 'kept: not sent' : skipped.some((s) => s.reason === 'changed-since') ? 'kept: changed since' : 'nothing-to-replay';
+    const has = (reason: SkippedAttr['reason']): boolean => skipped.some((s) => s.reason === reason);
+    const outcome: Outcome =
+      entries.length > 0 ? 'kept: not sent' : has('maybe-removed-since') ? 'kept: maybe removed since' : has('changed-since') ? 'kept: changed since' : 'nothing-to-replay';
     return { letter, entries, skipped, outcome };
   });
 }
@@ -84,12 +92,14 @@ export async function replayDeadLetters(ctx: CliContext, options: ReplayOptions,
   } catch (error: unknown) {
     failure = error;
   }
+  // A letter with attributes maybe removed since stays, for a look and a replay with --include-absent.
+  for (const p of plans) if (p.outcome === 'replayed' && p.skipped.some((s) => s.reason === 'maybe-removed-since')) p.outcome = 'replayed, kept: maybe removed since';
   const done = plans.filter((p) => p.outcome === 'replayed' || p.outcome === 'nothing-to-replay').map((p) => p.letter);
   const kept = plans.filter((p) => !done.includes(p.letter)).map((p) => p.letter);
   const undeleted = await deleteDeadLetters(target.sqs, dlqUrl, done);
   await releaseDeadLetters(target.sqs, dlqUrl, kept);
   const skipped = plans.flatMap((p) => p.skipped);
-  const usersSent = plans.filter((p) => p.outcome === 'replayed').reduce((n, p) => n + p.entries.length, 0);
+  const usersSent = plans.filter((p) => p.outcome.startsWith('replayed')).reduce((n, p) => n + p.entries.length, 0);
   if (failure !== undefined || undeleted > 0) ctx.fail(EXIT.failed);
 
   if (options.json === true) {
@@ -103,9 +113,9 @@ export async function replayDeadLetters(ctx: CliContext, options: ReplayOptions,
   } else if (plans.length === 0) {
     writeLine(ctx.io.stdout, 'No dead letters to replay.');
   } else {
-    writeLine(ctx.io.stdout, renderTable(['letter', 'rule', 'users sent', 'attributes skipped', 'outcome'], plans.map((p) => [p.letter.messageId, p.letter.rule, p.outcome === 'replayed' ? p.entries.length : 0, p.skipped.length, p.outcome])));
+    writeLine(ctx.io.stdout, renderTable(['letter', 'rule', 'users sent', 'attributes skipped', 'outcome'], plans.map((p) => [p.letter.messageId, p.letter.rule, p.outcome.startsWith('replayed') ? p.entries.length : 0, p.skipped.length, p.outcome])));
     if (skipped.length > 0) {
-      writeLine(ctx.io.stdout, renderTable(['To_Account', 'attribute', 'skipped because'], skipped.slice(0, SKIPPED_ROWS).map((s) => [s.To_Account, s.name, s.reason === 'already-applied' ? 'IM already holds this value' : 'IM holds another value (maybe newer)'])));
+      writeLine(ctx.io.stdout, renderTable(['To_Account', 'attribute', 'skipped because'], skipped.slice(0, SKIPPED_ROWS).map((s) => [s.To_Account, s.name, SKIP_WORDS[s.reason]])));
       if (skipped.length > SKIPPED_ROWS) writeLine(ctx.io.stdout, `… and ${skipped.length - SKIPPED_ROWS} more (--json lists all).`);
     }
     writeLine(ctx.io.stdout, `${usersSent} user(s) replayed to the intake queue; replayed letters deleted, the others kept.`);

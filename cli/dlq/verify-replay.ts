@@ -1,13 +1,14 @@
 /**
  * `dlq replay --verify`: a dead letter is older than anything applied after it, and IM keeps no history, so the
- * CLI cannot tell an older value from a newer one. It replays only what cannot overwrite anything: an attribute
- * IM holds no value for. An attribute already at the letter's value (or already absent, for a removal) needs
- * nothing; one holding another value may hold a newer update, and is skipped and reported.
+ * CLI cannot tell an older value from a newer one. An attribute already at the letter's value (or already absent,
+ * for a removal) needs nothing; one holding another value may hold a newer update, and is skipped and reported.
+ * An attribute IM holds no value for is skipped too, as "maybe removed since": a newer `null` may have removed it,
+ * and writing the letter's value would bring the old value back. `--include-absent` replays those.
  */
 import { setOwn } from '../../lib/rules/own-record.ts';
 import type { AttrValue, UserUpdate } from '../../lib/rules/types.ts';
 
-export type SkipReason = 'already-applied' | 'changed-since';
+export type SkipReason = 'already-applied' | 'changed-since' | 'maybe-removed-since';
 
 export interface SkippedAttr {
   readonly To_Account: string;
@@ -20,8 +21,11 @@ export interface VerifiedUsers {
   readonly skipped: SkippedAttr[];
 }
 
-/** Splits users into what to replay and what to skip, against their current values in IM. */
-export function verifyAgainstIm(users: readonly UserUpdate[], current: ReadonlyMap<string, Readonly<Record<string, string>>>): VerifiedUsers {
+/**
+ * Splits users into what to replay and what to skip, against their current values in IM.
+ * @param includeAbsent - replay values for attributes IM holds none for. Default false: skipped as maybe removed since.
+ */
+export function verifyAgainstIm(users: readonly UserUpdate[], current: ReadonlyMap<string, Readonly<Record<string, string>>>, includeAbsent = false): VerifiedUsers {
   const keep: UserUpdate[] = [];
   const skipped: SkippedAttr[] = [];
   for (const user of users) {
@@ -29,7 +33,8 @@ export function verifyAgainstIm(users: readonly UserUpdate[], current: ReadonlyM
     const attrs: Record<string, AttrValue> = {};
     for (const [name, value] of Object.entries(user.Attrs)) {
       const held = Object.hasOwn(now, name) ? now[name] : undefined;
-      if (held === undefined && value !== null) setOwn(attrs, name, value);
+      if (held === undefined && value !== null && includeAbsent) setOwn(attrs, name, value);
+      else if (held === undefined && value !== null) skipped.push({ To_Account: user.To_Account, name, reason: 'maybe-removed-since' });
       else skipped.push({ To_Account: user.To_Account, name, reason: held === (value ?? undefined) ? 'already-applied' : 'changed-since' });
     }
     if (Object.keys(attrs).length > 0) keep.push({ To_Account: user.To_Account, Attrs: attrs });

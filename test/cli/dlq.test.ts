@@ -85,32 +85,41 @@ describe('tim-attr dlq', () => {
     expect(left.map((m) => m.MessageAttributes?.['rule']?.StringValue).sort()).toEqual(['attr-name-unregistered', 'body-must-be-json']);
   });
 
-  it('replay --verify replays only attributes IM holds no value for, and lists what it skipped', async () => {
-    // Prepare
+  it('replay --verify skips what IM already holds, holds otherwise, or holds no value for (maybe removed since); --include-absent replays the last', async () => {
+    // Prepare: v2's city changed since; n1 is already applied; every other attribute is absent in IM, which a
+    // newer null could have caused
     await writeLetters(stack);
     const im = emulatorClient(stack);
     await im.setAttr([{ To_Account: 'v2', Attrs: { city: 'Bergen' } }, { To_Account: 'n1', Attrs: { city: 'Lima' } }]);
     im.close();
 
     // Act
-    const run = await runTimAttr(stack, ['dlq', 'replay', '--verify', '--json']);
+    const careful = await runTimAttr(stack, ['dlq', 'replay', '--verify', '--json']);
+    const sentCareful = await stack.takeAll(stack.intakeUrl);
+    const included = await runTimAttr(stack, ['dlq', 'replay', '--verify', '--include-absent', '--json']);
     const intake = await stack.takeAll(stack.intakeUrl);
     const left = await stack.takeAll(stack.dlqUrl);
 
     // Assess
-    expect(run.code).toBe(0);
-    expect(jsonOf(run)).toMatchObject({
+    expect(careful.code).toBe(0);
+    expect(sentCareful).toEqual([]);
+    expect(jsonOf(careful)).toMatchObject({
+      usersSent: 0,
       skipped: expect.arrayContaining([
+        { To_Account: 'v1', name: 'vip', reason: 'maybe-removed-since' },
+        { To_Account: 'v2', name: 'vip', reason: 'maybe-removed-since' },
         { To_Account: 'v2', name: 'city', reason: 'changed-since' },
         { To_Account: 'n1', name: 'city', reason: 'already-applied' },
+        { To_Account: 'n2', name: 'city', reason: 'maybe-removed-since' },
         { To_Account: 'n2', name: 'tier', reason: 'already-applied' },
       ]) as unknown,
     });
+    expect(included.code).toBe(0);
     expect(intake.map((m) => JSON.parse(m.Body ?? '') as unknown)).toEqual([
       { UserAttrs: [{ To_Account: 'v1', Attrs: { vip: 'yes' } }, { To_Account: 'v2', Attrs: { vip: 'no' } }] },
       { UserAttrs: [{ To_Account: 'n2', Attrs: { city: 'Rome' } }] },
     ]);
-    // The letter with nothing left to write is done; the unreadable one stays.
+    // The letters with nothing left to write are done; the unreadable one stays.
     expect(left.map((m) => m.MessageAttributes?.['rule']?.StringValue)).toEqual(['body-must-be-json']);
   });
 
