@@ -82,10 +82,9 @@ function envTables(env: Env): Map<string, string> {
   return tables;
 }
 
-/** Every table of a stage's resource names: whatever is not a queue (so a table added there is found too). */
+/** Every table of a stage's resource names: each name ending in `Table` (so a table added there is found too). */
 function namedTables(stage: string): Map<string, string> {
-  const queues: ReadonlySet<string> = new Set(QUEUE_ROLES);
-  return new Map(Object.entries(resourceNames(stage)).filter(([key]) => !queues.has(key)).map(([key, name]) => [tableLabel(key), name]));
+  return new Map(Object.entries(resourceNames(stage)).filter(([key]) => key.endsWith('Table')).map(([key, name]) => [tableLabel(key), name]));
 }
 
 function isAwsQueueUrl(url: string): boolean {
