@@ -49,6 +49,8 @@ type Step =
   | { readonly kind: 'accept'; readonly seed: number }
   | { readonly kind: 'lanes'; readonly seed: number; readonly concurrent: boolean; readonly crash: boolean }
   | { readonly kind: 'intake'; readonly seed: number; readonly crash: boolean }
+  /** An intake invocation that wrote its lanes, then timed out: the message comes back past the windows. */
+  | { readonly kind: 'late-intake'; readonly seed: number }
   | { readonly kind: 'release'; readonly seed: number }
   | { readonly kind: 'tick'; readonly ms: number };
 
@@ -74,6 +76,7 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ kind: fc.constant('lanes' as const), seed: seedArb, concurrent: fc.boolean(), crash: fc.integer({ min: 0, max: 9 }).map((n) => n === 0) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('intake' as const), seed: seedArb, crash: fc.integer({ min: 0, max: 9 }).map((n) => n === 0) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('release' as const), seed: seedArb }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('late-intake' as const), seed: seedArb }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 5_000 }) }) },
 );
 const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
@@ -120,7 +123,7 @@ function imFault(rng: Rng): ImFault | undefined {
 type Variant = 'correct' | 'reversed-records' | 'ack-everything';
 
 /** What a run exercised, summed over all runs: the property must not pass by never getting there. */
-const coverage = { laneBatches: 0, sameLaneBatches: 0, failedRecords: 0, crashes: 0, concurrentBatches: 0, earlyWrites: 0, lateEarlyWrites: 0, intakeRecords: 0, refusedAccepts: 0 };
+const coverage = { laneBatches: 0, sameLaneBatches: 0, failedRecords: 0, crashes: 0, concurrentBatches: 0, earlyWrites: 0, lateEarlyWrites: 0, intakeRecords: 0, refusedAccepts: 0, lateIntakes: 0 };
 
 interface RunResult {
   readonly actual: Record<string, Record<string, string>>;
@@ -277,6 +280,19 @@ async function simulate(scenario: Scenario, variant: Variant = 'correct'): Promi
         await lanesStep(rng, step.concurrent, step.crash);
         break;
       }
+      case 'late-intake': {
+        chaos = undefined;
+        await finishAccept();
+        const records = intake.receive({ random: prng(step.seed).int });
+        if (records.length === 0) break;
+        coverage.lateIntakes += records.length;
+        await relaneIntake(relaneDeps, records);
+        // The invocation times out after writing: the records come back after the visibility timeout, and by then
+        // both the re-lane window and SQS's deduplication window (5 minutes) are over.
+        intake.abandon(records);
+        clock.advance(301_000);
+        break;
+      }
       case 'release': {
         const rng = prng(step.seed);
         chaos = rng;
@@ -355,9 +371,11 @@ async function simulate(scenario: Scenario, variant: Variant = 'correct'): Promi
   }
 
   // Nothing lost: every intended user entered its lane, or was dead-lettered for the re-lane window.
-  const windowed = new Set(
-    deadLetters.letters.flatMap((l) => (l.why.rule === 'relane-window-exceeded' && 'entries' in l ? l.entries.map((e) => `${l.why.requestId}|${(e as { To_Account: string }).To_Account}`) : [])),
-  );
+  const windowedEntries = (l: (typeof deadLetters.letters)[number]): readonly { To_Account: string }[] => {
+    if (l.why.rule !== 'relane-window-exceeded') return [];
+    return 'entries' in l ? (l.entries as { To_Account: string }[]) : (JSON.parse(l.raw) as { UserAttrs: { To_Account: string }[] }).UserAttrs;
+  };
+  const windowed = new Set(deadLetters.letters.flatMap((l) => windowedEntries(l).map((e) => `${l.why.requestId}|${e.To_Account}`)));
   for (const [requestId, users] of intended) {
     for (const account of users.keys()) {
       if (!(firstEntries.get(account) ?? []).includes(requestId) && !windowed.has(`${requestId}|${account}`)) problems.push(`${account} of ${requestId} never entered its lane`);
@@ -393,6 +411,7 @@ describe('ordering: IM ends with the last accepted value', () => {
     expect(coverage.lateEarlyWrites).toBeGreaterThan(5);
     expect(coverage.intakeRecords).toBeGreaterThan(50);
     expect(coverage.refusedAccepts).toBeGreaterThan(5);
+    expect(coverage.lateIntakes).toBeGreaterThan(20);
   });
 
   it.each<Variant>(['reversed-records', 'ack-everything'])('catches a deliberately broken worker (%s) with the same oracle', { timeout: 60_000 }, async (variant) => {
