@@ -55,6 +55,8 @@ const envSchema = z.object({
   WEBHOOK_AUTH: z._default(z.enum(['standard-webhooks', 'none']), 'standard-webhooks'),
   API_INLINE_CHUNKS: intFrom(DEFAULTS.apiInlineChunks, 0, 100),
   API_INLINE_WAIT_MS: intFrom(DEFAULTS.apiInlineWaitMs, 0, 60_000),
+  WORKER_GATHER_MS: intFrom(DEFAULTS.workerGatherMs, 0, 900_000),
+  WORKER_GATHER_MAX_RECORDS: intFrom(DEFAULTS.workerGatherMaxRecords, 10, 10_000),
   DEADLINE_MARGIN_MS: intFrom(1000, 0, 60_000),
   IM_RATE_LIMIT: intFrom(DEFAULTS.imRateLimit, 1, 10_000),
   API_RATE_SHARE: intFrom(DEFAULTS.apiRateShare, 1, 10_000),
@@ -122,6 +124,8 @@ export interface Config {
   readonly apiInlineChunks: number;
   /** The API makes an early write only when its pacing can start it within this wait. */
   readonly apiInlineWaitMs: number;
+  /** How a lanes invocation gathers records beyond its event batch (lib/usecases/process-lanes.ts). */
+  readonly gather: { readonly forMs: number; readonly maxRecords: number };
   /** Time kept free before the Lambda deadline: no IM call starts that could end inside it. */
   readonly deadlineMarginMs: number;
   /** The static split of IM's limit, used when no budget table is configured. */
@@ -254,6 +258,7 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
     webhookAuth: env.WEBHOOK_AUTH,
     apiInlineChunks: env.API_INLINE_CHUNKS,
     apiInlineWaitMs: env.API_INLINE_WAIT_MS,
+    gather: { forMs: env.WORKER_GATHER_MS, maxRecords: env.WORKER_GATHER_MAX_RECORDS },
     deadlineMarginMs: env.DEADLINE_MARGIN_MS,
     fleet,
     ...(grid === undefined || env.BUDGET_TABLE === undefined

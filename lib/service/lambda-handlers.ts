@@ -17,13 +17,16 @@ import { toQueueRecord } from '../queue/queue-record.ts';
 import { acceptWebhook, readWebhook } from '../usecases/accept-webhook.ts';
 import { answerOnce } from '../usecases/answer-once.ts';
 import { LanesUnavailableError } from '../usecases/errors.ts';
-import { processLaneBatch } from '../usecases/process-lane-batch.ts';
+import { processLanes } from '../usecases/process-lanes.ts';
 import type { StoredAnswer } from '../usecases/ports.ts';
 import { relaneIntake } from '../usecases/relane-intake.ts';
 import { WebhookAuthError } from '../webhook/webhook-authenticator.ts';
 import type { ApiServices } from './api-services.ts';
 import { describe, type CoreServices } from './services.ts';
 import type { WorkerServices } from './worker-services.ts';
+
+/** A call that could start within this many ms finds the budget idle: a lanes round then goes with what it has. */
+const BUDGET_IDLE_WITHIN_MS = 10;
 
 /** The lanes a batch's records belong to. */
 function lanesOf(records: readonly { readonly group: string }[]): number[] {
@@ -142,8 +145,9 @@ export function createWorkerHandler(s: WorkerServices) {
       s.logger.info('intake batch moved into lanes', { records: records.length, failed: outcome.failedIds.length, laned: outcome.laned, deadLettered: outcome.deadLettered });
       return { batchItemFailures: outcome.failedIds.map((itemIdentifier) => ({ itemIdentifier })) };
     }
-    const endInvocation = s.lanesInvocation.begin(lanesOf(records));
-    const outcome = await processLaneBatch(
+    // The lane-slot floor holds the lanes of every round's records for the rest of the invocation.
+    const ends: (() => void)[] = [];
+    const outcome = await processLanes(
       {
         writer: s.im,
         attrNames: s.attrNames,
@@ -151,15 +155,31 @@ export function createWorkerHandler(s: WorkerServices) {
         redelivery: lanesRedelivery,
         outageToleranceMs: s.config.lanes.outageToleranceMs,
         retryMaxSeconds: s.config.lanes.retryMaxSeconds,
+        ...(s.laneSource === undefined ? {} : { source: s.laneSource }),
+        budgetIdle: () => s.limiter.startsWithin(BUDGET_IDLE_WITHIN_MS) > 0,
+        onRound: (round) => ends.push(s.lanesInvocation.begin(lanesOf(round))),
+        gather: s.config.gather,
       },
       records,
       deadlineOf(context, s.config.deadlineMarginMs),
-    ).finally(endInvocation);
+    ).finally(() => {
+      for (const end of ends) end();
+    });
     s.metrics.addMetric(METRIC.usersReceived, MetricUnit.Count, outcome.received);
     s.metrics.addMetric(METRIC.usersApplied, MetricUnit.Count, outcome.applied);
     s.metrics.addMetric(METRIC.usersDeadLettered, MetricUnit.Count, outcome.deadLettered);
     if (outcome.redeliveryError !== undefined) s.logger.warn('could not set the retry delay of failed lane records', { error: describe(outcome.redeliveryError) });
-    s.logger.info('lane batch processed', { records: records.length, failed: outcome.failedIds.length, calls: outcome.calls, applied: outcome.applied, deadLettered: outcome.deadLettered });
+    s.logger.info('lane batch processed', {
+      records: records.length,
+      gathered: outcome.gathered,
+      rounds: outcome.rounds,
+      receives: outcome.receives,
+      failed: outcome.failedIds.length + outcome.gatheredFailedIds.length,
+      undeleted: outcome.undeleted,
+      calls: outcome.calls,
+      applied: outcome.applied,
+      deadLettered: outcome.deadLettered,
+    });
     return { batchItemFailures: outcome.failedIds.map((itemIdentifier) => ({ itemIdentifier })) };
   });
 }

@@ -5,14 +5,17 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { loadConfig, type Config } from '../config/config.ts';
 import { CountedDeadLetters } from '../observability/dead-letter-metrics.ts';
 import { SqsDeadLetters } from '../queue/sqs-dead-letters.ts';
+import { SqsLaneSource } from '../queue/sqs-lane-source.ts';
 import { SqsRedelivery } from '../queue/sqs-redelivery.ts';
-import type { DeadLetters } from '../usecases/ports.ts';
+import type { DeadLetters, LaneSource } from '../usecases/ports.ts';
 import { createCoreServices, type CoreServices, type ServiceOverrides } from './services.ts';
 
 export interface WorkerParts {
   readonly lanesRedelivery: SqsRedelivery | undefined;
   readonly intakeRedelivery: SqsRedelivery | undefined;
   readonly deadLetters: DeadLetters | undefined;
+  /** The lanes read by the worker itself, beyond its event batch. */
+  readonly laneSource: LaneSource | undefined;
 }
 
 export type WorkerServices = CoreServices & WorkerParts;
@@ -25,6 +28,7 @@ export function workerParts(core: CoreServices): WorkerParts {
     lanesRedelivery: on(config.sqs.lanesQueueUrl, (client, queueUrl) => new SqsRedelivery({ client, queueUrl })),
     intakeRedelivery: on(config.sqs.intakeQueueUrl, (client, queueUrl) => new SqsRedelivery({ client, queueUrl })),
     deadLetters: on(config.sqs.dlqUrl, (client, queueUrl) => new CountedDeadLetters(new SqsDeadLetters({ client, queueUrl }), deadLetterCounts)),
+    laneSource: on(config.sqs.lanesQueueUrl, (client, queueUrl) => new SqsLaneSource({ client, queueUrl })),
   };
 }
 

@@ -77,6 +77,21 @@ export interface QueueRecord {
   readonly requestId: string;
 }
 
+/**
+ * More records of the lanes, received by the worker itself beyond its event-source batch (which holds at most 10).
+ * SQS returns nothing from a message group while one of its messages is in flight, so a received record is always
+ * its lane's head.
+ */
+export interface LaneSource {
+  /** Up to `max` (≤ 10) records available now, without waiting; none when no lane has one ready. */
+  receive(max: number): Promise<readonly QueueRecord[]>;
+  /**
+   * Deletes records the worker finished (IM confirmed them, or they were dead-lettered).
+   * @returns the ids it could not delete: they come back after the visibility timeout, still at their lane's head.
+   */
+  delete(records: readonly QueueRecord[]): Promise<readonly string[]>;
+}
+
 /** Failed records come back after a delay the worker chooses (backoff), not the queue's visibility timeout. */
 export interface Redelivery {
   retryLater(records: readonly QueueRecord[], delaySeconds: number): Promise<void>;

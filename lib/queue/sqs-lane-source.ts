@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { chunk } from '../rules/chunk.ts';
+import type { LaneSource, QueueRecord } from '../usecases/ports.ts';
+import { ATTR } from './message-format.ts';
+
+/** DeleteMessageBatch takes at most 10 entries. */
+const MAX_ENTRIES = 10;
+
+/**
+ * The lanes queue read by the worker itself, beyond its event-source batch. Receives never wait (a short poll):
+ * an invocation gathers what is ready and ends when nothing is. Each receive has its own
+ * `ReceiveRequestAttemptId`, which the SDK's own retries of that call reuse, so a retried receive returns the same
+ * messages instead of hiding others for a visibility timeout.
+ */
+export class SqsLaneSource implements LaneSource {
+  readonly #client: SQSClient;
+  readonly #queueUrl: string;
+
+  constructor(options: { readonly client: SQSClient; readonly queueUrl: string }) {
+    this.#client = options.client;
+    this.#queueUrl = options.queueUrl;
+  }
+
+  async receive(max: number): Promise<readonly QueueRecord[]> {
+    const answer = await this.#client.send(
+      new ReceiveMessageCommand({
+        QueueUrl: this.#queueUrl,
+        MaxNumberOfMessages: Math.max(1, Math.min(10, max)),
+        WaitTimeSeconds: 0,
+        MessageSystemAttributeNames: ['MessageGroupId', 'ApproximateReceiveCount', 'ApproximateFirstReceiveTimestamp'],
+        MessageAttributeNames: [ATTR.requestId],
+        ReceiveRequestAttemptId: randomUUID(),
+      }),
+    );
+    return (answer.Messages ?? []).map(toRecord);
+  }
+
+  async delete(records: readonly QueueRecord[]): Promise<readonly string[]> {
+    const undeleted: string[] = [];
+    for (const group of chunk(records, MAX_ENTRIES)) {
+      try {
+        const answer = await this.#client.send(
+          new DeleteMessageBatchCommand({ QueueUrl: this.#queueUrl, Entries: group.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receipt })) }),
+        );
+        for (const failure of answer.Failed ?? []) undeleted.push(group[Number(failure.Id)]?.id ?? '');
+      } catch {
+        undeleted.push(...group.map((r) => r.id));
+      }
+    }
+    return undeleted;
+  }
+}
+
+/** A received SQS message as the use cases see it (the same fields as a Lambda SQS record). */
+function toRecord(message: Message): QueueRecord {
+  const attributes = message.Attributes ?? {};
+  const firstReceived = Number(attributes.ApproximateFirstReceiveTimestamp);
+  const id = message.MessageId ?? '';
+  return {
+    id,
+    receipt: message.ReceiptHandle ?? '',
+    group: attributes.MessageGroupId ?? id,
+    body: message.Body ?? '',
+    receiveCount: Number(attributes.ApproximateReceiveCount) || 1,
+    firstReceivedAt: Number.isFinite(firstReceived) && firstReceived > 0 ? firstReceived : Date.now(),
+    requestId: message.MessageAttributes?.[ATTR.requestId]?.StringValue ?? id,
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * The worker's invocation on the lanes queue: its event-source batch, and what it gathers beyond it.
+ *
+ * A FIFO event source hands the worker at most 10 records, so a stream of single-user webhooks would make calls
+ * of at most 10 users. So the invocation receives more lane records itself (`LaneSource`, 10 at a time) and puts
+ * them through the same merge as its batch: a round is filled while the budget is busy (no call could start now)
+ * and goes as soon as one could, so calls are small when the budget is idle and full at saturation.
+ *
+ * Why order holds: SQS returns nothing from a message group while one of its messages is in flight, so a gathered
+ * record is always its lane's head; it is deleted only after IM confirmed it (or it was dead-lettered), and a
+ * failed one is left to the backoff the batch sets, with every later record of its lane. A record whose delete
+ * fails comes back after the visibility timeout, still at its lane's head, and is written again: the same value.
+ *
+ * The event batch's records are left to Lambda (partial batch response), so their lanes stay locked until the
+ * invocation ends: it ends on an empty receive, or after `gatherForMs`, so they are not held for long.
+ */
+import { processLaneBatch, type LaneBatchDeps, type LaneBatchOutcome } from './process-lane-batch.ts';
+import type { LaneSource, QueueRecord } from './ports.ts';
+
+/** How an invocation gathers. */
+export interface GatherOptions {
+  /**
+   * How long an invocation goes on gathering after it began, ms. Default 1,000: its event batch's lanes wait for
+   * the invocation to end, so this bounds their extra lag.
+   */
+  readonly forMs?: number;
+  /** Most records in one round, the event batch's included. Default 100 (10 receives): a call of 100 single-user records. */
+  readonly maxRecords?: number;
+  /** No round starts with less time than this left before the deadline, ms. Default 5,000 (an IM attempt's timeout). */
+  readonly reserveMs?: number;
+}
+
+export interface LanesDeps extends LaneBatchDeps {
+  /** Where more records come from; undefined: the event batch alone. */
+  readonly source?: LaneSource;
+  /** Whether a call could start now: a round then goes with what it holds. Default: never idle (rounds fill up). */
+  readonly budgetIdle?: () => boolean;
+  /** Told the records of each round before they are processed (the lane-slot floor holds their lanes). */
+  readonly onRound?: (records: readonly QueueRecord[]) => void;
+  readonly gather?: GatherOptions;
+}
+
+export interface LanesOutcome extends LaneBatchOutcome {
+  /** Records received beyond the event batch. */
+  readonly gathered: number;
+  /** Rounds processed (1: the event batch alone). */
+  readonly rounds: number;
+  /** ReceiveMessage calls made. */
+  readonly receives: number;
+  /** Gathered records the worker finished but could not delete (they come back and are written again). */
+  readonly undeleted: number;
+  /** Failed gathered records: the backoff set on them brings them back (the event batch's are in `failedIds`). */
+  readonly gatheredFailedIds: readonly string[];
+}
+
+const DEFAULTS = { forMs: 1_000, maxRecords: 100, reserveMs: 5_000 } as const satisfies Required<GatherOptions>;
+/** SQS's ReceiveMessage returns at most 10 messages. */
+const RECEIVE_MAX = 10;
+
+export async function processLanes(deps: LanesDeps, batch: readonly QueueRecord[], deadlineMs: number): Promise<LanesOutcome> {
+  const now = deps.now ?? Date.now;
+  const { forMs, maxRecords, reserveMs } = { ...DEFAULTS, ...deps.gather };
+  const { source } = deps;
+  const idle = deps.budgetIdle ?? (() => false);
+  const started = now();
+  const inBatch = new Set(batch.map((r) => r.id));
+  const total: Mutable<LanesOutcome> = { failedIds: [], received: 0, applied: 0, deadLettered: 0, calls: 0, gathered: 0, rounds: 0, receives: 0, undeleted: 0, gatheredFailedIds: [] };
+  const timeLeft = (): boolean => now() - started < forMs && deadlineMs - now() > reserveMs;
+
+  let round: QueueRecord[] = [...batch];
+  let drained = source === undefined;
+  for (;;) {
+    // Fill the round while no call could start anyway; an empty receive means the lanes are drained for now.
+    while (!drained && round.length < maxRecords && !(round.length > 0 && idle()) && timeLeft()) {
+      const more = await (source as LaneSource).receive(Math.min(RECEIVE_MAX, maxRecords - round.length));
+      total.receives++;
+      if (more.length === 0) drained = true;
+      round.push(...more);
+      total.gathered += more.length;
+    }
+    if (round.length === 0) break;
+    deps.onRound?.(round);
+    const outcome = await processLaneBatch(deps, round, deadlineMs);
+    add(total, outcome, inBatch);
+    const failed = new Set(outcome.failedIds);
+    const finished = round.filter((r) => !inBatch.has(r.id) && !failed.has(r.id));
+    if (finished.length > 0 && source !== undefined) total.undeleted += (await deleteSafely(source, finished)).length;
+    if (drained || !timeLeft()) break;
+    round = [];
+  }
+  return total;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+function add(total: Mutable<LanesOutcome>, outcome: LaneBatchOutcome, inBatch: ReadonlySet<string>): void {
+  total.rounds++;
+  total.failedIds = [...total.failedIds, ...outcome.failedIds.filter((id) => inBatch.has(id))];
+  total.gatheredFailedIds = [...total.gatheredFailedIds, ...outcome.failedIds.filter((id) => !inBatch.has(id))];
+  total.received += outcome.received;
+  total.applied += outcome.applied;
+  total.deadLettered += outcome.deadLettered;
+  total.calls += outcome.calls;
+  if (outcome.redeliveryError !== undefined) total.redeliveryError = outcome.redeliveryError;
+}
+
+/** Deletes finished records; a delete that throws leaves them all to come back (and be written again). */
+async function deleteSafely(source: LaneSource, records: readonly QueueRecord[]): Promise<readonly string[]> {
+  try {
+    return await source.delete(records);
+  } catch {
+    return records.map((r) => r.id);
+  }
+}
