@@ -25,6 +25,7 @@ import type {
   DeadLetters,
   LaneMeta,
   Lanes,
+  LaneSource,
   QueueRecord,
   Redelivery,
   WriteOptions,
@@ -591,6 +592,46 @@ export interface LaneAppend {
  * The `Lanes` port on a `FakeFifoQueue`: each lane a message group `lane-N`, deduplicated by `dedupId`.
  * A message chosen by `failWhen`/`failNext` is not written, and its lane stops there, as the port says.
  */
+/**
+ * The worker's own receives on a fake FIFO queue (`LaneSource`): `receive` as the queue hands out records, `delete`
+ * acknowledges them. Deletes can be made to fail (the records stay in flight, as SQS keeps them until their
+ * visibility timeout); every record received is kept in `received`.
+ */
+export class FakeLaneSource implements LaneSource {
+  readonly received: QueueRecord[] = [];
+  receives = 0;
+  /** Records whose delete failed: still in flight. */
+  readonly undeleted: QueueRecord[] = [];
+  #failDeletes: (record: QueueRecord) => boolean = () => false;
+  readonly #queue: FakeFifoQueue;
+  readonly #random: ((n: number) => number) | undefined;
+
+  constructor(queue: FakeFifoQueue, random?: (n: number) => number) {
+    this.#queue = queue;
+    this.#random = random;
+  }
+
+  /** Deletes of the records chosen fail from now on. */
+  failDeletesWhen(rule: (record: QueueRecord) => boolean): this {
+    this.#failDeletes = rule;
+    return this;
+  }
+
+  receive(max: number): Promise<readonly QueueRecord[]> {
+    this.receives++;
+    const records = this.#queue.receive({ max, ...(this.#random === undefined ? {} : { random: this.#random }) });
+    this.received.push(...records);
+    return Promise.resolve(records);
+  }
+
+  delete(records: readonly QueueRecord[]): Promise<readonly string[]> {
+    const failing = records.filter((r) => this.#failDeletes(r));
+    this.undeleted.push(...failing);
+    this.#queue.ack(records.filter((r) => !failing.includes(r)));
+    return Promise.resolve(failing.map((r) => r.id));
+  }
+}
+
 export class FakeLanes implements Lanes {
   readonly queue: FakeFifoQueue;
   /** Every message appended, in order. */

@@ -19,8 +19,9 @@ import { describe, expect, it } from 'vitest';
 import { acceptWebhook, type AcceptWebhookDeps } from '../../lib/usecases/accept-webhook.ts';
 import type { QueueRecord } from '../../lib/usecases/ports.ts';
 import { processLaneBatch, type LaneBatchDeps, type LaneBatchOutcome } from '../../lib/usecases/process-lane-batch.ts';
+import { processLanes } from '../../lib/usecases/process-lanes.ts';
 import { relaneIntake, type RelaneDeps } from '../../lib/usecases/relane-intake.ts';
-import { FakeClock, FakeDeadLetters, FakeFifoQueue, FakeIm, FakeLanes, FixedNames, ParkingWriter, flush, prng, type ImFault } from '../helpers/fakes.ts';
+import { FakeClock, FakeDeadLetters, FakeFifoQueue, FakeIm, FakeLanes, FakeLaneSource, FixedNames, ParkingWriter, flush, prng, type ImFault } from '../helpers/fakes.ts';
 
 const SEED = 7_340_101;
 const RUNS = 400;
@@ -47,7 +48,7 @@ interface UpdateSpec {
 
 type Step =
   | { readonly kind: 'accept'; readonly seed: number }
-  | { readonly kind: 'lanes'; readonly seed: number; readonly concurrent: boolean; readonly crash: boolean }
+  | { readonly kind: 'lanes'; readonly seed: number; readonly concurrent: boolean; readonly crash: boolean; readonly gather: boolean }
   | { readonly kind: 'intake'; readonly seed: number; readonly crash: boolean }
   /** An intake invocation that wrote its lanes, then timed out: the message comes back past the windows. */
   | { readonly kind: 'late-intake'; readonly seed: number }
@@ -73,7 +74,10 @@ const updateArb: fc.Arbitrary<UpdateSpec> = fc.record({
 });
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('accept' as const), seed: seedArb }) },
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('lanes' as const), seed: seedArb, concurrent: fc.boolean(), crash: fc.integer({ min: 0, max: 9 }).map((n) => n === 0) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({ kind: fc.constant('lanes' as const), seed: seedArb, concurrent: fc.boolean(), crash: fc.integer({ min: 0, max: 9 }).map((n) => n === 0), gather: fc.boolean() }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('intake' as const), seed: seedArb, crash: fc.integer({ min: 0, max: 9 }).map((n) => n === 0) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('release' as const), seed: seedArb }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('late-intake' as const), seed: seedArb }) },
@@ -123,7 +127,7 @@ function imFault(rng: Rng): ImFault | undefined {
 type Variant = 'correct' | 'reversed-records' | 'ack-everything';
 
 /** What a run exercised, summed over all runs: the property must not pass by never getting there. */
-const coverage = { laneBatches: 0, sameLaneBatches: 0, failedRecords: 0, crashes: 0, concurrentBatches: 0, earlyWrites: 0, lateEarlyWrites: 0, intakeRecords: 0, refusedAccepts: 0, lateIntakes: 0 };
+const coverage = { laneBatches: 0, sameLaneBatches: 0, failedRecords: 0, crashes: 0, concurrentBatches: 0, earlyWrites: 0, lateEarlyWrites: 0, intakeRecords: 0, refusedAccepts: 0, lateIntakes: 0, gatherRounds: 0, undeleted: 0 };
 
 interface RunResult {
   readonly actual: Record<string, Record<string, string>>;
@@ -225,7 +229,25 @@ async function simulate(scenario: Scenario, variant: Variant = 'correct'): Promi
     else intake.settle(records, outcome.failedIds);
   };
 
-  const lanesStep = async (rng: Rng | undefined, concurrent: boolean, crash: boolean): Promise<void> => {
+  /**
+   * One invocation of the worker on an event batch; with `gather`, it also receives records itself (random
+   * receives, rounds of random size, the budget idle or not), and some of its deletes fail.
+   */
+  const invoke = async (records: readonly QueueRecord[], rng: Rng | undefined, gather: boolean) => {
+    if (!gather || variant !== 'correct' || rng === undefined) return { outcome: await laneBatch(records), gathered: [] as QueueRecord[], gatheredFailed: [] as string[], undeleted: [] as QueueRecord[] };
+    const source = new FakeLaneSource(lanes.queue, rng.int);
+    if (rng.chance(0.5)) source.failDeletesWhen(() => rng.chance(0.7));
+    const outcome = await processLanes(
+      { ...laneDeps, source, budgetIdle: () => rng.chance(0.5), gather: { forMs: 1e9, maxRecords: 1 + rng.int(25), reserveMs: 0 } },
+      records,
+      clock.now() + 10_000,
+    );
+    coverage.gatherRounds += outcome.rounds - 1;
+    coverage.undeleted += source.undeleted.length;
+    return { outcome, gathered: source.received, gatheredFailed: [...outcome.gatheredFailedIds], undeleted: source.undeleted };
+  };
+
+  const lanesStep = async (rng: Rng | undefined, concurrent: boolean, crash: boolean, gather = false): Promise<void> => {
     const batches = [lanes.queue.receive(rng === undefined ? {} : { random: rng.int })];
     if (concurrent) batches.push(lanes.queue.receive(rng === undefined ? {} : { random: rng.int }));
     const work = batches
@@ -233,19 +255,25 @@ async function simulate(scenario: Scenario, variant: Variant = 'correct'): Promi
       .map(async (records) => {
         coverage.laneBatches++;
         if (new Set(records.map((r) => r.group)).size < records.length) coverage.sameLaneBatches++;
-        return { records, outcome: await laneBatch(records) };
+        return { records, ...(await invoke(records, rng, gather)) };
       });
     if (work.length > 1) coverage.concurrentBatches++;
     // An early write may land while the batch is on its way to IM.
     if (rng?.chance(0.3) === true) releaseEarly(rng.int(Math.max(1, early.parked)));
-    for (const { records, outcome } of await Promise.all(work)) {
-      for (const r of records) laneWritesSeen.add(r.group);
-      coverage.failedRecords += outcome.failedIds.length;
+    for (const { records, outcome, gathered, gatheredFailed, undeleted } of await Promise.all(work)) {
+      for (const r of [...records, ...gathered]) laneWritesSeen.add(r.group);
+      coverage.failedRecords += outcome.failedIds.length + gatheredFailed.length;
+      const failedGathered = gathered.filter((r) => gatheredFailed.includes(r.id));
       if (crash) {
+        // The invocation dies after its IM calls: nothing more is deleted; what is in flight comes back later.
         coverage.crashes++;
-        lanes.queue.abandon(records);
+        lanes.queue.abandon([...records, ...failedGathered, ...undeleted]);
       } else {
         lanes.queue.settle(records, outcome.failedIds);
+        // SQS brings a failed gathered record back after the backoff set on it; an undeleted one after its
+        // visibility timeout.
+        lanes.queue.fail(failedGathered);
+        lanes.queue.abandon(undeleted);
       }
     }
   };
@@ -277,7 +305,7 @@ async function simulate(scenario: Scenario, variant: Variant = 'correct'): Promi
         chaos = rng;
         if (rng.chance(0.1)) deadLetters.failNext();
         if (rng.chance(0.1)) lanes.queue.redelivery.failNext();
-        await lanesStep(rng, step.concurrent, step.crash);
+        await lanesStep(rng, step.concurrent, step.crash, step.gather);
         break;
       }
       case 'late-intake': {
@@ -412,6 +440,8 @@ describe('ordering: IM ends with the last accepted value', () => {
     expect(coverage.intakeRecords).toBeGreaterThan(50);
     expect(coverage.refusedAccepts).toBeGreaterThan(5);
     expect(coverage.lateIntakes).toBeGreaterThan(20);
+    expect(coverage.gatherRounds).toBeGreaterThan(15);
+    expect(coverage.undeleted).toBeGreaterThan(8);
   });
 
   it.each<Variant>(['reversed-records', 'ack-everything'])('catches a deliberately broken worker (%s) with the same oracle', { timeout: 60_000 }, async (variant) => {
