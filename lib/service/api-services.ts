@@ -5,6 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CredentialSource } from '../credentials/types.ts';
 import { WebhookSecretSource } from '../credentials/webhook-secret-source.ts';
+import { EarlyWriteGate } from '../usecases/early-write-gate.ts';
 import { loadConfig, type Config } from '../config/config.ts';
 import { DynamoDbIdempotency } from '../idempotency/dynamodb-idempotency.ts';
 import type { Idempotency } from '../usecases/ports.ts';
@@ -17,6 +18,8 @@ export interface ApiParts {
   readonly webhookAuth: WebhookAuthenticator;
   /** The `whsec_…` secret webhooks are signed with: its own secret when configured, else the credentials'. */
   readonly webhookSecret: () => Promise<string | undefined>;
+  /** The early write's idle-budget gate of this copy. */
+  readonly inlineGate: EarlyWriteGate;
 }
 
 export type ApiServices = CoreServices & ApiParts;
@@ -29,6 +32,7 @@ export function apiParts(config: Config, credentials: CredentialSource, override
       ? undefined
       : new WebhookSecretSource({ client: overrides.secretsManager ?? new SecretsManagerClient({ region: config.sqs.region }), secretId: webhookSecretId, ...(cacheTtlSeconds === undefined ? {} : { cacheTtlSeconds }) });
   return {
+    inlineGate: new EarlyWriteGate(),
     webhookSecret: ownSecret === undefined ? async () => (await credentials.get()).webhookSecret : () => ownSecret.get(),
     idempotency:
       idempotency === undefined

@@ -92,6 +92,7 @@ export function createApiHandler(s: ApiServices) {
               inlineChunks: s.config.apiInlineChunks,
               inlineCapacity: () => s.limiter.startsWithin(s.config.apiInlineWaitMs),
               inlineWaitMs: s.config.apiInlineWaitMs,
+              inlineGate: s.inlineGate,
             },
             { requestId, key, read: early ?? readNow(), deadlineMs: deadlineOf(context, s.config.deadlineMarginMs) },
           );

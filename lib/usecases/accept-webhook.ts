@@ -20,6 +20,7 @@ import type { UserUpdate } from '../rules/types.ts';
 import { validateEntries } from '../rules/validate-users.ts';
 import { parseUserAttrsEnvelope } from '../rules/schemas.ts';
 import { laneOf } from '../lanes/lane-of.ts';
+import type { EarlyWriteGate } from './early-write-gate.ts';
 import { LanesUnavailableError } from './errors.ts';
 import { refusedToRejections, type ReportedRejection } from './outcome.ts';
 import type { AttrNames, AttrWriter, Lanes } from './ports.ts';
@@ -35,6 +36,8 @@ export interface AcceptWebhookDeps {
   readonly inlineCapacity?: () => number;
   /** The longest the early write waits for its calls to start, ms; what has not started by then is left to the lanes. */
   readonly inlineWaitMs?: number;
+  /** Closes the early write for a while after one missed its start (idle budget only); none: always open. */
+  readonly inlineGate?: EarlyWriteGate;
 }
 
 export type AcceptWebhookInput = {
@@ -131,9 +134,11 @@ export async function acceptWebhook(deps: AcceptWebhookDeps, input: AcceptWebhoo
   // Every user is in its lane: only now may IM see any of them.
   // More users than the early write's calls could hold never fit: no need to plan their calls.
   const calls = users.length <= deps.inlineChunks * MAX_USERS_PER_CALL ? planWriteCalls(users) : [];
-  const early = calls.length > 0 && calls.length <= Math.min(deps.inlineChunks, deps.inlineCapacity?.() ?? Number.POSITIVE_INFINITY);
+  const early = calls.length > 0 && calls.length <= Math.min(deps.inlineChunks, deps.inlineCapacity?.() ?? Number.POSITIVE_INFINITY) && (deps.inlineGate?.open() ?? true);
   const startBy = deps.inlineWaitMs === undefined ? {} : { startByMs: Date.now() + deps.inlineWaitMs };
   const outcome = early ? await applyCalls(deps.writer, calls, { deadlineMs: input.deadlineMs, ...startBy }) : NO_EARLY_WRITE;
+  // A call that never started found the budget busy: the lanes write these users, and the copy pauses its early writes.
+  if (outcome.retryable.some((group) => !group.attempted)) deps.inlineGate?.missed();
   // A user with values to set and names to remove is in two calls: count accounts, not call entries.
   const accounts = (groups: readonly { readonly call: WriteCall }[]) => new Set(groups.flatMap((g) => g.call.users.map((u) => u.To_Account)));
   const refusedAccounts = accounts(outcome.refused);

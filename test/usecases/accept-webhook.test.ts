@@ -6,6 +6,7 @@ import { acceptWebhook, HEAD_FIRST_MIN_ENTRIES, readWebhook, type AcceptWebhookD
 import { validateUsers } from '../../lib/rules/validate-users.ts';
 import { LanesUnavailableError } from '../../lib/usecases/errors.ts';
 import { LearnedAttrNames } from '../../lib/attr-names/registered-names.ts';
+import { EarlyWriteGate } from '../../lib/usecases/early-write-gate.ts';
 import { ATTR_NAMES, makeUsers } from '../helpers/factories.ts';
 import { FakeClock, FakeIm, FakeLanes, FixedNames } from '../helpers/fakes.ts';
 
@@ -385,6 +386,28 @@ describe('acceptWebhook', () => {
       expect(result.applied + result.queued + result.rejected.length + result.merged).toBe(result.received);
       // The lanes still carry every accepted user: the worker decides for good.
       expect(lanes.appended.flatMap((a) => a.users.map((u) => u.To_Account)).sort()).toEqual(['flaky', 'ghost', 'real']);
+    });
+  });
+
+  describe('the early write spends only idle budget', () => {
+    it('makes no early write for a second after one missed its start (answered Queued at once), then tries again', async () => {
+      // Prepare: the first early write finds no start in time
+      const { clock, im, deps } = setup({ inlineChunks: 1 });
+      const gate = new EarlyWriteGate({ now: clock.now });
+      const accept = (key: string) => acceptWebhook({ ...deps, inlineGate: gate }, { requestId: key, key, body: { UserAttrs: [{ To_Account: `u-${key}`, Attrs: { city: 'x' } }] }, deadlineMs: clock.now() + 5_000 });
+      im.plan({ kind: 'deadline', attempts: 0 });
+
+      // Act
+      const missed = await accept('k1');
+      const paused = await accept('k2');
+      clock.advance(1_000);
+      const reopened = await accept('k3');
+
+      // Assess
+      expect(missed).toMatchObject({ applied: 0, queued: 1 });
+      expect(paused).toMatchObject({ applied: 0, queued: 1 });
+      expect(reopened).toMatchObject({ applied: 1, queued: 0 });
+      expect(im.calls.map((c) => c.accounts)).toEqual([['u-k1'], ['u-k3']]);
     });
   });
 });
