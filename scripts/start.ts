@@ -95,6 +95,8 @@ if (imBaseUrl === undefined) {
     secretKey: credentials.TIM_SECRET_KEY,
     attrNames,
     port: settings.emulatorPort,
+    // IM's own limit, lowered with IM_RATE_LIMIT as the functions' budget is, to watch saturation locally.
+    ...(process.env['IM_RATE_LIMIT'] === undefined ? {} : { rateLimitPerSecond: Number(process.env['IM_RATE_LIMIT']) }),
   });
   imBaseUrl = emulator.url;
   closeEmulator = async () => {

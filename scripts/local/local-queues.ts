@@ -75,11 +75,12 @@ export async function createLocalQueues(options: LocalQueuesOptions): Promise<Lo
     MessageRetentionPeriod: String(options.deadLetterRetentionSeconds ?? d.deadLetterRetentionSeconds),
     MaximumMessageSize: String(MAXIMUM_MESSAGE_SIZE),
   });
-  const lanes = await createQueue(
-    client,
-    fifoName('lanesQueueName', options.lanesQueueName),
-    fifo(options.lanesVisibilityTimeoutSeconds ?? d.lanesVisibilityTimeoutSeconds),
-  );
+  const lanes = await createQueue(client, fifoName('lanesQueueName', options.lanesQueueName), {
+    ...fifo(options.lanesVisibilityTimeoutSeconds ?? d.lanesVisibilityTimeoutSeconds),
+    // High-throughput FIFO, as deployed.
+    DeduplicationScope: 'messageGroup',
+    FifoThroughputLimit: 'perMessageGroupId',
+  });
   const intake = await createQueue(
     client,
     fifoName('intakeQueueName', options.intakeQueueName),

@@ -43,7 +43,7 @@ describe('loadConfig: defaults', () => {
     expect(config.maxBodyBytes).toBe(6_000_000);
     expect(config.webhookAuth).toBe('standard-webhooks');
     expect(config.deadlineMarginMs).toBe(1000);
-    expect(config.fleet).toMatchObject({ imRateLimit: 100, apiMaxConcurrency: 2, workerMaxConcurrency: 2 });
+    expect(config.fleet).toMatchObject({ imRateLimit: 100, apiMaxConcurrency: 50, workerMaxConcurrency: 2 });
     expect(config.callsPerSecond).toBe(config.fleet.apiCallsPerSecondPerCopy);
   });
 
@@ -362,7 +362,7 @@ describe('loadConfig: SQS', () => {
 
     // Assess
     expect(config.idempotency).toEqual({ tableName: 'gw-idempotency', endpoint: 'http://127.0.0.1:4567', ttlSeconds: 48 * 3600 });
-    expect(config.lanes).toEqual({ count: 20, retryMaxSeconds: 300, outageToleranceMs: 120 * 60_000, intakeRetryWindowMs: 180_000 });
+    expect(config.lanes).toEqual({ count: 250, retryMaxSeconds: 300, outageToleranceMs: 120 * 60_000, intakeRetryWindowMs: 180_000 });
     expect(config.apiInlineChunks).toBe(1);
   });
 

@@ -108,7 +108,7 @@ beforeAll(async () => {
 }, 180_000);
 
 describe('serverless package (stage dev)', () => {
-  it('creates the FIFO lanes queue: no content-based deduplication, no redrive, visibility ≥ the worker timeout, 1 MiB messages, encrypted', () => {
+  it('creates the FIFO lanes queue in high-throughput mode: no content-based deduplication, no redrive, visibility ≥ the worker timeout, 1 MiB messages, encrypted', () => {
     // Prepare
     const workerTimeout = resource('WorkerLambdaFunction').Properties['Timeout'];
 
@@ -121,6 +121,8 @@ describe('serverless package (stage dev)', () => {
       QueueName: names.lanes,
       FifoQueue: true,
       ContentBasedDeduplication: false,
+      DeduplicationScope: 'messageGroup',
+      FifoThroughputLimit: 'perMessageGroupId',
       SqsManagedSseEnabled: true,
       VisibilityTimeout: DEFAULTS.lanesVisibilityTimeoutSeconds,
       MessageRetentionPeriod: DEFAULTS.queueRetentionSeconds,
@@ -629,6 +631,15 @@ describe('serverless print (stage local, as npm start runs it)', () => {
     }
     expect(printed.service).toBe(DEFAULTS.service);
   });
+
+  it("takes npm start's IM_RATE_LIMIT for the local functions, so every part of a local run paces to the same limit", async () => {
+    // Act
+    const lowered = await run(process.execPath, [serverlessBin, 'print', '--stage', 'local', '--format', 'json'], { cwd: root, env: { ...frameworkEnv, IM_RATE_LIMIT: '10' } });
+
+    // Assess
+    expect(String(printedConfigSchema.parse(JSON.parse(lowered.stdout)).provider.environment['IM_RATE_LIMIT'])).toBe('10');
+    expect(String(printed.provider.environment['IM_RATE_LIMIT'])).toBe(String(DEFAULTS.imRateLimit));
+  }, 60_000);
 
   it("gives the local API the metrics service npm start gives the local worker: one name per stage", () => {
     // Act
