@@ -50,6 +50,7 @@ const envSchema = z.object({
   WORKER_TIMEOUT_SECONDS: intFrom(DEFAULTS.workerTimeoutSeconds, 1, 900),
   INTAKE_VISIBILITY_TIMEOUT_SECONDS: intFrom(DEFAULTS.intakeVisibilityTimeoutSeconds, 0, 43_200),
   OUTAGE_TOLERANCE_MINUTES: intFrom(DEFAULTS.outageToleranceMinutes, 1, 5760),
+  STUCK_LANE_MINUTES: intFrom(DEFAULTS.stuckLaneMinutes, 1, 5760),
   AWS_REGION: z._default(z.string(), 'ap-southeast-1'),
   MAX_BODY_BYTES: intFrom(DEFAULTS.maxBodyBytes, 1024, 10 * 1024 * 1024),
   WEBHOOK_AUTH: z._default(z.enum(['standard-webhooks', 'none']), 'standard-webhooks'),
@@ -116,6 +117,8 @@ export interface Config {
     readonly outageToleranceMs: number;
     /** An intake message that could not be moved into lanes within this window goes to the dead-letter queue. */
     readonly intakeRetryWindowMs: number;
+    /** A lane record failing this long while other lanes are applied is dead-lettered (`lane-stuck`). */
+    readonly stuckLaneToleranceMs: number;
   };
   readonly maxBodyBytes: number;
   /** Standard Webhooks signatures (5-minute tolerance, fixed by the spec) or none when API Gateway IAM auth is used. */
@@ -252,6 +255,7 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
       count: env.LANE_COUNT,
       retryMaxSeconds: env.LANE_RETRY_MAX_SECONDS,
       outageToleranceMs: env.OUTAGE_TOLERANCE_MINUTES * 60_000,
+      stuckLaneToleranceMs: env.STUCK_LANE_MINUTES * 60_000,
       intakeRetryWindowMs: intakeRetryWindowMs(env.INTAKE_RETRY_WINDOW_SECONDS, env.WORKER_TIMEOUT_SECONDS, env.INTAKE_VISIBILITY_TIMEOUT_SECONDS),
     },
     maxBodyBytes: env.MAX_BODY_BYTES,

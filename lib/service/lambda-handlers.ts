@@ -155,6 +155,7 @@ export function createWorkerHandler(s: WorkerServices) {
         deadLetters,
         redelivery: lanesRedelivery,
         outageToleranceMs: s.config.lanes.outageToleranceMs,
+        stuckLaneToleranceMs: s.config.lanes.stuckLaneToleranceMs,
         retryMaxSeconds: s.config.lanes.retryMaxSeconds,
         ...(s.laneSource === undefined ? {} : { source: s.laneSource }),
         budgetIdle: () => s.limiter.startsWithin(BUDGET_IDLE_WITHIN_MS) > 0,

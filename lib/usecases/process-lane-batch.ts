@@ -31,6 +31,13 @@ export interface LaneBatchDeps {
   readonly redelivery: Redelivery;
   /** A record failing longer than this after its first receive is dead-lettered. */
   readonly outageToleranceMs: number;
+  /**
+   * A record failing longer than this after its first receive while other users of its batch were applied (IM
+   * answers, only this lane fails) is dead-lettered (`lane-stuck`), so one stuck lane does not hold its messages
+   * for the whole outage tolerance (SQS FIFO looks only at the first 120,000 messages for groups to serve).
+   * Undefined: only the outage tolerance applies.
+   */
+  readonly stuckLaneToleranceMs?: number;
   /** The longest backoff between deliveries of a failing record. */
   readonly retryMaxSeconds: number;
   readonly now?: () => number;
@@ -174,6 +181,8 @@ export async function processLaneBatch(deps: LaneBatchDeps, records: readonly Qu
   // Walk each lane in order: done records are acknowledged; the first blocked one fails with all after it,
   // unless it has been failing past the outage tolerance, in which case it is dead-lettered.
   const failed: { record: QueueRecord; delaySeconds: number }[] = [];
+  // IM applied users of this batch: a lane still failing is stuck on its own, not caught in an outage.
+  const othersApplied = result.applied.length > 0;
   const aged: { index: number; letter: DeadLetter }[] = [];
   for (const lane of lanesOf(read)) {
     let delaySeconds: number | undefined;
@@ -185,8 +194,13 @@ export async function processLaneBatch(deps: LaneBatchDeps, records: readonly Qu
       }
       const why = blocks.get(index);
       if (why === undefined) continue;
-      if (now() - record.firstReceivedAt > deps.outageToleranceMs) {
-        aged.push({ index, letter: agedLetter(record, why, deps.outageToleranceMs) });
+      const failingMs = now() - record.firstReceivedAt;
+      if (failingMs > deps.outageToleranceMs) {
+        aged.push({ index, letter: agedLetter(record, why, deps.outageToleranceMs, 'outage-tolerance-exceeded') });
+        continue;
+      }
+      if (deps.stuckLaneToleranceMs !== undefined && why.attempted && othersApplied && failingMs > deps.stuckLaneToleranceMs) {
+        aged.push({ index, letter: agedLetter(record, why, deps.stuckLaneToleranceMs, 'lane-stuck') });
         continue;
       }
       delaySeconds = retryDelaySeconds(record, why, deps.retryMaxSeconds);
@@ -302,13 +316,14 @@ function retryDelaySeconds(record: QueueRecord, why: Block, maxSeconds: number):
   return Math.min(maxSeconds, 2 ** Math.min(30, Math.max(0, record.receiveCount - 1)));
 }
 
-function agedLetter(record: QueueRecord, why: Block, toleranceMs: number): DeadLetter {
+function agedLetter(record: QueueRecord, why: Block, toleranceMs: number, rule: 'outage-tolerance-exceeded' | 'lane-stuck'): DeadLetter {
   const minutes = Math.round(toleranceMs / 60_000);
+  const others = rule === 'lane-stuck' ? ' while other lanes were applied' : '';
   return {
     raw: record.body,
     why: {
-      rule: 'outage-tolerance-exceeded',
-      reason: `still failing ${minutes} minutes after its first delivery (${record.receiveCount} deliveries); last error: ErrorCode ${why.errorCode}: ${why.errorInfo}`,
+      rule,
+      reason: `still failing ${minutes} minutes after its first delivery${others} (${record.receiveCount} deliveries); last error: ErrorCode ${why.errorCode}: ${why.errorInfo}`,
       requestId: record.requestId,
       errorCode: why.errorCode,
       errorInfo: why.errorInfo,

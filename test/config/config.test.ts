@@ -362,7 +362,7 @@ describe('loadConfig: SQS', () => {
 
     // Assess
     expect(config.idempotency).toEqual({ tableName: 'gw-idempotency', endpoint: 'http://127.0.0.1:4567', ttlSeconds: 48 * 3600 });
-    expect(config.lanes).toEqual({ count: 250, retryMaxSeconds: 300, outageToleranceMs: 120 * 60_000, intakeRetryWindowMs: 180_000 });
+    expect(config.lanes).toEqual({ count: 250, retryMaxSeconds: 300, outageToleranceMs: 120 * 60_000, intakeRetryWindowMs: 180_000, stuckLaneToleranceMs: 15 * 60_000 });
     expect(config.apiInlineChunks).toBe(1);
   });
 

@@ -207,6 +207,26 @@ describe('processLaneBatch', () => {
       expect(outcome.deadLettered).toBe(1);
     });
 
+    it('dead-letters a record of a lane stuck on its own (lane-stuck) past stuckLaneToleranceMs, but not during an outage', async () => {
+      // Prepare: u-stuck fails transiently every time; its record has failed for 6 minutes (the outage tolerance is 15)
+      const { clock, im, deadLetters, deps, record } = setup();
+      const stuckDeps = { ...deps, stuckLaneToleranceMs: 5 * 60_000 };
+      const stuck = record('lane-0', [{ To_Account: 'u-stuck', Attrs: { city: 'A' } }], { firstReceivedAt: clock.now() - 6 * 60_000, receiveCount: 40 });
+      const healthy = record('lane-1', [{ To_Account: 'u-ok', Attrs: { city: 'B' } }]);
+      im.failWhen((call) => (call.accounts.includes('u-stuck') ? { kind: 'users', errorCode: 91000, accounts: ['u-stuck'] } : undefined));
+
+      // Act
+      const alone = await processLaneBatch(stuckDeps, [stuck], clock.now() + 10_000);
+      const withOthers = await processLaneBatch(stuckDeps, [{ ...stuck, receiveCount: 41 }, healthy], clock.now() + 10_000);
+
+      // Assess: alone, nothing is applied (it may be an outage): retried; beside an applied lane: dead-lettered
+      expect(alone.failedIds).toEqual([stuck.id]);
+      expect(withOthers.failedIds).toEqual([]);
+      expect(deadLetters.rules()).toEqual(['lane-stuck']);
+      expect(deadLetters.letters[0]?.why.reason).toContain('while other lanes were applied');
+      expect(im.attrsOf('u-ok')).toEqual({ city: 'B' });
+    });
+
     it('keeps retrying a record failing exactly as long as the tolerance', async () => {
       // Prepare
       const { clock, im, deadLetters, record, run } = setup();
