@@ -115,7 +115,7 @@ describe('processLanes: gathering beyond the event batch', () => {
     // Prepare
     const { clock, im, lanes, deps } = setup(50, 1);
     const slowIm = { setAttr: async (...args: Parameters<FakeIm['setAttr']>) => (clock.advance(600), im.setAttr(...args)), removeAttr: im.removeAttr.bind(im) };
-    const { source: _source, ...withoutSource } = deps;
+    const withoutSource: LanesDeps = { ...deps, source: undefined };
 
     // Act
     const bounded = await processLanes({ ...deps, writer: slowIm, budgetIdle: () => true, gather: { forMs: 1_000, maxRecords: 10 } }, [], Date.now() + 30_000);
