@@ -44,6 +44,8 @@ export interface LocalFleetOptions {
   readonly faults?: FaultOptions;
   /** Added to every copy's environment. */
   readonly env?: Readonly<Record<string, string>>;
+  /** The emulator's im_set_attr limit, calls/s. Default 100, IM's own. */
+  readonly imRateLimit?: number;
 }
 
 export interface LocalFleet {
@@ -56,6 +58,10 @@ export interface LocalFleet {
   apiCopy(env?: Readonly<Record<string, string>>): Promise<ApiCopy>;
   /** DynamoDB requests so far, by operation (`DynamoDB_20120810.UpdateItem`, …). */
   dynamodbRequests(): Promise<Record<string, number>>;
+  /** SQS requests so far, by action (`AmazonSQS.ReceiveMessage`, …). */
+  sqsRequests(): Promise<Record<string, number>>;
+  /** Forks a copy of the API function for the stream benchmark (bench/fleet/api-stream-copy.ts); ready when this resolves. */
+  apiStreamCopy(env?: Readonly<Record<string, string>>): Promise<ChildProcess>;
   /** Starts a worker copy: one lanes poller process, one invocation at a time. */
   workerCopy(env?: Readonly<Record<string, string>>): void;
   close(): Promise<void>;
@@ -70,7 +76,7 @@ export async function startLocalFleet(options: LocalFleetOptions): Promise<Local
     adminIdentifier: TEST_CREDENTIALS.identifier,
     secretKey: TEST_CREDENTIALS.secretKey,
     attrNames: ['sex', 'city', 'tier', 'lang'],
-    rateLimitPerSecond: 100,
+    rateLimitPerSecond: options.imRateLimit ?? 100,
     ...(options.faults === undefined ? {} : { faults: options.faults }),
   });
   const names = resourceNames(options.name);
@@ -85,7 +91,13 @@ export async function startLocalFleet(options: LocalFleetOptions): Promise<Local
     return endpoint;
   };
   const [endpoint, dynamodbEndpoint] = await Promise.all([service('sqs'), service('dynamodb')]);
+  const sqsProcess = children[0];
   const dynamodbProcess = children[1];
+  const statsOf = (child: ChildProcess | undefined): Promise<Record<string, number>> =>
+    new Promise((resolve) => {
+      child?.once('message', (m) => resolve((m as { requests: Record<string, number> }).requests));
+      child?.send('stats');
+    });
   const sqs = new SQSClient({ region: REGION, endpoint, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
   const queues = await createLocalQueues({ client: sqs, lanesQueueName: names.lanes, intakeQueueName: names.intake, deadLetterQueueName: names.deadLetter });
   const env: NodeJS.ProcessEnv = {
@@ -135,11 +147,13 @@ export async function startLocalFleet(options: LocalFleetOptions): Promise<Local
         },
       };
     },
-    dynamodbRequests() {
-      return new Promise((resolve) => {
-        dynamodbProcess?.once('message', (m) => resolve((m as { requests: Record<string, number> }).requests));
-        dynamodbProcess?.send('stats');
-      });
+    dynamodbRequests: () => statsOf(dynamodbProcess),
+    sqsRequests: () => statsOf(sqsProcess),
+    async apiStreamCopy(extra = {}) {
+      const child = fork(new URL('../fleet/api-stream-copy.ts', import.meta.url), { env: { ...env, ...extra }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      children.push(child);
+      await new Promise((resolve) => child.once('message', resolve));
+      return child;
     },
     workerCopy(extra = {}) {
       const poller = fileURLToPath(new URL('../../scripts/local-sqs-poller.ts', import.meta.url));

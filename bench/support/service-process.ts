@@ -5,18 +5,35 @@
  * messages) from delaying the emulator's clock and answers. Reports `{ endpoint }` to the parent once up, and
  * `{ requests }` (DynamoDB requests by operation) on any message from it.
  */
+import { createServer, request as forward } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { startFauxqs } from 'fauxqs';
 import { startLocalTables } from '../../scripts/local/local-tables.ts';
 
 const kind = process.argv[2];
-/** DynamoDB requests by operation, sent to the parent when it asks (`stats`). */
+/** DynamoDB requests by operation, or SQS requests by action, sent to the parent when it asks (`stats`). */
 const requests = new Map<string, number>();
 let close: () => Promise<void>;
 let endpoint: string;
 if (kind === 'sqs') {
   const fauxqs = await startFauxqs({ port: 0, logger: false });
-  endpoint = `http://127.0.0.1:${fauxqs.port}`;
-  close = () => fauxqs.stop();
+  // A counting pass-through in front of fauxqs: SQS's JSON protocol names the action in X-Amz-Target.
+  const proxy = createServer((incoming, outgoing) => {
+    const target = String(incoming.headers['x-amz-target'] ?? 'other');
+    requests.set(target, (requests.get(target) ?? 0) + 1);
+    const upstream = forward({ host: '127.0.0.1', port: fauxqs.port, method: incoming.method, path: incoming.url, headers: incoming.headers }, (answer) => {
+      outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(outgoing);
+    });
+    upstream.on('error', () => outgoing.destroy());
+    incoming.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  endpoint = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  close = async () => {
+    proxy.close();
+    await fauxqs.stop();
+  };
 } else if (kind === 'dynamodb') {
   const tables = await startLocalTables({
     onRequest: (target) => requests.set(target, (requests.get(target) ?? 0) + 1),
