@@ -6,7 +6,7 @@
  * write's users, so it can never overtake older queued work: the worker writes them again, in lane order, and
  * IM ends with the last accepted value.
  *
- * A large webhook is read in two steps: the users of one lane first, whose lane messages are written while the
+ * A large webhook is read in two steps: the users of a few lanes first, whose lane messages are written while the
  * rest is read, so a worker can start on them while the API is still reading (a webhook's lane messages are
  * the same either way: each lane's are planned from that lane's users alone).
  */
@@ -54,7 +54,7 @@ export type AcceptWebhookInput = {
 
 /** A webhook read by the rules, before anything is written: its valid users, rejections and lane messages. */
 export interface WebhookRead {
-  /** The lane messages of one lane of a large webhook, read before the rest; none for a small one. */
+  /** The lane messages of the first few lanes of a large webhook, read before the rest; none for a small one. */
   readonly head: readonly LaneMessage[];
   /** The rest, read after a turn of the event loop, so the head's write can leave first. */
   readonly rest: Promise<WebhookReadRest>;
@@ -69,8 +69,13 @@ export interface WebhookReadRest {
   readonly messages: readonly LaneMessage[];
 }
 
-/** A webhook with at least this many entries is read one lane first (a small one reads in a few ms). */
+/** A webhook with at least this many entries is read a few lanes first (a small one reads in a few ms). */
 export const HEAD_FIRST_MIN_ENTRIES = 1_000;
+/**
+ * About how many entries the lanes read first hold: 20 calls' worth, so the workers' first calls start while the
+ * API reads the rest (with 250 lanes one lane of a 20,000-user webhook is only 80 users, less than a call).
+ */
+export const HEAD_FIRST_USERS = 2_000;
 
 export interface AcceptWebhookResult {
   readonly requestId: string;
@@ -101,16 +106,19 @@ export async function readWebhook(deps: Pick<AcceptWebhookDeps, 'attrNames' | 'l
     const { users, rejected } = validateEntries(entries, entries.keys(), { allowedNames });
     return { head: [], rest: Promise.resolve({ users, rejected, received, messages: plan(users) }) };
   }
-  // One lane first: the lane of the first entry that names an account (an entry without one is read later).
+  // A few lanes first: from the lane of the first entry that names an account (an entry without one is read
+  // later), as many consecutive lanes as hold about HEAD_FIRST_USERS of the webhook's entries.
   const laneOfEntry = (entry: unknown): number | undefined => {
     const account: unknown = typeof entry === 'object' && entry !== null ? Reflect.get(entry, 'To_Account') : undefined;
     return typeof account === 'string' ? laneOf(account, deps.laneCount) : undefined;
   };
   const lanes = entries.map(laneOfEntry);
-  const headLane = lanes.find((lane) => lane !== undefined);
+  const firstLane = lanes.find((lane) => lane !== undefined) ?? 0;
+  const headLanes = Math.max(1, Math.min(Math.floor(deps.laneCount / 2), Math.ceil((deps.laneCount * HEAD_FIRST_USERS) / received)));
+  const isHead = (lane: number | undefined): boolean => lane !== undefined && (lane - firstLane + deps.laneCount) % deps.laneCount < headLanes;
   const inHead: number[] = [];
   const later: number[] = [];
-  lanes.forEach((lane, index) => (lane === headLane ? inHead : later).push(index));
+  lanes.forEach((lane, index) => (isHead(lane) ? inHead : later).push(index));
   const head = validateEntries(entries, inHead, { allowedNames });
   const rest = setImmediate().then((): WebhookReadRest => {
     const others = validateEntries(entries, later, { allowedNames });

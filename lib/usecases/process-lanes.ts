@@ -54,6 +54,13 @@ export interface LanesOutcome extends LaneBatchOutcome {
 }
 
 const DEFAULTS = { forMs: 1_000, maxRecords: 100, reserveMs: 5_000 } as const satisfies Required<GatherOptions>;
+/**
+ * About the bytes of 100 users in lane messages (`{"To_Account":"…","Attrs":{…}}` ≈ 60–100 bytes each): a batch
+ * this large already fills a call without gathering.
+ */
+const FULL_CALL_BYTES = 8_000;
+const bodyBytes = (records: readonly QueueRecord[]): number => records.reduce((n, r) => n + r.body.length, 0);
+
 /** SQS's ReceiveMessage returns at most 10 messages. */
 const RECEIVE_MAX = 10;
 
@@ -69,9 +76,11 @@ export async function processLanes(deps: LanesDeps, batch: readonly QueueRecord[
 
   let round: QueueRecord[] = [...batch];
   let drained = source === undefined;
+  // An event batch that already holds about a full call goes at once: a bulk lane's first calls need no gathering.
+  let fillFirst = bodyBytes(batch) < FULL_CALL_BYTES;
   for (;;) {
     // Fill the round while no call could start anyway; an empty receive means the lanes are drained for now.
-    while (!drained && round.length < maxRecords && !(round.length > 0 && idle()) && timeLeft()) {
+    while (fillFirst && !drained && round.length < maxRecords && !(round.length > 0 && idle()) && timeLeft()) {
       const more = await (source as LaneSource).receive(Math.min(RECEIVE_MAX, maxRecords - round.length));
       total.receives++;
       if (more.length === 0) drained = true;
@@ -87,6 +96,7 @@ export async function processLanes(deps: LanesDeps, batch: readonly QueueRecord[
     if (finished.length > 0 && source !== undefined) total.undeleted += (await deleteSafely(source, finished)).length;
     if (drained || !timeLeft()) break;
     round = [];
+    fillFirst = true;
   }
   return total;
 }
