@@ -1,3 +1,4 @@
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,6 +83,7 @@ describe('tim-attr status', () => {
         { queue: 'intake', visible: 2, inFlight: 0, oldestAgeSeconds: null },
         { queue: 'deadLetter', visible: 1, inFlight: 0 },
       ],
+      lanesDrained: true,
       deadLetters: [{ rule: 'attr-name-unregistered', letters: 1, users: 1 }],
       tables: [
         { table: 'idempotency', name: stack.tableName, status: 'ACTIVE' },
@@ -89,9 +91,22 @@ describe('tim-attr status', () => {
       ],
       im: { reachable: true, names: 4 },
     });
+    expect(table.stdout).toContain('Lanes: drained (nothing visible, in flight or delayed).');
     expect(table.stdout).toMatch(/│ intake\s+│ tim-attr-gateway-test-intake\.fifo\s+│ 2\s+│ 0\s+│ 0\s+│ n\/a \(no CloudWatch locally\)\s+│/);
     // status made the letter it read visible again.
     expect(await stack.takeAll(stack.dlqUrl)).toHaveLength(1);
+  });
+
+  it('says the lanes are not drained while a lane message waits (a change of laneCount must wait for it)', async () => {
+    // Prepare
+    await stack.sqs.send(new SendMessageCommand({ QueueUrl: stack.lanesUrl, MessageBody: '{"UserAttrs":[]}', MessageGroupId: 'lane-3', MessageDeduplicationId: 'drain-check' }));
+
+    // Act
+    const run = await runTimAttr(stack, ['status', '--json']);
+
+    // Assess
+    expect(jsonOf(run)).toMatchObject({ lanesDrained: false });
+    await stack.takeAll(stack.lanesUrl);
   });
 
   it('checks every table the environment names, and fails (exit 1) when one is missing', async () => {
