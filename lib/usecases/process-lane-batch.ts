@@ -22,6 +22,7 @@ import { setOwn } from '../rules/own-record.ts';
 import type { AttrValue, UserUpdate } from '../rules/types.ts';
 import type { AttrNames, AttrWriter, DeadLetter, DeadLetters, QueueRecord, Redelivery } from './ports.ts';
 import { groupBy } from './group-by.ts';
+import { sendLetters } from './send-letters.ts';
 import { readRecord, type ReadRecord } from './read-record.ts';
 
 export interface LaneBatchDeps {
@@ -174,7 +175,7 @@ export async function processLaneBatch(deps: LaneBatchDeps, records: readonly Qu
       },
     });
   }
-  if (!(await sendAll(deps.deadLetters, letters.map((l) => l.letter)))) {
+  if (!(await sendLetters(deps.deadLetters, letters.map((l) => l.letter)))) {
     for (const { from } of letters) for (const index of from) block(index, { errorCode: 0, errorInfo: 'the dead-letter queue could not take the refused users', attempted: true });
   }
 
@@ -207,7 +208,7 @@ export async function processLaneBatch(deps: LaneBatchDeps, records: readonly Qu
       failed.push({ record, delaySeconds });
     }
   }
-  const agedSent = aged.length === 0 || (await sendAll(deps.deadLetters, aged.map((a) => a.letter)));
+  const agedSent = aged.length === 0 || (await sendLetters(deps.deadLetters, aged.map((a) => a.letter)));
   if (!agedSent) {
     // Could not dead-letter them: they and the rest of their lanes wait for the next delivery instead.
     const agedIds = new Set(aged.map((a) => records[a.index]?.id));
@@ -330,14 +331,4 @@ function agedLetter(record: QueueRecord, why: Block, toleranceMs: number, rule: 
       records: [record.id],
     },
   };
-}
-
-async function sendAll(deadLetters: DeadLetters, letters: readonly DeadLetter[]): Promise<boolean> {
-  if (letters.length === 0) return true;
-  try {
-    await deadLetters.send(letters);
-    return true;
-  } catch {
-    return false;
-  }
 }

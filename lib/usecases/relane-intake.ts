@@ -13,6 +13,7 @@
 import { planLaneMessages } from '../lanes/lane-plan.ts';
 import type { AttrNames, DeadLetter, DeadLetters, Lanes, QueueRecord, Redelivery } from './ports.ts';
 import { groupBy } from './group-by.ts';
+import { sendLetters } from './send-letters.ts';
 import { readRecord, type ReadRecord } from './read-record.ts';
 import { sameNames, UNREGISTERED_NAME_RULE } from '../rules/constants.ts';
 
@@ -76,16 +77,6 @@ async function moveRecord(deps: RelaneDeps, record: QueueRecord, read: ReadRecor
     return undefined;
   }
   return (await sendLetters(deps.deadLetters, read.deadLetters)) ? { laned: users, deadLettered: read.rejected } : undefined;
-}
-
-async function sendLetters(deadLetters: DeadLetters, letters: readonly DeadLetter[]): Promise<boolean> {
-  if (letters.length === 0) return true;
-  try {
-    await deadLetters.send(letters);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 // Short, growing waits: every retry must land well inside the deduplication window.
