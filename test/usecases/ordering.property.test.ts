@@ -244,7 +244,8 @@ async function simulate(scenario: Scenario, variant: Variant = 'correct'): Promi
     );
     coverage.gatherRounds += outcome.rounds - 1;
     coverage.undeleted += source.undeleted.length;
-    return { outcome, gathered: source.received, gatheredFailed: [...outcome.gatheredFailedIds], undeleted: source.undeleted };
+    // Records left undeleted (a failed delete, and the later records of its lane) stay in flight until their timeout.
+    return { outcome, gathered: source.received, gatheredFailed: [...outcome.gatheredFailedIds], undeleted: source.received.filter((r) => outcome.undeletedIds.includes(r.id)) };
   };
 
   const lanesStep = async (rng: Rng | undefined, concurrent: boolean, crash: boolean, gather = false): Promise<void> => {

@@ -111,6 +111,49 @@ describe('processLanes: gathering beyond the event batch', () => {
     expect(lanes.queue.size).toBe(0);
   });
 
+  it("deletes a lane's records in order: when one's delete fails, the later ones of its lane stay too, so the lane comes back in order", async () => {
+    // Prepare: one lane with two records of the same user, received together; the first one's delete fails
+    const { clock, im, lanes, source, deps } = setup(1, 2);
+    const first = lanes.queue.messages('lane-0')[0]?.id;
+    source.failDeletesWhen((r: QueueRecord) => r.id === first);
+
+    // Act
+    const outcome = await processLanes({ ...deps, budgetIdle: () => true }, [], Date.now() + 30_000);
+    lanes.queue.abandon(source.received.filter((r) => outcome.undeletedIds.includes(r.id)));
+    clock.advance(31_000);
+    source.failDeletesWhen(() => false);
+    await processLanes({ ...deps, budgetIdle: () => true }, [], Date.now() + 30_000);
+
+    // Assess: both stayed and came back in order, so the newer value is the last written
+    expect(outcome.undeletedIds).toHaveLength(2);
+    expect(im.attrsOf('u-0')).toEqual({ city: 'v1' });
+    expect(lanes.queue.size).toBe(0);
+  });
+
+  it('keeps at most roundsInFlight rounds going: the next is gathered while the calls of the one before wait', async () => {
+    // Prepare: a writer that holds every call until released
+    const { im, lanes, deps } = setup(30, 1);
+    let inFlight = 0;
+    let most = 0;
+    const slow = {
+      setAttr: async (...args: Parameters<FakeIm['setAttr']>) => {
+        most = Math.max(most, ++inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        inFlight--;
+        return im.setAttr(...args);
+      },
+      removeAttr: im.removeAttr.bind(im),
+    };
+
+    // Act
+    const outcome = await processLanes({ ...deps, writer: slow, gather: { maxRecords: 10, roundsInFlight: 2 } }, [], Date.now() + 30_000);
+
+    // Assess
+    expect(outcome.rounds).toBe(3);
+    expect(most).toBe(2);
+    expect(lanes.queue.size).toBe(0);
+  });
+
   it('stops gathering after gather.forMs, and gathers nothing without a source', async () => {
     // Prepare
     const { clock, im, lanes, deps } = setup(50, 1);
