@@ -105,8 +105,9 @@ export async function processLanes(deps: LanesDeps, batch: readonly QueueRecord[
   const running = new Set<Promise<void>>();
   let round: QueueRecord[] = [...batch];
   let drained = source === undefined;
-  // An event batch that already holds about a full call goes at once: a bulk lane's first calls need no gathering.
-  let fillFirst = bodyBytes(batch) < FULL_CALL_BYTES;
+  // An event batch that already holds about a full call goes at once when the budget is idle (a bulk lane's first
+  // calls need no gathering); when it is busy, gathering first saves the batch's partly filled last call.
+  let fillFirst = bodyBytes(batch) < FULL_CALL_BYTES || !idle();
   for (;;) {
     // Fill the round while no call could start anyway; an empty receive means the lanes are drained for now.
     while (fillFirst && !drained && round.length < maxRecords && bodyBytes(round) < maxBytes && !(round.length > 0 && idle()) && timeLeft()) {
