@@ -59,6 +59,7 @@ try {
   const im: number[] = [];
   const laneWrites: number[] = [];
   const store: number[] = [];
+  let queuedOnly = 0;
   for (const [i, event] of events.entries()) {
     imMs = 0;
     lanesMs = 0;
@@ -66,8 +67,11 @@ try {
     const started = performance.now();
     const result = await api(event, lambdaContext());
     const elapsed = performance.now() - started;
-    if (result.statusCode !== 200) throw new Error(`invocation ${i} answered ${String(result.statusCode)}: ${result.body ?? ''}`);
+    // 202: the early write found no start within apiInlineWaitMs (it spends only idle budget) and left the users to
+    // their lanes; the gateway's own time is measured the same way.
+    if (result.statusCode !== 200 && result.statusCode !== 202) throw new Error(`invocation ${i} answered ${String(result.statusCode)}: ${result.body ?? ''}`);
     if (i < WARM_UP) continue;
+    if (result.statusCode === 202) queuedOnly++;
     total.push(elapsed);
     im.push(imMs);
     laneWrites.push(lanesMs);
@@ -89,6 +93,7 @@ try {
   const ratio = p99 / percentile(baseline, 0.5);
   console.log(`${INVOCATIONS} warm invocations of ${USERS_PER_WEBHOOK} users each (after ${WARM_UP} warm-up), in-process, emulator without latency or rate limit; fauxqs and dynalite in-process`);
   console.log('LOG_LEVEL=WARN, POWERTOOLS_METRICS_DISABLED=true: stdout is kept out of the figures');
+  console.log(`early writes: ${INVOCATIONS - queuedOnly} of ${INVOCATIONS} (the others found the budget busy and were answered 202)`);
   console.log(row('total per invocation', total));
   console.log(row('inside im.setAttr', im));
   console.log(row('inside lanes.enqueue', laneWrites));
