@@ -6,9 +6,10 @@
  * write's users, so it can never overtake older queued work: the worker writes them again, in lane order, and
  * IM ends with the last accepted value.
  *
- * A large webhook is read in two steps: the users of a few lanes first, whose lane messages are written while the
+ * A large webhook is read in two steps: the users of a few lanes first, whose lane messages are written before the
  * rest is read, so a worker can start on them while the API is still reading (a webhook's lane messages are
- * the same either way: each lane's are planned from that lane's users alone).
+ * the same either way: each lane's are planned from that lane's users alone). The rest waits for the head's write:
+ * reading it is seconds of CPU on a loaded copy, and begun at once it held the head's requests back behind it.
  */
 import { setImmediate } from 'node:timers/promises';
 import { applyCalls } from '../dispatch/apply-calls.ts';
@@ -56,8 +57,8 @@ export type AcceptWebhookInput = {
 export interface WebhookRead {
   /** The lane messages of the first few lanes of a large webhook, read before the rest; none for a small one. */
   readonly head: readonly LaneMessage[];
-  /** The rest, read after a turn of the event loop, so the head's write can leave first. */
-  readonly rest: Promise<WebhookReadRest>;
+  /** Reads the rest (after a turn of the event loop): called once the head is written, so the head leaves first. */
+  readonly rest: () => Promise<WebhookReadRest>;
 }
 
 export interface WebhookReadRest {
@@ -104,7 +105,8 @@ export async function readWebhook(deps: Pick<AcceptWebhookDeps, 'attrNames' | 'l
   const plan = (users: readonly UserUpdate[]): LaneMessage[] => planLaneMessages(users, deps.laneCount, key);
   if (received < HEAD_FIRST_MIN_ENTRIES) {
     const { users, rejected } = validateEntries(entries, entries.keys(), { allowedNames });
-    return { head: [], rest: Promise.resolve({ users, rejected, received, messages: plan(users) }) };
+    const rest = Promise.resolve({ users, rejected, received, messages: plan(users) });
+    return { head: [], rest: () => rest };
   }
   // A few lanes first: from the lane of the first entry that names an account (an entry without one is read
   // later), as many consecutive lanes as hold about HEAD_FIRST_USERS of the webhook's entries.
@@ -120,21 +122,22 @@ export async function readWebhook(deps: Pick<AcceptWebhookDeps, 'attrNames' | 'l
   const later: number[] = [];
   lanes.forEach((lane, index) => (isHead(lane) ? inHead : later).push(index));
   const head = validateEntries(entries, inHead, { allowedNames });
-  const rest = setImmediate().then((): WebhookReadRest => {
-    const others = validateEntries(entries, later, { allowedNames });
-    const rejected = [...head.rejected, ...others.rejected].sort((a, b) => a.index - b.index);
-    return { users: [...head.users, ...others.users], rejected, received, messages: plan(others.users) };
-  });
+  const rest = (): Promise<WebhookReadRest> =>
+    setImmediate().then((): WebhookReadRest => {
+      const others = validateEntries(entries, later, { allowedNames });
+      const rejected = [...head.rejected, ...others.rejected].sort((a, b) => a.index - b.index);
+      return { users: [...head.users, ...others.users], rejected, received, messages: plan(others.users) };
+    });
   return { head: plan(head.users), rest };
 }
 
 export async function acceptWebhook(deps: AcceptWebhookDeps, input: AcceptWebhookInput): Promise<AcceptWebhookResult> {
   const read = await ('read' in input ? input.read : readWebhook(deps, input.key, input.body));
   const meta = { requestId: input.requestId, origin: 'api' } as const;
-  // The head's write leaves before the rest is read (the read waits a turn of the event loop).
-  const headUnsent = read.head.length === 0 ? Promise.resolve([]) : deps.lanes.enqueue(read.head, meta);
-  const { users, rejected, received, messages } = await read.rest;
-  const unsent = (await Promise.all([headUnsent, deps.lanes.enqueue(messages, meta)])).flat();
+  // The head is written before the rest is read: read at once, the rest's CPU work held the head's requests back.
+  const headUnsent = read.head.length === 0 ? [] : await deps.lanes.enqueue(read.head, meta);
+  const { users, rejected, received, messages } = await read.rest();
+  const unsent = [...headUnsent, ...(await deps.lanes.enqueue(messages, meta))];
   if (unsent.length > 0) {
     const pending = unsent.reduce((n, m) => n + m.users.length, 0);
     throw new LanesUnavailableError('some users could not be written into their lanes', { accepted: users.length - pending, pending });

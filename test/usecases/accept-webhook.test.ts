@@ -209,7 +209,7 @@ describe('acceptWebhook', () => {
 
       // Act
       const read = await readWebhook(deps, 'hook-big', body);
-      const rest = await read.rest;
+      const rest = await read.rest();
 
       // Assess
       // 3,000 entries over 4 lanes: about HEAD_FIRST_USERS (2,000) is 3 lanes' worth, capped at half the lanes.
