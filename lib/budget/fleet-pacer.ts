@@ -59,7 +59,6 @@ export interface FleetPacerOptions {
   readonly onLedgerError?: (error: unknown) => void;
 }
 
-
 /** Longest nap of the pump while callers wait, ms: a lease landing mid-nap is noticed this soon. */
 const NAP_MS = 10;
 /** Nap while a lease is in flight, ms: its slots may start at once. */

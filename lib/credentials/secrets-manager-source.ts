@@ -1,4 +1,5 @@
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { readSecretString } from './read-secret.ts';
 import { parseSecret } from './secret-schema.ts';
 import type { CredentialSource, ImCredentials } from './types.ts';
 
@@ -69,9 +70,7 @@ export class SecretsManagerSource implements CredentialSource {
   }
 
   async #read(): Promise<ImCredentials> {
-    const answer = await this.#client.send(new GetSecretValueCommand({ SecretId: this.#secretId }));
-    if (answer.SecretString === undefined) throw new Error('the credentials secret has no SecretString (binary secrets are not supported)');
-    const value = parseSecret(answer.SecretString);
+    const value = parseSecret(await readSecretString(this.#client, this.#secretId, 'credentials secret'));
     this.#cached = { value, readAt: this.#now() };
     return value;
   }

@@ -1,4 +1,5 @@
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { readSecretString } from './read-secret.ts';
 import { parseWebhookSecret } from './secret-schema.ts';
 
 export interface WebhookSecretSourceOptions {
@@ -38,9 +39,7 @@ export class WebhookSecretSource {
   }
 
   async #read(): Promise<string> {
-    const answer = await this.#client.send(new GetSecretValueCommand({ SecretId: this.#secretId }));
-    if (answer.SecretString === undefined) throw new Error('the webhook secret has no SecretString (binary secrets are not supported)');
-    const value = parseWebhookSecret(answer.SecretString);
+    const value = parseWebhookSecret(await readSecretString(this.#client, this.#secretId, 'webhook secret'));
     this.#cached = { value, readAt: this.#now() };
     return value;
   }

@@ -83,7 +83,7 @@ function attributesOf(letter: DeadLetter): Record<string, string> {
 }
 
 /** One message per letter, or several halves of its entries when one message would be over the limit. */
-export function toMessages(letter: DeadLetter): OutgoingMessage[] {
+function toMessages(letter: DeadLetter): OutgoingMessage[] {
   const attributes = attributesOf(letter);
   if ('raw' in letter) return [cutToFit({ body: letter.raw, attributes })];
   const split = (entries: readonly unknown[]): OutgoingMessage[] => {
@@ -101,7 +101,7 @@ export function toMessages(letter: DeadLetter): OutgoingMessage[] {
  * boundary, with the whole body's byte length and SHA-256: enough to find the producer's message and tell
  * whether a copy of it is the same, never enough to be replayed by mistake (the cut body is not JSON).
  */
-export function cutToFit(message: OutgoingMessage): OutgoingMessage {
+function cutToFit(message: OutgoingMessage): OutgoingMessage {
   if (messageSize(message) <= SQS_MAX_MESSAGE_BYTES) return message;
   const bytes = Buffer.from(message.body, 'utf8');
   const attributes = {

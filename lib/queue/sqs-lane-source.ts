@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { chunk } from '../rules/chunk.ts';
 import type { LaneSource, QueueRecord } from '../usecases/ports.ts';
 import { ATTR } from './message-format.ts';
+import { receivedQueueRecord } from './queue-record.ts';
 
 /** DeleteMessageBatch takes at most 10 entries. */
 const MAX_ENTRIES = 10;
@@ -33,7 +34,7 @@ export class SqsLaneSource implements LaneSource {
         ReceiveRequestAttemptId: randomUUID(),
       }),
     );
-    return (answer.Messages ?? []).map(toRecord);
+    return (answer.Messages ?? []).map(receivedQueueRecord);
   }
 
   async delete(records: readonly QueueRecord[]): Promise<readonly string[]> {
@@ -50,20 +51,4 @@ export class SqsLaneSource implements LaneSource {
     }
     return undeleted;
   }
-}
-
-/** A received SQS message as the use cases see it (the same fields as a Lambda SQS record). */
-function toRecord(message: Message): QueueRecord {
-  const attributes = message.Attributes ?? {};
-  const firstReceived = Number(attributes.ApproximateFirstReceiveTimestamp);
-  const id = message.MessageId ?? '';
-  return {
-    id,
-    receipt: message.ReceiptHandle ?? '',
-    group: attributes.MessageGroupId ?? id,
-    body: message.Body ?? '',
-    receiveCount: Number(attributes.ApproximateReceiveCount) || 1,
-    firstReceivedAt: Number.isFinite(firstReceived) && firstReceived > 0 ? firstReceived : Date.now(),
-    requestId: message.MessageAttributes?.[ATTR.requestId]?.StringValue ?? id,
-  };
 }

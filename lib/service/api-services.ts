@@ -3,7 +3,6 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { CredentialSource } from '../credentials/types.ts';
 import { WebhookSecretSource } from '../credentials/webhook-secret-source.ts';
 import { EarlyWriteGate } from '../usecases/early-write-gate.ts';
 import { loadConfig, type Config } from '../config/config.ts';
@@ -24,16 +23,19 @@ export interface ApiParts {
 
 export type ApiServices = CoreServices & ApiParts;
 
-export function apiParts(config: Config, credentials: CredentialSource, overrides: ServiceOverrides = {}): ApiParts {
+/**
+ * @param core - the shared part's credentials and Secrets Manager client: the webhook secret is read with the same
+ *   client (one SDK client per copy, not two at cold start), or taken from the credentials when it has no secret of its own.
+ */
+export function apiParts(config: Config, core: Pick<CoreServices, 'credentials' | 'secretsManager'>, overrides: ServiceOverrides = {}): ApiParts {
   const { idempotency, webhookSecretId } = config;
   const cacheTtlSeconds = config.credentials.source === 'secrets-manager' ? config.credentials.cacheTtlSeconds : undefined;
+  const client = (): SecretsManagerClient => core.secretsManager ?? overrides.secretsManager ?? new SecretsManagerClient({ region: config.sqs.region });
   const ownSecret =
-    webhookSecretId === undefined
-      ? undefined
-      : new WebhookSecretSource({ client: overrides.secretsManager ?? new SecretsManagerClient({ region: config.sqs.region }), secretId: webhookSecretId, ...(cacheTtlSeconds === undefined ? {} : { cacheTtlSeconds }) });
+    webhookSecretId === undefined ? undefined : new WebhookSecretSource({ client: client(), secretId: webhookSecretId, ...(cacheTtlSeconds === undefined ? {} : { cacheTtlSeconds }) });
   return {
     inlineGate: new EarlyWriteGate(),
-    webhookSecret: ownSecret === undefined ? async () => (await credentials.get()).webhookSecret : () => ownSecret.get(),
+    webhookSecret: ownSecret === undefined ? async () => (await core.credentials.get()).webhookSecret : () => ownSecret.get(),
     idempotency:
       idempotency === undefined
         ? undefined
@@ -51,7 +53,7 @@ export function apiParts(config: Config, credentials: CredentialSource, override
 
 export function createApiServices(config: Config, overrides: ServiceOverrides = {}): ApiServices {
   const core = createCoreServices(config, overrides);
-  return { ...core, ...apiParts(config, core.credentials, overrides) };
+  return { ...core, ...apiParts(config, core, overrides) };
 }
 
 let current: ApiServices | undefined;

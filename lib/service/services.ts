@@ -42,6 +42,8 @@ export interface CoreServices {
   /** The worker brackets each lanes invocation with it: the fleet's floor is open only for the lanes one holds. */
   readonly lanesInvocation: LanesInvocation;
   readonly attrNames: AttrNames;
+  /** The Secrets Manager client the credentials are read with; undefined for credentials given in the environment. */
+  readonly secretsManager: SecretsManagerClient | undefined;
   /** The lanes queue; undefined only when no queue is configured (the API then refuses with 503). */
   readonly lanes: SqsLanes | undefined;
   /** The SQS client of the configured queues; undefined when none is configured. */
@@ -62,14 +64,15 @@ export function createCoreServices(config: Config, overrides: ServiceOverrides =
   const metrics = overrides.metrics ?? createMetrics();
   const imCalls = new ImCallRecorder(metrics);
   const deadLetterCounts = new DeadLetterRecorder(metrics);
-  const credentials: CredentialSource =
-    config.credentials.source === 'secrets-manager'
-      ? new SecretsManagerSource({
-          client: overrides.secretsManager ?? new SecretsManagerClient({ region: config.sqs.region }),
-          secretId: config.credentials.secretId,
-          cacheTtlSeconds: config.credentials.cacheTtlSeconds,
-        })
-      : new StaticCredentialSource(config.credentials);
+  const { credentials: given } = config;
+  let secretsManager: SecretsManagerClient | undefined;
+  let credentials: CredentialSource;
+  if (given.source === 'secrets-manager') {
+    secretsManager = overrides.secretsManager ?? new SecretsManagerClient({ region: config.sqs.region });
+    credentials = new SecretsManagerSource({ client: secretsManager, secretId: given.secretId, cacheTtlSeconds: given.cacheTtlSeconds });
+  } else {
+    credentials = new StaticCredentialSource(given);
+  }
   const { pacerFor, lanesInvocation } = pacing(config, overrides.dynamodb, (error) =>
     logger.warn('the shared IM budget is out of reach; going on with this copy\'s floor', { error: describe(error) }),
   );
@@ -109,6 +112,7 @@ export function createCoreServices(config: Config, overrides: ServiceOverrides =
     limiter,
     lanesInvocation,
     attrNames,
+    secretsManager,
     lanes: sqs === undefined || lanesQueueUrl === undefined ? undefined : new SqsLanes({ client: sqs, queueUrl: lanesQueueUrl }),
     sqs,
   };

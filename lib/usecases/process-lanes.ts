@@ -8,11 +8,12 @@
  *
  * Why order holds: SQS returns nothing from a message group while one of its messages is in flight, so a gathered
  * record is always its lane's head; it is deleted only after IM confirmed it (or it was dead-lettered), and a
- * failed one is left to the backoff the batch sets, with every later record of its lane. A record whose delete
- * fails comes back after the visibility timeout, still at its lane's head, and is written again: the same value.
+ * failed one is left to the backoff the batch sets, with every later record of its lane. Deletes go in lane
+ * order: a record whose delete fails keeps the later records of its lane, and they all come back after the
+ * visibility timeout, in order, and are written again.
  *
  * The event batch's records are left to Lambda (partial batch response), so their lanes stay locked until the
- * invocation ends: it ends on an empty receive, or after `gatherForMs`, so they are not held for long.
+ * invocation ends: it ends on an empty receive, or after `gather.forMs`, so they are not held for long.
  */
 import { processLaneBatch, type LaneBatchDeps, type LaneBatchOutcome } from './process-lane-batch.ts';
 import { groupBy } from './group-by.ts';
@@ -104,17 +105,19 @@ export async function processLanes(deps: LanesDeps, batch: readonly QueueRecord[
 
   const running = new Set<Promise<void>>();
   let round: QueueRecord[] = [...batch];
+  let roundBytes = bodyBytes(round);
   let drained = source === undefined;
   // An event batch that already holds about a full call goes at once when the budget is idle (a bulk lane's first
   // calls need no gathering); when it is busy, gathering first saves the batch's partly filled last call.
-  let fillFirst = bodyBytes(batch) < FULL_CALL_BYTES || !idle();
+  let fillFirst = roundBytes < FULL_CALL_BYTES || !idle();
   for (;;) {
     // Fill the round while no call could start anyway; an empty receive means the lanes are drained for now.
-    while (fillFirst && !drained && round.length < maxRecords && bodyBytes(round) < maxBytes && !(round.length > 0 && idle()) && timeLeft()) {
+    while (fillFirst && !drained && round.length < maxRecords && roundBytes < maxBytes && !(round.length > 0 && idle()) && timeLeft()) {
       const more = await (source as LaneSource).receive(Math.min(RECEIVE_MAX, maxRecords - round.length));
       total.receives++;
       if (more.length === 0) drained = true;
       round.push(...more);
+      roundBytes += bodyBytes(more);
       total.gathered += more.length;
     }
     if (round.length > 0) {
@@ -125,6 +128,7 @@ export async function processLanes(deps: LanesDeps, batch: readonly QueueRecord[
     // The next round is gathered while this one's calls wait for their slots; no more than `roundsInFlight` at once.
     if (running.size >= roundsInFlight) await Promise.race(running);
     round = [];
+    roundBytes = 0;
     fillFirst = true;
   }
   await Promise.all(running);

@@ -216,7 +216,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const config = loadConfig({ ...baseEnv, FUNCTION_ROLE: role, ...env });
     // One copy of each function sharing the core, as a test drives both through one copy.
     const core = createCoreServices(config, { secretsManager: secretsClient, sqs });
-    const services: Services = { ...core, ...apiParts(config, core.credentials, { secretsManager: secretsClient }), ...workerParts(core) };
+    const services: Services = { ...core, ...apiParts(config, core, { secretsManager: secretsClient }), ...workerParts(core) };
     const api = createApiHandler(services);
     const worker = createWorkerHandler(services);
     // Every answer goes into the suite-wide secret scan, not only what is logged.
