@@ -3,9 +3,10 @@
  *
  * A copy starts calls on two sources: its own static floor (a {@link Floor}, never shared, so the fleet
  * stays within IM's limit when the grid's table is gone) and slots it leases from the grid, which holds
- * the rest of the limit for whoever has work. Slots are leased for calls already waiting, at most `maxLease`
- * at a time and `aheadMs` ahead of now: a copy with a queue of calls always has its next slots booked
- * (only the first call of a burst waits on a lease), and a copy with no work holds none.
+ * the rest of the limit for whoever has work. Slots are leased for calls already waiting (or announced), at most
+ * `maxLease` at a time and `aheadMs` ahead of now: a copy with a queue of calls always has its next slots booked
+ * (only the first call of a burst waits on a lease, and not even that one when its caller announced it with
+ * `expect` while it prepared), and a copy with no work holds none.
  *
  * A slot is used at its time, or up to `lateToleranceMs` after it; a slot further in the past (a copy frozen
  * between invocations, a blocked event loop) is dropped, never caught up, so late starts cannot bunch up
@@ -99,6 +100,9 @@ export class FleetPacer implements CallPacer {
   #penaltySentAt = Number.NEGATIVE_INFINITY;
   #dropped = 0;
   #leased = 0;
+  /** Calls announced by `expect` that have not asked yet, and until when the announcement counts (`aheadMs`). */
+  #expected = 0;
+  #expectedUntil = Number.NEGATIVE_INFINITY;
 
   constructor(options: FleetPacerOptions) {
     if (!(options.gridRate > 0) && options.ledger !== undefined) throw new RangeError(`FleetPacer: gridRate must be > 0, got ${options.gridRate}`);
@@ -148,6 +152,7 @@ export class FleetPacer implements CallPacer {
   acquire(maxWaitMs = Number.POSITIVE_INFINITY): Promise<StartTicket | undefined> {
     const now = this.#now();
     this.#dropStale(now);
+    if (this.#expected > 0) this.#expected--;
     if (this.waiting === 0) {
       const ticket = this.#startNow(now);
       if (ticket !== undefined) return Promise.resolve(ticket);
@@ -170,6 +175,18 @@ export class FleetPacer implements CallPacer {
     this.#penalty = { rate, atMs: now };
     // Shared, so every copy slows down, not only the one that was refused.
     ledger.lowerRate(this.#command, rate, now, this.#cooldownMs).catch((error: unknown) => this.#onLedgerError?.(error));
+  }
+
+  /**
+   * Books slots for calls about to ask (at most one lease's worth): a worker's first call then starts when the
+   * lease it would have waited for is already back. Slots booked for calls that never come are dropped once past,
+   * as a frozen copy's are: at most `maxLease` slots of the grid, once per announcement.
+   */
+  expect(calls: number): void {
+    const now = this.#now();
+    this.#expected = Math.max(0, Math.min(this.#maxLease, Math.ceil(calls)));
+    this.#expectedUntil = now + this.#aheadMs;
+    this.#lease(now);
   }
 
   startsWithin(ms: number): number {
@@ -212,7 +229,8 @@ export class FleetPacer implements CallPacer {
   #lease(now: number): void {
     const ledger = this.#ledger;
     if (ledger === undefined || this.#leasing || now < this.#leaseAfter) return;
-    const need = this.waiting - this.#slots.length;
+    const expected = now < this.#expectedUntil ? this.#expected : 0;
+    const need = this.waiting + expected - this.#slots.length;
     if (need <= 0) return;
     const last = this.#slots.at(-1);
     if (last !== undefined && last > now + this.#aheadMs) return;

@@ -15,4 +15,9 @@ export interface CallPacer {
   penalize(): void;
   /** About how many more starts could be granted within `ms`, after the callers already waiting. */
   startsWithin(ms: number): number;
+  /**
+   * Announces about this many calls that will ask for a start shortly (a round being gathered). A pacer that books
+   * its starts remotely books them now, so the round trip overlaps the caller's own preparation; others ignore it.
+   */
+  expect?(calls: number): void;
 }

@@ -159,6 +159,7 @@ export function createWorkerHandler(s: WorkerServices) {
         retryMaxSeconds: s.config.lanes.retryMaxSeconds,
         ...(s.laneSource === undefined ? {} : { source: s.laneSource }),
         budgetIdle: () => s.limiter.startsWithin(BUDGET_IDLE_WITHIN_MS) > 0,
+        expectCalls: (calls) => s.limiter.expect?.(calls),
         onRound: (round) => ends.push(s.lanesInvocation.begin(lanesOf(round))),
         gather: s.config.gather,
       },

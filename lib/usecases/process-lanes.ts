@@ -48,6 +48,11 @@ export interface LanesDeps extends LaneBatchDeps {
   readonly source?: LaneSource;
   /** Whether a call could start now: a round then goes with what it holds. Default: never idle (rounds fill up). */
   readonly budgetIdle?: () => boolean;
+  /**
+   * Told about how many calls the round being gathered will need (its bytes over a full call's), each time it grows:
+   * the budget books their starts while the round fills, so its first call does not wait a lease's round trip.
+   */
+  readonly expectCalls?: (calls: number) => void;
   /** Told the records of each round before they are processed (the lane-slot floor holds their lanes). */
   readonly onRound?: (records: readonly QueueRecord[]) => void;
   readonly gather?: GatherOptions;
@@ -107,6 +112,10 @@ export async function processLanes(deps: LanesDeps, batch: readonly QueueRecord[
   let round: QueueRecord[] = [...batch];
   let roundBytes = bodyBytes(round);
   let drained = source === undefined;
+  const expectCalls = (bytes: number): void => {
+    if (bytes > 0) deps.expectCalls?.(Math.ceil(bytes / FULL_CALL_BYTES));
+  };
+  expectCalls(roundBytes);
   // An event batch that already holds about a full call goes at once when the budget is idle (a bulk lane's first
   // calls need no gathering); when it is busy, gathering first saves the batch's partly filled last call.
   let fillFirst = roundBytes < FULL_CALL_BYTES || !idle();
@@ -119,6 +128,7 @@ export async function processLanes(deps: LanesDeps, batch: readonly QueueRecord[
       round.push(...more);
       roundBytes += bodyBytes(more);
       total.gathered += more.length;
+      if (more.length > 0) expectCalls(roundBytes);
     }
     if (round.length > 0) {
       const work = runRound(round).finally(() => running.delete(work));

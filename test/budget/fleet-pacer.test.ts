@@ -3,6 +3,7 @@ import { FleetPacer, type FleetPacerOptions } from '../../lib/budget/fleet-pacer
 import { LaneSlotFloor } from '../../lib/budget/lane-slot-floor.ts';
 import { RateLimiter } from '../../lib/pacing/rate-limiter.ts';
 import { fakeScheduler, type FakeScheduler } from './fake-scheduler.ts';
+import type { SlotLedger } from '../../lib/budget/slot-ledger.ts';
 import { InMemorySlotLedger } from './in-memory-ledger.ts';
 import { mostInWindow } from './most-in-window.ts';
 
@@ -228,6 +229,60 @@ describe('FleetPacer', () => {
     // Booked slots never lie more than aheadMs + one lease beyond the time they were asked for.
     expect(copy.stats.leased).toBe(61);
     expect(grants).toHaveLength(61);
+  });
+
+  it('books slots for calls announced with expect, so the first call does not wait a lease round trip', async () => {
+    // Prepare: a ledger 50 ms away; two copies that have each leased once (so they know the round trip)
+    const time = fakeScheduler();
+    const slow = (ledger: InMemorySlotLedger): SlotLedger => ({
+      lease: (request) => time.sleep(50).then(() => ledger.lease(request)),
+      lowerRate: (...args) => ledger.lowerRate(...args),
+    });
+    const toldLedger = new InMemorySlotLedger();
+    const told = pacer(time, { ledger: slow(toldLedger), gridRate: 100, maxLease: 10 });
+    const untold = pacer(time, { ledger: slow(new InMemorySlotLedger()), gridRate: 100, maxLease: 10 });
+    const warm: number[] = [];
+    void demand(told, time, 1, warm);
+    void demand(untold, time, 1, warm);
+    await time.runUntil(time.now() + 500);
+
+    // Act: the told copy hears of 3 calls 55 ms before they ask (as a round is gathered); the other does not
+    const start = time.now();
+    const toldGrants: number[] = [];
+    const untoldGrants: number[] = [];
+    told.expect(3);
+    await time.runUntil(start + 55);
+    void demand(told, time, 3, toldGrants);
+    void demand(untold, time, 3, untoldGrants);
+    await time.runUntil(start + 1000);
+
+    // Assess: the told copy's first call started as it asked; the other waited for its lease
+    expect(warm).toHaveLength(2);
+    expect(toldGrants[0]).toBeLessThanOrEqual(start + 56);
+    expect(untoldGrants[0]).toBeGreaterThanOrEqual(start + 105);
+    expect(toldGrants).toHaveLength(3);
+    // One lease for the announced calls, none beyond them
+    expect(toldLedger.leases.filter((l) => l.firstSlotMs >= start).map((l) => l.count)).toEqual([3]);
+  });
+
+  it('lets an announcement lapse: calls that never come cost one lease, at most maxLease slots', async () => {
+    // Prepare
+    const time = fakeScheduler();
+    const ledger = new InMemorySlotLedger();
+    const copy = pacer(time, { ledger, gridRate: 100, maxLease: 10, aheadMs: 200 });
+
+    // Act: told of 40 calls that never ask; then, long after, one call asks
+    const start = time.now();
+    copy.expect(40);
+    await time.runUntil(start + 1000);
+    const grants: number[] = [];
+    void demand(copy, time, 1, grants);
+    await time.runUntil(start + 2000);
+
+    // Assess: the first lease was capped at maxLease and its slots dropped; the later call leased for itself alone
+    expect(ledger.leases.map((l) => l.count)).toEqual([10, 1]);
+    expect(copy.stats.dropped).toBe(10);
+    expect(grants).toHaveLength(1);
   });
 
   it('shares a rate-limit answer: the stored rate drops and every copy spaces its slots wider', async () => {

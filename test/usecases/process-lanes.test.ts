@@ -46,6 +46,35 @@ describe('processLanes: gathering beyond the event batch', () => {
     expect(lanes.queue.size).toBe(0);
   });
 
+  it('announces the calls a round will need while it is gathered, before the first call asks for a start', async () => {
+    // Prepare: 120 lanes of one single-user record each; the budget turns idle once it has been told of a call
+    const { im, lanes, deps } = setup(120, 1);
+    const batch = lanes.queue.receive({ max: 10 });
+    const announced: { calls: number; imCallsSoFar: number }[] = [];
+    let booked = false;
+
+    // Act
+    await processLanes(
+      {
+        ...deps,
+        budgetIdle: () => booked,
+        expectCalls: (calls) => {
+          announced.push({ calls, imCallsSoFar: im.calls.length });
+          booked = true;
+        },
+      },
+      batch,
+      Date.now() + 30_000,
+    );
+
+    // Assess: told at once about the event batch (one call's worth at most), before any call was made, and told
+    // again as each later round filled; the booking made the budget idle, so the first round went without gathering
+    expect(announced[0]).toEqual({ calls: 1, imCallsSoFar: 0 });
+    expect(announced.length).toBeGreaterThan(1);
+    expect(announced.every((a) => a.calls >= 1 && Number.isInteger(a.calls))).toBe(true);
+    expect(im.calls[0]?.users).toHaveLength(10);
+  });
+
   it('sends a round at once when the budget is idle, and ends on an empty receive', async () => {
     // Prepare
     const { im, lanes, deps } = setup(3, 1);
