@@ -27,7 +27,12 @@ const WORKERS = Number(values.workers);
 const WEBHOOKS = Number(values.webhooks);
 const USERS_EACH = Number(values.users);
 const RUNS = Number(values.runs);
-const EXTRA_ENV = Object.fromEntries(values.env.split(',').filter((kv) => kv.includes('=')).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+const EXTRA_ENV = Object.fromEntries(
+  values.env
+    .split(',')
+    .filter((kv) => kv.includes('='))
+    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+);
 const TOTAL = WEBHOOKS * USERS_EACH;
 const TARGET = { usersPerSecond: 9_300, rateLimitedShare: 0.005 } as const;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -65,7 +70,9 @@ async function runBurst(run: number): Promise<BurstResult> {
     // Warm copies, as in a burst that follows earlier traffic: cold start is its own benchmark.
     await Promise.all(apis.map((api, i) => api.prepare({ webhooks: 1, usersEach: 10, prefix: `warm-${run}-${i}` })));
     await Promise.all(apis.map((api) => api.go()));
-    await Promise.all(apis.map((api, i) => api.prepare({ webhooks: 1, usersEach: USERS_EACH, prefix: `burst-${run}-${i}` })));
+    await Promise.all(
+      apis.map((api, i) => api.prepare({ webhooks: 1, usersEach: USERS_EACH, prefix: `burst-${run}-${i}` })),
+    );
     while (emulator.attrs.size < WEBHOOKS * 10) await sleep(20);
     await sleep(1000);
     const warm = emulator.attrs.size;
@@ -117,18 +124,20 @@ async function runBurst(run: number): Promise<BurstResult> {
 }
 
 const results: BurstResult[] = [];
-process.stdout.write(`burst: ${WEBHOOKS} concurrent webhooks × ${USERS_EACH.toLocaleString('en-US')} users, ${WEBHOOKS} API copies, ${WORKERS} worker copies${values.env === '' ? '' : `, ${values.env}`}\n`);
+process.stdout.write(
+  `burst: ${WEBHOOKS} concurrent webhooks × ${USERS_EACH.toLocaleString('en-US')} users, ${WEBHOOKS} API copies, ${WORKERS} worker copies${values.env === '' ? '' : `, ${values.env}`}\n`,
+);
 for (let run = 0; run < RUNS; run++) {
   const r = await runBurst(run);
   results.push(r);
   const p99 = r.answeredMs[Math.min(r.answeredMs.length - 1, Math.ceil(r.answeredMs.length * 0.99) - 1)] ?? Number.NaN;
   process.stdout.write(
     `burst run ${run + 1}: ${Math.round(r.usersPerSecond).toLocaleString('en-US')} users/s (${r.seconds.toFixed(2)} s for ${r.applied.toLocaleString('en-US')} users); ` +
-        `rate-limited ${r.rateLimited}/${r.calls} calls (${((r.rateLimited / Math.max(1, r.calls)) * 100).toFixed(2)} %); ` +
-        `${((r.calls / Math.max(1, r.applied)) * 100).toFixed(3)} calls per 100 users; answered p99 ${Math.round(p99)} ms; first IM call ${Math.round(r.firstCallMs)} ms after the first request; ` +
-        `most im_set_attr in any 1 s window ${r.maxInWindow}; DynamoDB UpdateItem ${r.updateItems} (${WEBHOOKS} of them idempotency records): ` +
+      `rate-limited ${r.rateLimited}/${r.calls} calls (${((r.rateLimited / Math.max(1, r.calls)) * 100).toFixed(2)} %); ` +
+      `${((r.calls / Math.max(1, r.applied)) * 100).toFixed(3)} calls per 100 users; answered p99 ${Math.round(p99)} ms; first IM call ${Math.round(r.firstCallMs)} ms after the first request; ` +
+      `most im_set_attr in any 1 s window ${r.maxInWindow}; DynamoDB UpdateItem ${r.updateItems} (${WEBHOOKS} of them idempotency records): ` +
       `${((r.updateItems - WEBHOOKS) / Math.max(1, r.calls)).toFixed(3)} budget writes per IM call\n` +
-        `  im_set_attr calls per second: ${r.timeline.join(' ')}\n`,
+      `  im_set_attr calls per second: ${r.timeline.join(' ')}\n`,
   );
 }
 const answered = results.flatMap((r) => r.answeredMs).sort((a, b) => a - b);
@@ -137,6 +146,13 @@ process.stdout.write(
   `burst: webhooks answered p99 over all ${answered.length}: ${Math.round(answered[Math.max(0, Math.ceil(answered.length * 0.99) - 1)] ?? Number.NaN)} ms; ` +
     `first IM call ${Math.round(firstCalls[0] ?? Number.NaN)}–${Math.round(firstCalls.at(-1) ?? Number.NaN)} ms after the first request (absolute times, information)\n`,
 );
-const ok = results.every((r) => r.applied === TOTAL && r.usersPerSecond >= TARGET.usersPerSecond && r.rateLimited / Math.max(1, r.calls) <= TARGET.rateLimitedShare);
-process.stdout.write(`burst: targets (≥ 9,300 users/s, ≤ 0.5 % rate-limited, every user applied): ${ok ? 'met' : 'MISSED'}\n`);
+const ok = results.every(
+  (r) =>
+    r.applied === TOTAL &&
+    r.usersPerSecond >= TARGET.usersPerSecond &&
+    r.rateLimited / Math.max(1, r.calls) <= TARGET.rateLimitedShare,
+);
+process.stdout.write(
+  `burst: targets (≥ 9,300 users/s, ≤ 0.5 % rate-limited, every user applied): ${ok ? 'met' : 'MISSED'}\n`,
+);
 process.exitCode = ok ? 0 : 1;

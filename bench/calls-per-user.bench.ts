@@ -77,17 +77,37 @@ try {
   const missing = USERS - applied - wrong;
   const deadLetters = (await stack.takeAll(stack.dlqUrl)).length;
   const statuses = answers.map((a) => a.statusCode);
-  const earlyApplied = answers.reduce((n, a) => n + Number((JSON.parse(a.body ?? '{}') as { Applied?: number }).Applied ?? 0), 0);
+  const earlyApplied = answers.reduce(
+    (n, a) => n + Number((JSON.parse(a.body ?? '{}') as { Applied?: number }).Applied ?? 0),
+    0,
+  );
   const per100 = applied === 0 ? Number.POSITIVE_INFINITY : (calls * 100) / applied;
 
-  console.log(`${WEBHOOKS} concurrent signed webhooks × ${USERS_EACH.toLocaleString('en')} distinct users; ${WEBHOOKS} API copies, ${WORKER_COPIES} worker copies; emulator at 100 calls/s`);
-  console.log(`answers             ${statuses.join(', ')} in ${(answeredMs / 1000).toFixed(2)} s (every user in its lane)`);
-  console.log(`im_set_attr calls   ${calls.toLocaleString('en')} (ideal ${IDEAL_CALLS.toLocaleString('en')}); early writes ${earlyCalls} calls, ${earlyApplied} users`);
-  console.log(`applied users       ${applied.toLocaleString('en')} of ${USERS.toLocaleString('en')}; missing ${missing}, wrong ${wrong}, dead letters ${deadLetters}`);
-  console.log(`calls per 100 users ${per100.toFixed(4)} ${per100 <= TARGET_CALLS_PER_100 ? 'ok' : 'OVER'} (target ≤ ${TARGET_CALLS_PER_100}, ideal 1)`);
+  console.log(
+    `${WEBHOOKS} concurrent signed webhooks × ${USERS_EACH.toLocaleString('en')} distinct users; ${WEBHOOKS} API copies, ${WORKER_COPIES} worker copies; emulator at 100 calls/s`,
+  );
+  console.log(
+    `answers             ${statuses.join(', ')} in ${(answeredMs / 1000).toFixed(2)} s (every user in its lane)`,
+  );
+  console.log(
+    `im_set_attr calls   ${calls.toLocaleString('en')} (ideal ${IDEAL_CALLS.toLocaleString('en')}); early writes ${earlyCalls} calls, ${earlyApplied} users`,
+  );
+  console.log(
+    `applied users       ${applied.toLocaleString('en')} of ${USERS.toLocaleString('en')}; missing ${missing}, wrong ${wrong}, dead letters ${deadLetters}`,
+  );
+  console.log(
+    `calls per 100 users ${per100.toFixed(4)} ${per100 <= TARGET_CALLS_PER_100 ? 'ok' : 'OVER'} (target ≤ ${TARGET_CALLS_PER_100}, ideal 1)`,
+  );
   console.log(`rate-limit answers  ${rateLimited} (max calls in any 1 s: ${c.maxCallsInAnyWindow})`);
-  console.log(`wall time           ${(wallMs / 1000).toFixed(2)} s to drained, ${Math.round(USERS / (wallMs / 1000)).toLocaleString('en')} users/s (information only)`);
-  const ok = per100 <= TARGET_CALLS_PER_100 && missing === 0 && wrong === 0 && deadLetters === 0 && statuses.every((s) => s === 200 || s === 202);
+  console.log(
+    `wall time           ${(wallMs / 1000).toFixed(2)} s to drained, ${Math.round(USERS / (wallMs / 1000)).toLocaleString('en')} users/s (information only)`,
+  );
+  const ok =
+    per100 <= TARGET_CALLS_PER_100 &&
+    missing === 0 &&
+    wrong === 0 &&
+    deadLetters === 0 &&
+    statuses.every((s) => s === 200 || s === 202);
   if (!ok) process.exitCode = 1;
 } finally {
   await stack.close();

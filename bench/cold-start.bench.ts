@@ -17,7 +17,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildFunctionBundle, linkNodeModules, readServerlessEsbuildOptions, takesSdkFromRuntime, type FunctionBundle } from './support/function-bundle.ts';
+import {
+  buildFunctionBundle,
+  linkNodeModules,
+  readServerlessEsbuildOptions,
+  takesSdkFromRuntime,
+  type FunctionBundle,
+} from './support/function-bundle.ts';
 import { importTimeMs } from './support/init-time.ts';
 import { kb, median } from './support/stats.ts';
 
@@ -62,23 +68,50 @@ try {
   const bundles = new Map<string, FunctionBundle>();
   for (const sdk of SDK_PLACES) {
     for (const fn of FUNCTIONS) {
-      bundles.set(`${fn}/${sdk}`, await buildFunctionBundle({ root, entry: `handlers/${fn}.ts`, outDir: outDirs[sdk], serverless, awsSdk: sdk }));
+      bundles.set(
+        `${fn}/${sdk}`,
+        await buildFunctionBundle({ root, entry: `handlers/${fn}.ts`, outDir: outDirs[sdk], serverless, awsSdk: sdk }),
+      );
     }
   }
   for (const sdk of SDK_PLACES) {
-    bundles.set(`peer/${sdk}`, await buildFunctionBundle({ root, entry: 'bench/support/peer/peer.ts', outDir: outDirs[sdk], serverless, awsSdk: sdk }));
+    bundles.set(
+      `peer/${sdk}`,
+      await buildFunctionBundle({
+        root,
+        entry: 'bench/support/peer/peer.ts',
+        outDir: outDirs[sdk],
+        serverless,
+        awsSdk: sdk,
+      }),
+    );
   }
   for (const fn of FUNCTIONS) {
     const outDir = join(work, 'minified');
-    bundles.set(`${fn}/bundled-min`, await buildFunctionBundle({ root, entry: `handlers/${fn}.ts`, outDir, serverless, awsSdk: 'bundled', overrides: { minify: true, keepNames: false, sourcemap: true, sourcesContent: false } }));
+    bundles.set(
+      `${fn}/bundled-min`,
+      await buildFunctionBundle({
+        root,
+        entry: `handlers/${fn}.ts`,
+        outDir,
+        serverless,
+        awsSdk: 'bundled',
+        overrides: { minify: true, keepNames: false, sourcemap: true, sourcesContent: false },
+      }),
+    );
   }
   await linkNodeModules(outDirs.runtime, root);
   const empty = join(work, 'empty.mjs');
   await writeFile(empty, '');
 
-  console.log(`serverless.yml esbuild: target ${serverless.target}, format ${serverless.format}, minify ${String(serverless.minify)}, sourcemap ${String(serverless.sourcemap)}; AWS SDK ${configured === 'bundled' ? 'bundled' : 'from the runtime'} (exclude: ${JSON.stringify(serverless.exclude)})`);
+  console.log(
+    `serverless.yml esbuild: target ${serverless.target}, format ${serverless.format}, minify ${String(serverless.minify)}, sourcemap ${String(serverless.sourcemap)}; AWS SDK ${configured === 'bundled' ? 'bundled' : 'from the runtime'} (exclude: ${JSON.stringify(serverless.exclude)})`,
+  );
   console.log('\nbundle sizes (.mjs / .mjs.map / zip of both, deflate 9); -min: minified, with a source map');
-  for (const [key, b] of bundles) console.log(`  ${key.padEnd(19)} ${kb(b.moduleBytes).padStart(10)}  map ${kb(b.sourceMapBytes).padStart(10)}  zip ${kb(b.zipBytes).padStart(10)}`);
+  for (const [key, b] of bundles)
+    console.log(
+      `  ${key.padEnd(19)} ${kb(b.moduleBytes).padStart(10)}  map ${kb(b.sourceMapBytes).padStart(10)}  zip ${kb(b.zipBytes).padStart(10)}`,
+    );
 
   // serverless.yml deploys no NODE_OPTIONS; --enable-source-maps is what a build with a map would need.
   const flagSets = [
@@ -88,29 +121,47 @@ try {
   const added = new Map<string, number>();
   const ratios = new Map<string, number>();
   for (const flags of flagSets) {
-    const samples = new Map<string, number[]>([['bare', []], ...[...bundles.keys()].map((k): [string, number[]] => [k, []])]);
+    const samples = new Map<string, number[]>([
+      ['bare', []],
+      ...[...bundles.keys()].map((k): [string, number[]] => [k, []]),
+    ]);
     for (let i = 0; i < RUNS; i++) {
       samples.get('bare')?.push(importTimeMs(empty, { env: initEnv('api', flags.nodeOptions) }));
-      for (const [key, b] of bundles) samples.get(key)?.push(importTimeMs(b.modulePath, { env: initEnv(key.startsWith('worker') ? 'worker' : 'api', flags.nodeOptions) }));
+      for (const [key, b] of bundles)
+        samples
+          .get(key)
+          ?.push(
+            importTimeMs(b.modulePath, {
+              env: initEnv(key.startsWith('worker') ? 'worker' : 'api', flags.nodeOptions),
+            }),
+          );
     }
     const bare = median(samples.get('bare') ?? []);
     console.log(`\ninit, ${flags.label}: median of ${RUNS} fresh processes; bare Node start ${bare.toFixed(1)} ms`);
-    const peer = (key: string): number => median(samples.get(key.endsWith('runtime') ? 'peer/runtime' : 'peer/bundled') ?? []) - bare;
+    const peer = (key: string): number =>
+      median(samples.get(key.endsWith('runtime') ? 'peer/runtime' : 'peer/bundled') ?? []) - bare;
     for (const key of bundles.keys()) {
       const total = median(samples.get(key) ?? []);
       const extra = total - bare;
       // The target applies as deployed; the -min variant needs the flag to map its traces.
       if (flags.nodeOptions === '' ? !key.endsWith('-min') : key.endsWith('-min')) added.set(key, extra);
       const ratio = extra / peer(key);
-      const verdict = key.startsWith('peer') ? '' : `  ${ratio.toFixed(2)}× the peer's ${peer(key).toFixed(1)} ms  ${ratio <= TARGET_RATIO ? 'ok' : 'OVER'} (target ≤ ${TARGET_RATIO}×)`;
-      console.log(`  ${key.padEnd(19)} ${total.toFixed(1).padStart(7)} ms total  ${extra.toFixed(1).padStart(7)} ms added${verdict}`);
+      const verdict = key.startsWith('peer')
+        ? ''
+        : `  ${ratio.toFixed(2)}× the peer's ${peer(key).toFixed(1)} ms  ${ratio <= TARGET_RATIO ? 'ok' : 'OVER'} (target ≤ ${TARGET_RATIO}×)`;
+      console.log(
+        `  ${key.padEnd(19)} ${total.toFixed(1).padStart(7)} ms total  ${extra.toFixed(1).padStart(7)} ms added${verdict}`,
+      );
       if (flags.nodeOptions === '' && !key.endsWith('-min') && !key.startsWith('peer')) ratios.set(key, ratio);
     }
   }
 
   const worst = (sdk: SdkPlace) => Math.max(...FUNCTIONS.map((fn) => added.get(`${fn}/${sdk}`) ?? Number.NaN));
   const saving = worst('bundled') - worst('runtime');
-  const zipSaving = FUNCTIONS.reduce((s, fn) => s + (bundles.get(`${fn}/bundled`)?.zipBytes ?? 0) - (bundles.get(`${fn}/runtime`)?.zipBytes ?? 0), 0);
+  const zipSaving = FUNCTIONS.reduce(
+    (s, fn) => s + (bundles.get(`${fn}/bundled`)?.zipBytes ?? 0) - (bundles.get(`${fn}/runtime`)?.zipBytes ?? 0),
+    0,
+  );
   const runtimeWins = saving >= SWITCH_MIN_SAVING_MS && saving >= SWITCH_MIN_SAVING_RATIO * worst('bundled');
   const recommended: SdkPlace = runtimeWins ? 'runtime' : 'bundled';
   console.log(
@@ -120,7 +171,9 @@ try {
       (recommended === configured ? ' — as serverless.yml has it.' : ' — serverless.yml has the other setting.'),
   );
   const worstRatio = Math.max(...FUNCTIONS.map((fn) => ratios.get(`${fn}/${configured}`) ?? Number.NaN));
-  console.log(`\ncold start: added init as deployed, worst function ${worstRatio.toFixed(2)}× the peer handler's (target ≤ ${TARGET_RATIO}×): ${worstRatio <= TARGET_RATIO ? 'met' : 'MISSED'}`);
+  console.log(
+    `\ncold start: added init as deployed, worst function ${worstRatio.toFixed(2)}× the peer handler's (target ≤ ${TARGET_RATIO}×): ${worstRatio <= TARGET_RATIO ? 'met' : 'MISSED'}`,
+  );
   if (!(worstRatio <= TARGET_RATIO)) process.exitCode = 1;
 } finally {
   await rm(work, { recursive: true, force: true });

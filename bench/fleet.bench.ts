@@ -12,7 +12,9 @@ import DEFAULTS from '../lib/config/defaults.json' with { type: 'json' };
 import { makeUsers } from '../test/helpers/factories.ts';
 import { startLocalFleet, type ApiBurstResult } from './support/local-fleet.ts';
 
-const { values } = parseArgs({ options: { sizes: { type: 'string', default: '2,5,10' }, seconds: { type: 'string', default: '60' } } });
+const { values } = parseArgs({
+  options: { sizes: { type: 'string', default: '2,5,10' }, seconds: { type: 'string', default: '60' } },
+});
 const SIZES = values.sizes.split(',').map(Number);
 const SECONDS = Number(values.seconds);
 const WARMUP_S = 5;
@@ -51,7 +53,10 @@ async function runFleet(workers: number): Promise<FleetResult> {
     const preload = Math.ceil(((SECONDS + WARMUP_S + 15) * CEILING) / USERS_PER_MESSAGE) * USERS_PER_MESSAGE;
     const lanes = new SqsLanes({ client: fleet.sqs, queueUrl: fleet.queues.lanesQueueUrl });
     for (let at = 0; at < preload; at += USERS_PER_MESSAGE * 10) {
-      const unsent = await lanes.enqueue(planLaneMessages(makeUsers(USERS_PER_MESSAGE * 10, 'fleet', at), DEFAULTS.laneCount, `preload-${at}`), { requestId: `preload-${at}`, origin: 'bench' });
+      const unsent = await lanes.enqueue(
+        planLaneMessages(makeUsers(USERS_PER_MESSAGE * 10, 'fleet', at), DEFAULTS.laneCount, `preload-${at}`),
+        { requestId: `preload-${at}`, origin: 'bench' },
+      );
       if (unsent.length > 0) throw new Error('preload: lane messages not written');
     }
     const api = await fleet.apiCopy();
@@ -62,12 +67,22 @@ async function runFleet(workers: number): Promise<FleetResult> {
     const setAttrCalls = () => counters.callsByCommand.get('im_set_attr') ?? 0;
     const rateLimited = () => counters.rejectedByCode.get(60007) ?? 0;
     await sleep(WARMUP_S * 1000);
-    const start = { applied: counters.usersApplied, calls: setAttrCalls(), limited: rateLimited(), at: performance.now() };
+    const start = {
+      applied: counters.usersApplied,
+      calls: setAttrCalls(),
+      limited: rateLimited(),
+      at: performance.now(),
+    };
     // A burst of webhooks arrives in the middle of the window.
     await sleep((SECONDS * 1000) / 2);
     const burst = api.go();
     await sleep((SECONDS * 1000) / 2);
-    const end = { applied: counters.usersApplied, calls: setAttrCalls(), limited: rateLimited(), at: performance.now() };
+    const end = {
+      applied: counters.usersApplied,
+      calls: setAttrCalls(),
+      limited: rateLimited(),
+      at: performance.now(),
+    };
     const burstResult = await burst;
 
     // Then everything must arrive: the rest of the preload and the burst.
@@ -103,4 +118,6 @@ for (const workers of SIZES) {
   );
 }
 const ok = results.every((r) => r.usersPerSecond >= 9_300 && r.rateLimitShare <= 0.005 && r.lost === 0);
-process.stdout.write(`fleet: targets (≥ 9,300 users/s, ≤ 0.5 % rate-limit answers, 0 lost at every size): ${ok ? 'met' : 'MISSED'}\n`);
+process.stdout.write(
+  `fleet: targets (≥ 9,300 users/s, ≤ 0.5 % rate-limit answers, 0 lost at every size): ${ok ? 'met' : 'MISSED'}\n`,
+);

@@ -46,7 +46,11 @@ function maxBody(): string {
 const body = maxBody();
 const now = Math.floor(Date.now() / 1000);
 const bogus = `v1,${Buffer.alloc(32, 7).toString('base64')}`;
-const forged = (headers: Record<string, string>) => apiEvent(body, { sign: false, headers: { 'webhook-id': 'msg_forged', 'webhook-timestamp': String(now), 'webhook-signature': bogus, ...headers } });
+const forged = (headers: Record<string, string>) =>
+  apiEvent(body, {
+    sign: false,
+    headers: { 'webhook-id': 'msg_forged', 'webhook-timestamp': String(now), 'webhook-signature': bogus, ...headers },
+  });
 
 const scenarios: [string, ReturnType<typeof forged>][] = [
   ['bogus signature, fresh timestamp', forged({})],
@@ -55,7 +59,9 @@ const scenarios: [string, ReturnType<typeof forged>][] = [
   ['malformed signature header', forged({ 'webhook-signature': 'v1,not base64!' })],
 ];
 
-process.stdout.write(`body ${body.length.toLocaleString('en')} bytes, event ${Buffer.byteLength(JSON.stringify(scenarios[0]?.[1])).toLocaleString('en')} bytes\n`);
+process.stdout.write(
+  `body ${body.length.toLocaleString('en')} bytes, event ${Buffer.byteLength(JSON.stringify(scenarios[0]?.[1])).toLocaleString('en')} bytes\n`,
+);
 for (const [name, event] of scenarios) {
   const times: number[] = [];
   let status = 0;
@@ -66,5 +72,7 @@ for (const [name, event] of scenarios) {
     status = result.statusCode ?? 0;
   }
   const mean = times.reduce((a, b) => a + b, 0) / times.length;
-  process.stdout.write(`${name.padEnd(38)} ${status}  median ${median(times).toFixed(2)} ms  mean ${mean.toFixed(2)} ms per request\n`);
+  process.stdout.write(
+    `${name.padEnd(38)} ${status}  median ${median(times).toFixed(2)} ms  mean ${mean.toFixed(2)} ms per request\n`,
+  );
 }

@@ -29,19 +29,25 @@ const TARGET_RATIO = 75;
 process.env['POWERTOOLS_METRICS_DISABLED'] = 'true';
 const stack = await startStack({ emulatorRateLimit: 0 });
 try {
-  const { services, api } = stack.copy({ IM_RATE_LIMIT: '10000', API_RATE_SHARE: '9000', API_MAX_CONCURRENCY: '1', LOG_LEVEL: 'WARN' }, 'api');
+  const { services, api } = stack.copy(
+    { IM_RATE_LIMIT: '10000', API_RATE_SHARE: '9000', API_MAX_CONCURRENCY: '1', LOG_LEVEL: 'WARN' },
+    'api',
+  );
 
   const { lanes, idempotency } = services;
-  if (lanes === undefined || idempotency === undefined) throw new Error('the stack gives the API copy no lanes queue or idempotency table');
+  if (lanes === undefined || idempotency === undefined)
+    throw new Error('the stack gives the API copy no lanes queue or idempotency table');
   /** Wraps an async method so the time spent inside it is added to `add`. */
-  const timed = <A extends unknown[], R>(run: (...args: A) => Promise<R>, add: (ms: number) => void) => async (...args: A): Promise<R> => {
-    const started = performance.now();
-    try {
-      return await run(...args);
-    } finally {
-      add(performance.now() - started);
-    }
-  };
+  const timed =
+    <A extends unknown[], R>(run: (...args: A) => Promise<R>, add: (ms: number) => void) =>
+    async (...args: A): Promise<R> => {
+      const started = performance.now();
+      try {
+        return await run(...args);
+      } finally {
+        add(performance.now() - started);
+      }
+    };
   let imMs = 0;
   let lanesMs = 0;
   let storeMs = 0;
@@ -49,11 +55,21 @@ try {
   lanes.enqueue = timed(lanes.enqueue.bind(lanes), (ms) => (lanesMs += ms));
   // The store's own time is `once` less the work it runs (which holds the lanes and the early write).
   const once = idempotency.once.bind(idempotency);
-  idempotency.once = timed((key, remainingMs, work) => once(key, remainingMs, timed(work, (ms) => (storeMs -= ms))), (ms) => (storeMs += ms));
+  idempotency.once = timed(
+    (key, remainingMs, work) =>
+      once(
+        key,
+        remainingMs,
+        timed(work, (ms) => (storeMs -= ms)),
+      ),
+    (ms) => (storeMs += ms),
+  );
   idempotency.completed = timed(idempotency.completed.bind(idempotency), (ms) => (storeMs += ms));
 
   // Events are signed up front: a producer signs them, not the gateway.
-  const events = Array.from({ length: WARM_UP + INVOCATIONS }, (_, i) => apiEvent(JSON.stringify({ UserAttrs: makeUsers(USERS_PER_WEBHOOK, `lat${i}`) })));
+  const events = Array.from({ length: WARM_UP + INVOCATIONS }, (_, i) =>
+    apiEvent(JSON.stringify({ UserAttrs: makeUsers(USERS_PER_WEBHOOK, `lat${i}`) })),
+  );
   const own: number[] = [];
   const total: number[] = [];
   const im: number[] = [];
@@ -69,7 +85,8 @@ try {
     const elapsed = performance.now() - started;
     // 202: the early write found no start within apiInlineWaitMs (it spends only idle budget) and left the users to
     // their lanes; the gateway's own time is measured the same way.
-    if (result.statusCode !== 200 && result.statusCode !== 202) throw new Error(`invocation ${i} answered ${String(result.statusCode)}: ${result.body ?? ''}`);
+    if (result.statusCode !== 200 && result.statusCode !== 202)
+      throw new Error(`invocation ${i} answered ${String(result.statusCode)}: ${result.body ?? ''}`);
     if (i < WARM_UP) continue;
     if (result.statusCode === 202) queuedOnly++;
     total.push(elapsed);
@@ -91,15 +108,21 @@ try {
     return performance.now() - started;
   });
   const ratio = p99 / percentile(baseline, 0.5);
-  console.log(`${INVOCATIONS} warm invocations of ${USERS_PER_WEBHOOK} users each (after ${WARM_UP} warm-up), in-process, emulator without latency or rate limit; fauxqs and dynalite in-process`);
+  console.log(
+    `${INVOCATIONS} warm invocations of ${USERS_PER_WEBHOOK} users each (after ${WARM_UP} warm-up), in-process, emulator without latency or rate limit; fauxqs and dynalite in-process`,
+  );
   console.log('LOG_LEVEL=WARN, POWERTOOLS_METRICS_DISABLED=true: stdout is kept out of the figures');
-  console.log(`early writes: ${INVOCATIONS - queuedOnly} of ${INVOCATIONS} (the others found the budget busy and were answered 202)`);
+  console.log(
+    `early writes: ${INVOCATIONS - queuedOnly} of ${INVOCATIONS} (the others found the budget busy and were answered 202)`,
+  );
   console.log(row('total per invocation', total));
   console.log(row('inside im.setAttr', im));
   console.log(row('inside lanes.enqueue', laneWrites));
   console.log(row('idempotency store', store));
   console.log(row('baseline (parse, stringify, HMAC)', baseline));
-  console.log(`${row('gateway own time', own)}  p99 = ${ratio.toFixed(1)} × the baseline's p50: ${ratio <= TARGET_RATIO ? 'ok' : 'OVER'} (target ≤ ${TARGET_RATIO}×)`);
+  console.log(
+    `${row('gateway own time', own)}  p99 = ${ratio.toFixed(1)} × the baseline's p50: ${ratio <= TARGET_RATIO ? 'ok' : 'OVER'} (target ≤ ${TARGET_RATIO}×)`,
+  );
   if (ratio > TARGET_RATIO) process.exitCode = 1;
 } finally {
   await stack.close();

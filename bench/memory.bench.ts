@@ -26,7 +26,13 @@ import { SQS_MAX_MESSAGE_BYTES } from '../lib/queue/message-format.ts';
 import type { UserUpdate } from '../lib/rules/types.ts';
 import { apiEvent, TEST_CREDENTIALS } from '../test/helpers/factories.ts';
 import { startStack } from '../test/helpers/stack.ts';
-import { buildFunctionBundle, compileScript, linkNodeModules, readServerlessEsbuildOptions, takesSdkFromRuntime } from './support/function-bundle.ts';
+import {
+  buildFunctionBundle,
+  compileScript,
+  linkNodeModules,
+  readServerlessEsbuildOptions,
+  takesSdkFromRuntime,
+} from './support/function-bundle.ts';
 import type { MemoryChildResult } from './support/memory-child.ts';
 import { sizedUsersBody } from './support/payloads.ts';
 import { mb } from './support/stats.ts';
@@ -63,10 +69,18 @@ const stack = await startStack({ emulatorRateLimit: 0 });
 let runs = 0;
 
 /** Runs one scenario in a fresh process; its logs are dropped, its stderr kept for a failure message. */
-async function measure(role: 'api' | 'worker', eventFile: string, bundle: string, env: Readonly<Record<string, string>>): Promise<MemoryChildResult> {
+async function measure(
+  role: 'api' | 'worker',
+  eventFile: string,
+  bundle: string,
+  env: Readonly<Record<string, string>>,
+): Promise<MemoryChildResult> {
   const resultFile = join(work, `${role}-${String(++runs)}-result.json`);
   const args = [...lambdaNodeFlags(LAMBDA_MEMORY_MB), childScript, role, eventFile, bundle];
-  const child = spawn(process.execPath, args, { env: { ...env, FUNCTION_ROLE: role, MEMORY_RESULT_FILE: resultFile }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, args, {
+    env: { ...env, FUNCTION_ROLE: role, MEMORY_RESULT_FILE: resultFile },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -79,8 +93,10 @@ try {
   const awsSdk = takesSdkFromRuntime(serverless) ? 'runtime' : 'bundled';
   const bundleDir = join(work, 'bundles');
   const bundles = {
-    api: (await buildFunctionBundle({ root, entry: 'handlers/api.ts', outDir: bundleDir, serverless, awsSdk })).modulePath,
-    worker: (await buildFunctionBundle({ root, entry: 'handlers/worker.ts', outDir: bundleDir, serverless, awsSdk })).modulePath,
+    api: (await buildFunctionBundle({ root, entry: 'handlers/api.ts', outDir: bundleDir, serverless, awsSdk }))
+      .modulePath,
+    worker: (await buildFunctionBundle({ root, entry: 'handlers/worker.ts', outDir: bundleDir, serverless, awsSdk }))
+      .modulePath,
   };
   if (awsSdk === 'runtime') await linkNodeModules(bundleDir, root);
   await compileScript(root, 'bench/support/memory-child.ts', childScript);
@@ -109,18 +125,31 @@ try {
   };
 
   // (b) The first, full message of 10 lanes, planned and written by the real planner and SQS adapter.
-  const heavyUsers: UserUpdate[] = Array.from({ length: 15_000 }, (_, i) => ({ To_Account: `heavy-${i.toString().padStart(7, '0')}`, Attrs: { city: HEAVY_VALUE, lang: HEAVY_VALUE, tier: HEAVY_VALUE, sex: HEAVY_VALUE } }));
-  const full: LaneMessage[] = planLaneMessages(heavyUsers, DEFAULTS.laneCount, 'bench-memory-lanes').filter((m) => m.position === 0).slice(0, RECORDS);
+  const heavyUsers: UserUpdate[] = Array.from({ length: 15_000 }, (_, i) => ({
+    To_Account: `heavy-${i.toString().padStart(7, '0')}`,
+    Attrs: { city: HEAVY_VALUE, lang: HEAVY_VALUE, tier: HEAVY_VALUE, sex: HEAVY_VALUE },
+  }));
+  const full: LaneMessage[] = planLaneMessages(heavyUsers, DEFAULTS.laneCount, 'bench-memory-lanes')
+    .filter((m) => m.position === 0)
+    .slice(0, RECORDS);
   const { services } = stack.copy({}, 'worker');
-  if (services.lanes === undefined || (await services.lanes.enqueue(full, { requestId: 'bench-memory-lanes', origin: 'api' })).length > 0) throw new Error('could not write the lane records');
+  if (
+    services.lanes === undefined ||
+    (await services.lanes.enqueue(full, { requestId: 'bench-memory-lanes', origin: 'api' })).length > 0
+  )
+    throw new Error('could not write the lane records');
   const laneEvent = await stack.receiveEvent(stack.lanesUrl);
-  if (laneEvent.Records.length !== RECORDS) throw new Error(`received ${laneEvent.Records.length} lane records, not ${RECORDS}`);
+  if (laneEvent.Records.length !== RECORDS)
+    throw new Error(`received ${laneEvent.Records.length} lane records, not ${RECORDS}`);
   const laneEventFile = join(work, 'lanes-event.json');
   await writeFile(laneEventFile, JSON.stringify(laneEvent));
 
   // (c) One producer message per group, so one FIFO receive (one message per group) takes all of them.
   for (let p = 0; p < RECORDS; p++) {
-    await stack.sendIntake(sizedUsersBody({ count: RECORD_USERS, maxBytes: RECORD_MAX_BYTES, prefix: `producer${p}` }), { groupId: `producer${p}`, attributes: { requestId: `bench-producer-${p}` } });
+    await stack.sendIntake(
+      sizedUsersBody({ count: RECORD_USERS, maxBytes: RECORD_MAX_BYTES, prefix: `producer${p}` }),
+      { groupId: `producer${p}`, attributes: { requestId: `bench-producer-${p}` } },
+    );
   }
   const intakeRecords: SQSRecord[] = [];
   while (intakeRecords.length < RECORDS) intakeRecords.push(...(await stack.receiveEvent(stack.intakeUrl)).Records);
@@ -142,16 +171,24 @@ try {
   const workerEnv = { ...childEnv, IM_RATE_LIMIT: '10000', API_RATE_SHARE: '10', WORKER_MAX_CONCURRENCY: '5' };
   const laneBytes = laneEvent.Records.reduce((n, r) => n + Buffer.byteLength(r.body), 0) / RECORDS;
   const scenarios = [
-    { label: `api: one signed webhook of ${WEBHOOK_USERS.toLocaleString('en')} users`, run: () => measure('api', apiEventFile, bundles.api, childEnv) },
+    {
+      label: `api: one signed webhook of ${WEBHOOK_USERS.toLocaleString('en')} users`,
+      run: () => measure('api', apiEventFile, bundles.api, childEnv),
+    },
     {
       label: `worker (lanes): ${RECORDS} lane records of ${Math.round(full.reduce((n, m) => n + m.users.length, 0) / RECORDS)} users, ${mb(laneBytes)} each (high budget)`,
       run: () => measure('worker', laneEventFile, bundles.worker, workerEnv),
     },
-    { label: `worker (intake): ${RECORDS} intake records of ${RECORD_USERS.toLocaleString('en')} users each, ~1 MiB`, run: () => measure('worker', intakeEventFile, bundles.worker, workerEnv) },
+    {
+      label: `worker (intake): ${RECORDS} intake records of ${RECORD_USERS.toLocaleString('en')} users each, ~1 MiB`,
+      run: () => measure('worker', intakeEventFile, bundles.worker, workerEnv),
+    },
   ];
 
   const budget = LAMBDA_MEMORY_MB * 1024 * 1024;
-  console.log(`children: node ${lambdaNodeFlags(LAMBDA_MEMORY_MB).join(' ')} (Lambda's flags for ${LAMBDA_MEMORY_MB} MB); bundles as serverless.yml builds them, AWS SDK ${awsSdk}`);
+  console.log(
+    `children: node ${lambdaNodeFlags(LAMBDA_MEMORY_MB).join(' ')} (Lambda's flags for ${LAMBDA_MEMORY_MB} MB); bundles as serverless.yml builds them, AWS SDK ${awsSdk}`,
+  );
   let worstDeployed = 0;
   for (const scenario of scenarios) {
     const r = await scenario.run();
@@ -162,12 +199,18 @@ try {
     // A peak is only worth reading when the handler did the work: a refusal holds far less.
     const done = /^HTTP 2\d\d/.test(r.outcome) || /, 0 failed$/.test(r.outcome);
     if (!done) process.exitCode = 1;
-    console.log(`  outcome       ${r.outcome} in ${(r.invokeMs / 1000).toFixed(2)} s${done ? '' : ' — NOT DONE: the peak does not count'}`);
+    console.log(
+      `  outcome       ${r.outcome} in ${(r.invokeMs / 1000).toFixed(2)} s${done ? '' : ' — NOT DONE: the peak does not count'}`,
+    );
     console.log(`  baseline RSS  ${mb(r.baselineRss)} (${r.bundle} imported, before the event)`);
-    console.log(`  peak RSS      ${mb(r.peakRss)} = ${(share * 100).toFixed(0)}% of ${LAMBDA_MEMORY_MB} MB ${share <= TARGET_PEAK_SHARE ? 'ok' : 'OVER'} (target ≤ ${TARGET_PEAK_SHARE * 100}%)`);
+    console.log(
+      `  peak RSS      ${mb(r.peakRss)} = ${(share * 100).toFixed(0)}% of ${LAMBDA_MEMORY_MB} MB ${share <= TARGET_PEAK_SHARE ? 'ok' : 'OVER'} (target ≤ ${TARGET_PEAK_SHARE * 100}%)`,
+    );
   }
   const fits = worstDeployed <= TARGET_PEAK_SHARE;
-  console.log(`\nmemorySize ${LAMBDA_MEMORY_MB} MB: ${fits ? 'enough' : 'too tight'} — the larger peak uses ${(worstDeployed * 100).toFixed(0)}% of it.`);
+  console.log(
+    `\nmemorySize ${LAMBDA_MEMORY_MB} MB: ${fits ? 'enough' : 'too tight'} — the larger peak uses ${(worstDeployed * 100).toFixed(0)}% of it.`,
+  );
   if (!fits) process.exitCode = 1;
 } finally {
   await stack.close();

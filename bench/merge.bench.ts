@@ -32,7 +32,10 @@ async function run(requests: readonly (readonly UserUpdate[])[], laneCount: numb
   const deadlineMs = Date.now() + 3_600_000;
   let n = 0;
   for (const users of requests) {
-    await acceptWebhook({ writer: im, attrNames, lanes, laneCount, inlineChunks: 0 }, { requestId: `r${n}`, key: `k${n++}`, body: { UserAttrs: users }, deadlineMs });
+    await acceptWebhook(
+      { writer: im, attrNames, lanes, laneCount, inlineChunks: 0 },
+      { requestId: `r${n}`, key: `k${n++}`, body: { UserAttrs: users }, deadlineMs },
+    );
   }
   const source = new FakeLaneSource(lanes.queue);
   const deps = {
@@ -52,30 +55,54 @@ async function run(requests: readonly (readonly UserUpdate[])[], laneCount: numb
 }
 
 const account = (i: number): string => `user-${i}`;
-const round = (r: number): UserUpdate[] => Array.from({ length: USERS }, (_, i) => ({ To_Account: account(i), Attrs: { city: `c${r}-${i % 97}`, tier: `t${(r + i) % 5}` } }));
+const round = (r: number): UserUpdate[] =>
+  Array.from({ length: USERS }, (_, i) => ({
+    To_Account: account(i),
+    Attrs: { city: `c${r}-${i % 97}`, tier: `t${(r + i) % 5}` },
+  }));
 
 const rng = prng(42);
 const random = (n: number): number => rng.int(n);
 
 const laneCount = DEFAULTS.laneCount;
 const distinct = await run([round(0)], laneCount);
-const repeated = await run(Array.from({ length: ROUNDS }, (_, r) => round(r)), laneCount);
+const repeated = await run(
+  Array.from({ length: ROUNDS }, (_, r) => round(r)),
+  laneCount,
+);
 const randomRequests = Array.from({ length: 20 }, (_, r) =>
-  Array.from({ length: (USERS * ROUNDS) / 20 }, (_, i): UserUpdate => ({ To_Account: account(random(USERS)), Attrs: { [NAMES[random(NAMES.length)] ?? 'city']: `v${r}-${i}` } })),
+  Array.from({ length: (USERS * ROUNDS) / 20 }, (_, i): UserUpdate => ({
+    To_Account: account(random(USERS)),
+    Attrs: { [NAMES[random(NAMES.length)] ?? 'city']: `v${r}-${i}` },
+  })),
 );
 const randomRun = await run(randomRequests, laneCount);
 
 const expected = round(ROUNDS - 1);
 const stateOk = expected.every((u) => JSON.stringify(repeated.state[u.To_Account]) === JSON.stringify(u.Attrs));
 const ratio = repeated.calls / distinct.calls;
-console.log(`merge: laneCount ${laneCount}; ${USERS.toLocaleString('en')} distinct users → ${distinct.calls} calls (ideal ${USERS / 100})`);
-console.log(`merge: ${repeated.updates.toLocaleString('en')} updates (${ROUNDS} rounds of the same users) → ${repeated.calls} calls, ratio ${ratio.toFixed(3)} (target ≤ ${TARGET}); final state ${stateOk ? 'correct' : 'WRONG'}`);
-console.log(`merge: ${randomRun.updates.toLocaleString('en')} random updates over ${USERS.toLocaleString('en')} users → ${randomRun.calls} calls, ratio ${(randomRun.calls / distinct.calls).toFixed(2)} (information: a round spans at most workerGatherMaxRecords records)`);
+console.log(
+  `merge: laneCount ${laneCount}; ${USERS.toLocaleString('en')} distinct users → ${distinct.calls} calls (ideal ${USERS / 100})`,
+);
+console.log(
+  `merge: ${repeated.updates.toLocaleString('en')} updates (${ROUNDS} rounds of the same users) → ${repeated.calls} calls, ratio ${ratio.toFixed(3)} (target ≤ ${TARGET}); final state ${stateOk ? 'correct' : 'WRONG'}`,
+);
+console.log(
+  `merge: ${randomRun.updates.toLocaleString('en')} random updates over ${USERS.toLocaleString('en')} users → ${randomRun.calls} calls, ratio ${(randomRun.calls / distinct.calls).toFixed(2)} (information: a round spans at most workerGatherMaxRecords records)`,
+);
 // How the lane count moves both figures (the default is chosen from these; it also caps the worker fleet).
 for (const lanesTried of process.argv.includes('--lanes') ? [20, 64, 128, 250, 500] : []) {
-  const five = await run(Array.from({ length: 5 }, (_, r) => round(r).map((u) => ({ ...u, To_Account: `${u.To_Account}-${r}` }))), lanesTried);
+  const five = await run(
+    Array.from({ length: 5 }, (_, r) => round(r).map((u) => ({ ...u, To_Account: `${u.To_Account}-${r}` }))),
+    lanesTried,
+  );
   const one = await run([round(0)], lanesTried);
-  const ten = await run(Array.from({ length: ROUNDS }, (_, r) => round(r)), lanesTried);
-  console.log(`merge: laneCount ${lanesTried}: 5 × ${USERS.toLocaleString('en')} distinct users → ${((five.calls * 100) / (5 * USERS)).toFixed(3)} calls per 100 users; merge ratio ${(ten.calls / one.calls).toFixed(3)}`);
+  const ten = await run(
+    Array.from({ length: ROUNDS }, (_, r) => round(r)),
+    lanesTried,
+  );
+  console.log(
+    `merge: laneCount ${lanesTried}: 5 × ${USERS.toLocaleString('en')} distinct users → ${((five.calls * 100) / (5 * USERS)).toFixed(3)} calls per 100 users; merge ratio ${(ten.calls / one.calls).toFixed(3)}`,
+  );
 }
 process.exitCode = ratio <= TARGET && stateOk ? 0 : 1;

@@ -5,7 +5,18 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const BENCHES = ['cpu.bench.ts', 'usersig.bench.ts', 'throughput.bench.ts', 'cold-start.bench.ts', 'memory.bench.ts', 'latency.bench.ts', 'merge.bench.ts', 'calls-per-user.bench.ts', 'forged-request.bench.ts', 'push-dry-run.bench.ts'];
+const BENCHES = [
+  'cpu.bench.ts',
+  'usersig.bench.ts',
+  'throughput.bench.ts',
+  'cold-start.bench.ts',
+  'memory.bench.ts',
+  'latency.bench.ts',
+  'merge.bench.ts',
+  'calls-per-user.bench.ts',
+  'forged-request.bench.ts',
+  'push-dry-run.bench.ts',
+];
 const only = process.argv.slice(2);
 let failed = 0;
 for (const file of BENCHES.filter((f) => only.length === 0 || only.some((o) => f.includes(o)))) {

@@ -72,7 +72,8 @@ interface LevelResult {
   readonly bulkUsersPerSecond: number | undefined;
 }
 
-const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(sorted.length * p) - 1))] ?? Number.NaN;
+const percentile = (sorted: readonly number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(sorted.length * p) - 1))] ?? Number.NaN;
 const sum = (record: Record<string, number>): number => Object.values(record).reduce((a, b) => a + b, 0);
 
 /** A pool of API copies: a request goes to an idle copy, else waits for one (as requests beyond Lambda's copies would). */
@@ -115,7 +116,11 @@ async function runLevel(level: Level, run: number): Promise<LevelResult> {
     for (let i = 0; i < WORKERS; i++) fleet.workerCopy();
     const send = apiPool(copies);
     // Warm every copy (as a stream that has been running), then measure from a clean slate.
-    await Promise.all(copies.map((_, i) => send(-1 - i, JSON.stringify({ UserAttrs: [{ To_Account: `warm-${i}`, Attrs: { city: 'w' } }] }))));
+    await Promise.all(
+      copies.map((_, i) =>
+        send(-1 - i, JSON.stringify({ UserAttrs: [{ To_Account: `warm-${i}`, Attrs: { city: 'w' } }] })),
+      ),
+    );
     while (emulator.attrs.size < API_COPIES) await sleep(20);
     await sleep(1_000);
     emulator.counters.callsByCommand.clear();
@@ -154,8 +159,12 @@ async function runLevel(level: Level, run: number): Promise<LevelResult> {
     for (let i = 0; i < count; i++) {
       const due = t0 + (i * 1000) / level.rate;
       while (epochMs() < due) await sleep(Math.max(0, Math.min(5, due - epochMs())));
-      const users = Array.from({ length: level.usersEach }, (_, k) => ({ To_Account: `s${run}-${i}-${k}`, Attrs: { city: `v${i}` } }));
-      for (const u of users) pending.set(u.To_Account, { value: u.Attrs.city, answeredAt: undefined, appliedAt: undefined });
+      const users = Array.from({ length: level.usersEach }, (_, k) => ({
+        To_Account: `s${run}-${i}-${k}`,
+        Attrs: { city: `v${i}` },
+      }));
+      for (const u of users)
+        pending.set(u.To_Account, { value: u.Attrs.city, answeredAt: undefined, appliedAt: undefined });
       requests.push(
         send(i, JSON.stringify({ UserAttrs: users })).then(({ status, answeredAt }) => {
           statuses.push(status);
@@ -178,12 +187,19 @@ async function runLevel(level: Level, run: number): Promise<LevelResult> {
     const calls = emulator.counters.callsByCommand.get('im_set_attr') ?? 0;
     return {
       level,
-      answers: { ok: statuses.filter((s) => s >= 200 && s < 300).length, client: statuses.filter((s) => s >= 400 && s < 500).length, server: statuses.filter((s) => s >= 500).length },
+      answers: {
+        ok: statuses.filter((s) => s >= 200 && s < 300).length,
+        client: statuses.filter((s) => s >= 400 && s < 500).length,
+        server: statuses.filter((s) => s >= 500).length,
+      },
       answerMs: answerMs.sort((a, b) => a - b),
-      lagMs: users.map((u) => Math.max(0, (u.appliedAt ?? Number.POSITIVE_INFINITY) - (u.answeredAt ?? 0))).sort((a, b) => a - b),
+      lagMs: users
+        .map((u) => Math.max(0, (u.appliedAt ?? Number.POSITIVE_INFINITY) - (u.answeredAt ?? 0)))
+        .sort((a, b) => a - b),
       users: users.length + (level.bulk ? BULK_USERS : 0),
       calls,
-      rateLimited: (emulator.counters.rejectedByCode.get(60007) ?? 0) + (emulator.counters.rejectedByCode.get(60011) ?? 0),
+      rateLimited:
+        (emulator.counters.rejectedByCode.get(60007) ?? 0) + (emulator.counters.rejectedByCode.get(60011) ?? 0),
       sqsRequests: sum(await fleet.sqsRequests()) - sqsBefore,
       tailMs: lastApplied - streamEnd,
       missing: users.filter((u) => u.appliedAt === undefined).length,
@@ -198,7 +214,9 @@ const ms = (n: number): string => (Number.isFinite(n) ? `${Math.round(n)} ms` : 
 const results: LevelResult[] = [];
 const failures: string[] = [];
 let run = 0;
-process.stdout.write(`stream: ${SECONDS} s per level, ${API_COPIES} API copies, ${WORKERS} worker copies, laneCount ${DEFAULTS.laneCount}\n`);
+process.stdout.write(
+  `stream: ${SECONDS} s per level, ${API_COPIES} API copies, ${WORKERS} worker copies, laneCount ${DEFAULTS.laneCount}\n`,
+);
 for (const name of values.levels.split(',')) {
   for (const level of LEVELS[name] ?? []) {
     const r = await runLevel(level, run++);
@@ -235,11 +253,15 @@ for (const name of values.levels.split(',')) {
       check(lag99 <= 5_000, `stream lag p99 ${ms(lag99)} > 5 s while the bulk drains`);
       const alone = results.find((x) => x.level.name === 'bulk-alone')?.bulkUsersPerSecond;
       if (alone !== undefined && r.bulkUsersPerSecond !== undefined) {
-        process.stdout.write(`mixed: the bulk drained at ${(r.bulkUsersPerSecond / alone).toFixed(2)} × its rate alone (target ≥ 0.8)\n`);
+        process.stdout.write(
+          `mixed: the bulk drained at ${(r.bulkUsersPerSecond / alone).toFixed(2)} × its rate alone (target ≥ 0.8)\n`,
+        );
         check(r.bulkUsersPerSecond >= 0.8 * alone, 'the bulk drained below 0.8 × its rate alone');
       }
     }
   }
 }
-process.stdout.write(failures.length === 0 ? 'stream: targets met\n' : `stream: targets MISSED:\n  ${failures.join('\n  ')}\n`);
+process.stdout.write(
+  failures.length === 0 ? 'stream: targets met\n' : `stream: targets MISSED:\n  ${failures.join('\n  ')}\n`,
+);
 process.exitCode = failures.length === 0 ? 0 : 1;

@@ -25,7 +25,10 @@ const emulator = await startEmulator({
 });
 
 const chunks = Array.from({ length: USERS / CHUNK }, (_, c) =>
-  Array.from({ length: CHUNK }, (_, i) => ({ To_Account: `user-${c * CHUNK + i}`, Attrs: { sex: i % 2 === 0 ? 'f' : 'm', city: `city-${c}`, tier: 'gold' } })),
+  Array.from({ length: CHUNK }, (_, i) => ({
+    To_Account: `user-${c * CHUNK + i}`,
+    Attrs: { sex: i % 2 === 0 ? 'f' : 'm', city: `city-${c}`, tier: 'gold' },
+  })),
 );
 
 const latencies: number[] = [];
@@ -49,7 +52,9 @@ const pct = (p: number): string => (sorted[Math.min(sorted.length - 1, Math.floo
 console.log(`users pushed        ${USERS.toLocaleString('en')} in ${chunks.length} calls of ${CHUNK}`);
 console.log(`users applied       ${emulator.counters.usersApplied.toLocaleString('en')}`);
 console.log(`elapsed             ${(elapsedMs / 1000).toFixed(2)} s`);
-console.log(`throughput          ${Math.round(usersPerSecond).toLocaleString('en')} users/s (${((usersPerSecond / CEILING_USERS_PER_S) * 100).toFixed(1)}% of the ${CEILING_USERS_PER_S.toLocaleString('en')} ceiling)`);
+console.log(
+  `throughput          ${Math.round(usersPerSecond).toLocaleString('en')} users/s (${((usersPerSecond / CEILING_USERS_PER_S) * 100).toFixed(1)}% of the ${CEILING_USERS_PER_S.toLocaleString('en')} ceiling)`,
+);
 console.log(`rate-limit answers  ${emulator.counters.rejectedByCode.get(RATE_LIMITED) ?? 0}`);
 console.log(`attempts            ${latencies.length} (failed calls: ${failedCalls})`);
 console.log(`max calls in 1 s    ${emulator.counters.maxCallsInAnyWindow} (server-side, at arrival)`);

@@ -50,7 +50,11 @@ export function opsPerSecond(fn: () => unknown, options: MeasureOptions = {}): n
 /** Measures ours and the official signer on the same key. */
 export function runUserSigBench(options: MeasureOptions = {}): UserSigBenchResult {
   // A throwaway key of a console key's shape (64 hex characters): signing cost depends on its length only.
-  const key: SigningKey = { sdkAppId: 1400000000, identifier: 'administrator', secretKey: randomBytes(32).toString('hex') };
+  const key: SigningKey = {
+    sdkAppId: 1400000000,
+    identifier: 'administrator',
+    secretKey: randomBytes(32).toString('hex'),
+  };
   const expire = 86_400;
   const official = officialSigner(key.sdkAppId, key.secretKey);
   const userSig = signUserSig(key, expire);
@@ -68,5 +72,7 @@ const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 if (import.meta.main) {
   const r = runUserSigBench();
-  console.log(`usersig: sign ours ${fmt(r.signOurs)}/s, tls-sig-api-v2 ${fmt(r.signOfficial)}/s; verify ours ${fmt(r.verifyOurs)}/s`);
+  console.log(
+    `usersig: sign ours ${fmt(r.signOurs)}/s, tls-sig-api-v2 ${fmt(r.signOfficial)}/s; verify ours ${fmt(r.verifyOurs)}/s`,
+  );
 }

@@ -6,7 +6,9 @@ import { UsageError } from './exit-codes.ts';
 
 function checkAccount(account: string, where: string): string {
   if (!fitsInUtf8Bytes(account, MAX_ACCOUNT_BYTES)) {
-    throw new UsageError(`${where} is ${Buffer.byteLength(account, 'utf8')} bytes; an account is at most ${MAX_ACCOUNT_BYTES} bytes in UTF-8 [to-account-max-32-bytes]`);
+    throw new UsageError(
+      `${where} is ${Buffer.byteLength(account, 'utf8')} bytes; an account is at most ${MAX_ACCOUNT_BYTES} bytes in UTF-8 [to-account-max-32-bytes]`,
+    );
   }
   return account;
 }
@@ -27,6 +29,7 @@ export async function readAccounts(args: readonly string[], file: string | undef
       if (account !== '') accounts.add(checkAccount(account, `line ${line} of ${file}`));
     }
   }
-  if (accounts.size === 0) throw new UsageError('name at least one account, or --file with one account a line [to-account-required]');
+  if (accounts.size === 0)
+    throw new UsageError('name at least one account, or --file with one account a line [to-account-required]');
   return [...accounts];
 }

@@ -4,7 +4,12 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 export function withCommonOptions(command: Command): Command {
   return command
     .option('--json', 'print one JSON document for scripts instead of tables')
-    .addOption(new Option('--stage <stage>', "a deployed stage: read its stack's outputs (default: the local stack of npm start)"))
+    .addOption(
+      new Option(
+        '--stage <stage>',
+        "a deployed stage: read its stack's outputs (default: the local stack of npm start)",
+      ),
+    )
     .addOption(new Option('--region <region>', 'AWS region of the stage (default: AWS_REGION, else ap-southeast-1)'));
 }
 
@@ -12,7 +17,13 @@ export function withCommonOptions(command: Command): Command {
 export function numberIn(min: number, max: number, integer = false): (text: string) => number {
   return (text) => {
     const value = Number(text);
-    if (text.trim() === '' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    if (
+      text.trim() === '' ||
+      !Number.isFinite(value) ||
+      value < min ||
+      value > max ||
+      (integer && !Number.isInteger(value))
+    ) {
       throw new InvalidArgumentError(`must be a ${integer ? 'whole number' : 'number'} from ${min} to ${max}.`);
     }
     return value;

@@ -43,7 +43,10 @@ export class CliContext {
   async im(options: CommonOptions, ratePerSecond: number = DEFAULT_IM_RATE): Promise<ImClient> {
     const target = await this.target(options);
     // Loaded on first use, like the target: a dry run with --attr-names never calls IM.
-    const [{ ImClient }, { RateLimiter }] = await Promise.all([import('../lib/im/client.ts'), import('../lib/pacing/rate-limiter.ts')]);
+    const [{ ImClient }, { RateLimiter }] = await Promise.all([
+      import('../lib/im/client.ts'),
+      import('../lib/pacing/rate-limiter.ts'),
+    ]);
     const client = new ImClient({
       baseUrl: target.imBaseUrl,
       credentials: target.imCredentials,

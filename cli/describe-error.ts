@@ -7,7 +7,10 @@ import { ImError } from '../lib/im/errors.ts';
 export function describeError(error: unknown): string {
   if (error instanceof ImError) return error.message;
   if (error instanceof Error) {
-    const cause = error.cause instanceof Error && !error.message.includes(error.cause.message) ? ` (${error.cause.name}: ${error.cause.message})` : '';
+    const cause =
+      error.cause instanceof Error && !error.message.includes(error.cause.message)
+        ? ` (${error.cause.name}: ${error.cause.message})`
+        : '';
     return `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}${cause}`;
   }
   return String(error);

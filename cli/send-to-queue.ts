@@ -11,7 +11,12 @@ const ATTEMPTS = 5;
  * same deduplication ids, so one that did go through is dropped as a repeat. `onSent` hears of each entry SQS took.
  * @throws QueueSendError on a sender fault, or when entries still fail after the last attempt.
  */
-export async function sendInOrder<T extends BatchEntry>(sqs: SQSClient, queueUrl: string, entries: readonly T[], onSent: (entry: T) => void = () => undefined): Promise<void> {
+export async function sendInOrder<T extends BatchEntry>(
+  sqs: SQSClient,
+  queueUrl: string,
+  entries: readonly T[],
+  onSent: (entry: T) => void = () => undefined,
+): Promise<void> {
   for (const batch of packBatches(entries)) {
     let pending = batch;
     for (let attempt = 1; pending.length > 0; attempt++) {
@@ -19,8 +24,12 @@ export async function sendInOrder<T extends BatchEntry>(sqs: SQSClient, queueUrl
       for (const [i, entry] of pending.entries()) if (!result.failed.has(i)) onSent(entry);
       pending = pending.filter((_, i) => result.failed.has(i));
       if (pending.length === 0) break;
-      if (result.senderFault) throw new QueueSendError(`SQS refused ${pending.length} message(s) as a sender fault (check the queue URL and the permissions)`);
-      if (attempt >= ATTEMPTS) throw new QueueSendError(`SQS did not take ${pending.length} message(s) after ${attempt} attempts`);
+      if (result.senderFault)
+        throw new QueueSendError(
+          `SQS refused ${pending.length} message(s) as a sender fault (check the queue URL and the permissions)`,
+        );
+      if (attempt >= ATTEMPTS)
+        throw new QueueSendError(`SQS did not take ${pending.length} message(s) after ${attempt} attempts`);
       await sleep(200 * 2 ** attempt);
     }
   }

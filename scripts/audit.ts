@@ -17,12 +17,16 @@ let report: AuditReport;
 try {
   report = JSON.parse(run.stdout) as AuditReport;
 } catch {
-  process.stderr.write(`audit: npm audit printed no JSON (exit ${run.status ?? 'none'}): ${run.stderr.slice(0, 500)}\n`);
+  process.stderr.write(
+    `audit: npm audit printed no JSON (exit ${run.status ?? 'none'}): ${run.stderr.slice(0, 500)}\n`,
+  );
   process.exit(1);
 }
 const counts = report.metadata?.vulnerabilities;
 if (counts === undefined) {
-  process.stdout.write(`audit: NOT RUN — the registry's audit endpoint did not answer (${report.statusCode ?? ''} ${report.message ?? 'no advisories returned'})\n`);
+  process.stdout.write(
+    `audit: NOT RUN — the registry's audit endpoint did not answer (${report.statusCode ?? ''} ${report.message ?? 'no advisories returned'})\n`,
+  );
   process.exit(0);
 }
 const serious = (counts.high ?? 0) + (counts.critical ?? 0);

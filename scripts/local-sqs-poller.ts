@@ -58,7 +58,9 @@ async function stop(signal: string): Promise<void> {
   stopping = true;
   await source.stop();
   client.destroy();
-  process.stderr.write(`${JSON.stringify({ source: 'sqs-event-source', level: 'info', message: `${signal}: stopped`, queueUrl, ...source.stats })}\n`);
+  process.stderr.write(
+    `${JSON.stringify({ source: 'sqs-event-source', level: 'info', message: `${signal}: stopped`, queueUrl, ...source.stats })}\n`,
+  );
   process.exit(0);
 }
 process.on('SIGINT', (signal) => void stop(signal));

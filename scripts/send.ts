@@ -41,7 +41,8 @@ const misplaced = intake
   ? (['url', 'secret', 'webhook-id'] as const).filter((name) => values[name] !== undefined)
   : (['group', 'dedup-id'] as const).filter((name) => values[name] !== undefined);
 if (values.help === true || file === undefined || positionals.length > 1 || misplaced.length > 0) {
-  if (misplaced.length > 0) console.error(`${misplaced.map((n) => `--${n}`).join(', ')} ${intake ? 'cannot go with' : 'needs'} --intake`);
+  if (misplaced.length > 0)
+    console.error(`${misplaced.map((n) => `--${n}`).join(', ')} ${intake ? 'cannot go with' : 'needs'} --intake`);
   console.error(usage);
   process.exit(values.help === true ? 0 : 2);
 }
@@ -51,7 +52,14 @@ async function readBody(path: string): Promise<string> {
     return await readFile(path, 'utf8');
   } catch (error: unknown) {
     const code = error instanceof Error && 'code' in error ? String(error.code) : '';
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a file' : code === 'EACCES' ? 'cannot be read (permission denied)' : 'cannot be read';
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'is a directory, not a file'
+          : code === 'EACCES'
+            ? 'cannot be read (permission denied)'
+            : 'cannot be read';
     console.error(`${path}: ${why}`);
     console.error(usage);
     return process.exit(2);
@@ -61,7 +69,9 @@ const payload = await readBody(file);
 
 if (intake) {
   if (Buffer.byteLength(payload) > SQS_MAX_MESSAGE_BYTES - 100) {
-    console.error(`an intake message holds at most 1 MiB (${SQS_MAX_MESSAGE_BYTES} bytes with its attributes); ${file} is ${Buffer.byteLength(payload)} bytes`);
+    console.error(
+      `an intake message holds at most 1 MiB (${SQS_MAX_MESSAGE_BYTES} bytes with its attributes); ${file} is ${Buffer.byteLength(payload)} bytes`,
+    );
     process.exit(2);
   }
   // The same lookup as the tim-attr CLI: INTAKE_QUEUE_URL, else the local stack's queue by name.
@@ -83,10 +93,14 @@ if (intake) {
       }),
     );
     const ms = Math.round(performance.now() - started);
-    console.log(`SendMessage ${queueUrl} (${Buffer.byteLength(payload)} bytes, group ${group}, deduplication id ${dedupId}) in ${ms} ms`);
+    console.log(
+      `SendMessage ${queueUrl} (${Buffer.byteLength(payload)} bytes, group ${group}, deduplication id ${dedupId}) in ${ms} ms`,
+    );
     console.log(`MessageId ${answer.MessageId ?? '(none)'}, SequenceNumber ${answer.SequenceNumber ?? '(none)'}`);
   } catch (error: unknown) {
-    console.error(`SendMessage ${queueUrl} failed: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+    console.error(
+      `SendMessage ${queueUrl} failed: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+    );
     process.exitCode = 1;
   } finally {
     target.close();
@@ -98,11 +112,17 @@ if (intake) {
   const headers = signWebhook({ secret, payload, ...(webhookId === undefined ? {} : { messageId: webhookId }) });
 
   const started = performance.now();
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: payload });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: payload,
+  });
   const text = await response.text();
   const ms = Math.round(performance.now() - started);
 
-  console.log(`POST ${url} (${Buffer.byteLength(payload)} bytes, ${headers['webhook-id']}) → ${response.status} ${response.statusText} in ${ms} ms`);
+  console.log(
+    `POST ${url} (${Buffer.byteLength(payload)} bytes, ${headers['webhook-id']}) → ${response.status} ${response.statusText} in ${ms} ms`,
+  );
   try {
     console.log(JSON.stringify(JSON.parse(text), null, 2));
   } catch {

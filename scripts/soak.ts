@@ -8,11 +8,20 @@ import { parseArgs } from 'node:util';
 import { formatTally, runSoak } from '../test/soak/soak.ts';
 
 const { values } = parseArgs({
-  options: { users: { type: 'string', default: '50000' }, seed: { type: 'string', default: '7' }, workers: { type: 'string', default: '2' } },
+  options: {
+    users: { type: 'string', default: '50000' },
+    seed: { type: 'string', default: '7' },
+    workers: { type: 'string', default: '2' },
+  },
 });
 const users = Number(values.users);
 if (!Number.isSafeInteger(users) || users < 1) throw new Error('--users must be a positive whole number');
 
-const tally = await runSoak({ users, seed: Number(values.seed), workers: Number(values.workers), log: (line) => process.stderr.write(`${line}\n`) });
+const tally = await runSoak({
+  users,
+  seed: Number(values.seed),
+  workers: Number(values.workers),
+  log: (line) => process.stderr.write(`${line}\n`),
+});
 process.stdout.write(`${formatTally(tally)}\n`);
 process.exitCode = tally.lost === 0 && tally.wronglyDeadLettered === 0 && tally.wronglyRejected === 0 ? 0 : 1;

@@ -68,7 +68,11 @@ if (busy.length > 0) {
 // --- local SQS -------------------------------------------------------------------------------------
 const fauxqs = await startFauxqs({ port: settings.sqsPort, logger: false, defaultRegion: settings.awsRegion });
 const sqsEndpoint = `http://localhost:${fauxqs.port}`;
-const sqs = new SQSClient({ endpoint: sqsEndpoint, region: settings.awsRegion, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+const sqs = new SQSClient({
+  endpoint: sqsEndpoint,
+  region: settings.awsRegion,
+  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+});
 const names = resourceNames(settings.stage);
 const queues = await createLocalQueues({
   client: sqs,
@@ -79,7 +83,12 @@ const queues = await createLocalQueues({
 sqs.destroy();
 
 // --- local DynamoDB --------------------------------------------------------------------------------
-const tables = await startLocalTables({ tableName: names.idempotencyTable, budgetTableName: names.budgetTable, port: settings.dynamodbPort, region: settings.awsRegion }).catch(async (error: unknown) => {
+const tables = await startLocalTables({
+  tableName: names.idempotencyTable,
+  budgetTableName: names.budgetTable,
+  port: settings.dynamodbPort,
+  region: settings.awsRegion,
+}).catch(async (error: unknown) => {
   await fauxqs.stop();
   throw error;
 });
@@ -100,7 +109,9 @@ if (imBaseUrl === undefined) {
   });
   imBaseUrl = emulator.url;
   closeEmulator = async () => {
-    console.log(`IM emulator: ${emulator.counters.calls} calls, ${emulator.counters.usersApplied} users applied, ${emulator.attrs.size} users stored`);
+    console.log(
+      `IM emulator: ${emulator.counters.calls} calls, ${emulator.counters.usersApplied} users applied, ${emulator.attrs.size} users stored`,
+    );
     await emulator.close();
   };
 }
@@ -113,7 +124,8 @@ const { env: functionEnv, ignored } = localFunctionEnv(process.env, settings, {
   tables: { tableName: tables.tableName, endpoint: tables.endpoint },
   credentials,
 });
-if (ignored.length > 0) console.warn(`${ignored.join(' / ')} ${ignored.length > 1 ? 'are' : 'is'} ignored by a local run.`);
+if (ignored.length > 0)
+  console.warn(`${ignored.join(' / ')} ${ignored.length > 1 ? 'are' : 'is'} ignored by a local run.`);
 
 const children = new Set<ChildProcess>();
 let stopping = false;
@@ -134,11 +146,14 @@ function launch(label: string, args: readonly string[], env: NodeJS.ProcessEnv):
 async function shutdown(exitCode: number): Promise<void> {
   if (stopping) return;
   stopping = true;
-  const exits = [...children].map((child) => new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  }));
+  const exits = [...children].map(
+    (child) =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  );
   await Promise.race([Promise.all(exits), sleep(5000)]);
   for (const child of children) child.kill('SIGKILL');
   await closeEmulator();
@@ -152,7 +167,21 @@ process.on('SIGTERM', () => void shutdown(0));
 // --useInProcess: the API's handler is loaded once and serves concurrent requests side by side, as a fleet of warm
 // Lambda copies would; otherwise serverless-offline starts a worker thread (a cold start) per concurrent request,
 // and a stream of 100 webhooks/s on 2 cores ends in 10 s answers and reset connections.
-launch('serverless offline', [join(root, 'node_modules/serverless/bin/serverless.js'), 'offline', 'start', '--stage', settings.stage, '--region', settings.awsRegion, '--localEnvironment', '--useInProcess'], functionEnv);
+launch(
+  'serverless offline',
+  [
+    join(root, 'node_modules/serverless/bin/serverless.js'),
+    'offline',
+    'start',
+    '--stage',
+    settings.stage,
+    '--region',
+    settings.awsRegion,
+    '--localEnvironment',
+    '--useInProcess',
+  ],
+  functionEnv,
+);
 const pollerEnv = (queueUrl: string, batchSize: number): NodeJS.ProcessEnv => ({
   ...functionEnv,
   FUNCTION_ROLE: 'worker',
@@ -160,14 +189,23 @@ const pollerEnv = (queueUrl: string, batchSize: number): NodeJS.ProcessEnv => ({
   POLLER_CONCURRENCY: '1',
   WORKER_BATCH_SIZE: String(batchSize),
   WORKER_TIMEOUT_SECONDS: String(settings.workerTimeoutSeconds),
-  LOCAL_RETRY_VISIBILITY_SECONDS: settings.retryVisibilitySeconds === undefined ? '' : String(settings.retryVisibilitySeconds),
+  LOCAL_RETRY_VISIBILITY_SECONDS:
+    settings.retryVisibilitySeconds === undefined ? '' : String(settings.retryVisibilitySeconds),
 });
 // The lanes mapping runs up to maximumConcurrency copies; the intake mapping's copies only move messages into
 // lanes, and one is plenty locally. Each FIFO batch is at most 10 records.
 for (let copy = 1; copy <= settings.workerProcesses; copy += 1) {
-  launch(`lanes poller ${copy}`, [join(root, 'scripts/local-sqs-poller.ts')], pollerEnv(queues.lanesQueueUrl, settings.workerBatchSize));
+  launch(
+    `lanes poller ${copy}`,
+    [join(root, 'scripts/local-sqs-poller.ts')],
+    pollerEnv(queues.lanesQueueUrl, settings.workerBatchSize),
+  );
 }
-launch('intake poller', [join(root, 'scripts/local-sqs-poller.ts')], pollerEnv(queues.intakeQueueUrl, INTAKE_BATCH_SIZE));
+launch(
+  'intake poller',
+  [join(root, 'scripts/local-sqs-poller.ts')],
+  pollerEnv(queues.intakeQueueUrl, INTAKE_BATCH_SIZE),
+);
 
 try {
   await waitForPort(settings.port, 60_000);
@@ -179,9 +217,10 @@ try {
 // Built-in defaults are public development values, printed so the local run is usable; values taken
 // from the environment are not shown.
 const shown = (name: keyof typeof credentials): string => `${name}=${printableCredential(name, credentials[name])}`;
-const retries = settings.retryVisibilitySeconds === undefined
-  ? "failed records come back after the worker's own backoff (1 s, 2 s, 4 s …)"
-  : `failed records come back after ${settings.retryVisibilitySeconds} s (LOCAL_RETRY_VISIBILITY_SECONDS)`;
+const retries =
+  settings.retryVisibilitySeconds === undefined
+    ? "failed records come back after the worker's own backoff (1 s, 2 s, 4 s …)"
+    : `failed records come back after ${settings.retryVisibilitySeconds} s (LOCAL_RETRY_VISIBILITY_SECONDS)`;
 const exampleBody = JSON.stringify({ UserAttrs: [{ To_Account: 'user_0001', Attrs: { city: 'Paris', tier: null } }] });
 console.log(`
 tim-attr-gateway is running locally (stage ${settings.stage}, region ${settings.awsRegion})

@@ -21,7 +21,12 @@ process.on('message', (message: Request) => {
     const event = apiEvent(message.body, { sign: secret });
     const result = await handler(event, lambdaContext(29_000, 'tim-attr-gateway-bench-api'));
     const answer = JSON.parse(result.body ?? '{}') as { Applied?: number };
-    process.send?.({ id: message.id, status: result.statusCode ?? 0, answeredAt: epochMs(), applied: answer.Applied ?? 0 });
+    process.send?.({
+      id: message.id,
+      status: result.statusCode ?? 0,
+      answeredAt: epochMs(),
+      applied: answer.Applied ?? 0,
+    });
   })();
 });
 process.send?.({ ready: true });

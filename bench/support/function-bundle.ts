@@ -38,7 +38,10 @@ export const RUNTIME_AWS_SDK = '@aws-sdk/*';
 /** Reads `custom.esbuild` of the project's serverless.yml, resolved by the framework (no AWS call). */
 export async function readServerlessEsbuildOptions(root: string): Promise<ServerlessEsbuildOptions> {
   const bin = join(root, 'node_modules/serverless/bin/serverless.js');
-  const { stdout } = await run(process.execPath, [bin, 'print', '--stage', 'dev', '--format', 'json'], { cwd: root, maxBuffer: 16 * 1024 * 1024 });
+  const { stdout } = await run(process.execPath, [bin, 'print', '--stage', 'dev', '--format', 'json'], {
+    cwd: root,
+    maxBuffer: 16 * 1024 * 1024,
+  });
   const printed = z.object({ custom: z.object({ esbuild: serverlessEsbuildSchema }) }).parse(JSON.parse(stdout));
   return printed.custom.esbuild;
 }
@@ -83,7 +86,8 @@ function packageOf(input: string): string {
 /** The esbuild options serverless-esbuild derives from serverless.yml, with the SDK placed as asked. */
 export function esbuildOptionsFor(options: ServerlessEsbuildOptions, awsSdk: 'bundled' | 'runtime'): BuildOptions {
   const declared = [...options.external, ...options.exclude.filter((m) => m !== '*')];
-  const external = awsSdk === 'runtime' ? [...new Set([...declared, RUNTIME_AWS_SDK])] : declared.filter((m) => m !== RUNTIME_AWS_SDK);
+  const external =
+    awsSdk === 'runtime' ? [...new Set([...declared, RUNTIME_AWS_SDK])] : declared.filter((m) => m !== RUNTIME_AWS_SDK);
   return {
     bundle: options.bundle,
     minify: options.minify,
@@ -116,7 +120,10 @@ export async function buildFunctionBundle(options: FunctionBundleOptions): Promi
   const modulePath = join(options.outDir, name);
   const moduleData = await readFile(modulePath);
   const mapData = serverless.sourcemap ? await readFile(`${modulePath}.map`) : Buffer.alloc(0);
-  const entries = [{ name, data: moduleData }, ...(mapData.length === 0 ? [] : [{ name: `${name}.map`, data: mapData }])];
+  const entries = [
+    { name, data: moduleData },
+    ...(mapData.length === 0 ? [] : [{ name: `${name}.map`, data: mapData }]),
+  ];
   const bytesByPackage = new Map<string, number>();
   for (const output of Object.values(metafile.outputs)) {
     for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
@@ -124,7 +131,13 @@ export async function buildFunctionBundle(options: FunctionBundleOptions): Promi
       bytesByPackage.set(pkg, (bytesByPackage.get(pkg) ?? 0) + bytesInOutput);
     }
   }
-  return { modulePath, moduleBytes: moduleData.length, sourceMapBytes: mapData.length, zipBytes: zip(entries).length, bytesByPackage };
+  return {
+    modulePath,
+    moduleBytes: moduleData.length,
+    sourceMapBytes: mapData.length,
+    zipBytes: zip(entries).length,
+    bytesByPackage,
+  };
 }
 
 /**
@@ -137,5 +150,15 @@ export async function linkNodeModules(dir: string, root: string): Promise<void> 
 
 /** Compiles a TypeScript script and what it imports into one plain ESM file (no type stripping at run time). */
 export async function compileScript(root: string, entry: string, outFile: string): Promise<void> {
-  await build({ absWorkingDir: root, entryPoints: [entry], outfile: outFile, bundle: true, platform: 'node', format: 'esm', target: 'node24', packages: 'external', logLevel: 'error' });
+  await build({
+    absWorkingDir: root,
+    entryPoints: [entry],
+    outfile: outFile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    packages: 'external',
+    logLevel: 'error',
+  });
 }

@@ -28,10 +28,14 @@ const CHILD_SCRIPT = 'await import(process.argv[1]); process.stdout.write(String
 
 /** Milliseconds from the child's start until `modulePath` is imported. */
 export function importTimeMs(modulePath: string, options: InitTimeOptions): number {
-  const child = spawnSync(process.execPath, ['--input-type=module', '-e', CHILD_SCRIPT, pathToFileURL(modulePath).href], {
-    env: { ...options.env },
-    encoding: 'utf8',
-  });
+  const child = spawnSync(
+    process.execPath,
+    ['--input-type=module', '-e', CHILD_SCRIPT, pathToFileURL(modulePath).href],
+    {
+      env: { ...options.env },
+      encoding: 'utf8',
+    },
+  );
   const ms = Number(child.stdout);
   if (child.status !== 0 || !Number.isFinite(ms)) throw new InitRunError(modulePath, child.status, child.stderr);
   return ms;

@@ -87,7 +87,9 @@ export async function startLocalFleet(options: LocalFleetOptions): Promise<Local
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     children.push(child);
-    const { endpoint } = await new Promise<{ endpoint: string }>((resolve) => child.once('message', (m) => resolve(m as { endpoint: string })));
+    const { endpoint } = await new Promise<{ endpoint: string }>((resolve) =>
+      child.once('message', (m) => resolve(m as { endpoint: string })),
+    );
     return endpoint;
   };
   const [endpoint, dynamodbEndpoint] = await Promise.all([service('sqs'), service('dynamodb')]);
@@ -98,8 +100,17 @@ export async function startLocalFleet(options: LocalFleetOptions): Promise<Local
       child?.once('message', (m) => resolve((m as { requests: Record<string, number> }).requests));
       child?.send('stats');
     });
-  const sqs = new SQSClient({ region: REGION, endpoint, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
-  const queues = await createLocalQueues({ client: sqs, lanesQueueName: names.lanes, intakeQueueName: names.intake, deadLetterQueueName: names.deadLetter });
+  const sqs = new SQSClient({
+    region: REGION,
+    endpoint,
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+  });
+  const queues = await createLocalQueues({
+    client: sqs,
+    lanesQueueName: names.lanes,
+    intakeQueueName: names.intake,
+    deadLetterQueueName: names.deadLetter,
+  });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     IM_BASE_URL: emulator.url,
@@ -130,7 +141,10 @@ export async function startLocalFleet(options: LocalFleetOptions): Promise<Local
     queues,
     env,
     async apiCopy(extra = {}) {
-      const child = fork(new URL('../fleet/api-copy.ts', import.meta.url), { env: { ...env, ...extra }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const child = fork(new URL('../fleet/api-copy.ts', import.meta.url), {
+        env: { ...env, ...extra },
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
       children.push(child);
       const next = <T>(): Promise<T> => new Promise<T>((resolve) => child.once('message', (m) => resolve(m as T)));
       await next<{ ready: true }>();
@@ -150,14 +164,19 @@ export async function startLocalFleet(options: LocalFleetOptions): Promise<Local
     dynamodbRequests: () => statsOf(dynamodbProcess),
     sqsRequests: () => statsOf(sqsProcess),
     async apiStreamCopy(extra = {}) {
-      const child = fork(new URL('../fleet/api-stream-copy.ts', import.meta.url), { env: { ...env, ...extra }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const child = fork(new URL('../fleet/api-stream-copy.ts', import.meta.url), {
+        env: { ...env, ...extra },
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
       children.push(child);
       await new Promise((resolve) => child.once('message', resolve));
       return child;
     },
     workerCopy(extra = {}) {
       const poller = fileURLToPath(new URL('../../scripts/local-sqs-poller.ts', import.meta.url));
-      children.push(spawn(process.execPath, [poller], { env: { ...env, ...extra }, stdio: ['ignore', 'ignore', 'inherit'] }));
+      children.push(
+        spawn(process.execPath, [poller], { env: { ...env, ...extra }, stdio: ['ignore', 'ignore', 'inherit'] }),
+      );
     },
     async close() {
       // Copies first, then the services they talk to.

@@ -12,7 +12,13 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+  SQSBatchResponse,
+  SQSEvent,
+} from 'aws-lambda';
 import DEFAULTS from '../../lib/config/defaults.json' with { type: 'json' };
 import { createLambdaContext } from '../../scripts/local/lambda-context.ts';
 
@@ -40,19 +46,28 @@ const KIB = 1024;
 /** The bundle's exported `handler`. */
 async function bundledHandler(path: string): Promise<unknown> {
   const loaded: unknown = await import(pathToFileURL(path).href);
-  const handler: unknown = typeof loaded === 'object' && loaded !== null && 'handler' in loaded ? loaded.handler : undefined;
+  const handler: unknown =
+    typeof loaded === 'object' && loaded !== null && 'handler' in loaded ? loaded.handler : undefined;
   if (typeof handler !== 'function') throw new Error(`${path} exports no handler`);
   return handler;
 }
 
 const [role, eventFile, bundle] = process.argv.slice(2);
 const resultFile = process.env['MEMORY_RESULT_FILE'];
-if ((role !== 'api' && role !== 'worker') || eventFile === undefined || bundle === undefined || resultFile === undefined) {
+if (
+  (role !== 'api' && role !== 'worker') ||
+  eventFile === undefined ||
+  bundle === undefined ||
+  resultFile === undefined
+) {
   throw new Error('usage: MEMORY_RESULT_FILE=<file> node memory-child.mjs <api|worker> <event.json> <bundle.mjs>');
 }
 
 const loaded = await bundledHandler(bundle);
-const context = createLambdaContext({ functionName: `tim-attr-gateway-bench-${role}`, timeoutMs: role === 'api' ? 29_000 : DEFAULTS.workerTimeoutSeconds * 1000 });
+const context = createLambdaContext({
+  functionName: `tim-attr-gateway-bench-${role}`,
+  timeoutMs: role === 'api' ? 29_000 : DEFAULTS.workerTimeoutSeconds * 1000,
+});
 const baselineRss = process.memoryUsage().rss;
 
 // The runtime receives the invocation as one JSON document and parses it before calling the handler.

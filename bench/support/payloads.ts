@@ -22,14 +22,20 @@ function user(prefix: string, i: number, padding: number): UserAttr {
   const langPadding = Math.max(0, padding - (city.length - 4));
   return {
     To_Account: `${prefix}-${i.toString().padStart(7, '0')}`,
-    Attrs: { sex: i % 2 === 0 ? 'f' : 'm', city, tier: `t${i % 5}`, lang: BASE_VALUE.padEnd(Math.min(MAX_VALUE_BYTES, 1 + langPadding), 'y') },
+    Attrs: {
+      sex: i % 2 === 0 ? 'f' : 'm',
+      city,
+      tier: `t${i % 5}`,
+      lang: BASE_VALUE.padEnd(Math.min(MAX_VALUE_BYTES, 1 + langPadding), 'y'),
+    },
   };
 }
 
 /** A `{"UserAttrs":[...]}` body of `count` users at or just under `maxBytes`; throws if they cannot fit. */
 export function sizedUsersBody(options: SizedUsersOptions): string {
   const { count, maxBytes, prefix = 'bench' } = options;
-  const bodyOf = (padding: number) => JSON.stringify({ UserAttrs: Array.from({ length: count }, (_, i) => user(prefix, i, padding)) });
+  const bodyOf = (padding: number) =>
+    JSON.stringify({ UserAttrs: Array.from({ length: count }, (_, i) => user(prefix, i, padding)) });
   const bare = Buffer.byteLength(bodyOf(0));
   if (bare > maxBytes) throw new RangeError(`${count} users need at least ${bare} bytes, over ${maxBytes}`);
   const padding = Math.min(2 * MAX_VALUE_BYTES - 8, Math.floor((maxBytes - bare) / count));

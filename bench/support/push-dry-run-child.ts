@@ -7,11 +7,15 @@ import { PassThrough, Writable } from 'node:stream';
 import { readLines } from '../../cli/push/line-reader.ts';
 
 const [mode, file] = process.argv.slice(2);
-if (file === undefined || (mode !== 'baseline' && mode !== 'push')) throw new Error('usage: push-dry-run-child.ts baseline|push FILE');
+if (file === undefined || (mode !== 'baseline' && mode !== 'push'))
+  throw new Error('usage: push-dry-run-child.ts baseline|push FILE');
 
 function sink(): { stream: Writable; text: () => string } {
   const chunks: string[] = [];
-  return { stream: new Writable({ write: (chunk: Buffer, _e, done) => (chunks.push(chunk.toString('utf8')), done()) }), text: () => chunks.join('') };
+  return {
+    stream: new Writable({ write: (chunk: Buffer, _e, done) => (chunks.push(chunk.toString('utf8')), done()) }),
+    text: () => chunks.join(''),
+  };
 }
 
 let lines = 0;
@@ -33,17 +37,21 @@ if (mode === 'baseline') {
   // Imported here, so the baseline's memory is the reading and parsing alone.
   const { runCli } = await import('../../cli/main.ts');
   const out = sink();
-  const code = await runCli(['push', file, '--dry-run', '--json', '--attr-names', 'sex,city,tier,lang', '--progress-every', '3600'], {
-    stdout: out.stream,
-    stderr: sink().stream,
-    stdin: new PassThrough(),
-    env: {},
-    cwd: process.cwd(),
-    onInterrupt: () => () => undefined,
-    exitNow: (exitCode) => process.exit(exitCode),
-  });
+  const code = await runCli(
+    ['push', file, '--dry-run', '--json', '--attr-names', 'sex,city,tier,lang', '--progress-every', '3600'],
+    {
+      stdout: out.stream,
+      stderr: sink().stream,
+      stdin: new PassThrough(),
+      env: {},
+      cwd: process.cwd(),
+      onInterrupt: () => () => undefined,
+      exitNow: (exitCode) => process.exit(exitCode),
+    },
+  );
   const result = JSON.parse(out.text()) as { read: number; rejected: number; elapsedMs: number };
-  if (code !== 0 || result.rejected !== 0) throw new Error(`the dry run ended with ${code} and ${result.rejected} rejected lines`);
+  if (code !== 0 || result.rejected !== 0)
+    throw new Error(`the dry run ended with ${code} and ${result.rejected} rejected lines`);
   lines = result.read;
   ms = result.elapsedMs;
 }

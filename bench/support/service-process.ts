@@ -21,10 +21,13 @@ if (kind === 'sqs') {
   const proxy = createServer((incoming, outgoing) => {
     const target = String(incoming.headers['x-amz-target'] ?? 'other');
     requests.set(target, (requests.get(target) ?? 0) + 1);
-    const upstream = forward({ host: '127.0.0.1', port: fauxqs.port, method: incoming.method, path: incoming.url, headers: incoming.headers }, (answer) => {
-      outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(outgoing);
-    });
+    const upstream = forward(
+      { host: '127.0.0.1', port: fauxqs.port, method: incoming.method, path: incoming.url, headers: incoming.headers },
+      (answer) => {
+        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(outgoing);
+      },
+    );
     upstream.on('error', () => outgoing.destroy());
     incoming.pipe(upstream);
   });

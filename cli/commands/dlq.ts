@@ -37,7 +37,10 @@ export function registerDlq(program: Command, ctx: CliContext): void {
   const dlq = program
     .command('dlq')
     .description("the gateway's dead letters: count, show, replay, purge")
-    .addHelpText('after', '\nExamples:\n  tim-attr dlq ls\n  tim-attr dlq show --rule attr-name-unregistered\n  tim-attr dlq replay --rule im-error-70107 --verify\n  tim-attr dlq purge --yes\n');
+    .addHelpText(
+      'after',
+      '\nExamples:\n  tim-attr dlq ls\n  tim-attr dlq show --rule attr-name-unregistered\n  tim-attr dlq replay --rule im-error-70107 --verify\n  tim-attr dlq purge --yes\n',
+    );
 
   withReadOptions(dlq.command('ls'))
     .description('count dead letters by rule and ErrorCode (letters stay in the queue)')
@@ -50,13 +53,22 @@ export function registerDlq(program: Command, ctx: CliContext): void {
     .action(async (options: ReadOptions) => (await actions()).showLetters(ctx, options));
 
   withReadOptions(dlq.command('replay'))
-    .description('send dead letters back to the intake queue, oldest first, as one message group; each letter is deleted once sent')
-    .option('--verify', 'read the users in IM first (im_get_attr); skip and list what is already applied, changed since, or absent (maybe removed since)')
+    .description(
+      'send dead letters back to the intake queue, oldest first, as one message group; each letter is deleted once sent',
+    )
+    .option(
+      '--verify',
+      'read the users in IM first (im_get_attr); skip and list what is already applied, changed since, or absent (maybe removed since)',
+    )
     .option('--include-absent', 'with --verify, also replay attributes IM holds no value for')
     .option('--rate <calls>', 'im_get_attr calls per second under --verify', numberIn(1, 100), DEFAULT_IM_RATE)
-    .addHelpText('after', `\n${REPLAY_WARNING}\n\nExamples:\n  tim-attr dlq replay --rule attr-name-unregistered\n  tim-attr dlq replay --verify --json\n`)
+    .addHelpText(
+      'after',
+      `\n${REPLAY_WARNING}\n\nExamples:\n  tim-attr dlq replay --rule attr-name-unregistered\n  tim-attr dlq replay --verify --json\n`,
+    )
     .action(async (options: ReplayOptions) => {
-      if (options.includeAbsent === true && options.verify !== true) throw new UsageError('--include-absent goes with --verify');
+      if (options.includeAbsent === true && options.verify !== true)
+        throw new UsageError('--include-absent goes with --verify');
       ctx.io.stderr.write(`${REPLAY_WARNING}\n`);
       await (await actions()).replayLetters(ctx, options);
     });

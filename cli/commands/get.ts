@@ -17,7 +17,10 @@ interface GetOptions extends CommonOptions {
 /** One column per attribute name seen, in the order first seen; a user without the attribute shows nothing. */
 function userTable(users: readonly UserAttr[]): string {
   const names = [...new Set(users.flatMap((u) => Object.keys(u.Attrs)))];
-  return renderTable(['To_Account', ...names], users.map((u) => [u.To_Account, ...names.map((n) => u.Attrs[n] ?? '')]));
+  return renderTable(
+    ['To_Account', ...names],
+    users.map((u) => [u.To_Account, ...names.map((n) => u.Attrs[n] ?? '')]),
+  );
 }
 
 /** `tim-attr get`: users' attributes, 100 accounts a call, paced. */
@@ -26,8 +29,16 @@ export function registerGet(program: Command, ctx: CliContext): void {
     .description("read users' attributes (im_get_attr, 100 accounts a call, paced)")
     .argument('[accounts...]', 'To_Account values')
     .option('-f, --file <file>', 'read accounts from a file, one a line')
-    .option('--rate <calls>', 'im_get_attr calls per second (IM allows 100 per app, shared with the gateway)', numberIn(1, 100), DEFAULT_IM_RATE)
-    .addHelpText('after', '\nExamples:\n  tim-attr get user_0001 user_0002\n  tim-attr get --file accounts.txt --json > attrs.json\n')
+    .option(
+      '--rate <calls>',
+      'im_get_attr calls per second (IM allows 100 per app, shared with the gateway)',
+      numberIn(1, 100),
+      DEFAULT_IM_RATE,
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  tim-attr get user_0001 user_0002\n  tim-attr get --file accounts.txt --json > attrs.json\n',
+    )
     .action(async (args: string[], options: GetOptions) => {
       const accounts = await readAccounts(args, options.file);
       const im = await ctx.im(options, options.rate);

@@ -16,18 +16,33 @@ function slotRows(slots: ReadonlyMap<number, string>): { slot: number; name: str
 }
 
 function printSlots(ctx: CliContext, slots: ReadonlyMap<number, string>): void {
-  writeLine(ctx.io.stdout, renderTable(['slot', 'name'], slotRows(slots).map((r) => [r.slot, r.name ?? '(free)'])));
+  writeLine(
+    ctx.io.stdout,
+    renderTable(
+      ['slot', 'name'],
+      slotRows(slots).map((r) => [r.slot, r.name ?? '(free)']),
+    ),
+  );
 }
 
 function printDiff(stream: OutputStream, diff: readonly SlotDiff[]): void {
-  writeLine(stream, renderTable(['slot', 'now', 'after', 'change'], diff.map((d) => [d.slot, d.current ?? '(free)', d.next, d.change])));
+  writeLine(
+    stream,
+    renderTable(
+      ['slot', 'now', 'after', 'change'],
+      diff.map((d) => [d.slot, d.current ?? '(free)', d.next, d.change]),
+    ),
+  );
 }
 
 /** `tim-attr names` and `tim-attr names set`. */
 export function registerNames(program: Command, ctx: CliContext): void {
   const names = withCommonOptions(program.command('names'))
     .description("show the app's attribute slots (im_get_attr_name)")
-    .addHelpText('after', '\nExample:\n  tim-attr names\n  tim-attr names --json\n  tim-attr names --stage prod --region ap-southeast-1\n')
+    .addHelpText(
+      'after',
+      '\nExample:\n  tim-attr names\n  tim-attr names --json\n  tim-attr names --stage prod --region ap-southeast-1\n',
+    )
     .action(async (options: CommonOptions) => {
       const im = await ctx.im(options);
       const slots = await im.getAttrNameSlots();
@@ -36,10 +51,15 @@ export function registerNames(program: Command, ctx: CliContext): void {
     });
 
   withCommonOptions(names.command('set'))
-    .description('name attribute slots (im_set_attr_name); asks before renaming a slot, since a rename changes push targeting')
+    .description(
+      'name attribute slots (im_set_attr_name); asks before renaming a slot, since a rename changes push targeting',
+    )
     .argument('<assignments...>', 'SLOT=NAME pairs, slots 0–9, names of at most 50 bytes, each name in one slot')
     .option('-y, --yes', 'rename without asking')
-    .addHelpText('after', '\nExamples:\n  tim-attr names set 4=plan 5=region      # free slots: no question\n  tim-attr names set 1=town --yes         # renames slot 1 without asking\n')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  tim-attr names set 4=plan 5=region      # free slots: no question\n  tim-attr names set 1=town --yes         # renames slot 1 without asking\n',
+    )
     .action(async (args: string[], options: SetOptions) => {
       const assignments = parseAssignments(args);
       const im = await ctx.im(options);
@@ -49,7 +69,8 @@ export function registerNames(program: Command, ctx: CliContext): void {
       const renames = changes.filter((d) => d.change === 'rename');
       if (options.json !== true) printDiff(ctx.io.stdout, diff);
       if (changes.length === 0) {
-        if (options.json === true) writeJson(ctx.io.stdout, { changes: diff, applied: false, slots: slotRows(current) });
+        if (options.json === true)
+          writeJson(ctx.io.stdout, { changes: diff, applied: false, slots: slotRows(current) });
         else writeLine(ctx.io.stdout, 'Nothing to change.');
         return;
       }

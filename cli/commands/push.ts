@@ -50,7 +50,11 @@ function webhookUrl(text: string): URL {
  * the stage's own webhook secret (a WEBHOOK_SECRET left in the shell is another gateway's), else WEBHOOK_SECRET or
  * the local stack's.
  */
-async function signingSecret(ctx: CliContext, options: PushOptions, target: GatewayTarget): Promise<{ secret: string; from: string }> {
+async function signingSecret(
+  ctx: CliContext,
+  options: PushOptions,
+  target: GatewayTarget,
+): Promise<{ secret: string; from: string }> {
   const fromEnv = ctx.io.env['WEBHOOK_SECRET']?.trim();
   const [secret, from] =
     options.secret !== undefined
@@ -60,12 +64,18 @@ async function signingSecret(ctx: CliContext, options: PushOptions, target: Gate
         : fromEnv !== undefined && fromEnv !== ''
           ? [fromEnv, 'WEBHOOK_SECRET']
           : [await target.webhookSecret(), "the local stack's webhook secret"];
-  if (secret === undefined || !secret.startsWith('whsec_')) throw new UsageError(`the webhook secret (${from}) must be the whsec_… secret the gateway checks`);
+  if (secret === undefined || !secret.startsWith('whsec_'))
+    throw new UsageError(`the webhook secret (${from}) must be the whsec_… secret the gateway checks`);
   return { secret, from };
 }
 
 /** The destination the options name, and how the checkpoint records it (a resume must go to the same place). */
-async function openDestination(ctx: CliContext, options: PushOptions, runId: string, group: string): Promise<{ sink: Destination; key: string }> {
+async function openDestination(
+  ctx: CliContext,
+  options: PushOptions,
+  runId: string,
+  group: string,
+): Promise<{ sink: Destination; key: string }> {
   const target = await ctx.target(options);
   if (options.url !== undefined) {
     const url = webhookUrl(options.url);
@@ -76,10 +86,21 @@ async function openDestination(ctx: CliContext, options: PushOptions, runId: str
   }
   const queueUrl = await target.queueUrl('intake');
   const { IntakeDestination } = await import('../push/intake-destination.ts');
-  return { sink: new IntakeDestination({ sqs: target.sqs, queueUrl, messageGroupId: group, runId }), key: `intake ${queueUrl}` };
+  return {
+    sink: new IntakeDestination({ sqs: target.sqs, queueUrl, messageGroupId: group, runId }),
+    key: `intake ${queueUrl}`,
+  };
 }
 
-function summaryRows(file: string, format: InputFormat, result: PushResult, destination: string, elapsedMs: number, rejectedFile: string, resumedAfter: number | undefined): (string | number)[][] {
+function summaryRows(
+  file: string,
+  format: InputFormat,
+  result: PushResult,
+  destination: string,
+  elapsedMs: number,
+  rejectedFile: string,
+  resumedAfter: number | undefined,
+): (string | number)[][] {
   const seconds = elapsedMs / 1000;
   const unit = format === 'json' ? 'entries' : 'lines';
   return [
@@ -87,7 +108,10 @@ function summaryRows(file: string, format: InputFormat, result: PushResult, dest
     ['destination', destination],
     [`${unit} read`, `${result.read}${resumedAfter === undefined ? '' : ` (resumed after position ${resumedAfter})`}`],
     ['valid users', result.read - (result.rejected - result.rejectedBefore)],
-    ['users sent', `${result.usersSent} in ${result.messagesSent} messages${result.complete ? '' : `, through position ${result.sentThrough}`}`],
+    [
+      'users sent',
+      `${result.usersSent} in ${result.messagesSent} messages${result.complete ? '' : `, through position ${result.sentThrough}`}`,
+    ],
     ['rejected', result.rejected === 0 ? '0' : `${result.rejected}, see ${rejectedFile}`],
     ['time', `${seconds.toFixed(1)} s, ${Math.round(result.read / Math.max(seconds, 0.001))} ${unit}/s`],
   ];
@@ -96,16 +120,32 @@ function summaryRows(file: string, format: InputFormat, result: PushResult, dest
 /** `tim-attr push FILE`: the backfill. */
 export function registerPush(program: Command, ctx: CliContext): void {
   withCommonOptions(program.command('push'))
-    .description('send a file of users to the gateway (the intake queue, or a webhook), checked with its rules, in order, resumable')
-    .argument('<file>', 'CSV (To_Account,<name>,…; empty cell: unchanged, \\N: removed), NDJSON (one user a line) or JSON ({"UserAttrs":[…]}, up to 64 MiB)')
+    .description(
+      'send a file of users to the gateway (the intake queue, or a webhook), checked with its rules, in order, resumable',
+    )
+    .argument(
+      '<file>',
+      'CSV (To_Account,<name>,…; empty cell: unchanged, \\N: removed), NDJSON (one user a line) or JSON ({"UserAttrs":[…]}, up to 64 MiB)',
+    )
     .addOption(new Option('--format <format>', 'the file format (default: from the extension)').choices(INPUT_FORMATS))
-    .option('--dry-run', 'only check the file with the gateway\'s rules; send nothing')
+    .option('--dry-run', "only check the file with the gateway's rules; send nothing")
     .option('--resume', 'continue an interrupted push of this file from its checkpoint (FILE.checkpoint.json)')
     .option('--restart', 'send the whole file again although a checkpoint of an interrupted push exists')
     .option('--url <url>', "send to this webhook URL (signed) instead of the gateway's intake queue")
-    .option('--secret <whsec>', 'webhook secret for --url (default: with --stage the stage\'s secret, else WEBHOOK_SECRET or the local stack\'s)')
-    .option('--attr-names <names>', "the app's attribute names, comma-separated (default: ATTR_NAMES, else read from IM)")
-    .option('--message-bytes <bytes>', 'largest message body', numberIn(1000, SQS_MAX_MESSAGE_BYTES - 10_000, true), DEFAULT_MESSAGE_BYTES)
+    .option(
+      '--secret <whsec>',
+      "webhook secret for --url (default: with --stage the stage's secret, else WEBHOOK_SECRET or the local stack's)",
+    )
+    .option(
+      '--attr-names <names>',
+      "the app's attribute names, comma-separated (default: ATTR_NAMES, else read from IM)",
+    )
+    .option(
+      '--message-bytes <bytes>',
+      'largest message body',
+      numberIn(1000, SQS_MAX_MESSAGE_BYTES - 10_000, true),
+      DEFAULT_MESSAGE_BYTES,
+    )
     .option('--progress-every <seconds>', 'without a terminal, a progress line this often', numberIn(0.1, 3600), 2)
     .addHelpText(
       'after',
@@ -125,7 +165,8 @@ Examples:
       if (!existsSync(file)) throw new UsageError(`${fileArg}: no such file`);
       const format = inputFormat(file, options.format);
       const dryRun = options.dryRun === true;
-      if (dryRun && (options.resume === true || options.url !== undefined)) throw new UsageError('--dry-run sends nothing: it goes with neither --resume nor --url');
+      if (dryRun && (options.resume === true || options.url !== undefined))
+        throw new UsageError('--dry-run sends nothing: it goes with neither --resume nor --url');
       const checkpointPath = `${file}.checkpoint.json`;
       const rejectedPath = `${file}.rejected.ndjson`;
       const allowedNames = await readAllowedNames(ctx, options);
@@ -144,7 +185,11 @@ Examples:
       const opened = dryRun ? undefined : await openDestination(ctx, options, point.runId, point.messageGroupId);
       const start = startCheckpoint(request, point, opened?.key ?? 'dry run');
       const resuming = point.resuming !== undefined;
-      if (resuming) writeLine(ctx.io.stderr, `Resuming after position ${start.sentThrough} (${start.usersSent} users already sent).`);
+      if (resuming)
+        writeLine(
+          ctx.io.stderr,
+          `Resuming after position ${start.sentThrough} (${start.usersSent} users already sent).`,
+        );
 
       let stop = false;
       const unsubscribe = ctx.io.onInterrupt(() => {
@@ -154,7 +199,10 @@ Examples:
           return;
         }
         stop = true;
-        writeLine(ctx.io.stderr, 'Finishing the batch in flight, then writing the checkpoint (Ctrl-C again to stop at once)…');
+        writeLine(
+          ctx.io.stderr,
+          'Finishing the batch in flight, then writing the checkpoint (Ctrl-C again to stop at once)…',
+        );
       });
       const started = performance.now();
       let result: PushResult;
@@ -166,7 +214,13 @@ Examples:
           rejectedPath,
           allowedNames,
           destination: opened?.sink,
-          progress: progressReporter({ stream: ctx.io.stderr, interactive: isInteractive(ctx.io.stderr, ctx.io.env), totalBytes: request.identity.size, everyMs: options.progressEvery * 1000, verb: dryRun ? 'checked' : 'pushed' }),
+          progress: progressReporter({
+            stream: ctx.io.stderr,
+            interactive: isInteractive(ctx.io.stderr, ctx.io.env),
+            totalBytes: request.identity.size,
+            everyMs: options.progressEvery * 1000,
+            verb: dryRun ? 'checked' : 'pushed',
+          }),
           stopRequested: () => stop,
         });
       } finally {
@@ -188,13 +242,37 @@ Examples:
         });
       } else {
         // The table names files as they were typed; --json gives absolute paths.
-        writeLine(ctx.io.stdout, renderTable(['push', dryRun ? 'dry run' : 'result'], summaryRows(fileArg, format, result, destination, elapsedMs, `${fileArg}.rejected.ndjson`, resuming ? start.sentThrough : undefined)));
+        writeLine(
+          ctx.io.stdout,
+          renderTable(
+            ['push', dryRun ? 'dry run' : 'result'],
+            summaryRows(
+              fileArg,
+              format,
+              result,
+              destination,
+              elapsedMs,
+              `${fileArg}.rejected.ndjson`,
+              resuming ? start.sentThrough : undefined,
+            ),
+          ),
+        );
       }
       if (result.error !== undefined) {
-        writeLine(ctx.io.stderr, dryRun ? `Stopped: ${describeError(result.error)}.` : `Stopped: ${describeError(result.error)}. Everything through position ${result.sentThrough} was sent; run again with --resume to send the rest.`);
+        writeLine(
+          ctx.io.stderr,
+          dryRun
+            ? `Stopped: ${describeError(result.error)}.`
+            : `Stopped: ${describeError(result.error)}. Everything through position ${result.sentThrough} was sent; run again with --resume to send the rest.`,
+        );
         ctx.fail(EXIT.failed);
       } else if (result.interrupted) {
-        writeLine(ctx.io.stderr, dryRun ? 'Interrupted.' : `Interrupted after position ${result.sentThrough}; ${checkpointPath} holds the progress: run again with --resume to send the rest.`);
+        writeLine(
+          ctx.io.stderr,
+          dryRun
+            ? 'Interrupted.'
+            : `Interrupted after position ${result.sentThrough}; ${checkpointPath} holds the progress: run again with --resume to send the rest.`,
+        );
         ctx.fail(EXIT.interrupted);
       } else if (result.rejected > 0) {
         ctx.fail(EXIT.failed);

@@ -31,8 +31,16 @@ type Env = Readonly<Record<string, string | undefined>>;
 export const QUEUE_ROLES = ['lanes', 'intake', 'deadLetter'] as const;
 export type QueueRole = (typeof QUEUE_ROLES)[number];
 
-const QUEUE_ENV: Readonly<Record<QueueRole, string>> = { lanes: 'LANES_QUEUE_URL', intake: 'INTAKE_QUEUE_URL', deadLetter: 'DLQ_URL' };
-const QUEUE_OUTPUT: Readonly<Record<QueueRole, string>> = { lanes: 'LanesQueueUrl', intake: 'IntakeQueueUrl', deadLetter: 'DeadLetterQueueUrl' };
+const QUEUE_ENV: Readonly<Record<QueueRole, string>> = {
+  lanes: 'LANES_QUEUE_URL',
+  intake: 'INTAKE_QUEUE_URL',
+  deadLetter: 'DLQ_URL',
+};
+const QUEUE_OUTPUT: Readonly<Record<QueueRole, string>> = {
+  lanes: 'LanesQueueUrl',
+  intake: 'IntakeQueueUrl',
+  deadLetter: 'DeadLetterQueueUrl',
+};
 /** The local endpoints check no signature; any credentials do. */
 const LOCAL_AWS_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 
@@ -69,7 +77,8 @@ const given = (env: Env, name: string): string | undefined => {
 /** `idempotencyTable` → `idempotency`, `IdempotencyTableName` → `idempotency`, `BUDGET_TABLE` → `budget`. */
 export function tableLabel(key: string): string {
   const stem = key.replace(/(_TABLE|TableName|Table)$/, '');
-  if (stem.includes('_') || stem === stem.toUpperCase()) return stem.toLowerCase().replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+  if (stem.includes('_') || stem === stem.toUpperCase())
+    return stem.toLowerCase().replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
   return stem.charAt(0).toLowerCase() + stem.slice(1);
 }
 
@@ -77,14 +86,19 @@ export function tableLabel(key: string): string {
 function envTables(env: Env): Map<string, string> {
   const tables = new Map<string, string>();
   for (const [name, value] of Object.entries(env)) {
-    if (/^[A-Z][A-Z0-9_]*_TABLE$/.test(name) && value !== undefined && value.trim() !== '') tables.set(tableLabel(name), value.trim());
+    if (/^[A-Z][A-Z0-9_]*_TABLE$/.test(name) && value !== undefined && value.trim() !== '')
+      tables.set(tableLabel(name), value.trim());
   }
   return tables;
 }
 
 /** Every table of a stage's resource names: each name ending in `Table` (so a table added there is found too). */
 function namedTables(stage: string): Map<string, string> {
-  return new Map(Object.entries(resourceNames(stage)).filter(([key]) => key.endsWith('Table')).map(([key, name]) => [tableLabel(key), name]));
+  return new Map(
+    Object.entries(resourceNames(stage))
+      .filter(([key]) => key.endsWith('Table'))
+      .map(([key, name]) => [tableLabel(key), name]),
+  );
 }
 
 function isAwsQueueUrl(url: string): boolean {
@@ -93,14 +107,20 @@ function isAwsQueueUrl(url: string): boolean {
 
 function sdkAppIdOf(text: string, variable: string): number {
   const value = Number(text);
-  if (!/^\d{1,16}$/.test(text) || !Number.isSafeInteger(value) || value <= 0) throw new UsageError(`${variable} must be the app's SDKAppID, a positive whole number`);
+  if (!/^\d{1,16}$/.test(text) || !Number.isSafeInteger(value) || value <= 0)
+    throw new UsageError(`${variable} must be the app's SDKAppID, a positive whole number`);
   return value;
 }
 
 /** Credentials from `TIM_*` (or the local development defaults `npm start` uses). */
 function envCredentials(env: Env): CredentialSource {
   const c = localCredentials(env);
-  return new StaticCredentialSource({ sdkAppId: sdkAppIdOf(c.TIM_SDKAPPID, 'TIM_SDKAPPID'), identifier: c.TIM_IDENTIFIER, secretKey: c.TIM_SECRET_KEY, webhookSecret: c.WEBHOOK_SECRET });
+  return new StaticCredentialSource({
+    sdkAppId: sdkAppIdOf(c.TIM_SDKAPPID, 'TIM_SDKAPPID'),
+    identifier: c.TIM_IDENTIFIER,
+    secretKey: c.TIM_SECRET_KEY,
+    webhookSecret: c.WEBHOOK_SECRET,
+  });
 }
 
 /** Finds a queue by its name at an SQS endpoint (the local stack's queues have fixed names). */
@@ -110,7 +130,10 @@ async function queueUrlByName(sqs: SQSClient, name: string, where: string): Prom
     if (QueueUrl !== undefined) return QueueUrl;
   } catch (error: unknown) {
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    throw new Error(`the queue ${name} could not be found at ${where} (${reason}); is \`npm start\` running, with the same SQS_PORT?`, { cause: error });
+    throw new Error(
+      `the queue ${name} could not be found at ${where} (${reason}); is \`npm start\` running, with the same SQS_PORT?`,
+      { cause: error },
+    );
   }
   throw new Error(`GetQueueUrl returned no URL for ${name} at ${where}`);
 }
@@ -127,12 +150,21 @@ function localTarget(env: Env): GatewayTarget {
   const region = given(env, 'AWS_REGION') ?? settings.awsRegion;
   const sqsEndpoint = given(env, 'SQS_ENDPOINT');
   // A deployed queue named in the environment, and no local endpoint: AWS itself, with the usual credentials.
-  const onAws = sqsEndpoint === undefined && QUEUE_ROLES.some((role) => isAwsQueueUrl(given(env, QUEUE_ENV[role]) ?? ''));
+  const onAws =
+    sqsEndpoint === undefined && QUEUE_ROLES.some((role) => isAwsQueueUrl(given(env, QUEUE_ENV[role]) ?? ''));
   const sqs = onAws
     ? new SQSClient({ region })
-    : new SQSClient({ region, endpoint: sqsEndpoint ?? `http://localhost:${settings.sqsPort}`, credentials: LOCAL_AWS_CREDENTIALS });
-  const dynamodbEndpoint = given(env, 'DYNAMODB_ENDPOINT') ?? (onAws ? undefined : `http://localhost:${settings.dynamodbPort}`);
-  const dynamodb = dynamodbEndpoint === undefined ? new DynamoDBClient({ region }) : new DynamoDBClient({ region, endpoint: dynamodbEndpoint, credentials: LOCAL_AWS_CREDENTIALS });
+    : new SQSClient({
+        region,
+        endpoint: sqsEndpoint ?? `http://localhost:${settings.sqsPort}`,
+        credentials: LOCAL_AWS_CREDENTIALS,
+      });
+  const dynamodbEndpoint =
+    given(env, 'DYNAMODB_ENDPOINT') ?? (onAws ? undefined : `http://localhost:${settings.dynamodbPort}`);
+  const dynamodb =
+    dynamodbEndpoint === undefined
+      ? new DynamoDBClient({ region })
+      : new DynamoDBClient({ region, endpoint: dynamodbEndpoint, credentials: LOCAL_AWS_CREDENTIALS });
   const names = resourceNames(settings.stage);
   const where = onAws ? `AWS (${region})` : (sqsEndpoint ?? `http://localhost:${settings.sqsPort}`);
   const imBaseUrl = given(env, 'IM_BASE_URL') ?? `http://127.0.0.1:${settings.emulatorPort}`;
@@ -143,7 +175,8 @@ function localTarget(env: Env): GatewayTarget {
     sqs,
     dynamodb,
     cloudwatch: onAws ? new CloudWatchClient({ region }) : undefined,
-    queueUrl: (role) => Promise.resolve(given(env, QUEUE_ENV[role])).then((url) => url ?? queueUrlByName(sqs, names[role], where)),
+    queueUrl: (role) =>
+      Promise.resolve(given(env, QUEUE_ENV[role])).then((url) => url ?? queueUrlByName(sqs, names[role], where)),
     tables: () => Promise.resolve(new Map([...namedTables(settings.stage), ...envTables(env)])),
     imBaseUrl,
     imCredentials: credentials,
@@ -172,9 +205,15 @@ async function stageTarget(stage: string, env: Env, regionOption: string | undef
   const secretId = given(env, 'SECRET_ID') ?? outputs.get('SecretName') ?? `${DEFAULTS.service}/${stage}`;
   const imCredentials = new SecretsManagerSource({ client: secrets, secretId });
   const webhookSecretId = given(env, 'WEBHOOK_SECRET_ID') ?? outputs.get('WebhookSecretName');
-  const ownWebhookSecret = webhookSecretId === undefined ? undefined : new WebhookSecretSource({ client: secrets, secretId: webhookSecretId });
-  const imBaseUrl = resolveEndpoint({ region: given(env, 'IM_REGION') ?? outputs.get('ImRegion') ?? DEFAULTS.imRegion, baseUrl: given(env, 'IM_BASE_URL') });
-  const tables = new Map([...outputs].filter(([key]) => key.endsWith('TableName')).map(([key, name]) => [tableLabel(key), name]));
+  const ownWebhookSecret =
+    webhookSecretId === undefined ? undefined : new WebhookSecretSource({ client: secrets, secretId: webhookSecretId });
+  const imBaseUrl = resolveEndpoint({
+    region: given(env, 'IM_REGION') ?? outputs.get('ImRegion') ?? DEFAULTS.imRegion,
+    baseUrl: given(env, 'IM_BASE_URL'),
+  });
+  const tables = new Map(
+    [...outputs].filter(([key]) => key.endsWith('TableName')).map(([key, name]) => [tableLabel(key), name]),
+  );
   const apiUrl = outputs.get('HttpApiUrl');
   return {
     label: `stage ${stage} (stack ${stackName(stage)}, ${region})`,
@@ -184,7 +223,10 @@ async function stageTarget(stage: string, env: Env, regionOption: string | undef
     cloudwatch: new CloudWatchClient({ region }),
     queueUrl: (role) => {
       const url = given(env, QUEUE_ENV[role]) ?? outputs.get(QUEUE_OUTPUT[role]);
-      if (url === undefined) return Promise.reject(new UsageError(`stack ${stackName(stage)} has no output ${QUEUE_OUTPUT[role]}; set ${QUEUE_ENV[role]}`));
+      if (url === undefined)
+        return Promise.reject(
+          new UsageError(`stack ${stackName(stage)} has no output ${QUEUE_OUTPUT[role]}; set ${QUEUE_ENV[role]}`),
+        );
       return Promise.resolve(url);
     },
     tables: () => Promise.resolve(new Map([...tables, ...envTables(env)])),
@@ -192,7 +234,8 @@ async function stageTarget(stage: string, env: Env, regionOption: string | undef
     imCredentials,
     webhookUrl: () => Promise.resolve(apiUrl === undefined ? undefined : `${apiUrl.replace(/\/+$/, '')}/v1/user-attrs`),
     // A stack from before the two secrets were split keeps the webhook secret in the credentials.
-    webhookSecret: async () => (ownWebhookSecret === undefined ? (await imCredentials.get()).webhookSecret : ownWebhookSecret.get()),
+    webhookSecret: async () =>
+      ownWebhookSecret === undefined ? (await imCredentials.get()).webhookSecret : ownWebhookSecret.get(),
     close() {
       sqs.destroy();
       dynamodb.destroy();
@@ -204,6 +247,7 @@ async function stageTarget(stage: string, env: Env, regionOption: string | undef
 /** The gateway the options and the environment point at. */
 export async function resolveTarget(options: TargetOptions, env: Env): Promise<GatewayTarget> {
   if (options.stage !== undefined) return stageTarget(options.stage, env, options.region);
-  if (options.region !== undefined) throw new UsageError('--region needs --stage (without a stage the CLI works on the local stack)');
+  if (options.region !== undefined)
+    throw new UsageError('--region needs --stage (without a stage the CLI works on the local stack)');
   return localTarget(env);
 }

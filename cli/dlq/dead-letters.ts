@@ -40,7 +40,8 @@ function attribute(message: Message, name: string): string | undefined {
 function usersOf(body: string): readonly unknown[] | undefined {
   try {
     const value: unknown = JSON.parse(body);
-    if (typeof value === 'object' && value !== null && 'UserAttrs' in value && Array.isArray(value.UserAttrs)) return value.UserAttrs as readonly unknown[];
+    if (typeof value === 'object' && value !== null && 'UserAttrs' in value && Array.isArray(value.UserAttrs))
+      return value.UserAttrs as readonly unknown[];
   } catch {
     // Not JSON: a letter of an unreadable message, kept as it came.
   }
@@ -66,18 +67,36 @@ function toDeadLetter(message: Message): DeadLetter | undefined {
 }
 
 /** Messages, visible and in flight, by the queue's approximate counts. */
-export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<{ visible: number; inFlight: number; delayed: number }> {
+export async function queueDepth(
+  sqs: SQSClient,
+  queueUrl: string,
+): Promise<{ visible: number; inFlight: number; delayed: number }> {
   const { Attributes: a = {} } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ],
+    }),
   );
-  return { visible: Number(a.ApproximateNumberOfMessages ?? 0), inFlight: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0), delayed: Number(a.ApproximateNumberOfMessagesDelayed ?? 0) };
+  return {
+    visible: Number(a.ApproximateNumberOfMessages ?? 0),
+    inFlight: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0),
+    delayed: Number(a.ApproximateNumberOfMessagesDelayed ?? 0),
+  };
 }
 
 /**
  * Receives up to `max` dead letters, hiding each for `visibilitySeconds`, oldest first. The caller must release
  * or delete them.
  */
-export async function receiveDeadLetters(sqs: SQSClient, queueUrl: string, options: { readonly visibilitySeconds: number; readonly max: number }): Promise<DeadLetter[]> {
+export async function receiveDeadLetters(
+  sqs: SQSClient,
+  queueUrl: string,
+  options: { readonly visibilitySeconds: number; readonly max: number },
+): Promise<DeadLetter[]> {
   const { visible } = await queueDepth(sqs, queueUrl);
   const letters: DeadLetter[] = [];
   const seen = new Set<string>();
@@ -106,17 +125,35 @@ export async function receiveDeadLetters(sqs: SQSClient, queueUrl: string, optio
 }
 
 /** Makes letters visible again at once. */
-export async function releaseDeadLetters(sqs: SQSClient, queueUrl: string, letters: readonly DeadLetter[]): Promise<void> {
+export async function releaseDeadLetters(
+  sqs: SQSClient,
+  queueUrl: string,
+  letters: readonly DeadLetter[],
+): Promise<void> {
   for (const part of chunk(letters, SQS_BATCH)) {
-    await sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries: part.map((l, i) => ({ Id: String(i), ReceiptHandle: l.receiptHandle, VisibilityTimeout: 0 })) }));
+    await sqs.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: part.map((l, i) => ({ Id: String(i), ReceiptHandle: l.receiptHandle, VisibilityTimeout: 0 })),
+      }),
+    );
   }
 }
 
 /** Deletes letters; returns how many SQS did not delete. */
-export async function deleteDeadLetters(sqs: SQSClient, queueUrl: string, letters: readonly DeadLetter[]): Promise<number> {
+export async function deleteDeadLetters(
+  sqs: SQSClient,
+  queueUrl: string,
+  letters: readonly DeadLetter[],
+): Promise<number> {
   let failed = 0;
   for (const part of chunk(letters, SQS_BATCH)) {
-    const answer = await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: part.map((l, i) => ({ Id: String(i), ReceiptHandle: l.receiptHandle })) }));
+    const answer = await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: part.map((l, i) => ({ Id: String(i), ReceiptHandle: l.receiptHandle })),
+      }),
+    );
     failed += answer.Failed?.length ?? 0;
   }
   return failed;
@@ -132,7 +169,10 @@ export interface DeadLetterGroup {
 }
 
 export function groupDeadLetters(letters: readonly DeadLetter[]): DeadLetterGroup[] {
-  const groups = new Map<string, { rule: string; errorCode: string | undefined; letters: number; users: number; oldest: Date | undefined }>();
+  const groups = new Map<
+    string,
+    { rule: string; errorCode: string | undefined; letters: number; users: number; oldest: Date | undefined }
+  >();
   for (const l of letters) {
     const key = `${l.rule}\u0000${l.errorCode ?? ''}`;
     const group = groups.get(key) ?? { rule: l.rule, errorCode: l.errorCode, letters: 0, users: 0, oldest: undefined };

@@ -4,7 +4,13 @@ import { checkUser } from '../../lib/rules/check-user.ts';
 import { confirm } from '../confirm.ts';
 import type { PurgeOptions, ReadOptions, ReplayOptions } from '../commands/dlq.ts';
 import type { CliContext } from '../context.ts';
-import { groupDeadLetters, queueDepth, receiveDeadLetters, releaseDeadLetters, type DeadLetter } from './dead-letters.ts';
+import {
+  groupDeadLetters,
+  queueDepth,
+  receiveDeadLetters,
+  releaseDeadLetters,
+  type DeadLetter,
+} from './dead-letters.ts';
 import { replayDeadLetters } from './replay.ts';
 import { EXIT } from '../exit-codes.ts';
 import { renderTable, writeJson, writeLine } from '../output.ts';
@@ -16,17 +22,29 @@ const REPLAY_VISIBILITY_SECONDS = 600;
 const iso = (date: Date | undefined): string => date?.toISOString() ?? '—';
 
 /** Reads letters (hidden for `visibilitySeconds`), keeps those of `--rule` and makes the others visible again. */
-export async function readLetters(ctx: CliContext, options: ReadOptions, visibilitySeconds: number): Promise<{ queueUrl: string; letters: DeadLetter[] }> {
+export async function readLetters(
+  ctx: CliContext,
+  options: ReadOptions,
+  visibilitySeconds: number,
+): Promise<{ queueUrl: string; letters: DeadLetter[] }> {
   const target = await ctx.target(options);
   const queueUrl = await target.queueUrl('deadLetter');
   const all = await receiveDeadLetters(target.sqs, queueUrl, { visibilitySeconds, max: options.max });
   if (options.rule === undefined) return { queueUrl, letters: all };
-  await releaseDeadLetters(target.sqs, queueUrl, all.filter((l) => l.rule !== options.rule));
+  await releaseDeadLetters(
+    target.sqs,
+    queueUrl,
+    all.filter((l) => l.rule !== options.rule),
+  );
   return { queueUrl, letters: all.filter((l) => l.rule === options.rule) };
 }
 
 /** Reads, lets `use` look, and always makes the letters visible again. */
-async function peekLetters(ctx: CliContext, options: ReadOptions, use: (letters: readonly DeadLetter[]) => void): Promise<void> {
+async function peekLetters(
+  ctx: CliContext,
+  options: ReadOptions,
+  use: (letters: readonly DeadLetter[]) => void,
+): Promise<void> {
   const target = await ctx.target(options);
   const { queueUrl, letters } = await readLetters(ctx, options, READ_VISIBILITY_SECONDS);
   try {
@@ -42,10 +60,20 @@ function showLetter(letter: DeadLetter, index: number, total: number): string {
     [
       ['sent', iso(letter.sentAt)],
       ['rule', letter.rule],
-      ['ErrorCode', letter.errorCode === undefined ? '—' : `${letter.errorCode}${letter.errorInfo === undefined ? '' : ` ${letter.errorInfo}`}`],
+      [
+        'ErrorCode',
+        letter.errorCode === undefined
+          ? '—'
+          : `${letter.errorCode}${letter.errorInfo === undefined ? '' : ` ${letter.errorInfo}`}`,
+      ],
       ['reason', letter.reason.split(' | ').join('\n')],
       ['requestId', letter.requestId ?? '—'],
-      ['users', letter.users === undefined ? 'the body is not {"UserAttrs":[…]}: kept as received' : String(letter.users.length)],
+      [
+        'users',
+        letter.users === undefined
+          ? 'the body is not {"UserAttrs":[…]}: kept as received'
+          : String(letter.users.length),
+      ],
     ],
   );
   const users = (letter.users ?? []).map((u) => {
@@ -55,20 +83,29 @@ function showLetter(letter: DeadLetter, index: number, total: number): string {
   return users.length === 0 ? head : `${head}\n${renderTable(['To_Account', 'Attrs (null: remove)'], users)}`;
 }
 
-
 /** `dlq ls`: letters by rule and ErrorCode; the letters stay. */
 export async function listLetters(ctx: CliContext, options: ReadOptions): Promise<void> {
   await peekLetters(ctx, options, (letters) => {
     const groups = groupDeadLetters(letters);
     if (options.json === true) {
-      writeJson(ctx.io.stdout, { letters: letters.length, users: letters.reduce((n, l) => n + (l.users?.length ?? 0), 0), groups: groups.map((g) => ({ ...g, oldest: g.oldest?.toISOString() })) });
+      writeJson(ctx.io.stdout, {
+        letters: letters.length,
+        users: letters.reduce((n, l) => n + (l.users?.length ?? 0), 0),
+        groups: groups.map((g) => ({ ...g, oldest: g.oldest?.toISOString() })),
+      });
       return;
     }
     if (groups.length === 0) {
       writeLine(ctx.io.stdout, 'No dead letters.');
       return;
     }
-    writeLine(ctx.io.stdout, renderTable(['rule', 'ErrorCode', 'letters', 'users', 'oldest'], groups.map((g) => [g.rule, g.errorCode ?? '—', g.letters, g.users, iso(g.oldest)])));
+    writeLine(
+      ctx.io.stdout,
+      renderTable(
+        ['rule', 'ErrorCode', 'letters', 'users', 'oldest'],
+        groups.map((g) => [g.rule, g.errorCode ?? '—', g.letters, g.users, iso(g.oldest)]),
+      ),
+    );
   });
 }
 
@@ -76,7 +113,12 @@ export async function listLetters(ctx: CliContext, options: ReadOptions): Promis
 export async function showLetters(ctx: CliContext, options: ReadOptions): Promise<void> {
   await peekLetters(ctx, options, (letters) => {
     if (options.json === true) {
-      writeJson(ctx.io.stdout, { letters: letters.map(({ receiptHandle: _handle, body: _body, sentAt, ...rest }) => ({ ...rest, sentAt: sentAt?.toISOString() })) });
+      writeJson(ctx.io.stdout, {
+        letters: letters.map(({ receiptHandle: _handle, body: _body, sentAt, ...rest }) => ({
+          ...rest,
+          sentAt: sentAt?.toISOString(),
+        })),
+      });
       return;
     }
     if (letters.length === 0) writeLine(ctx.io.stdout, 'No dead letters.');
@@ -88,7 +130,10 @@ export async function showLetters(ctx: CliContext, options: ReadOptions): Promis
 export async function replayLetters(ctx: CliContext, options: ReplayOptions): Promise<void> {
   const { letters, queueUrl } = await readLetters(ctx, options, REPLAY_VISIBILITY_SECONDS);
   if (letters.some((l) => l.rule === 'attr-name-unregistered')) {
-    writeLine(ctx.io.stderr, "note: the gateway re-reads the app's attribute names every 5 minutes (ATTR_NAMES_CACHE_TTL_SECONDS): a letter replayed sooner after `names set` comes back with the same rule.");
+    writeLine(
+      ctx.io.stderr,
+      "note: the gateway re-reads the app's attribute names every 5 minutes (ATTR_NAMES_CACHE_TTL_SECONDS): a letter replayed sooner after `names set` comes back with the same rule.",
+    );
   }
   await replayDeadLetters(ctx, options, queueUrl, letters);
 }
@@ -99,7 +144,14 @@ export async function purgeLetters(ctx: CliContext, options: PurgeOptions): Prom
   const queueUrl = await target.queueUrl('deadLetter');
   const depth = await queueDepth(target.sqs, queueUrl);
   const count = depth.visible + depth.inFlight + depth.delayed;
-  if (options.yes !== true && !(await confirm(ctx.io, `Delete all ${count} dead letter(s) of ${queueUrl}? They cannot be replayed afterwards.`, 'purging the dead letters needs confirmation'))) {
+  if (
+    options.yes !== true &&
+    !(await confirm(
+      ctx.io,
+      `Delete all ${count} dead letter(s) of ${queueUrl}? They cannot be replayed afterwards.`,
+      'purging the dead letters needs confirmation',
+    ))
+  ) {
     writeLine(ctx.io.stderr, 'Nothing deleted.');
     ctx.fail(EXIT.failed);
     return;

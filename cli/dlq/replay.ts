@@ -27,7 +27,14 @@ const SKIP_WORDS: Readonly<Record<SkippedAttr['reason'], string>> = {
 /** In a table, skipped attributes beyond this many are counted, not listed (--json lists all). */
 const SKIPPED_ROWS = 50;
 
-type Outcome = 'replayed' | 'replayed, kept: maybe removed since' | 'nothing-to-replay' | 'kept: changed since' | 'kept: maybe removed since' | 'kept: not IM body' | 'kept: not sent';
+type Outcome =
+  | 'replayed'
+  | 'replayed, kept: maybe removed since'
+  | 'nothing-to-replay'
+  | 'kept: changed since'
+  | 'kept: maybe removed since'
+  | 'kept: not IM body'
+  | 'kept: not sent';
 
 interface LetterPlan {
   readonly letter: DeadLetter;
@@ -38,22 +45,37 @@ interface LetterPlan {
 }
 
 /** Reads the current values of the letters' users (100 a call, paced) and keeps what cannot overwrite anything. */
-async function verifyPlans(ctx: CliContext, options: ReplayOptions, letters: readonly DeadLetter[]): Promise<LetterPlan[]> {
+async function verifyPlans(
+  ctx: CliContext,
+  options: ReplayOptions,
+  letters: readonly DeadLetter[],
+): Promise<LetterPlan[]> {
   const parsed = letters.map((letter) => {
     const checked = (letter.users ?? []).map((entry) => ({ entry, check: checkUser(entry) }));
-    return { letter, good: checked.flatMap((c): UserUpdate[] => (c.check.ok ? [c.check.user] : [])), bad: checked.filter((c) => !c.check.ok).map((c) => c.entry) };
+    return {
+      letter,
+      good: checked.flatMap((c): UserUpdate[] => (c.check.ok ? [c.check.user] : [])),
+      bad: checked.filter((c) => !c.check.ok).map((c) => c.entry),
+    };
   });
   const accounts = [...new Set(parsed.flatMap((p) => p.good.map((u) => u.To_Account)))];
   const im = await ctx.im(options, options.rate);
   const current = new Map<string, Readonly<Record<string, string>>>();
-  for (const answer of await Promise.all(chunk(accounts, 100).map((part) => im.getAttr(part)))) for (const user of answer) current.set(user.To_Account, user.Attrs);
+  for (const answer of await Promise.all(chunk(accounts, 100).map((part) => im.getAttr(part))))
+    for (const user of answer) current.set(user.To_Account, user.Attrs);
   return parsed.map(({ letter, good, bad }) => {
     const { keep, skipped } = verifyAgainstIm(good, current, options.includeAbsent === true);
     // Entries the rules refuse cannot be compared; they go back as they are, and the gateway judges them again.
     const entries = [...keep, ...bad];
     const has = (reason: SkippedAttr['reason']): boolean => skipped.some((s) => s.reason === reason);
     const outcome: Outcome =
-      entries.length > 0 ? 'kept: not sent' : has('maybe-removed-since') ? 'kept: maybe removed since' : has('changed-since') ? 'kept: changed since' : 'nothing-to-replay';
+      entries.length > 0
+        ? 'kept: not sent'
+        : has('maybe-removed-since')
+          ? 'kept: maybe removed since'
+          : has('changed-since')
+            ? 'kept: changed since'
+            : 'nothing-to-replay';
     return { letter, entries, skipped, outcome };
   });
 }
@@ -67,7 +89,13 @@ async function sendPlans(ctx: CliContext, options: ReplayOptions, plans: readonl
   const sending = plans.filter((p) => p.entries.length > 0);
   const entries: (BatchEntry & { plan: LetterPlan })[] = sending.map((plan) => {
     const id = `replay-${runId}-${plan.letter.messageId}`;
-    return { plan, body: userUpdatesBody(plan.entries), attributes: { [ATTR.requestId]: id }, groupId: group, dedupId: id };
+    return {
+      plan,
+      body: userUpdatesBody(plan.entries),
+      attributes: { [ATTR.requestId]: id },
+      groupId: group,
+      dedupId: id,
+    };
   });
   try {
     await sendInOrder(target.sqs, intakeUrl, entries, (entry) => {
@@ -79,12 +107,26 @@ async function sendPlans(ctx: CliContext, options: ReplayOptions, plans: readonl
   return undefined;
 }
 
-export async function replayDeadLetters(ctx: CliContext, options: ReplayOptions, dlqUrl: string, letters: readonly DeadLetter[]): Promise<void> {
+export async function replayDeadLetters(
+  ctx: CliContext,
+  options: ReplayOptions,
+  dlqUrl: string,
+  letters: readonly DeadLetter[],
+): Promise<void> {
   const target = await ctx.target(options);
   const readable = letters.filter((l) => l.users !== undefined);
   const plans: LetterPlan[] = [
-    ...(options.verify === true ? await verifyPlans(ctx, options, readable) : readable.map((letter): LetterPlan => ({ letter, entries: letter.users ?? [], skipped: [], outcome: 'kept: not sent' }))),
-    ...letters.filter((l) => l.users === undefined).map((letter): LetterPlan => ({ letter, entries: [], skipped: [], outcome: 'kept: not IM body' })),
+    ...(options.verify === true
+      ? await verifyPlans(ctx, options, readable)
+      : readable.map((letter): LetterPlan => ({
+          letter,
+          entries: letter.users ?? [],
+          skipped: [],
+          outcome: 'kept: not sent',
+        }))),
+    ...letters
+      .filter((l) => l.users === undefined)
+      .map((letter): LetterPlan => ({ letter, entries: [], skipped: [], outcome: 'kept: not IM body' })),
   ];
   let failure: unknown;
   try {
@@ -93,7 +135,9 @@ export async function replayDeadLetters(ctx: CliContext, options: ReplayOptions,
     failure = error;
   }
   // A letter with attributes maybe removed since stays, for a look and a replay with --include-absent.
-  for (const p of plans) if (p.outcome === 'replayed' && p.skipped.some((s) => s.reason === 'maybe-removed-since')) p.outcome = 'replayed, kept: maybe removed since';
+  for (const p of plans)
+    if (p.outcome === 'replayed' && p.skipped.some((s) => s.reason === 'maybe-removed-since'))
+      p.outcome = 'replayed, kept: maybe removed since';
   const done = plans.filter((p) => p.outcome === 'replayed' || p.outcome === 'nothing-to-replay').map((p) => p.letter);
   const kept = plans.filter((p) => !done.includes(p.letter)).map((p) => p.letter);
   const undeleted = await deleteDeadLetters(target.sqs, dlqUrl, done);
@@ -104,7 +148,13 @@ export async function replayDeadLetters(ctx: CliContext, options: ReplayOptions,
 
   if (options.json === true) {
     writeJson(ctx.io.stdout, {
-      letters: plans.map((p) => ({ messageId: p.letter.messageId, rule: p.letter.rule, users: p.entries.length, skipped: p.skipped.length, outcome: p.outcome })),
+      letters: plans.map((p) => ({
+        messageId: p.letter.messageId,
+        rule: p.letter.rule,
+        users: p.entries.length,
+        skipped: p.skipped.length,
+        outcome: p.outcome,
+      })),
       usersSent,
       skipped,
       undeleted,
@@ -113,12 +163,38 @@ export async function replayDeadLetters(ctx: CliContext, options: ReplayOptions,
   } else if (plans.length === 0) {
     writeLine(ctx.io.stdout, 'No dead letters to replay.');
   } else {
-    writeLine(ctx.io.stdout, renderTable(['letter', 'rule', 'users sent', 'attributes skipped', 'outcome'], plans.map((p) => [p.letter.messageId, p.letter.rule, p.outcome.startsWith('replayed') ? p.entries.length : 0, p.skipped.length, p.outcome])));
+    writeLine(
+      ctx.io.stdout,
+      renderTable(
+        ['letter', 'rule', 'users sent', 'attributes skipped', 'outcome'],
+        plans.map((p) => [
+          p.letter.messageId,
+          p.letter.rule,
+          p.outcome.startsWith('replayed') ? p.entries.length : 0,
+          p.skipped.length,
+          p.outcome,
+        ]),
+      ),
+    );
     if (skipped.length > 0) {
-      writeLine(ctx.io.stdout, renderTable(['To_Account', 'attribute', 'skipped because'], skipped.slice(0, SKIPPED_ROWS).map((s) => [s.To_Account, s.name, SKIP_WORDS[s.reason]])));
-      if (skipped.length > SKIPPED_ROWS) writeLine(ctx.io.stdout, `… and ${skipped.length - SKIPPED_ROWS} more (--json lists all).`);
+      writeLine(
+        ctx.io.stdout,
+        renderTable(
+          ['To_Account', 'attribute', 'skipped because'],
+          skipped.slice(0, SKIPPED_ROWS).map((s) => [s.To_Account, s.name, SKIP_WORDS[s.reason]]),
+        ),
+      );
+      if (skipped.length > SKIPPED_ROWS)
+        writeLine(ctx.io.stdout, `… and ${skipped.length - SKIPPED_ROWS} more (--json lists all).`);
     }
-    writeLine(ctx.io.stdout, `${usersSent} user(s) replayed to the intake queue; replayed letters deleted, the others kept.`);
+    writeLine(
+      ctx.io.stdout,
+      `${usersSent} user(s) replayed to the intake queue; replayed letters deleted, the others kept.`,
+    );
   }
-  if (failure !== undefined) writeLine(ctx.io.stderr, `Replay stopped: ${describeError(failure)}. Letters not sent are back in the dead-letter queue.`);
+  if (failure !== undefined)
+    writeLine(
+      ctx.io.stderr,
+      `Replay stopped: ${describeError(failure)}. Letters not sent are back in the dead-letter queue.`,
+    );
 }

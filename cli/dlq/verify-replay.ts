@@ -25,7 +25,11 @@ export interface VerifiedUsers {
  * Splits users into what to replay and what to skip, against their current values in IM.
  * @param includeAbsent - replay values for attributes IM holds none for. Default false: skipped as maybe removed since.
  */
-export function verifyAgainstIm(users: readonly UserUpdate[], current: ReadonlyMap<string, Readonly<Record<string, string>>>, includeAbsent = false): VerifiedUsers {
+export function verifyAgainstIm(
+  users: readonly UserUpdate[],
+  current: ReadonlyMap<string, Readonly<Record<string, string>>>,
+  includeAbsent = false,
+): VerifiedUsers {
   const keep: UserUpdate[] = [];
   const skipped: SkippedAttr[] = [];
   for (const user of users) {
@@ -34,8 +38,14 @@ export function verifyAgainstIm(users: readonly UserUpdate[], current: ReadonlyM
     for (const [name, value] of Object.entries(user.Attrs)) {
       const held = Object.hasOwn(now, name) ? now[name] : undefined;
       if (held === undefined && value !== null && includeAbsent) setOwn(attrs, name, value);
-      else if (held === undefined && value !== null) skipped.push({ To_Account: user.To_Account, name, reason: 'maybe-removed-since' });
-      else skipped.push({ To_Account: user.To_Account, name, reason: held === (value ?? undefined) ? 'already-applied' : 'changed-since' });
+      else if (held === undefined && value !== null)
+        skipped.push({ To_Account: user.To_Account, name, reason: 'maybe-removed-since' });
+      else
+        skipped.push({
+          To_Account: user.To_Account,
+          name,
+          reason: held === (value ?? undefined) ? 'already-applied' : 'changed-since',
+        });
     }
     if (Object.keys(attrs).length > 0) keep.push({ To_Account: user.To_Account, Attrs: attrs });
   }

@@ -14,12 +14,21 @@ export interface RejectedItem {
   readonly reason: string;
 }
 
-export type CheckedItem = { readonly ok: true; readonly position: number; readonly user: UserUpdate } | { readonly ok: false; readonly rejected: RejectedItem };
+export type CheckedItem =
+  | { readonly ok: true; readonly position: number; readonly user: UserUpdate }
+  | { readonly ok: false; readonly rejected: RejectedItem };
 
 /** Checks one item with the gateway's own per-user rules (lib/rules/check-user.ts), as the intake worker will. */
-export function checkItem(item: InputItem, allowedNames: ReadonlySet<string> | undefined, positionName: 'line' | 'entry'): CheckedItem {
+export function checkItem(
+  item: InputItem,
+  allowedNames: ReadonlySet<string> | undefined,
+  positionName: 'line' | 'entry',
+): CheckedItem {
   if (item.kind === 'unreadable') {
-    return { ok: false, rejected: { position: item.position, To_Account: item.account, path: '', rule: item.rule, reason: item.reason } };
+    return {
+      ok: false,
+      rejected: { position: item.position, To_Account: item.account, path: '', rule: item.rule, reason: item.reason },
+    };
   }
   const check = checkUser(item.entry, allowedNames);
   if (check.ok) return { ok: true, position: item.position, user: check.user };

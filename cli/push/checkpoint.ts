@@ -63,9 +63,12 @@ export async function readCheckpoint(path: string): Promise<Checkpoint | undefin
   try {
     value = JSON.parse(text);
   } catch {
-    throw new UsageError(`${path} is not JSON: not a checkpoint this push can resume; remove it and push with --restart [checkpoint-version]`);
+    throw new UsageError(
+      `${path} is not JSON: not a checkpoint this push can resume; remove it and push with --restart [checkpoint-version]`,
+    );
   }
-  if (typeof value !== 'object' || value === null || !('version' in value) || value.version !== 1) throw new UsageError(`${path} is not a checkpoint of this version of tim-attr [checkpoint-version]`);
+  if (typeof value !== 'object' || value === null || !('version' in value) || value.version !== 1)
+    throw new UsageError(`${path} is not a checkpoint of this version of tim-attr [checkpoint-version]`);
   return value as Checkpoint;
 }
 
@@ -82,8 +85,17 @@ export async function removeCheckpoint(path: string): Promise<void> {
 /** Refuses to resume when the file changed since the checkpoint: its positions would no longer mean the same lines. */
 export function checkSameFile(checkpoint: Checkpoint, identity: FileIdentity, file: string): void {
   const was = checkpoint.identity;
-  const what = was.size !== identity.size ? `its size (${was.size} → ${identity.size} bytes)` : was.headSha256 !== identity.headSha256 ? 'its first bytes' : was.mtimeMs !== identity.mtimeMs ? 'its modification time' : undefined;
+  const what =
+    was.size !== identity.size
+      ? `its size (${was.size} → ${identity.size} bytes)`
+      : was.headSha256 !== identity.headSha256
+        ? 'its first bytes'
+        : was.mtimeMs !== identity.mtimeMs
+          ? 'its modification time'
+          : undefined;
   if (what !== undefined) {
-    throw new UsageError(`${file} changed since the checkpoint (${what}); --resume would skip the wrong lines. Push it again with --restart [checkpoint-file-changed]`);
+    throw new UsageError(
+      `${file} changed since the checkpoint (${what}); --resume would skip the wrong lines. Push it again with --restart [checkpoint-file-changed]`,
+    );
   }
 }

@@ -24,17 +24,27 @@ interface CsvRow {
 
 /** The header `To_Account,<name>,…`: refused as a whole (exit 2) when a column breaks a rule, naming it. */
 function readHeader(file: string, header: readonly string[], allowedNames: ReadonlySet<string> | undefined): string[] {
-  if (header[0] !== ACCOUNT_COLUMN) throw new UsageError(`${file}: the header's first column must be ${ACCOUNT_COLUMN} (got "${header[0] ?? ''}") [csv-header-to-account]`);
+  if (header[0] !== ACCOUNT_COLUMN)
+    throw new UsageError(
+      `${file}: the header's first column must be ${ACCOUNT_COLUMN} (got "${header[0] ?? ''}") [csv-header-to-account]`,
+    );
   const names = header.slice(1);
-  if (names.length === 0) throw new UsageError(`${file}: the header names no attribute after ${ACCOUNT_COLUMN} [csv-header-attrs-required]`);
+  if (names.length === 0)
+    throw new UsageError(`${file}: the header names no attribute after ${ACCOUNT_COLUMN} [csv-header-attrs-required]`);
   const seen = new Set<string>();
   names.forEach((name, i) => {
     const column = `column ${i + 2} of the header`;
     if (name === '') throw new UsageError(`${file}: ${column} is empty [attr-name-required]`);
-    if (Buffer.byteLength(name, 'utf8') > MAX_ATTR_NAME_BYTES) throw new UsageError(`${file}: ${column} must be a name of at most ${MAX_ATTR_NAME_BYTES} bytes in UTF-8 [attr-name-max-50-bytes]`);
-    if (seen.has(name)) throw new UsageError(`${file}: ${column} repeats the name "${name}" [csv-header-name-repeated]`);
+    if (Buffer.byteLength(name, 'utf8') > MAX_ATTR_NAME_BYTES)
+      throw new UsageError(
+        `${file}: ${column} must be a name of at most ${MAX_ATTR_NAME_BYTES} bytes in UTF-8 [attr-name-max-50-bytes]`,
+      );
+    if (seen.has(name))
+      throw new UsageError(`${file}: ${column} repeats the name "${name}" [csv-header-name-repeated]`);
     if (allowedNames !== undefined && !allowedNames.has(name)) {
-      throw new UsageError(`${file}: ${column}, "${name}", is not an attribute name registered for the app (see \`tim-attr names\`) [attr-name-unregistered]`);
+      throw new UsageError(
+        `${file}: ${column}, "${name}", is not an attribute name registered for the app (see \`tim-attr names\`) [attr-name-unregistered]`,
+      );
     }
     seen.add(name);
   });
@@ -69,7 +79,9 @@ function toItem(names: readonly string[], row: CsvRow): InputItem {
  * A row's position is the line it starts on.
  */
 export async function* readCsv(file: string, options: CsvReadOptions): AsyncGenerator<ItemBatch> {
-  const parser = createReadStream(file).pipe(parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true }));
+  const parser = createReadStream(file).pipe(
+    parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true }),
+  );
   let names: string[] | undefined;
   let items: InputItem[] = [];
   let bytesRead = 0;
@@ -87,6 +99,7 @@ export async function* readCsv(file: string, options: CsvReadOptions): AsyncGene
       items = [];
     }
   }
-  if (names === undefined) throw new UsageError(`${file} is empty: a CSV needs the header To_Account,<name>,… [csv-header-to-account]`);
+  if (names === undefined)
+    throw new UsageError(`${file} is empty: a CSV needs the header To_Account,<name>,… [csv-header-to-account]`);
   yield { items, bytesRead };
 }

@@ -15,7 +15,9 @@ const BATCH_ENTRIES = 1000;
 export async function* readJsonBody(file: string, options: ReadOptions): AsyncGenerator<ItemBatch> {
   const { size } = await stat(file);
   if (size > MAX_JSON_FILE_BYTES) {
-    throw new UsageError(`${file} is ${size} bytes; a JSON file is read whole, so at most ${MAX_JSON_FILE_BYTES} bytes: use NDJSON or CSV for more [json-file-max-64-mib]`);
+    throw new UsageError(
+      `${file} is ${size} bytes; a JSON file is read whole, so at most ${MAX_JSON_FILE_BYTES} bytes: use NDJSON or CSV for more [json-file-max-64-mib]`,
+    );
   }
   let body: unknown;
   try {
@@ -31,7 +33,12 @@ export async function* readJsonBody(file: string, options: ReadOptions): AsyncGe
     throw error;
   }
   for (let start = options.skipThrough; start < entries.length; start += BATCH_ENTRIES) {
-    const items: InputItem[] = entries.slice(start, start + BATCH_ENTRIES).map((entry, i) => ({ kind: 'entry', position: start + i + 1, entry }));
-    yield { items, bytesRead: Math.round((size * Math.min(entries.length, start + BATCH_ENTRIES)) / Math.max(1, entries.length)) };
+    const items: InputItem[] = entries
+      .slice(start, start + BATCH_ENTRIES)
+      .map((entry, i) => ({ kind: 'entry', position: start + i + 1, entry }));
+    yield {
+      items,
+      bytesRead: Math.round((size * Math.min(entries.length, start + BATCH_ENTRIES)) / Math.max(1, entries.length)),
+    };
   }
 }

@@ -15,7 +15,13 @@ export async function* readNdjson(file: string, options: ReadOptions): AsyncGene
       try {
         items.push({ kind: 'entry', position, entry: JSON.parse(text) });
       } catch {
-        items.push({ kind: 'unreadable', position, account: null, rule: 'line-must-be-json', reason: `line ${position} is not a JSON value [line-must-be-json].` });
+        items.push({
+          kind: 'unreadable',
+          position,
+          account: null,
+          rule: 'line-must-be-json',
+          reason: `line ${position} is not a JSON value [line-must-be-json].`,
+        });
       }
     }
     yield { items, bytesRead: batch.bytesRead };

@@ -28,7 +28,14 @@ function eta(counts: PushCounts, totalBytes: number, ms: number): string {
  * On a terminal: a bar (cli-progress) over the file's bytes, with users/s, ETA and the rejected count. Anywhere
  * else (a pipe, a log): a plain line every `everyMs`, with no escape codes, and one at the end.
  */
-export function progressReporter(options: { readonly stream: OutputStream; readonly interactive: boolean; readonly totalBytes: number; readonly everyMs: number; readonly verb: string; readonly now?: () => number }): ProgressReporter {
+export function progressReporter(options: {
+  readonly stream: OutputStream;
+  readonly interactive: boolean;
+  readonly totalBytes: number;
+  readonly everyMs: number;
+  readonly verb: string;
+  readonly now?: () => number;
+}): ProgressReporter {
   const now = options.now ?? (() => performance.now());
   const started = now();
   const { stream, totalBytes, verb } = options;
@@ -41,7 +48,13 @@ export function progressReporter(options: { readonly stream: OutputStream; reado
       hideCursor: true,
       etaBuffer: 50,
     });
-    const payload = (c: PushCounts) => ({ read: c.read, users: users(c), rate: rate(users(c), now() - started), rejected: c.rejected, etaText: eta(c, totalBytes, now() - started) });
+    const payload = (c: PushCounts) => ({
+      read: c.read,
+      users: users(c),
+      rate: rate(users(c), now() - started),
+      rejected: c.rejected,
+      etaText: eta(c, totalBytes, now() - started),
+    });
     bar.start(Math.max(1, totalBytes), 0, payload({ read: 0, rejected: 0, usersSent: 0, bytesRead: 0 }));
     return {
       update: (c) => bar.update(c.bytesRead, payload(c)),

@@ -56,7 +56,12 @@ export async function runPush(options: PushRunOptions): Promise<PushResult> {
   let read = 0;
   let bytesRead = 0;
   let interrupted = false;
-  const counts = (): PushCounts => ({ read, rejected: rejected.count - start.rejected.count, usersSent: state.usersSent - start.usersSent, bytesRead });
+  const counts = (): PushCounts => ({
+    read,
+    rejected: rejected.count - start.rejected.count,
+    usersSent: state.usersSent - start.usersSent,
+    bytesRead,
+  });
 
   const save = async (through: PackedMessage | undefined, users: number, messages: number): Promise<void> => {
     state = {
@@ -76,7 +81,11 @@ export async function runPush(options: PushRunOptions): Promise<PushResult> {
       const part = batch.slice(0, sink.batchSize);
       for (const r of await sink.send(part)) rejected.add(r);
       rejected.flush();
-      await save(part.at(-1), part.reduce((n, m) => n + m.positions.length, 0), part.length);
+      await save(
+        part.at(-1),
+        part.reduce((n, m) => n + m.positions.length, 0),
+        part.length,
+      );
     }
   };
 
@@ -103,7 +112,8 @@ export async function runPush(options: PushRunOptions): Promise<PushResult> {
       }
       bytesRead = batch.bytesRead;
       // Without a message open, every pending rejection is settled: writing it keeps memory flat on bad files.
-      if (rejected.pendingCount >= DRY_RUN_FLUSH_LINES && (destination === undefined || packer.openEmpty)) rejected.flush();
+      if (rejected.pendingCount >= DRY_RUN_FLUSH_LINES && (destination === undefined || packer.openEmpty))
+        rejected.flush();
       progress.update(counts());
       // Between sends nothing is in flight: what is packed but unsent is read again on --resume.
       if (options.stopRequested()) {
@@ -122,7 +132,16 @@ export async function runPush(options: PushRunOptions): Promise<PushResult> {
       if (rejected.count === 0) await rm(options.rejectedPath, { force: true });
     }
     progress.stop(counts());
-    return { read, rejected: rejected.count, rejectedBefore: start.rejected.count, usersSent: state.usersSent, messagesSent: state.messagesSent, sentThrough: state.sentThrough, complete: !interrupted, interrupted };
+    return {
+      read,
+      rejected: rejected.count,
+      rejectedBefore: start.rejected.count,
+      usersSent: state.usersSent,
+      messagesSent: state.messagesSent,
+      sentThrough: state.sentThrough,
+      complete: !interrupted,
+      interrupted,
+    };
   } catch (error: unknown) {
     // A file the rules cannot read at all (a CSV header naming an unregistered attribute, say) is a usage error.
     // Refused before anything was sent, the push leaves nothing behind: no checkpoint to resume, no empty report.
@@ -134,7 +153,17 @@ export async function runPush(options: PushRunOptions): Promise<PushResult> {
       throw error;
     }
     progress.stop(counts());
-    return { read, rejected: rejected.written.count, rejectedBefore: start.rejected.count, usersSent: state.usersSent, messagesSent: state.messagesSent, sentThrough: state.sentThrough, complete: false, interrupted, error };
+    return {
+      read,
+      rejected: rejected.written.count,
+      rejectedBefore: start.rejected.count,
+      usersSent: state.usersSent,
+      messagesSent: state.messagesSent,
+      sentThrough: state.sentThrough,
+      complete: false,
+      interrupted,
+      error,
+    };
   } finally {
     rejected.close();
   }

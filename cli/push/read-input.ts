@@ -5,7 +5,12 @@ import { readJsonBody } from './json-input.ts';
 import { readNdjson } from './ndjson-input.ts';
 
 /** The file's items in order, by format, from the position after `skipThrough`. */
-export function readInput(file: string, format: InputFormat, skipThrough: number, allowedNames: ReadonlySet<string> | undefined): AsyncGenerator<ItemBatch> {
+export function readInput(
+  file: string,
+  format: InputFormat,
+  skipThrough: number,
+  allowedNames: ReadonlySet<string> | undefined,
+): AsyncGenerator<ItemBatch> {
   switch (format) {
     case 'csv':
       return readCsv(file, { skipThrough, allowedNames });

@@ -36,9 +36,14 @@ export function messageGroupOf(file: string): string {
 export function chooseStart(request: StartRequest): StartPoint {
   const { existing, resume, restart, checkpointPath, fileArg } = request;
   if (resume && restart) throw new UsageError('--resume and --restart exclude each other');
-  if (resume && existing === undefined) throw new UsageError(`${checkpointPath} does not exist: nothing to resume (the last push of ${fileArg} completed, or never started)`);
+  if (resume && existing === undefined)
+    throw new UsageError(
+      `${checkpointPath} does not exist: nothing to resume (the last push of ${fileArg} completed, or never started)`,
+    );
   if (!resume && existing !== undefined && !restart) {
-    throw new UsageError(`${checkpointPath} exists: an earlier push of ${fileArg} stopped after position ${existing.sentThrough}. Pass --resume to send the rest, or --restart to send the whole file again`);
+    throw new UsageError(
+      `${checkpointPath} exists: an earlier push of ${fileArg} stopped after position ${existing.sentThrough}. Pass --resume to send the rest, or --restart to send the whole file again`,
+    );
   }
   if (resume && existing !== undefined) {
     checkSameFile(existing, request.identity, fileArg);
@@ -51,7 +56,9 @@ export function chooseStart(request: StartRequest): StartPoint {
 export function startCheckpoint(request: StartRequest, point: StartPoint, destination: string): Checkpoint {
   if (point.resuming !== undefined) {
     if (point.resuming.destination !== destination) {
-      throw new UsageError(`the checkpoint was written for ${point.resuming.destination}; resume to the same place (not ${destination}) [checkpoint-destination]`);
+      throw new UsageError(
+        `the checkpoint was written for ${point.resuming.destination}; resume to the same place (not ${destination}) [checkpoint-destination]`,
+      );
     }
     return point.resuming;
   }

@@ -33,12 +33,26 @@ function splitPath(path: string): { index: number; rest: string } | undefined {
 
 /** The users the gateway refused in its answer, mapped back to their positions in the file. */
 function rejectionsOf(answer: unknown, message: PackedMessage): GatewayRejection[] {
-  if (typeof answer !== 'object' || answer === null || !('RejectedUsers' in answer) || !Array.isArray(answer.RejectedUsers)) return [];
+  if (
+    typeof answer !== 'object' ||
+    answer === null ||
+    !('RejectedUsers' in answer) ||
+    !Array.isArray(answer.RejectedUsers)
+  )
+    return [];
   return (answer.RejectedUsers as readonly RejectedUserAnswer[]).flatMap((r) => {
     const where = typeof r.Path === 'string' ? splitPath(r.Path) : undefined;
     const position = where === undefined ? undefined : message.positions[where.index];
     if (position === undefined || where === undefined) return [];
-    return [{ position, To_Account: typeof r.To_Account === 'string' ? r.To_Account : null, path: where.rest, rule: String(r.Rule), reason: String(r.Reason) }];
+    return [
+      {
+        position,
+        To_Account: typeof r.To_Account === 'string' ? r.To_Account : null,
+        path: where.rest,
+        rule: String(r.Rule),
+        reason: String(r.Reason),
+      },
+    ];
   });
 }
 
@@ -75,7 +89,11 @@ export class WebhookDestination implements Destination {
       let text = '';
       let retryAfter: string | null = null;
       try {
-        const response = await post(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: message.body });
+        const response = await post(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: message.body,
+        });
         status = response.status;
         retryAfter = response.headers.get('retry-after');
         text = await response.text();
@@ -90,13 +108,22 @@ export class WebhookDestination implements Destination {
           answer = undefined;
         }
         // 422 with ErrorCode 1002: every user of the request was refused by the rules; they are listed.
-        if (status !== 422 || (typeof answer === 'object' && answer !== null && 'ErrorCode' in answer && answer.ErrorCode === 1002)) return rejectionsOf(answer, message);
+        if (
+          status !== 422 ||
+          (typeof answer === 'object' && answer !== null && 'ErrorCode' in answer && answer.ErrorCode === 1002)
+        )
+          return rejectionsOf(answer, message);
       }
       if (status !== 0) last = `HTTP ${status}`;
       // 409: the same webhook-id is in progress (an earlier attempt); 429 and 5xx: try again, same id.
-      if (status !== 0 && status !== 409 && status !== 429 && status < 500) throw new WebhookRefusedError(`${url} answered ${status} to the request starting at position ${message.firstPosition}: ${text.slice(0, 300)}`);
+      if (status !== 0 && status !== 409 && status !== 429 && status < 500)
+        throw new WebhookRefusedError(
+          `${url} answered ${status} to the request starting at position ${message.firstPosition}: ${text.slice(0, 300)}`,
+        );
       await sleep(retryAfter !== null && /^\d+$/.test(retryAfter) ? Number(retryAfter) * 1000 : 250 * 2 ** attempt);
     }
-    throw new WebhookRefusedError(`${url}: the request starting at position ${message.firstPosition} failed ${ATTEMPTS} times (${last})`);
+    throw new WebhookRefusedError(
+      `${url}: the request starting at position ${message.firstPosition} failed ${ATTEMPTS} times (${last})`,
+    );
   }
 }

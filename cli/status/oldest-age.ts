@@ -9,7 +9,11 @@ export function queueNameOf(queueUrl: string): string {
  * The age of a queue's oldest message in seconds, from CloudWatch's `ApproximateAgeOfOldestMessage` (SQS's API
  * has no such figure): the latest one-minute maximum of the last 10 minutes, or undefined when none was reported.
  */
-export async function oldestMessageAge(cloudwatch: CloudWatchClient, queueUrl: string, now = new Date()): Promise<number | undefined> {
+export async function oldestMessageAge(
+  cloudwatch: CloudWatchClient,
+  queueUrl: string,
+  now = new Date(),
+): Promise<number | undefined> {
   const answer = await cloudwatch.send(
     new GetMetricStatisticsCommand({
       Namespace: 'AWS/SQS',
@@ -21,6 +25,8 @@ export async function oldestMessageAge(cloudwatch: CloudWatchClient, queueUrl: s
       Statistics: ['Maximum'],
     }),
   );
-  const latest = (answer.Datapoints ?? []).filter((d) => d.Timestamp !== undefined && d.Maximum !== undefined).sort((a, b) => (b.Timestamp?.getTime() ?? 0) - (a.Timestamp?.getTime() ?? 0))[0];
+  const latest = (answer.Datapoints ?? [])
+    .filter((d) => d.Timestamp !== undefined && d.Maximum !== undefined)
+    .sort((a, b) => (b.Timestamp?.getTime() ?? 0) - (a.Timestamp?.getTime() ?? 0))[0];
   return latest?.Maximum;
 }

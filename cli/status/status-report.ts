@@ -68,7 +68,12 @@ export async function runStatus(ctx: CliContext, options: CommonOptions): Promis
   for (const [table, name] of await target.tables()) {
     try {
       const { Table } = await target.dynamodb.send(new DescribeTableCommand({ TableName: name }));
-      tables.push({ table, name, status: Table?.TableStatus ?? 'unknown', ...(Table?.ItemCount === undefined ? {} : { items: Table.ItemCount }) });
+      tables.push({
+        table,
+        name,
+        status: Table?.TableStatus ?? 'unknown',
+        ...(Table?.ItemCount === undefined ? {} : { items: Table.ItemCount }),
+      });
     } catch (error: unknown) {
       tables.push({ table, name, error: describeError(error) });
     }
@@ -80,13 +85,28 @@ export async function runStatus(ctx: CliContext, options: CommonOptions): Promis
     im = { reachable: false, error: describeError(error) };
   }
   const groups = groupDeadLetters(letters);
-  if (queues.some((q) => q.error !== undefined) || tables.some((t) => t.error !== undefined || t.status !== 'ACTIVE') || !im.reachable) ctx.fail(EXIT.failed);
+  if (
+    queues.some((q) => q.error !== undefined) ||
+    tables.some((t) => t.error !== undefined || t.status !== 'ACTIVE') ||
+    !im.reachable
+  )
+    ctx.fail(EXIT.failed);
 
   // Drained: nothing visible, in flight or delayed, so no update can be reordered by a change of laneCount (README).
   const lanes = queues.find((q) => q.queue === 'lanes');
-  const lanesDrained = lanes !== undefined && lanes.error === undefined && (lanes.visible ?? 0) + (lanes.inFlight ?? 0) + (lanes.delayed ?? 0) === 0;
+  const lanesDrained =
+    lanes !== undefined &&
+    lanes.error === undefined &&
+    (lanes.visible ?? 0) + (lanes.inFlight ?? 0) + (lanes.delayed ?? 0) === 0;
   if (options.json === true) {
-    writeJson(ctx.io.stdout, { target: target.label, queues, lanesDrained, deadLetters: groups.map((g) => ({ ...g, oldest: g.oldest?.toISOString() })), tables, im: { baseUrl: target.imBaseUrl, ...im } });
+    writeJson(ctx.io.stdout, {
+      target: target.label,
+      queues,
+      lanesDrained,
+      deadLetters: groups.map((g) => ({ ...g, oldest: g.oldest?.toISOString() })),
+      tables,
+      im: { baseUrl: target.imBaseUrl, ...im },
+    });
     return;
   }
   writeLine(ctx.io.stdout, `Gateway: ${target.label}`);
@@ -94,11 +114,46 @@ export async function runStatus(ctx: CliContext, options: CommonOptions): Promis
     ctx.io.stdout,
     renderTable(
       ['queue', 'name', 'visible', 'in flight', 'delayed', 'oldest message'],
-      queues.map((q) => (q.error === undefined ? [q.queue, q.name, q.visible ?? 0, q.inFlight ?? 0, q.delayed ?? 0, q.oldestAgeSeconds === null ? (q.oldestAgeSource === 'no letters' ? '—' : `n/a (${q.oldestAgeSource ?? ''})`) : age(q.oldestAgeSeconds)] : [q.queue, q.name, 'unreachable', '', '', q.error])),
+      queues.map((q) =>
+        q.error === undefined
+          ? [
+              q.queue,
+              q.name,
+              q.visible ?? 0,
+              q.inFlight ?? 0,
+              q.delayed ?? 0,
+              q.oldestAgeSeconds === null
+                ? q.oldestAgeSource === 'no letters'
+                  ? '—'
+                  : `n/a (${q.oldestAgeSource ?? ''})`
+                : age(q.oldestAgeSeconds),
+            ]
+          : [q.queue, q.name, 'unreachable', '', '', q.error],
+      ),
     ),
   );
-  writeLine(ctx.io.stdout, lanesDrained ? 'Lanes: drained (nothing visible, in flight or delayed).' : 'Lanes: not drained.');
-  writeLine(ctx.io.stdout, groups.length === 0 ? 'Dead letters: none.' : `Dead letters by rule:\n${renderTable(['rule', 'ErrorCode', 'letters', 'users'], groups.map((g) => [g.rule, g.errorCode ?? '—', g.letters, g.users]))}`);
-  writeLine(ctx.io.stdout, renderTable(['table', 'name', 'status'], tables.map((t) => [t.table, t.name, t.error ?? t.status ?? ''])));
-  writeLine(ctx.io.stdout, `IM ${target.imBaseUrl}: ${im.reachable ? `answers (${im.names ?? 0} attribute names)` : `does not answer (${im.error ?? ''})`}`);
+  writeLine(
+    ctx.io.stdout,
+    lanesDrained ? 'Lanes: drained (nothing visible, in flight or delayed).' : 'Lanes: not drained.',
+  );
+  writeLine(
+    ctx.io.stdout,
+    groups.length === 0
+      ? 'Dead letters: none.'
+      : `Dead letters by rule:\n${renderTable(
+          ['rule', 'ErrorCode', 'letters', 'users'],
+          groups.map((g) => [g.rule, g.errorCode ?? '—', g.letters, g.users]),
+        )}`,
+  );
+  writeLine(
+    ctx.io.stdout,
+    renderTable(
+      ['table', 'name', 'status'],
+      tables.map((t) => [t.table, t.name, t.error ?? t.status ?? '']),
+    ),
+  );
+  writeLine(
+    ctx.io.stdout,
+    `IM ${target.imBaseUrl}: ${im.reachable ? `answers (${im.names ?? 0} attribute names)` : `does not answer (${im.error ?? ''})`}`,
+  );
 }

@@ -69,7 +69,10 @@ export class LearnedAttrNames implements AttrNames {
   }
 
   reads(): { readonly lastMs: number; readonly nextMs: number } {
-    return { lastMs: this.#cached?.at ?? Number.NEGATIVE_INFINITY, nextMs: this.#refreshedAt + REFRESH_MIN_INTERVAL_MS };
+    return {
+      lastMs: this.#cached?.at ?? Number.NEGATIVE_INFINITY,
+      nextMs: this.#refreshedAt + REFRESH_MIN_INTERVAL_MS,
+    };
   }
 
   known(): boolean {

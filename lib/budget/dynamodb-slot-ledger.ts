@@ -9,7 +9,12 @@
  * grid's last known state suggests and, when its condition fails, the other. Both failing means the grid
  * is booked past the horizon.
  */
-import { ConditionalCheckFailedException, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import type { GridPenalty, LeaseRequest, LeaseResult, SlotLedger } from './slot-ledger.ts';
 
 export interface DynamoDbSlotLedgerOptions {
@@ -85,7 +90,11 @@ export class DynamoDbSlotLedger implements SlotLedger {
           Key: { id: { S: gridId(request.command) } },
           UpdateExpression: 'SET bookedUntil = bookedUntil + :span',
           ConditionExpression: 'bookedUntil > :now AND bookedUntil <= :latest',
-          ExpressionAttributeValues: { ':span': num(span), ':now': num(request.nowMs), ':latest': num(request.nowMs + request.horizonMs - span) },
+          ExpressionAttributeValues: {
+            ':span': num(span),
+            ':now': num(request.nowMs),
+            ':latest': num(request.nowMs + request.horizonMs - span),
+          },
           ReturnValues: 'ALL_NEW',
         });
     try {

@@ -105,7 +105,8 @@ export class FleetPacer implements CallPacer {
   #expectedUntil = Number.NEGATIVE_INFINITY;
 
   constructor(options: FleetPacerOptions) {
-    if (!(options.gridRate > 0) && options.ledger !== undefined) throw new RangeError(`FleetPacer: gridRate must be > 0, got ${options.gridRate}`);
+    if (!(options.gridRate > 0) && options.ledger !== undefined)
+      throw new RangeError(`FleetPacer: gridRate must be > 0, got ${options.gridRate}`);
     this.#command = options.command;
     this.#ledger = options.ledger;
     this.#gridRate = options.gridRate;
@@ -174,7 +175,9 @@ export class FleetPacer implements CallPacer {
     const rate = Math.max(1, this.gridRateAt(now) * this.#penaltyFactor);
     this.#penalty = { rate, atMs: now };
     // Shared, so every copy slows down, not only the one that was refused.
-    ledger.lowerRate(this.#command, rate, now, this.#cooldownMs).catch((error: unknown) => this.#onLedgerError?.(error));
+    ledger
+      .lowerRate(this.#command, rate, now, this.#cooldownMs)
+      .catch((error: unknown) => this.#onLedgerError?.(error));
   }
 
   /**

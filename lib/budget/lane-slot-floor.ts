@@ -69,8 +69,10 @@ export class LaneSlotFloor implements Floor {
   #usedThrough = Number.NEGATIVE_INFINITY;
 
   constructor(options: LaneSlotFloorOptions) {
-    if (!(options.floorRate > 0)) throw new RangeError(`LaneSlotFloor: floorRate must be > 0, got ${options.floorRate}`);
-    if (!Number.isInteger(options.laneCount) || options.laneCount < 1) throw new RangeError(`LaneSlotFloor: laneCount must be a positive integer, got ${options.laneCount}`);
+    if (!(options.floorRate > 0))
+      throw new RangeError(`LaneSlotFloor: floorRate must be > 0, got ${options.floorRate}`);
+    if (!Number.isInteger(options.laneCount) || options.laneCount < 1)
+      throw new RangeError(`LaneSlotFloor: laneCount must be a positive integer, got ${options.laneCount}`);
     this.#slotMs = 1000 / options.floorRate;
     this.#openMs = openMsOf(this.#slotMs);
     this.#laneCount = options.laneCount;

@@ -64,8 +64,14 @@ const envSchema = z.object({
   API_MAX_CONCURRENCY: intFrom(DEFAULTS.apiMaxConcurrency, 1, 10_000),
   WORKER_MAX_CONCURRENCY: intFrom(DEFAULTS.workerMaxConcurrency, 2, 1000),
   WORKER_RESERVED_CONCURRENCY: intFrom(DEFAULTS.workerReservedConcurrency, 2, 10_000),
-  IM_BUDGET_MARGIN: z._default(z.pipe(z.coerce.number(), z.number().check(z.gte(0), z.lte(10_000))), DEFAULTS.imBudgetMarginPerSecond),
-  WORKER_FLOOR_RATE: z._default(z.pipe(z.coerce.number(), z.number().check(z.gt(0), z.lte(10_000))), DEFAULTS.workerFloorRate),
+  IM_BUDGET_MARGIN: z._default(
+    z.pipe(z.coerce.number(), z.number().check(z.gte(0), z.lte(10_000))),
+    DEFAULTS.imBudgetMarginPerSecond,
+  ),
+  WORKER_FLOOR_RATE: z._default(
+    z.pipe(z.coerce.number(), z.number().check(z.gt(0), z.lte(10_000))),
+    DEFAULTS.workerFloorRate,
+  ),
   IM_MAX_IN_FLIGHT: intFrom(64, 1, 1024),
   IM_PACING_MARGIN_MS: intFrom(DEFAULTS.imPacingMarginMs, 0, 1000),
   LOG_LEVEL: z._default(z.enum(LOG_LEVELS), 'INFO'),
@@ -76,7 +82,13 @@ const envSchema = z.object({
 /** Where the admin credentials come from. */
 export type CredentialsConfig =
   | { readonly source: 'secrets-manager'; readonly secretId: string; readonly cacheTtlSeconds: number }
-  | { readonly source: 'env'; readonly sdkAppId: number; readonly identifier: string; readonly secretKey: string; readonly webhookSecret?: string };
+  | {
+      readonly source: 'env';
+      readonly sdkAppId: number;
+      readonly identifier: string;
+      readonly secretKey: string;
+      readonly webhookSecret?: string;
+    };
 
 export interface Config {
   readonly role: 'api' | 'worker';
@@ -183,7 +195,8 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
   const env = parsed.data;
   // Every problem at once, so a deployment is fixed in one round rather than one variable per cold start.
   const problems = credentialProblems(env);
-  if (env.IM_REGION === undefined && env.IM_BASE_URL === undefined) problems.push('set IM_REGION (e.g. singapore) or IM_BASE_URL');
+  if (env.IM_REGION === undefined && env.IM_BASE_URL === undefined)
+    problems.push('set IM_REGION (e.g. singapore) or IM_BASE_URL');
   let budgetError: unknown;
   // A budget that does not add up is one more problem to report, with the first such error as the cause.
   const plan = <T>(make: () => T): T | undefined => {
@@ -216,9 +229,14 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
           }),
         );
   if (problems.length > 0 || fleet === undefined) {
-    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`, budgetError === undefined ? undefined : { cause: budgetError });
+    throw new ConfigError(
+      `invalid configuration: ${problems.join('; ')}`,
+      budgetError === undefined ? undefined : { cause: budgetError },
+    );
   }
-  const names = env.ATTR_NAMES?.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const names = env.ATTR_NAMES?.split(',')
+    .map((n) => n.trim())
+    .filter((n) => n !== '');
   return {
     role: env.FUNCTION_ROLE,
     logLevel: env.LOG_LEVEL,
@@ -256,7 +274,11 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
       retryMaxSeconds: env.LANE_RETRY_MAX_SECONDS,
       outageToleranceMs: env.OUTAGE_TOLERANCE_MINUTES * 60_000,
       stuckLaneToleranceMs: env.STUCK_LANE_MINUTES * 60_000,
-      intakeRetryWindowMs: intakeRetryWindowMs(env.INTAKE_RETRY_WINDOW_SECONDS, env.WORKER_TIMEOUT_SECONDS, env.INTAKE_VISIBILITY_TIMEOUT_SECONDS),
+      intakeRetryWindowMs: intakeRetryWindowMs(
+        env.INTAKE_RETRY_WINDOW_SECONDS,
+        env.WORKER_TIMEOUT_SECONDS,
+        env.INTAKE_VISIBILITY_TIMEOUT_SECONDS,
+      ),
     },
     maxBodyBytes: env.MAX_BODY_BYTES,
     webhookAuth: env.WEBHOOK_AUTH,
@@ -267,7 +289,13 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
     fleet,
     ...(grid === undefined || env.BUDGET_TABLE === undefined
       ? {}
-      : { grid: { ...grid, tableName: env.BUDGET_TABLE, ...(env.DYNAMODB_ENDPOINT === undefined ? {} : { endpoint: env.DYNAMODB_ENDPOINT }) } }),
+      : {
+          grid: {
+            ...grid,
+            tableName: env.BUDGET_TABLE,
+            ...(env.DYNAMODB_ENDPOINT === undefined ? {} : { endpoint: env.DYNAMODB_ENDPOINT }),
+          },
+        }),
     callsPerSecond: copyPace(env.FUNCTION_ROLE, fleet, grid),
   };
 }
@@ -281,7 +309,11 @@ const SQS_DEDUP_WINDOW_SECONDS = 300;
  * out its visibility timeout before the next try. At the defaults (180 s, 45 s, 60 s) it is the configured 180 s.
  * @throws ConfigError when the timeouts leave under 10 s.
  */
-export function intakeRetryWindowMs(configuredSeconds: number, workerTimeoutSeconds: number, visibilityTimeoutSeconds: number): number {
+export function intakeRetryWindowMs(
+  configuredSeconds: number,
+  workerTimeoutSeconds: number,
+  visibilityTimeoutSeconds: number,
+): number {
   const room = SQS_DEDUP_WINDOW_SECONDS - workerTimeoutSeconds - visibilityTimeoutSeconds;
   if (room < 10) {
     throw new ConfigError(

@@ -34,14 +34,18 @@ export function planFleetBudget(input: FleetBudgetInput): FleetBudget {
   const { imRateLimit, apiRateShare, apiMaxConcurrency, workerMaxConcurrency } = input;
   if (!(imRateLimit > 0)) throw new FleetBudgetError(`IM_RATE_LIMIT must be > 0 (got ${imRateLimit})`);
   if (!(apiRateShare > 0 && apiRateShare < imRateLimit)) {
-    throw new FleetBudgetError(`API_RATE_SHARE must be > 0 and < IM_RATE_LIMIT ${imRateLimit} (got ${apiRateShare}): the worker fleet needs a share too`);
+    throw new FleetBudgetError(
+      `API_RATE_SHARE must be > 0 and < IM_RATE_LIMIT ${imRateLimit} (got ${apiRateShare}): the worker fleet needs a share too`,
+    );
   }
   if (!Number.isInteger(apiMaxConcurrency) || apiMaxConcurrency < 1) {
     throw new FleetBudgetError(`API_MAX_CONCURRENCY must be a whole number ≥ 1 (got ${apiMaxConcurrency})`);
   }
   // Lambda's event source mapping accepts maximumConcurrency from 2 to 1000.
   if (!Number.isInteger(workerMaxConcurrency) || workerMaxConcurrency < 2 || workerMaxConcurrency > 1000) {
-    throw new FleetBudgetError(`WORKER_MAX_CONCURRENCY must be a whole number from 2 to 1000 (got ${workerMaxConcurrency})`);
+    throw new FleetBudgetError(
+      `WORKER_MAX_CONCURRENCY must be a whole number from 2 to 1000 (got ${workerMaxConcurrency})`,
+    );
   }
   const apiCallsPerSecondPerCopy = apiRateShare / apiMaxConcurrency;
   const workerCallsPerSecondPerCopy = (imRateLimit - apiRateShare) / workerMaxConcurrency;
@@ -83,7 +87,10 @@ export interface SharedGrid extends SharedGridInput {
 export function planSharedGrid(input: SharedGridInput): SharedGrid {
   const { imRateLimit, marginPerSecond, workerFloorRate, workerReservedConcurrency, workerMaxConcurrency } = input;
   if (!(marginPerSecond >= 0)) throw new FleetBudgetError(`IM_BUDGET_MARGIN must be ≥ 0 (got ${marginPerSecond})`);
-  if (!(workerFloorRate > 0)) throw new FleetBudgetError(`WORKER_FLOOR_RATE must be > 0 (got ${workerFloorRate}): without a floor the workers stop when the budget table is out of reach`);
+  if (!(workerFloorRate > 0))
+    throw new FleetBudgetError(
+      `WORKER_FLOOR_RATE must be > 0 (got ${workerFloorRate}): without a floor the workers stop when the budget table is out of reach`,
+    );
   if (!Number.isInteger(workerReservedConcurrency) || workerReservedConcurrency < workerMaxConcurrency) {
     throw new FleetBudgetError(
       `WORKER_RESERVED_CONCURRENCY must be a whole number ≥ WORKER_MAX_CONCURRENCY ${workerMaxConcurrency} (got ${workerReservedConcurrency}), so the API cannot starve the worker`,

@@ -6,6 +6,7 @@ import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/clien
  */
 export async function readSecretString(client: SecretsManagerClient, secretId: string, what: string): Promise<string> {
   const answer = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
-  if (answer.SecretString === undefined) throw new Error(`the ${what} has no SecretString (binary secrets are not supported)`);
+  if (answer.SecretString === undefined)
+    throw new Error(`the ${what} has no SecretString (binary secrets are not supported)`);
   return answer.SecretString;
 }

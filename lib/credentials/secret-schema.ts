@@ -13,7 +13,10 @@ function webhookKeyBytes(secret: string): number {
 
 const webhookSecretSchema = z.string().check(
   z.startsWith('whsec_'),
-  z.refine((s) => !s.startsWith('whsec_') || webhookKeyBytes(s) >= MIN_WEBHOOK_KEY_BYTES, `must be whsec_ followed by the base64 of at least ${MIN_WEBHOOK_KEY_BYTES} bytes`),
+  z.refine(
+    (s) => !s.startsWith('whsec_') || webhookKeyBytes(s) >= MIN_WEBHOOK_KEY_BYTES,
+    `must be whsec_ followed by the base64 of at least ${MIN_WEBHOOK_KEY_BYTES} bytes`,
+  ),
 );
 
 /**
@@ -22,9 +25,15 @@ const webhookSecretSchema = z.string().check(
  */
 const secretSchema = z.object({
   // A number, or its digits as the console shows them: coercion would also turn `true` or `[5]` into an id.
-  sdkAppId: z.pipe(z.union([z.number(), z.pipe(z.string().check(z.regex(/^\d{1,16}$/, 'must be digits')), z.transform(Number))]), z.int().check(z.positive())),
+  sdkAppId: z.pipe(
+    z.union([z.number(), z.pipe(z.string().check(z.regex(/^\d{1,16}$/, 'must be digits')), z.transform(Number))]),
+    z.int().check(z.positive()),
+  ),
   identifier: z.string().check(z.minLength(1), z.maxLength(32)),
-  secretKey: z.string().check(z.minLength(1), z.refine((s) => s.trim() !== '', 'must not be blank')),
+  secretKey: z.string().check(
+    z.minLength(1),
+    z.refine((s) => s.trim() !== '', 'must not be blank'),
+  ),
   webhookSecret: z.optional(webhookSecretSchema),
 });
 
@@ -64,6 +73,9 @@ export function parseWebhookSecret(secretString: string): string {
     }
   }
   const result = webhookSecretSchema.safeParse(value);
-  if (!result.success) throw new SecretFormatError(`the webhook secret is malformed: webhookSecret: ${result.error.issues.map((i) => i.message).join('; ')}`);
+  if (!result.success)
+    throw new SecretFormatError(
+      `the webhook secret is malformed: webhookSecret: ${result.error.issues.map((i) => i.message).join('; ')}`,
+    );
   return result.data;
 }

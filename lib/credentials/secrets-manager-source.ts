@@ -53,7 +53,11 @@ export class SecretsManagerSource implements CredentialSource {
     const now = this.#now();
     const age = cached === undefined ? Number.POSITIVE_INFINITY : now - cached.readAt;
     if (cached === undefined || age >= 2 * this.#ttlMs || this.#ttlMs === 0) return this.refresh();
-    if (age >= this.#ttlMs - this.#aheadMs && this.#inFlight === undefined && now - this.#backgroundFailedAt >= BACKGROUND_RETRY_MS) {
+    if (
+      age >= this.#ttlMs - this.#aheadMs &&
+      this.#inFlight === undefined &&
+      now - this.#backgroundFailedAt >= BACKGROUND_RETRY_MS
+    ) {
       this.refresh().catch(() => {
         this.#backgroundFailedAt = this.#now();
       });

@@ -23,7 +23,11 @@ export interface ApplyOptions {
 // 90033 "invalid attribute": one bad user fails the whole call, so halving finds it in ≤ 7 levels.
 const DEFAULT_BISECT = new Set([90033]);
 
-export async function applyCalls(writer: AttrWriter, calls: readonly WriteCall[], options: ApplyOptions = {}): Promise<DispatchResult> {
+export async function applyCalls(
+  writer: AttrWriter,
+  calls: readonly WriteCall[],
+  options: ApplyOptions = {},
+): Promise<DispatchResult> {
   const result: DispatchResult = { applied: [], refused: [], retryable: [] };
   const bisectCodes = options.bisectCodes ?? DEFAULT_BISECT;
   const writeOptions: WriteOptions = {
@@ -34,7 +38,8 @@ export async function applyCalls(writer: AttrWriter, calls: readonly WriteCall[]
   // call would fail the same way (and push IM toward its 70050 lock-out): stop starting calls, keep the rest for later.
   let halted: ImError | undefined;
 
-  const send = (call: WriteCall) => (call.kind === 'set' ? writer.setAttr(call.users, writeOptions) : writer.removeAttr(call.users, writeOptions));
+  const send = (call: WriteCall) =>
+    call.kind === 'set' ? writer.setAttr(call.users, writeOptions) : writer.removeAttr(call.users, writeOptions);
 
   const applyOne = async (call: WriteCall): Promise<void> => {
     if (call.users.length === 0) return;
@@ -56,14 +61,26 @@ export async function applyCalls(writer: AttrWriter, calls: readonly WriteCall[]
       for (const [account, code] of failedBy) {
         const only = subCall(call, (a) => a === account);
         if (only.users.length === 0) continue;
-        if (isRetryableClass(classifyErrorCode(code))) result.retryable.push({ call: only, errorCode: code, errorInfo: `IM failed this user (ErrorCode ${code})`, attempted: true });
-        else result.refused.push({ call: only, errorCode: code, errorInfo: `IM refused this user (ErrorCode ${code})` });
+        if (isRetryableClass(classifyErrorCode(code)))
+          result.retryable.push({
+            call: only,
+            errorCode: code,
+            errorInfo: `IM failed this user (ErrorCode ${code})`,
+            attempted: true,
+          });
+        else
+          result.refused.push({ call: only, errorCode: code, errorInfo: `IM refused this user (ErrorCode ${code})` });
       }
     } catch (error) {
       if (!(error instanceof ImError)) {
         // Not an answer from IM (e.g. the credentials could not be read): nothing is known against these
         // users, so they are kept for later rather than failing the whole dispatch.
-        result.retryable.push({ call, errorCode: 0, errorInfo: error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error', attempted: false });
+        result.retryable.push({
+          call,
+          errorCode: 0,
+          errorInfo: error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error',
+          attempted: false,
+        });
         return;
       }
       if (error.errorClass === 'permanent') {
@@ -77,7 +94,12 @@ export async function applyCalls(writer: AttrWriter, calls: readonly WriteCall[]
       }
       // The gateway's configuration (not admin, wrong app or region): every other call would fail alike.
       if (error.errorClass === 'signature-wrong' || error.errorClass === 'configuration') halted ??= error;
-      result.retryable.push({ call, errorCode: error.errorCode, errorInfo: error.errorInfo, attempted: error.attempts > 0 });
+      result.retryable.push({
+        call,
+        errorCode: error.errorCode,
+        errorInfo: error.errorInfo,
+        attempted: error.attempts > 0,
+      });
     }
   };
 

@@ -14,14 +14,21 @@ export function subCall(call: WriteCall, keep: (account: string) => boolean): Wr
 /** A call's first `count` users and the rest, for bisecting a call IM refused as a whole. */
 export function splitCall(call: WriteCall, count: number): [WriteCall, WriteCall] {
   return call.kind === 'set'
-    ? [{ kind: 'set', users: call.users.slice(0, count) }, { kind: 'set', users: call.users.slice(count) }]
-    : [{ kind: 'remove', users: call.users.slice(0, count) }, { kind: 'remove', users: call.users.slice(count) }];
+    ? [
+        { kind: 'set', users: call.users.slice(0, count) },
+        { kind: 'set', users: call.users.slice(count) },
+      ]
+    : [
+        { kind: 'remove', users: call.users.slice(0, count) },
+        { kind: 'remove', users: call.users.slice(count) },
+      ];
 }
 
 /** Each (account, attribute name) a call writes. */
 export function callPairs(call: WriteCall): { readonly account: string; readonly name: string }[] {
   const pairs: { account: string; name: string }[] = [];
-  if (call.kind === 'set') for (const u of call.users) for (const name of Object.keys(u.Attrs)) pairs.push({ account: u.To_Account, name });
+  if (call.kind === 'set')
+    for (const u of call.users) for (const name of Object.keys(u.Attrs)) pairs.push({ account: u.To_Account, name });
   else for (const u of call.users) for (const name of u.Attrs) pairs.push({ account: u.To_Account, name });
   return pairs;
 }
@@ -29,7 +36,10 @@ export function callPairs(call: WriteCall): { readonly account: string; readonly
 /** The call's users in the gateway's own shape (`null` for a removed attribute), for dead letters. */
 export function callEntries(call: WriteCall): UserUpdate[] {
   if (call.kind === 'set') return [...call.users];
-  return call.users.map((u) => ({ To_Account: u.To_Account, Attrs: Object.fromEntries(u.Attrs.map((name) => [name, null])) }));
+  return call.users.map((u) => ({
+    To_Account: u.To_Account,
+    Attrs: Object.fromEntries(u.Attrs.map((name) => [name, null])),
+  }));
 }
 
 /**

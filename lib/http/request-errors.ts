@@ -1,5 +1,6 @@
 /** Stable names of the faults that refuse a whole request before the request rules run. */
-export type RequestRule = 'body-max-bytes' | 'event-max-bytes' | 'content-type-must-be-json' | 'body-must-be-json' | 'idempotency-key-format';
+export type RequestRule =
+  'body-max-bytes' | 'event-max-bytes' | 'content-type-must-be-json' | 'body-must-be-json' | 'idempotency-key-format';
 
 /** Whole-request faults found before the request rules run. Each names the field and the rule. */
 export class RequestRefusedError extends Error {

@@ -5,7 +5,12 @@
 import { RequestShapeError } from '../rules/request-shape-error.ts';
 import type { AcceptWebhookResult } from '../usecases/accept-webhook.ts';
 import { StaleRequestError } from '../usecases/answer-once.ts';
-import { IdempotencyUnavailableError, LanesUnavailableError, RequestInProgressError, RequestKeyReusedError } from '../usecases/errors.ts';
+import {
+  IdempotencyUnavailableError,
+  LanesUnavailableError,
+  RequestInProgressError,
+  RequestKeyReusedError,
+} from '../usecases/errors.ts';
 import type { StoredAnswer } from '../usecases/ports.ts';
 import { WebhookAuthError } from '../webhook/webhook-authenticator.ts';
 import { RequestRefusedError } from './request-errors.ts';
@@ -60,7 +65,8 @@ function listedRejections(result: AcceptWebhookResult): Record<string, unknown>[
 function rejectionSummary(result: AcceptWebhookResult, noneAccepted: boolean): string {
   const rejected = result.rejected.length;
   if (rejected === 0) return '';
-  if (noneAccepted) return `${rejected === 1 ? 'the user was' : `all ${rejected} users were`} rejected; nothing was applied or queued`;
+  if (noneAccepted)
+    return `${rejected === 1 ? 'the user was' : `all ${rejected} users were`} rejected; nothing was applied or queued`;
   return `${rejected} of ${result.received} users rejected; the others were ${result.queued > 0 ? 'applied or queued' : 'applied'}`;
 }
 
@@ -72,7 +78,8 @@ export function acceptedResponse(result: AcceptWebhookResult): StoredAnswer {
   const rejected = result.rejected.length;
   const noneAccepted = rejected > 0 && result.accepted === 0;
   const statusCode = noneAccepted ? 422 : result.queued > 0 ? 202 : 200;
-  const errorCode = rejected === 0 ? GATEWAY_CODES.ok : noneAccepted ? GATEWAY_CODES.allRejected : GATEWAY_CODES.someRejected;
+  const errorCode =
+    rejected === 0 ? GATEWAY_CODES.ok : noneAccepted ? GATEWAY_CODES.allRejected : GATEWAY_CODES.someRejected;
   const listed = listedRejections(result);
   return json(statusCode, {
     ActionStatus: rejected === 0 ? 'OK' : 'FAIL',
@@ -92,26 +99,59 @@ export function acceptedResponse(result: AcceptWebhookResult): StoredAnswer {
 
 /** Maps an error to its answer. Unknown errors reveal nothing beyond the request id. */
 export function errorResponse(error: unknown, requestId: string): StoredAnswer {
-  const fail = (status: number, code: number, info: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) =>
+  const fail = (
+    status: number,
+    code: number,
+    info: string,
+    extra: Record<string, unknown> = {},
+    headers: Record<string, string> = {},
+  ) =>
     json(status, { ActionStatus: 'FAIL', ErrorCode: code, ErrorInfo: info, RequestId: requestId, ...extra }, headers);
-  if (error instanceof WebhookAuthError || error instanceof StaleRequestError) return fail(401, GATEWAY_CODES.unauthorized, 'unauthorized');
+  if (error instanceof WebhookAuthError || error instanceof StaleRequestError)
+    return fail(401, GATEWAY_CODES.unauthorized, 'unauthorized');
   if (error instanceof RequestInProgressError) {
-    return fail(409, GATEWAY_CODES.inProgress, 'a delivery of this webhook-id is still in progress: send it again later', {}, { 'retry-after': String(RETRY_AFTER_SECONDS) });
+    return fail(
+      409,
+      GATEWAY_CODES.inProgress,
+      'a delivery of this webhook-id is still in progress: send it again later',
+      {},
+      { 'retry-after': String(RETRY_AFTER_SECONDS) },
+    );
   }
-  if (error instanceof RequestKeyReusedError) return fail(422, GATEWAY_CODES.keyReused, 'this webhook-id was already used for a different body', { Rule: 'webhook-id-reused' });
+  if (error instanceof RequestKeyReusedError)
+    return fail(422, GATEWAY_CODES.keyReused, 'this webhook-id was already used for a different body', {
+      Rule: 'webhook-id-reused',
+    });
   if (error instanceof RequestRefusedError) {
-    const code = error.status === 413 ? GATEWAY_CODES.tooLarge : error.status === 415 ? GATEWAY_CODES.unsupportedMediaType : GATEWAY_CODES.badRequest;
+    const code =
+      error.status === 413
+        ? GATEWAY_CODES.tooLarge
+        : error.status === 415
+          ? GATEWAY_CODES.unsupportedMediaType
+          : GATEWAY_CODES.badRequest;
     return fail(error.status, code, error.message, { Path: error.path, Rule: error.rule });
   }
-  if (error instanceof RequestShapeError) return fail(400, GATEWAY_CODES.badRequest, error.message, { Path: error.path, Rule: error.rule });
+  if (error instanceof RequestShapeError)
+    return fail(400, GATEWAY_CODES.badRequest, error.message, { Path: error.path, Rule: error.rule });
   if (error instanceof IdempotencyUnavailableError) {
-    return fail(503, GATEWAY_CODES.lanesUnavailable, 'the gateway could not check for an earlier delivery of this request: send it again (same webhook-id)', {}, { 'retry-after': String(RETRY_AFTER_SECONDS) });
+    return fail(
+      503,
+      GATEWAY_CODES.lanesUnavailable,
+      'the gateway could not check for an earlier delivery of this request: send it again (same webhook-id)',
+      {},
+      { 'retry-after': String(RETRY_AFTER_SECONDS) },
+    );
   }
   if (error instanceof LanesUnavailableError) {
-    return fail(503, GATEWAY_CODES.lanesUnavailable, 'some users could not be queued: send the same request again (same webhook-id); users already queued are not added twice', {
-      Accepted: error.accepted,
-      Pending: error.pending,
-    });
+    return fail(
+      503,
+      GATEWAY_CODES.lanesUnavailable,
+      'some users could not be queued: send the same request again (same webhook-id); users already queued are not added twice',
+      {
+        Accepted: error.accepted,
+        Pending: error.pending,
+      },
+    );
   }
   return fail(500, GATEWAY_CODES.internal, 'internal error');
 }

@@ -46,11 +46,19 @@ export const MAX_EVENT_BYTES = 6_200_000;
  * timestamp window (or, in IAM mode, the IAM caller), the body's size, and only then the secret and
  * the HMAC over the body; the event's size last. Throws RequestRefusedError / WebhookAuthError.
  */
-export async function authenticateRequest(event: APIGatewayProxyEventV2, options: WebhookRequestOptions): Promise<AuthenticatedRequest> {
+export async function authenticateRequest(
+  event: APIGatewayProxyEventV2,
+  options: WebhookRequestOptions,
+): Promise<AuthenticatedRequest> {
   const declared = headerValue(event.headers, 'content-length')?.trim();
   if (declared !== undefined && /^\d{1,16}$/.test(declared) && Number(declared) > options.maxBodyBytes) {
     // The same answer as for a body measured over the limit: only which number was read first differs.
-    throw new RequestRefusedError(413, 'body', 'body-max-bytes', `body: ${declared} bytes (content-length) exceeds the limit of ${options.maxBodyBytes} bytes`);
+    throw new RequestRefusedError(
+      413,
+      'body',
+      'body-max-bytes',
+      `body: ${declared} bytes (content-length) exceeds the limit of ${options.maxBodyBytes} bytes`,
+    );
   }
   if (options.auth === 'standard-webhooks') options.authenticator.inspect(event.headers ?? {});
   // IAM mode trusts API Gateway's IAM authorizer: without its caller identity the route was left open.
@@ -61,7 +69,12 @@ export async function authenticateRequest(event: APIGatewayProxyEventV2, options
   const rawBody = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
   const size = event.isBase64Encoded ? Buffer.from(raw, 'base64').length : Buffer.byteLength(rawBody);
   if (size > options.maxBodyBytes) {
-    throw new RequestRefusedError(413, 'body', 'body-max-bytes', `body: ${size} bytes exceeds the limit of ${options.maxBodyBytes} bytes`);
+    throw new RequestRefusedError(
+      413,
+      'body',
+      'body-max-bytes',
+      `body: ${size} bytes exceeds the limit of ${options.maxBodyBytes} bytes`,
+    );
   }
   const bodyHash = (): string => createHash('sha256').update(rawBody).digest('base64');
   if (options.auth === 'standard-webhooks') {
@@ -72,10 +85,19 @@ export async function authenticateRequest(event: APIGatewayProxyEventV2, options
   refuseOversizedEvent(event);
   const header = headerValue(event.headers, 'idempotency-key')?.trim();
   if (header !== undefined && (header === '' || header.length > MAX_KEY_CHARS)) {
-    throw new RequestRefusedError(400, 'headers.idempotency-key', 'idempotency-key-format', `headers.idempotency-key must be 1 to ${MAX_KEY_CHARS} characters`);
+    throw new RequestRefusedError(
+      400,
+      'headers.idempotency-key',
+      'idempotency-key-format',
+      `headers.idempotency-key must be 1 to ${MAX_KEY_CHARS} characters`,
+    );
   }
   // Keys are the callers' own: scoped by the caller's ARN, two producers using the same key never collide.
-  return { rawBody, key: header === undefined ? undefined : { id: JSON.stringify([caller, header]), bodyHash: bodyHash() }, fresh: true };
+  return {
+    rawBody,
+    key: header === undefined ? undefined : { id: JSON.stringify([caller, header]), bodyHash: bodyHash() },
+    fresh: true,
+  };
 }
 
 /**
@@ -101,7 +123,8 @@ function refuseOversizedEvent(event: APIGatewayProxyEventV2): void {
 function iamCallerOf(event: APIGatewayProxyEventV2): string | undefined {
   // The plain v2 event type declares no authorizer; events with one are a wider shape of it.
   const authorizer: unknown = Reflect.get(event.requestContext, 'authorizer');
-  const iam: unknown = typeof authorizer === 'object' && authorizer !== null ? Reflect.get(authorizer, 'iam') : undefined;
+  const iam: unknown =
+    typeof authorizer === 'object' && authorizer !== null ? Reflect.get(authorizer, 'iam') : undefined;
   if (typeof iam !== 'object' || iam === null) return undefined;
   const field = (name: string): string => {
     const value: unknown = Reflect.get(iam, name);
@@ -114,14 +137,24 @@ function iamCallerOf(event: APIGatewayProxyEventV2): string | undefined {
 export function parseJsonBody(event: APIGatewayProxyEventV2, rawBody: string): unknown {
   const contentType = headerValue(event.headers, 'content-type');
   if (contentType === undefined || !JSON_MEDIA_TYPE.test(contentType)) {
-    throw new RequestRefusedError(415, 'headers.content-type', 'content-type-must-be-json', 'headers.content-type: the body must be sent as application/json');
+    throw new RequestRefusedError(
+      415,
+      'headers.content-type',
+      'content-type-must-be-json',
+      'headers.content-type: the body must be sent as application/json',
+    );
   }
   try {
     return JSON.parse(rawBody);
   } catch (error) {
     // V8's message quotes part of the body, which may be personal data: only the position is kept.
     const position = error instanceof Error ? /position (\d+)/.exec(error.message)?.[1] : undefined;
-    throw new RequestRefusedError(400, 'body', 'body-must-be-json', `body: not valid JSON${position === undefined ? '' : ` (at position ${position})`}`);
+    throw new RequestRefusedError(
+      400,
+      'body',
+      'body-must-be-json',
+      `body: not valid JSON${position === undefined ? '' : ` (at position ${position})`}`,
+    );
   }
 }
 

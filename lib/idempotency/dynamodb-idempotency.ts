@@ -73,7 +73,13 @@ export class DynamoDbIdempotency implements Idempotency {
     if (existing !== undefined) return answerOf(existing, validation);
     const { answer, store } = await work();
     // The work is done either way; without this write a re-send within the in-progress window gets 409.
-    await this.#write(store ? this.#complete(id, answer) : answer.statusCode >= 500 ? this.#fail(id) : new DeleteItemCommand({ TableName: this.#table, Key: id }));
+    await this.#write(
+      store
+        ? this.#complete(id, answer)
+        : answer.statusCode >= 500
+          ? this.#fail(id)
+          : new DeleteItemCommand({ TableName: this.#table, Key: id }),
+    );
     return answer;
   }
 
@@ -83,7 +89,11 @@ export class DynamoDbIdempotency implements Idempotency {
       Key: id,
       UpdateExpression: 'SET #status = :completed, #expiry = :expiry, #data = :data',
       ExpressionAttributeNames: { '#status': 'status', '#expiry': 'expiration', '#data': 'data' },
-      ExpressionAttributeValues: { ':completed': { S: STATUS.completed }, ':expiry': { N: String(this.#expiry()) }, ':data': toItemValue(answer) },
+      ExpressionAttributeValues: {
+        ':completed': { S: STATUS.completed },
+        ':expiry': { N: String(this.#expiry()) },
+        ':data': toItemValue(answer),
+      },
     });
   }
 
@@ -93,14 +103,23 @@ export class DynamoDbIdempotency implements Idempotency {
       TableName: this.#table,
       Key: id,
       UpdateExpression: 'SET #status = :failed, #expiry = :expiry REMOVE #inProgressExpiry',
-      ExpressionAttributeNames: { '#status': 'status', '#expiry': 'expiration', '#inProgressExpiry': 'in_progress_expiration' },
+      ExpressionAttributeNames: {
+        '#status': 'status',
+        '#expiry': 'expiration',
+        '#inProgressExpiry': 'in_progress_expiration',
+      },
       ExpressionAttributeValues: { ':failed': { S: STATUS.failed }, ':expiry': { N: String(this.#expiry()) } },
     });
   }
 
   async completed(key: IdempotencyKey): Promise<StoredAnswer | undefined> {
     const item = await this.#read(itemKey(key));
-    if (item === undefined || item['status']?.S !== STATUS.completed || Number(item['expiration']?.N) < this.#now() / 1000) return undefined;
+    if (
+      item === undefined ||
+      item['status']?.S !== STATUS.completed ||
+      Number(item['expiration']?.N) < this.#now() / 1000
+    )
+      return undefined;
     if (item['validation']?.S !== hashOf(key.bodyHash)) return undefined;
     return fromItemValue(item['data']);
   }
@@ -121,7 +140,13 @@ export class DynamoDbIdempotency implements Idempotency {
             validation: { S: validation },
           },
           ConditionExpression: FREE_TO_START,
-          ExpressionAttributeNames: { '#id': 'id', '#expiry': 'expiration', '#status': 'status', '#inProgressExpiry': 'in_progress_expiration', '#validation': 'validation' },
+          ExpressionAttributeNames: {
+            '#id': 'id',
+            '#expiry': 'expiration',
+            '#status': 'status',
+            '#inProgressExpiry': 'in_progress_expiration',
+            '#validation': 'validation',
+          },
           ExpressionAttributeValues: {
             ':now': { N: String(now / 1000) },
             ':nowMs': { N: String(now) },
@@ -146,7 +171,8 @@ export class DynamoDbIdempotency implements Idempotency {
 
   async #read(id: Item): Promise<Item | undefined> {
     try {
-      return (await this.#client.send(new GetItemCommand({ TableName: this.#table, Key: id, ConsistentRead: true }))).Item;
+      return (await this.#client.send(new GetItemCommand({ TableName: this.#table, Key: id, ConsistentRead: true })))
+        .Item;
     } catch (error) {
       throw unavailable(error);
     }
@@ -167,7 +193,8 @@ export class DynamoDbIdempotency implements Idempotency {
 
 /** What a live record means for a new delivery. */
 function answerOf(item: Item, validation: string): StoredAnswer {
-  if (item['validation']?.S !== undefined && item['validation'].S !== validation) throw new RequestKeyReusedError('the key was already used for a different body');
+  if (item['validation']?.S !== undefined && item['validation'].S !== validation)
+    throw new RequestKeyReusedError('the key was already used for a different body');
   if (item['status']?.S === STATUS.completed) {
     const answer = fromItemValue(item['data']);
     if (answer !== undefined) return answer;
@@ -181,8 +208,16 @@ function unavailable(error: unknown): IdempotencyUnavailableError {
 
 /** A stored answer as a DynamoDB map: `statusCode`, `body`, `headers`. */
 function toItemValue(answer: StoredAnswer): AttributeValue {
-  const headers = Object.fromEntries(Object.entries(answer.headers ?? {}).map(([name, value]): [string, AttributeValue] => [name, { S: value }]));
-  return { M: { statusCode: { N: String(answer.statusCode) }, body: { S: answer.body }, ...(answer.headers === undefined ? {} : { headers: { M: headers } }) } };
+  const headers = Object.fromEntries(
+    Object.entries(answer.headers ?? {}).map(([name, value]): [string, AttributeValue] => [name, { S: value }]),
+  );
+  return {
+    M: {
+      statusCode: { N: String(answer.statusCode) },
+      body: { S: answer.body },
+      ...(answer.headers === undefined ? {} : { headers: { M: headers } }),
+    },
+  };
 }
 
 function fromItemValue(value: AttributeValue | undefined): StoredAnswer | undefined {
@@ -192,6 +227,8 @@ function fromItemValue(value: AttributeValue | undefined): StoredAnswer | undefi
   if (map === undefined || !Number.isInteger(statusCode) || body === undefined) return undefined;
   const headerMap = map['headers']?.M;
   if (headerMap === undefined) return { statusCode, body };
-  const headers = Object.fromEntries(Object.entries(headerMap).flatMap(([name, header]) => (header.S === undefined ? [] : [[name, header.S]])));
+  const headers = Object.fromEntries(
+    Object.entries(headerMap).flatMap(([name, header]) => (header.S === undefined ? [] : [[name, header.S]])),
+  );
   return { statusCode, headers, body };
 }

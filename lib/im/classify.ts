@@ -29,4 +29,5 @@ export function classifyErrorCode(errorCode: number): ErrorClass {
 }
 
 /** Whether a class is worth another attempt of the same request later (possibly after re-signing, or a fix of the configuration). */
-export const isRetryableClass = (errorClass: ErrorClass): boolean => errorClass === 'rate-limited' || errorClass === 'transient' || errorClass === 'configuration';
+export const isRetryableClass = (errorClass: ErrorClass): boolean =>
+  errorClass === 'rate-limited' || errorClass === 'transient' || errorClass === 'configuration';

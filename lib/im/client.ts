@@ -85,11 +85,14 @@ export interface SetAttrOutcome {
 }
 
 function toFailedUsers(list: readonly ImUserError[] | undefined): FailedUser[] {
-  return (list ?? []).filter((entry) => entry.ErrorCode !== 0).map((entry) => ({ To_Account: entry.To_Account, errorCode: entry.ErrorCode }));
+  return (list ?? [])
+    .filter((entry) => entry.ErrorCode !== 0)
+    .map((entry) => ({ To_Account: entry.To_Account, errorCode: entry.ErrorCode }));
 }
 
 function checkUserCount(command: string, count: number): void {
-  if (count > MAX_USERS_PER_CALL) throw new RangeError(`IM ${command} takes at most ${MAX_USERS_PER_CALL} users per call, got ${count}`);
+  if (count > MAX_USERS_PER_CALL)
+    throw new RangeError(`IM ${command} takes at most ${MAX_USERS_PER_CALL} users per call, got ${count}`);
 }
 
 /** The outcome of one attempt, read from the transport's result. */
@@ -101,10 +104,12 @@ interface AttemptResult {
 }
 
 function readResult(result: TransportResult): AttemptResult {
-  if (result.kind === 'failure') return { errorCode: result.errorCode, errorInfo: result.errorInfo, cause: result.cause };
+  if (result.kind === 'failure')
+    return { errorCode: result.errorCode, errorInfo: result.errorInfo, cause: result.cause };
   const { body } = result;
   // Success is ErrorCode 0 with ActionStatus OK; a "FAIL" with code 0 is not trusted as success.
-  const errorCode = body.ErrorCode !== 0 || body.ActionStatus === 'OK' ? body.ErrorCode : TRANSPORT_ERROR_CODES.invalidResponse;
+  const errorCode =
+    body.ErrorCode !== 0 || body.ActionStatus === 'OK' ? body.ErrorCode : TRANSPORT_ERROR_CODES.invalidResponse;
   return { errorCode, errorInfo: body.ErrorInfo, body };
 }
 
@@ -156,7 +161,11 @@ export class ImClient {
     this.#limiter = limiter;
     this.#pacerFor = options.pacerFor ?? (() => new RateLimiter({ ratePerSecond: limiter.configuredRate }));
     this.#concurrency = new ConcurrencyLimiter(options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
-    this.#transport = new ImTransport({ baseUrl: options.baseUrl, timeoutMs: options.timeoutMs, maxSockets: options.maxSockets });
+    this.#transport = new ImTransport({
+      baseUrl: options.baseUrl,
+      timeoutMs: options.timeoutMs,
+      maxSockets: options.maxSockets,
+    });
     this.#timeoutMs = this.#transport.timeoutMs;
     this.#retry = new RetryPolicy(options.retry);
     this.#onAttempt = options.onAttempt;
@@ -232,7 +241,10 @@ export class ImClient {
       command,
       limiter: this.#limiterFor(command),
       deadlineMs: opts.deadlineMs,
-      latestStartMs: Math.min(opts.deadlineMs === undefined ? Number.POSITIVE_INFINITY : opts.deadlineMs - this.#timeoutMs, opts.startByMs ?? Number.POSITIVE_INFINITY),
+      latestStartMs: Math.min(
+        opts.deadlineMs === undefined ? Number.POSITIVE_INFINITY : opts.deadlineMs - this.#timeoutMs,
+        opts.startByMs ?? Number.POSITIVE_INFINITY,
+      ),
       firstStart: this.#now(),
       attempts: 0,
       resigned: false,
@@ -265,7 +277,8 @@ export class ImClient {
     let ticket: StartTicket | undefined;
     for (;;) {
       ticket = await this.#acquire(call);
-      if (ticket === undefined || this.#tooLate(call)) throw new DeadlineError(call.command, call.attempts, call.deadlineMs ?? 0, call.lastError);
+      if (ticket === undefined || this.#tooLate(call))
+        throw new DeadlineError(call.command, call.attempts, call.deadlineMs ?? 0, call.lastError);
       // A re-read after a signature-wrong answer started while this call waited: it must not go out with the
       // refused key (forAttempt waits for the re-read; the start is then taken again if it went stale).
       if (!this.#rotation.isCurrent(credentials)) credentials = await this.#rotation.forAttempt(call.pinned);
@@ -290,7 +303,13 @@ export class ImClient {
   /** Reports the attempt; returns the answer body on success, else the error the attempt amounts to. */
   #classify(call: CallState, result: AttemptResult, latencyMs: number): ImResponseBody | ImError {
     const errorClass = classifyErrorCode(result.errorCode);
-    this.#onAttempt?.({ command: call.command, errorCode: result.errorCode, errorClass, latencyMs, attempt: call.attempts });
+    this.#onAttempt?.({
+      command: call.command,
+      errorCode: result.errorCode,
+      errorClass,
+      latencyMs,
+      attempt: call.attempts,
+    });
     if (errorClass === 'ok' && result.body !== undefined) return result.body;
     return new ImError({
       errorCode: result.errorCode,

@@ -22,10 +22,10 @@ export interface AttemptCredentials {
  * when the re-read itself failed.
  */
 export type RotationDecision =
-  | { readonly kind: 'retry'; readonly creds: ImCredentials }
-  | { readonly kind: 'fail'; readonly rereadError?: unknown };
+  { readonly kind: 'retry'; readonly creds: ImCredentials } | { readonly kind: 'fail'; readonly rereadError?: unknown };
 
-const sameKey = (a: ImCredentials, b: ImCredentials): boolean => a.sdkAppId === b.sdkAppId && a.identifier === b.identifier && a.secretKey === b.secretKey;
+const sameKey = (a: ImCredentials, b: ImCredentials): boolean =>
+  a.sdkAppId === b.sdkAppId && a.identifier === b.identifier && a.secretKey === b.secretKey;
 
 /** The credential re-read state shared by all calls of one client. */
 export class CredentialRotation {
@@ -69,7 +69,8 @@ export class CredentialRotation {
    */
   async decideAfterSignatureWrong(creds: ImCredentials, generation: number): Promise<RotationDecision> {
     const confirmed = this.#confirmed;
-    if (confirmed !== undefined && sameKey(confirmed.creds, creds) && this.#now() - confirmed.at < CONFIRMED_WINDOW_MS) return { kind: 'fail' };
+    if (confirmed !== undefined && sameKey(confirmed.creds, creds) && this.#now() - confirmed.at < CONFIRMED_WINDOW_MS)
+      return { kind: 'fail' };
     let fresh: ImCredentials;
     try {
       fresh = await this.#reread(generation);

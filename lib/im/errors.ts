@@ -30,7 +30,8 @@ export class ImError extends Error {
 
   constructor(details: ImErrorDetails, message?: string) {
     super(
-      message ?? `IM ${details.command} failed with ErrorCode ${details.errorCode} (${details.errorClass}) after ${details.attempts} attempt(s): ${details.errorInfo}`,
+      message ??
+        `IM ${details.command} failed with ErrorCode ${details.errorCode} (${details.errorClass}) after ${details.attempts} attempt(s): ${details.errorInfo}`,
       details.cause === undefined ? undefined : { cause: details.cause },
     );
     this.errorCode = details.errorCode;
@@ -54,7 +55,14 @@ export class DeadlineError extends ImError {
 
   constructor(command: string, attempts: number, deadlineMs: number, cause?: unknown) {
     super(
-      { errorCode: TRANSPORT_ERROR_CODES.deadline, errorInfo: 'no time left before the deadline to start an attempt', errorClass: 'transient', command, attempts, cause },
+      {
+        errorCode: TRANSPORT_ERROR_CODES.deadline,
+        errorInfo: 'no time left before the deadline to start an attempt',
+        errorClass: 'transient',
+        command,
+        attempts,
+        cause,
+      },
       `IM ${command}: no time left before the deadline to start attempt ${attempts + 1}`,
     );
     this.deadlineMs = deadlineMs;

@@ -59,15 +59,23 @@ export function resolveEndpoint(options: EndpointOptions): string {
     try {
       url = new URL(options.baseUrl);
     } catch (cause) {
-      throw new UnknownRegionError(undefined, `IM baseUrl is not a valid URL: ${JSON.stringify(options.baseUrl)}`, { cause });
+      throw new UnknownRegionError(undefined, `IM baseUrl is not a valid URL: ${JSON.stringify(options.baseUrl)}`, {
+        cause,
+      });
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UnknownRegionError(undefined, `IM baseUrl must be http(s), got ${url.protocol}`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new UnknownRegionError(undefined, `IM baseUrl must be http(s), got ${url.protocol}`);
     if (url.search !== '') throw new UnknownRegionError(undefined, 'IM baseUrl must not carry a query string');
     return options.baseUrl.replace(/\/+$/, '');
   }
   const valid = IM_REGION_NAMES.join(', ');
-  if (options.region === undefined || options.region === '') throw new UnknownRegionError(undefined, `No IM region or baseUrl configured; valid regions: ${valid}`);
-  if (!isImRegion(options.region)) throw new UnknownRegionError(options.region, `Unknown IM region ${JSON.stringify(options.region)}; valid regions: ${valid}`);
+  if (options.region === undefined || options.region === '')
+    throw new UnknownRegionError(undefined, `No IM region or baseUrl configured; valid regions: ${valid}`);
+  if (!isImRegion(options.region))
+    throw new UnknownRegionError(
+      options.region,
+      `Unknown IM region ${JSON.stringify(options.region)}; valid regions: ${valid}`,
+    );
   const domains = IM_REGIONS[options.region];
   return `https://${options.useBackup === true ? domains.backup : domains.primary}`;
 }

@@ -54,7 +54,9 @@ export interface PostHooks {
 /** Validates a client timeout: finite and longer than the server's 3 s. */
 function validateTimeoutMs(timeoutMs: number): number {
   if (!Number.isFinite(timeoutMs) || timeoutMs <= MIN_TIMEOUT_MS) {
-    throw new RangeError(`IM timeoutMs must be greater than the server's ${MIN_TIMEOUT_MS} ms timeout, got ${timeoutMs}`);
+    throw new RangeError(
+      `IM timeoutMs must be greater than the server's ${MIN_TIMEOUT_MS} ms timeout, got ${timeoutMs}`,
+    );
   }
   return timeoutMs;
 }
@@ -118,10 +120,12 @@ export class ImTransport {
     this.#base = new URL(options.baseUrl.replace(/\/+$/, ''));
     this.timeoutMs = validateTimeoutMs(options.timeoutMs ?? TRANSPORT_DEFAULTS.timeoutMs);
     const maxSockets = options.maxSockets ?? TRANSPORT_DEFAULTS.maxSockets;
-    if (!Number.isInteger(maxSockets) || maxSockets < 1) throw new RangeError(`IM maxSockets must be a positive integer, got ${maxSockets}`);
+    if (!Number.isInteger(maxSockets) || maxSockets < 1)
+      throw new RangeError(`IM maxSockets must be a positive integer, got ${maxSockets}`);
     this.#maxResponseBytes = options.maxResponseBytes ?? TRANSPORT_DEFAULTS.maxResponseBytes;
     const secure = this.#base.protocol === 'https:';
-    if (!secure && this.#base.protocol !== 'http:') throw new RangeError(`IM baseUrl must be http(s), got ${this.#base.protocol}`);
+    if (!secure && this.#base.protocol !== 'http:')
+      throw new RangeError(`IM baseUrl must be http(s), got ${this.#base.protocol}`);
     // LIFO reuses the most recently used (warm) socket and lets idle ones expire.
     const agentOptions = { keepAlive: true, maxSockets, scheduling: 'lifo' } as const;
     this.#agent = secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
@@ -146,7 +150,8 @@ export class ImTransport {
         clearTimeout(timer);
         resolve(result);
       };
-      const fail = (errorCode: number, errorInfo: string, cause?: unknown): void => finish({ kind: 'failure', errorCode, errorInfo, cause });
+      const fail = (errorCode: number, errorInfo: string, cause?: unknown): void =>
+        finish({ kind: 'failure', errorCode, errorInfo, cause });
 
       const request = this.#request(
         {
@@ -170,7 +175,13 @@ export class ImTransport {
             }
             chunks.push(chunk);
           });
-          response.on('error', (error) => fail(TRANSPORT_ERROR_CODES.connection, `connection error while reading the answer: ${describe(error)}`, error));
+          response.on('error', (error) =>
+            fail(
+              TRANSPORT_ERROR_CODES.connection,
+              `connection error while reading the answer: ${describe(error)}`,
+              error,
+            ),
+          );
           response.on('end', () => {
             const status = response.statusCode ?? 0;
             if (status !== 200) {
@@ -185,7 +196,9 @@ export class ImTransport {
       );
       // 'finish': the whole request has been handed to the socket, after any connection setup.
       if (hooks.onSent !== undefined) request.once('finish', hooks.onSent);
-      request.on('error', (error) => fail(TRANSPORT_ERROR_CODES.connection, `connection error: ${describe(error)}`, error));
+      request.on('error', (error) =>
+        fail(TRANSPORT_ERROR_CODES.connection, `connection error: ${describe(error)}`, error),
+      );
       const timer = setTimeout(() => {
         fail(TRANSPORT_ERROR_CODES.timeout, `no complete answer within ${this.timeoutMs} ms`);
         // Destroying the socket keeps a late answer from being read as the next call's answer.

@@ -2,7 +2,8 @@
 import type { ImCredentials } from '../credentials/types.ts';
 
 /** What to do about an answer: the retry class of its ErrorCode (see `IM_ERROR_CODES`, doc 269/1671). */
-export type ErrorClass = 'ok' | 'rate-limited' | 'transient' | 'signature-stale' | 'signature-wrong' | 'configuration' | 'permanent';
+export type ErrorClass =
+  'ok' | 'rate-limited' | 'transient' | 'signature-stale' | 'signature-wrong' | 'configuration' | 'permanent';
 
 /**
  * Supplies the admin UserSig for a set of credentials; implemented by `AdminSigCache`

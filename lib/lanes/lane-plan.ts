@@ -35,7 +35,12 @@ export interface LaneMessage {
  * @param key - What identifies the request across re-sends: the `webhook-id`, an `Idempotency-Key`, or
  *   the intake message's id.
  */
-export function planLaneMessages(users: readonly UserUpdate[], laneCount: number, key: string, limits: { readonly maxUsers: number; readonly maxBytes: number } = LANE_MESSAGE_LIMITS): LaneMessage[] {
+export function planLaneMessages(
+  users: readonly UserUpdate[],
+  laneCount: number,
+  key: string,
+  limits: { readonly maxUsers: number; readonly maxBytes: number } = LANE_MESSAGE_LIMITS,
+): LaneMessage[] {
   const byLane = new Map<number, UserUpdate[]>();
   for (const user of users) {
     const lane = laneOf(user.To_Account, laneCount);
@@ -48,7 +53,8 @@ export function planLaneMessages(users: readonly UserUpdate[], laneCount: number
     let current: UserUpdate[] = [];
     let bytes = 0;
     const close = (): void => {
-      const position = messages.length === 0 || messages.at(-1)?.lane !== lane ? 0 : (messages.at(-1)?.position ?? -1) + 1;
+      const position =
+        messages.length === 0 || messages.at(-1)?.lane !== lane ? 0 : (messages.at(-1)?.position ?? -1) + 1;
       messages.push({ lane, position, users: current, dedupId: dedupIdOf(key, lane, position, current) });
       current = [];
       bytes = 0;
@@ -76,5 +82,8 @@ function maxJsonBytes(user: UserUpdate): number {
 
 /** SQS allows 128 characters of `[A-Za-z0-9!"#$%&'()*+,-./:;<=>?@[\]^_`{|}~]`: a hex digest always fits. */
 function dedupIdOf(key: string, lane: number, position: number, users: readonly UserUpdate[]): string {
-  return createHash('sha256').update(JSON.stringify([key, lane, position])).update(JSON.stringify(users)).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([key, lane, position]))
+    .update(JSON.stringify(users))
+    .digest('hex');
 }

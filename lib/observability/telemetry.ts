@@ -41,7 +41,10 @@ export function createLogger(logLevel: LogLevel = 'INFO'): Logger {
 }
 
 export function createMetrics(): Metrics {
-  return new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'TimAttrGateway', serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME });
+  return new Metrics({
+    namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'TimAttrGateway',
+    serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME,
+  });
 }
 
 /**
@@ -81,7 +84,8 @@ export class ImCallRecorder {
     }
     if (this.#retries > 0) this.#metrics.addMetric(METRIC.imRetries, MetricUnit.Count, this.#retries);
     if (this.#rateLimited > 0) this.#metrics.addMetric(METRIC.imRateLimited, MetricUnit.Count, this.#rateLimited);
-    if (this.#configuration > 0) this.#metrics.addMetric(METRIC.imConfigurationErrors, MetricUnit.Count, this.#configuration);
+    if (this.#configuration > 0)
+      this.#metrics.addMetric(METRIC.imConfigurationErrors, MetricUnit.Count, this.#configuration);
     // Powertools writes a line per 100 values of one metric (EMF's limit), so every latency is kept.
     for (const ms of this.#latencies) this.#metrics.addMetric(METRIC.imLatency, MetricUnit.Milliseconds, ms);
     this.#byCode = new Map();

@@ -13,7 +13,8 @@ export class ConcurrencyLimiter {
   readonly #waiters: (() => void)[] = [];
 
   constructor(maxInFlight: number = DEFAULT_MAX_IN_FLIGHT) {
-    if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new RangeError(`ConcurrencyLimiter: maxInFlight must be a positive integer, got ${maxInFlight}`);
+    if (!Number.isInteger(maxInFlight) || maxInFlight < 1)
+      throw new RangeError(`ConcurrencyLimiter: maxInFlight must be a positive integer, got ${maxInFlight}`);
     this.#max = maxInFlight;
   }
 

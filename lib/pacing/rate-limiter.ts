@@ -98,12 +98,14 @@ export interface StartTicket {
 }
 
 function positiveNumber(name: string, value: number): number {
-  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`RateLimiter: ${name} must be a positive number, got ${value}`);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new RangeError(`RateLimiter: ${name} must be a positive number, got ${value}`);
   return value;
 }
 
 function positiveInteger(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`RateLimiter: ${name} must be a positive integer, got ${value}`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new RangeError(`RateLimiter: ${name} must be a positive integer, got ${value}`);
   return value;
 }
 
@@ -142,15 +144,21 @@ export class RateLimiter implements CallPacer {
     this.#rate = positiveNumber('ratePerSecond', options.ratePerSecond ?? RATE_LIMITER_DEFAULTS.ratePerSecond);
     this.#windowMs = positiveInteger('windowMs', options.windowMs ?? RATE_LIMITER_DEFAULTS.windowMs);
     this.#marginMs = options.safetyMarginMs ?? RATE_LIMITER_DEFAULTS.safetyMarginMs;
-    if (!(this.#marginMs >= 0) || !Number.isFinite(this.#marginMs)) throw new RangeError(`RateLimiter: safetyMarginMs must be a finite number >= 0, got ${this.#marginMs}`);
-    this.#minRate = Math.min(this.#rate, positiveNumber('minRatePerSecond', options.minRatePerSecond ?? RATE_LIMITER_DEFAULTS.minRatePerSecond));
+    if (!(this.#marginMs >= 0) || !Number.isFinite(this.#marginMs))
+      throw new RangeError(`RateLimiter: safetyMarginMs must be a finite number >= 0, got ${this.#marginMs}`);
+    this.#minRate = Math.min(
+      this.#rate,
+      positiveNumber('minRatePerSecond', options.minRatePerSecond ?? RATE_LIMITER_DEFAULTS.minRatePerSecond),
+    );
     this.#recovery = positiveInteger('recoveryPerWindow', options.recoveryPerWindow ?? Math.ceil(this.#rate / 10));
     this.#cooldownMs = options.penaltyCooldownMs ?? this.#windowMs;
     this.#penaltyFactor = options.penaltyFactor ?? RATE_LIMITER_DEFAULTS.penaltyFactor;
-    if (!(this.#penaltyFactor > 0 && this.#penaltyFactor < 1)) throw new RangeError(`RateLimiter: penaltyFactor must be between 0 and 1, got ${this.#penaltyFactor}`);
+    if (!(this.#penaltyFactor > 0 && this.#penaltyFactor < 1))
+      throw new RangeError(`RateLimiter: penaltyFactor must be between 0 and 1, got ${this.#penaltyFactor}`);
     this.#smooth = options.smooth ?? RATE_LIMITER_DEFAULTS.smooth;
     this.#catchUpMs = options.catchUpMs ?? RATE_LIMITER_DEFAULTS.catchUpMs;
-    if (!(this.#catchUpMs >= 0) || !Number.isFinite(this.#catchUpMs)) throw new RangeError(`RateLimiter: catchUpMs must be a finite number >= 0, got ${this.#catchUpMs}`);
+    if (!(this.#catchUpMs >= 0) || !Number.isFinite(this.#catchUpMs))
+      throw new RangeError(`RateLimiter: catchUpMs must be a finite number >= 0, got ${this.#catchUpMs}`);
     this.#now = options.now ?? monotonicClock;
     this.#sleep = options.sleep ?? realSleep;
     this.#penaltyRate = this.#rate;

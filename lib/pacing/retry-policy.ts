@@ -45,9 +45,15 @@ export class RetryPolicy {
     this.baseDelayMs = options.baseDelayMs ?? RETRY_DEFAULTS.baseDelayMs;
     this.maxDelayMs = options.maxDelayMs ?? RETRY_DEFAULTS.maxDelayMs;
     this.maxTotalMs = options.maxTotalMs ?? RETRY_DEFAULTS.maxTotalMs;
-    if (!Number.isInteger(this.maxAttempts) || this.maxAttempts < 1) throw new RangeError(`RetryPolicy: maxAttempts must be a positive integer, got ${this.maxAttempts}`);
-    for (const [name, value] of [['baseDelayMs', this.baseDelayMs], ['maxDelayMs', this.maxDelayMs], ['maxTotalMs', this.maxTotalMs]] as const) {
-      if (!(value >= 0) || !Number.isFinite(value)) throw new RangeError(`RetryPolicy: ${name} must be a finite number >= 0, got ${value}`);
+    if (!Number.isInteger(this.maxAttempts) || this.maxAttempts < 1)
+      throw new RangeError(`RetryPolicy: maxAttempts must be a positive integer, got ${this.maxAttempts}`);
+    for (const [name, value] of [
+      ['baseDelayMs', this.baseDelayMs],
+      ['maxDelayMs', this.maxDelayMs],
+      ['maxTotalMs', this.maxTotalMs],
+    ] as const) {
+      if (!(value >= 0) || !Number.isFinite(value))
+        throw new RangeError(`RetryPolicy: ${name} must be a finite number >= 0, got ${value}`);
     }
     this.#random = options.random ?? Math.random;
     this.sleep = options.sleep ?? realSleep;

@@ -35,13 +35,15 @@ export function userUpdatesBody(users: readonly unknown[]): string {
 export function toSqsAttributes(attributes: Readonly<Record<string, string>>): Record<string, MessageAttributeValue> {
   const out: Record<string, MessageAttributeValue> = {};
   // SQS refuses empty string attribute values.
-  for (const [name, value] of Object.entries(attributes)) if (value !== '') out[name] = { DataType: 'String', StringValue: value };
+  for (const [name, value] of Object.entries(attributes))
+    if (value !== '') out[name] = { DataType: 'String', StringValue: value };
   return out;
 }
 
 /** Bytes SQS counts for a message: the body plus each attribute's name, type and value. */
 export function messageSize(message: OutgoingMessage): number {
   let size = Buffer.byteLength(message.body);
-  for (const [name, value] of Object.entries(message.attributes)) size += Buffer.byteLength(name) + 'String'.length + Buffer.byteLength(value);
+  for (const [name, value] of Object.entries(message.attributes))
+    size += Buffer.byteLength(name) + 'String'.length + Buffer.byteLength(value);
   return size;
 }

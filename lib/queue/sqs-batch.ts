@@ -21,7 +21,8 @@ export function packBatches<T extends OutgoingMessage>(entries: readonly T[]): T
   let bytes = 0;
   for (const entry of entries) {
     const size = messageSize(entry);
-    if (size > SQS_MAX_MESSAGE_BYTES) throw new QueueSendError(`a message of ${size} bytes exceeds SQS's ${SQS_MAX_MESSAGE_BYTES}`);
+    if (size > SQS_MAX_MESSAGE_BYTES)
+      throw new QueueSendError(`a message of ${size} bytes exceeds SQS's ${SQS_MAX_MESSAGE_BYTES}`);
     if (current.length === MAX_ENTRIES || bytes + size > SQS_MAX_MESSAGE_BYTES) {
       batches.push(current);
       current = [];
@@ -43,7 +44,11 @@ export interface BatchResult {
 }
 
 /** One SendMessageBatch call. A call that throws counts as every entry failed. */
-export async function sendBatch(client: SQSClient, queueUrl: string, entries: readonly BatchEntry[]): Promise<BatchResult> {
+export async function sendBatch(
+  client: SQSClient,
+  queueUrl: string,
+  entries: readonly BatchEntry[],
+): Promise<BatchResult> {
   const request: SendMessageBatchRequestEntry[] = entries.map((e, i) => ({
     Id: String(i),
     MessageBody: e.body,

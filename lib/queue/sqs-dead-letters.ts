@@ -48,7 +48,8 @@ export class SqsDeadLetters implements DeadLetters {
           return [bare(message)];
         });
         pending = next;
-        if (pending.length > 0 && attempt >= this.#attempts) throw new QueueSendError(`SQS failed ${pending.length} dead letters after ${attempt} attempts`);
+        if (pending.length > 0 && attempt >= this.#attempts)
+          throw new QueueSendError(`SQS failed ${pending.length} dead letters after ${attempt} attempts`);
       }
     }
   }

@@ -42,7 +42,10 @@ export class SqsLaneSource implements LaneSource {
     for (const group of chunk(records, MAX_ENTRIES)) {
       try {
         const answer = await this.#client.send(
-          new DeleteMessageBatchCommand({ QueueUrl: this.#queueUrl, Entries: group.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receipt })) }),
+          new DeleteMessageBatchCommand({
+            QueueUrl: this.#queueUrl,
+            Entries: group.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receipt })),
+          }),
         );
         for (const failure of answer.Failed ?? []) undeleted.push(group[Number(failure.Id)]?.id ?? '');
       } catch {

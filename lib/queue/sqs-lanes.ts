@@ -45,13 +45,23 @@ export class SqsLanes implements Lanes {
       const heads = [...pending].map(([lane, { list }]) => ({ lane, entry: toEntry(list[0] as LaneMessage, meta) }));
       let batches: (typeof heads)[];
       try {
-        batches = packBatches(heads.map((h) => ({ ...h.entry, lane: h.lane }))).map((b) => b.map((e) => ({ lane: e.lane, entry: e })));
+        batches = packBatches(heads.map((h) => ({ ...h.entry, lane: h.lane }))).map((b) =>
+          b.map((e) => ({ lane: e.lane, entry: e })),
+        );
       } catch {
         // A message over SQS's size limit: nothing of this request can be written in order.
         for (const { lane } of heads) giveUp(lane);
         break;
       }
-      const results = await Promise.all(batches.map((batch) => sendBatch(this.#client, this.#queueUrl, batch.map((b) => b.entry))));
+      const results = await Promise.all(
+        batches.map((batch) =>
+          sendBatch(
+            this.#client,
+            this.#queueUrl,
+            batch.map((b) => b.entry),
+          ),
+        ),
+      );
       batches.forEach((batch, b) => {
         const result = results[b];
         batch.forEach(({ lane }, i) => {

@@ -28,7 +28,10 @@ export class SqsRedelivery implements Redelivery {
         }),
       );
       const failed = answer.Failed ?? [];
-      if (failed.length > 0) throw new Error(`SQS could not change the visibility of ${failed.length} records (${[...new Set(failed.map((f) => f.Code))].join(', ')})`);
+      if (failed.length > 0)
+        throw new Error(
+          `SQS could not change the visibility of ${failed.length} records (${[...new Set(failed.map((f) => f.Code))].join(', ')})`,
+        );
     }
   }
 }

@@ -1,9 +1,4 @@
-import {
-  MAX_ACCOUNT_BYTES,
-  MAX_ATTR_NAME_BYTES,
-  MAX_ATTR_NAMES,
-  MAX_VALUE_BYTES,
-} from './constants.ts';
+import { MAX_ACCOUNT_BYTES, MAX_ATTR_NAME_BYTES, MAX_ATTR_NAMES, MAX_VALUE_BYTES } from './constants.ts';
 import type { PathSegment } from './field-path.ts';
 import { setOwn } from './own-record.ts';
 import type { AttrValue, UserRule, UserUpdate } from './types.ts';
@@ -19,8 +14,7 @@ export interface UserFault {
 
 /** The outcome of `checkUser`. */
 export type UserCheck =
-  | { readonly ok: true; readonly user: UserUpdate }
-  | { readonly ok: false; readonly fault: UserFault };
+  { readonly ok: true; readonly user: UserUpdate } | { readonly ok: false; readonly fault: UserFault };
 
 /**
  * A plain object: what `JSON.parse` builds for `{...}`. Arrays, `null`, class instances and boxed values
@@ -32,12 +26,7 @@ export function isPlainRecord(value: unknown): value is Record<string, unknown> 
   return proto === Object.prototype || proto === null;
 }
 
-function reject(
-  account: string | null,
-  path: readonly PathSegment[],
-  rule: UserRule,
-  detail?: string,
-): UserCheck {
+function reject(account: string | null, path: readonly PathSegment[], rule: UserRule, detail?: string): UserCheck {
   return { ok: false, fault: detail === undefined ? { account, path, rule } : { account, path, rule, detail } };
 }
 

@@ -8,8 +8,7 @@ const MAX_NAME_CHARS_IN_PATH = 64;
 function formatSegment(segment: PathSegment): string {
   if (typeof segment === 'number') return `[${segment}]`;
   if (segment.length <= MAX_NAME_CHARS_IN_PATH && IDENTIFIER.test(segment)) return `.${segment}`;
-  const shown =
-    segment.length > MAX_NAME_CHARS_IN_PATH ? `${segment.slice(0, MAX_NAME_CHARS_IN_PATH)}…` : segment;
+  const shown = segment.length > MAX_NAME_CHARS_IN_PATH ? `${segment.slice(0, MAX_NAME_CHARS_IN_PATH)}…` : segment;
   return `[${JSON.stringify(shown)}]`;
 }
 

@@ -1,9 +1,4 @@
-import {
-  MAX_ACCOUNT_BYTES,
-  MAX_ATTR_NAME_BYTES,
-  MAX_ATTR_NAMES,
-  MAX_VALUE_BYTES,
-} from './constants.ts';
+import { MAX_ACCOUNT_BYTES, MAX_ATTR_NAME_BYTES, MAX_ATTR_NAMES, MAX_VALUE_BYTES } from './constants.ts';
 import type { RequestShapeRule, UserRule } from './types.ts';
 
 // What each rule demands, phrased to follow the field path in a sentence.

@@ -23,7 +23,8 @@ function shapeError(error: ParseError): RequestShapeError {
   const rule: unknown = typeof params === 'object' && params !== null && 'rule' in params ? params.rule : undefined;
   if (isUserRule(rule)) {
     // The issue's own message is relative to the entry; the error names the full path.
-    const detail: unknown = typeof params === 'object' && params !== null && 'detail' in params ? params.detail : undefined;
+    const detail: unknown =
+      typeof params === 'object' && params !== null && 'detail' in params ? params.detail : undefined;
     const sentence = ruleMessage(path, rule, typeof detail === 'string' ? detail : undefined);
     return new RequestShapeError(path, rule, sentence, { cause: error });
   }

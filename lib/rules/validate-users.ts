@@ -6,7 +6,10 @@ import { parseUserAttrsEnvelope } from './schemas.ts';
 import type { Rejection, UserRule, ValidateUsersOptions, ValidationResult } from './types.ts';
 
 /** Where a user's fault is, under `prefix` (e.g. `['UserAttrs', 3]`), its rule, and the sentence naming both. */
-export function describeFault(prefix: readonly PathSegment[], fault: UserFault): { readonly path: string; readonly rule: UserRule; readonly message: string } {
+export function describeFault(
+  prefix: readonly PathSegment[],
+  fault: UserFault,
+): { readonly path: string; readonly rule: UserRule; readonly message: string } {
   const path = formatFieldPath([...prefix, ...fault.path]);
   return { path, rule: fault.rule, message: ruleMessage(path, fault.rule, fault.detail) };
 }
@@ -43,7 +46,11 @@ export function validateUsers(body: unknown, options: ValidateUsersOptions = {})
  * The same rules for some entries of a `UserAttrs` array, by index (ascending). Every entry of one account
  * must be among them: duplicates merge only within one call.
  */
-export function validateEntries(entries: readonly unknown[], indexes: Iterable<number>, options: ValidateUsersOptions = {}): Omit<ValidationResult, 'received'> {
+export function validateEntries(
+  entries: readonly unknown[],
+  indexes: Iterable<number>,
+  options: ValidateUsersOptions = {},
+): Omit<ValidationResult, 'received'> {
   const { allowedNames = undefined } = options;
   const merger = new AccountMerger();
   const rejected: Rejection[] = [];

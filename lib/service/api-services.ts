@@ -27,15 +27,28 @@ export type ApiServices = CoreServices & ApiParts;
  * @param core - the shared part's credentials and Secrets Manager client: the webhook secret is read with the same
  *   client (one SDK client per copy, not two at cold start), or taken from the credentials when it has no secret of its own.
  */
-export function apiParts(config: Config, core: Pick<CoreServices, 'credentials' | 'secretsManager'>, overrides: ServiceOverrides = {}): ApiParts {
+export function apiParts(
+  config: Config,
+  core: Pick<CoreServices, 'credentials' | 'secretsManager'>,
+  overrides: ServiceOverrides = {},
+): ApiParts {
   const { idempotency, webhookSecretId } = config;
-  const cacheTtlSeconds = config.credentials.source === 'secrets-manager' ? config.credentials.cacheTtlSeconds : undefined;
-  const client = (): SecretsManagerClient => core.secretsManager ?? overrides.secretsManager ?? new SecretsManagerClient({ region: config.sqs.region });
+  const cacheTtlSeconds =
+    config.credentials.source === 'secrets-manager' ? config.credentials.cacheTtlSeconds : undefined;
+  const client = (): SecretsManagerClient =>
+    core.secretsManager ?? overrides.secretsManager ?? new SecretsManagerClient({ region: config.sqs.region });
   const ownSecret =
-    webhookSecretId === undefined ? undefined : new WebhookSecretSource({ client: client(), secretId: webhookSecretId, ...(cacheTtlSeconds === undefined ? {} : { cacheTtlSeconds }) });
+    webhookSecretId === undefined
+      ? undefined
+      : new WebhookSecretSource({
+          client: client(),
+          secretId: webhookSecretId,
+          ...(cacheTtlSeconds === undefined ? {} : { cacheTtlSeconds }),
+        });
   return {
     inlineGate: new EarlyWriteGate(),
-    webhookSecret: ownSecret === undefined ? async () => (await core.credentials.get()).webhookSecret : () => ownSecret.get(),
+    webhookSecret:
+      ownSecret === undefined ? async () => (await core.credentials.get()).webhookSecret : () => ownSecret.get(),
     idempotency:
       idempotency === undefined
         ? undefined
@@ -43,7 +56,11 @@ export function apiParts(config: Config, core: Pick<CoreServices, 'credentials' 
             client:
               overrides.dynamodb ??
               // Few SDK retries: a slow table must not eat the webhook's time.
-              new DynamoDBClient({ region: config.sqs.region, maxAttempts: 2, ...(idempotency.endpoint === undefined ? {} : { endpoint: idempotency.endpoint }) }),
+              new DynamoDBClient({
+                region: config.sqs.region,
+                maxAttempts: 2,
+                ...(idempotency.endpoint === undefined ? {} : { endpoint: idempotency.endpoint }),
+              }),
             tableName: idempotency.tableName,
             ttlSeconds: idempotency.ttlSeconds,
           }),

@@ -8,7 +8,13 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+  SQSBatchResponse,
+  SQSEvent,
+} from 'aws-lambda';
 import { acceptedResponse, errorResponse } from '../http/responses.ts';
 import { authenticateRequest, parseJsonBody } from '../http/webhook-request.ts';
 import { METRIC } from '../observability/telemetry.ts';
@@ -57,9 +63,15 @@ function withTelemetry<E, R>(s: CoreServices, run: (event: E, context: Context) 
 /** `POST /v1/user-attrs` (HTTP API, payload 2.0). */
 export function createApiHandler(s: ApiServices) {
   const logRefusal = (error: unknown, answer: StoredAnswer): void => {
-    if (answer.statusCode >= 500) s.logger.error('webhook failed', { error: describe(error), status: answer.statusCode });
+    if (answer.statusCode >= 500)
+      s.logger.error('webhook failed', { error: describe(error), status: answer.statusCode });
     // The answer never says which authentication check failed; the log does, for the operator.
-    else s.logger.warn('webhook refused', { error: describe(error), status: answer.statusCode, ...(error instanceof WebhookAuthError ? { reason: error.reason } : {}) });
+    else
+      s.logger.warn('webhook refused', {
+        error: describe(error),
+        status: answer.statusCode,
+        ...(error instanceof WebhookAuthError ? { reason: error.reason } : {}),
+      });
   };
   return withTelemetry<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>(s, async (event, context) => {
     const requestId = event.requestContext.requestId;
@@ -73,7 +85,12 @@ export function createApiHandler(s: ApiServices) {
       });
       // Without a key nothing identifies a re-send: a fresh id keeps SQS from deduplicating distinct requests.
       const key = request.key?.id ?? randomUUID();
-      const readNow = () => readWebhook({ attrNames: s.attrNames, laneCount: s.config.lanes.count }, key, parseJsonBody(event, request.rawBody));
+      const readNow = () =>
+        readWebhook(
+          { attrNames: s.attrNames, laneCount: s.config.lanes.count },
+          key,
+          parseJsonBody(event, request.rawBody),
+        );
       // With the names known without asking IM, the body is read (CPU only, nothing written) while the request's
       // idempotency record is being written: a turn of the event loop first, so that request is on its way.
       // Otherwise it is read in the work, so a re-send answered from the store asks IM nothing.
@@ -82,7 +99,11 @@ export function createApiHandler(s: ApiServices) {
       early?.catch(() => undefined);
       const work = async (): Promise<{ answer: StoredAnswer; store: boolean }> => {
         try {
-          if (s.lanes === undefined) throw new LanesUnavailableError('no lanes queue is configured (LANES_QUEUE_URL)', { accepted: 0, pending: 0 });
+          if (s.lanes === undefined)
+            throw new LanesUnavailableError('no lanes queue is configured (LANES_QUEUE_URL)', {
+              accepted: 0,
+              pending: 0,
+            });
           const result = await acceptWebhook(
             {
               writer: s.im,
@@ -100,7 +121,14 @@ export function createApiHandler(s: ApiServices) {
           s.metrics.addMetric(METRIC.usersApplied, MetricUnit.Count, result.applied);
           s.metrics.addMetric(METRIC.usersQueued, MetricUnit.Count, result.accepted);
           s.metrics.addMetric(METRIC.usersRejected, MetricUnit.Count, result.rejected.length);
-          s.logger.info('webhook processed', { received: result.received, merged: result.merged, accepted: result.accepted, applied: result.applied, queued: result.queued, rejected: result.rejected.length });
+          s.logger.info('webhook processed', {
+            received: result.received,
+            merged: result.merged,
+            accepted: result.accepted,
+            applied: result.applied,
+            queued: result.queued,
+            rejected: result.rejected.length,
+          });
           const answer = acceptedResponse(result);
           // Only answers the caller may keep are stored: a re-send after anything else runs again.
           return { answer, store: answer.statusCode >= 200 && answer.statusCode < 300 };
@@ -110,7 +138,11 @@ export function createApiHandler(s: ApiServices) {
           return { answer, store: false };
         }
       };
-      return await answerOnce(s.idempotency, { key: request.key, fresh: request.fresh, remainingMs: context.getRemainingTimeInMillis() }, work);
+      return await answerOnce(
+        s.idempotency,
+        { key: request.key, fresh: request.fresh, remainingMs: context.getRemainingTimeInMillis() },
+        work,
+      );
     } catch (error) {
       const answer = errorResponse(error, requestId);
       logRefusal(error, answer);
@@ -130,20 +162,36 @@ const queueName = (arnOrUrl: string): string => arnOrUrl.split(/[:/]/).pop() ?? 
 export function createWorkerHandler(s: WorkerServices) {
   return withTelemetry<SQSEvent, SQSBatchResponse>(s, async (event, context) => {
     const { deadLetters, lanes, lanesRedelivery, intakeRedelivery } = s;
-    if (deadLetters === undefined || lanes === undefined || lanesRedelivery === undefined) throw new Error('the worker needs LANES_QUEUE_URL and DLQ_URL');
+    if (deadLetters === undefined || lanes === undefined || lanesRedelivery === undefined)
+      throw new Error('the worker needs LANES_QUEUE_URL and DLQ_URL');
     const records = event.Records.map(toQueueRecord);
     const source = event.Records[0]?.eventSourceARN ?? '';
     const intakeUrl = s.config.sqs.intakeQueueUrl;
     if (intakeUrl !== undefined && intakeRedelivery !== undefined && queueName(source) === queueName(intakeUrl)) {
       const outcome = await relaneIntake(
-        { attrNames: s.attrNames, lanes, deadLetters, redelivery: intakeRedelivery, laneCount: s.config.lanes.count, retryWindowMs: s.config.lanes.intakeRetryWindowMs },
+        {
+          attrNames: s.attrNames,
+          lanes,
+          deadLetters,
+          redelivery: intakeRedelivery,
+          laneCount: s.config.lanes.count,
+          retryWindowMs: s.config.lanes.intakeRetryWindowMs,
+        },
         records,
       );
       s.metrics.addMetric(METRIC.usersReceived, MetricUnit.Count, outcome.received);
       s.metrics.addMetric(METRIC.usersQueued, MetricUnit.Count, outcome.laned);
       s.metrics.addMetric(METRIC.usersDeadLettered, MetricUnit.Count, outcome.deadLettered);
-      if (outcome.redeliveryError !== undefined) s.logger.warn('could not set the retry delay of failed intake records', { error: describe(outcome.redeliveryError) });
-      s.logger.info('intake batch moved into lanes', { records: records.length, failed: outcome.failedIds.length, laned: outcome.laned, deadLettered: outcome.deadLettered });
+      if (outcome.redeliveryError !== undefined)
+        s.logger.warn('could not set the retry delay of failed intake records', {
+          error: describe(outcome.redeliveryError),
+        });
+      s.logger.info('intake batch moved into lanes', {
+        records: records.length,
+        failed: outcome.failedIds.length,
+        laned: outcome.laned,
+        deadLettered: outcome.deadLettered,
+      });
       return { batchItemFailures: outcome.failedIds.map((itemIdentifier) => ({ itemIdentifier })) };
     }
     // The lane-slot floor holds the lanes of every round's records for the rest of the invocation.
@@ -171,7 +219,10 @@ export function createWorkerHandler(s: WorkerServices) {
     s.metrics.addMetric(METRIC.usersReceived, MetricUnit.Count, outcome.received);
     s.metrics.addMetric(METRIC.usersApplied, MetricUnit.Count, outcome.applied);
     s.metrics.addMetric(METRIC.usersDeadLettered, MetricUnit.Count, outcome.deadLettered);
-    if (outcome.redeliveryError !== undefined) s.logger.warn('could not set the retry delay of failed lane records', { error: describe(outcome.redeliveryError) });
+    if (outcome.redeliveryError !== undefined)
+      s.logger.warn('could not set the retry delay of failed lane records', {
+        error: describe(outcome.redeliveryError),
+      });
     s.logger.info('lane batch processed', {
       records: records.length,
       gathered: outcome.gathered,

@@ -69,12 +69,16 @@ export function createCoreServices(config: Config, overrides: ServiceOverrides =
   let credentials: CredentialSource;
   if (given.source === 'secrets-manager') {
     secretsManager = overrides.secretsManager ?? new SecretsManagerClient({ region: config.sqs.region });
-    credentials = new SecretsManagerSource({ client: secretsManager, secretId: given.secretId, cacheTtlSeconds: given.cacheTtlSeconds });
+    credentials = new SecretsManagerSource({
+      client: secretsManager,
+      secretId: given.secretId,
+      cacheTtlSeconds: given.cacheTtlSeconds,
+    });
   } else {
     credentials = new StaticCredentialSource(given);
   }
   const { pacerFor, lanesInvocation } = pacing(config, overrides.dynamodb, (error) =>
-    logger.warn('the shared IM budget is out of reach; going on with this copy\'s floor', { error: describe(error) }),
+    logger.warn("the shared IM budget is out of reach; going on with this copy's floor", { error: describe(error) }),
   );
   const limiter = pacerFor(IM_COMMANDS.setAttr);
   const im = new ImClient({
@@ -94,7 +98,10 @@ export function createCoreServices(config: Config, overrides: ServiceOverrides =
       : new LearnedAttrNames({
           fetch: () => im.getAttrNames(),
           ttlSeconds: config.attrNamesCacheTtlSeconds,
-          onError: (error) => logger.warn('could not read the registered attribute names from IM; going on without an allow-list', { error: describe(error) }),
+          onError: (error) =>
+            logger.warn('could not read the registered attribute names from IM; going on without an allow-list', {
+              error: describe(error),
+            }),
         });
   const { lanesQueueUrl, intakeQueueUrl, dlqUrl, endpoint, region } = config.sqs;
   const sqs =
@@ -113,7 +120,10 @@ export function createCoreServices(config: Config, overrides: ServiceOverrides =
     lanesInvocation,
     attrNames,
     secretsManager,
-    lanes: sqs === undefined || lanesQueueUrl === undefined ? undefined : new SqsLanes({ client: sqs, queueUrl: lanesQueueUrl }),
+    lanes:
+      sqs === undefined || lanesQueueUrl === undefined
+        ? undefined
+        : new SqsLanes({ client: sqs, queueUrl: lanesQueueUrl }),
     sqs,
   };
 }
@@ -128,7 +138,8 @@ function pacing(
   dynamodb: DynamoDBClient | undefined,
   onLedgerError: (error: unknown) => void,
 ): { pacerFor: (command: string) => CallPacer; lanesInvocation: LanesInvocation } {
-  const own = (rate: number): RateLimiter => new RateLimiter({ ratePerSecond: rate, safetyMarginMs: config.im.pacingMarginMs });
+  const own = (rate: number): RateLimiter =>
+    new RateLimiter({ ratePerSecond: rate, safetyMarginMs: config.im.pacingMarginMs });
   const { grid } = config;
   if (grid === undefined) return { pacerFor: () => own(config.callsPerSecond), lanesInvocation: ALWAYS_OPEN };
   const ledger = new DynamoDbSlotLedger({
@@ -146,7 +157,10 @@ function pacing(
   // The worker fleet's floor per command, handed round the lanes by the clock (lib/budget/lane-slot-floor.ts).
   const floors = new Map<string, LaneSlotFloor>(
     config.role === 'worker'
-      ? [IM_COMMANDS.setAttr, IM_COMMANDS.removeAttr].map((command) => [command, new LaneSlotFloor({ floorRate: grid.workerFloorRate, laneCount: config.lanes.count })])
+      ? [IM_COMMANDS.setAttr, IM_COMMANDS.removeAttr].map((command) => [
+          command,
+          new LaneSlotFloor({ floorRate: grid.workerFloorRate, laneCount: config.lanes.count }),
+        ])
       : [],
   );
   const shared = new Set<string>([IM_COMMANDS.setAttr, IM_COMMANDS.removeAttr]);
@@ -175,5 +189,7 @@ const ALWAYS_OPEN: LanesInvocation = { begin: () => () => undefined };
 
 /** An error's name and message for logs: messages in this code base never carry secrets or signed URLs. */
 export function describe(error: unknown): { name: string; message: string } {
-  return error instanceof Error ? { name: error.name, message: error.message } : { name: 'unknown', message: String(error) };
+  return error instanceof Error
+    ? { name: error.name, message: error.message }
+    : { name: 'unknown', message: String(error) };
 }

@@ -27,7 +27,10 @@ export function workerParts(core: CoreServices): WorkerParts {
   return {
     lanesRedelivery: on(config.sqs.lanesQueueUrl, (client, queueUrl) => new SqsRedelivery({ client, queueUrl })),
     intakeRedelivery: on(config.sqs.intakeQueueUrl, (client, queueUrl) => new SqsRedelivery({ client, queueUrl })),
-    deadLetters: on(config.sqs.dlqUrl, (client, queueUrl) => new CountedDeadLetters(new SqsDeadLetters({ client, queueUrl }), deadLetterCounts)),
+    deadLetters: on(
+      config.sqs.dlqUrl,
+      (client, queueUrl) => new CountedDeadLetters(new SqsDeadLetters({ client, queueUrl }), deadLetterCounts),
+    ),
     laneSource: on(config.sqs.lanesQueueUrl, (client, queueUrl) => new SqsLaneSource({ client, queueUrl })),
   };
 }

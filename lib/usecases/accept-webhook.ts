@@ -98,7 +98,11 @@ export interface AcceptWebhookResult {
 const NO_EARLY_WRITE: DispatchResult = { applied: [], refused: [], retryable: [] };
 
 /** Reads a webhook's body by the rules and plans its lane messages; writes nothing. */
-export async function readWebhook(deps: Pick<AcceptWebhookDeps, 'attrNames' | 'laneCount'>, key: string, body: unknown): Promise<WebhookRead> {
+export async function readWebhook(
+  deps: Pick<AcceptWebhookDeps, 'attrNames' | 'laneCount'>,
+  key: string,
+  body: unknown,
+): Promise<WebhookRead> {
   const entries = parseUserAttrsEnvelope(body).UserAttrs;
   const allowedNames = await namesFor(deps.attrNames, entries);
   const received = entries.length;
@@ -116,8 +120,12 @@ export async function readWebhook(deps: Pick<AcceptWebhookDeps, 'attrNames' | 'l
   };
   const lanes = entries.map(laneOfEntry);
   const firstLane = lanes.find((lane) => lane !== undefined) ?? 0;
-  const headLanes = Math.max(1, Math.min(Math.floor(deps.laneCount / 2), Math.ceil((deps.laneCount * HEAD_FIRST_USERS) / received)));
-  const isHead = (lane: number | undefined): boolean => lane !== undefined && (lane - firstLane + deps.laneCount) % deps.laneCount < headLanes;
+  const headLanes = Math.max(
+    1,
+    Math.min(Math.floor(deps.laneCount / 2), Math.ceil((deps.laneCount * HEAD_FIRST_USERS) / received)),
+  );
+  const isHead = (lane: number | undefined): boolean =>
+    lane !== undefined && (lane - firstLane + deps.laneCount) % deps.laneCount < headLanes;
   const inHead: number[] = [];
   const later: number[] = [];
   lanes.forEach((lane, index) => (isHead(lane) ? inHead : later).push(index));
@@ -140,22 +148,33 @@ export async function acceptWebhook(deps: AcceptWebhookDeps, input: AcceptWebhoo
   const unsent = [...headUnsent, ...(await deps.lanes.enqueue(messages, meta))];
   if (unsent.length > 0) {
     const pending = unsent.reduce((n, m) => n + m.users.length, 0);
-    throw new LanesUnavailableError('some users could not be written into their lanes', { accepted: users.length - pending, pending });
+    throw new LanesUnavailableError('some users could not be written into their lanes', {
+      accepted: users.length - pending,
+      pending,
+    });
   }
   // Every user is in its lane: only now may IM see any of them.
   // More users than the early write's calls could hold never fit: no need to plan their calls.
   const calls = users.length <= deps.inlineChunks * MAX_USERS_PER_CALL ? planWriteCalls(users) : [];
-  const early = calls.length > 0 && calls.length <= Math.min(deps.inlineChunks, deps.inlineCapacity?.() ?? Number.POSITIVE_INFINITY) && (deps.inlineGate?.open() ?? true);
+  const early =
+    calls.length > 0 &&
+    calls.length <= Math.min(deps.inlineChunks, deps.inlineCapacity?.() ?? Number.POSITIVE_INFINITY) &&
+    (deps.inlineGate?.open() ?? true);
   const startBy = deps.inlineWaitMs === undefined ? {} : { startByMs: Date.now() + deps.inlineWaitMs };
-  const outcome = early ? await applyCalls(deps.writer, calls, { deadlineMs: input.deadlineMs, ...startBy }) : NO_EARLY_WRITE;
+  const outcome = early
+    ? await applyCalls(deps.writer, calls, { deadlineMs: input.deadlineMs, ...startBy })
+    : NO_EARLY_WRITE;
   // A call that never started found the budget busy: the lanes write these users, and the copy pauses its early writes.
   if (outcome.retryable.some((group) => !group.attempted)) deps.inlineGate?.missed();
   // A user with values to set and names to remove is in two calls: count accounts, not call entries.
-  const accounts = (groups: readonly { readonly call: WriteCall }[]) => new Set(groups.flatMap((g) => g.call.users.map((u) => u.To_Account)));
+  const accounts = (groups: readonly { readonly call: WriteCall }[]) =>
+    new Set(groups.flatMap((g) => g.call.users.map((u) => u.To_Account)));
   const refusedAccounts = accounts(outcome.refused);
   const unfinished = accounts([...outcome.refused, ...outcome.retryable]);
   const applied = [...accounts(outcome.applied.map((call) => ({ call })))].filter((a) => !unfinished.has(a)).length;
-  const refused = refusedToRejections(outcome.refused).filter((r, i, all) => all.findIndex((o) => o.To_Account === r.To_Account) === i);
+  const refused = refusedToRejections(outcome.refused).filter(
+    (r, i, all) => all.findIndex((o) => o.To_Account === r.To_Account) === i,
+  );
   return {
     requestId: input.requestId,
     received,

@@ -23,8 +23,10 @@ export async function answerOnce(
   work: () => Promise<{ answer: StoredAnswer; store: boolean }>,
 ): Promise<StoredAnswer> {
   if (!input.fresh) {
-    const stored = input.key === undefined || idempotency === undefined ? undefined : await idempotency.completed(input.key);
-    if (stored === undefined) throw new StaleRequestError('the request is older than the signature tolerance and was not completed before');
+    const stored =
+      input.key === undefined || idempotency === undefined ? undefined : await idempotency.completed(input.key);
+    if (stored === undefined)
+      throw new StaleRequestError('the request is older than the signature tolerance and was not completed before');
     return stored;
   }
   if (input.key === undefined || idempotency === undefined) return (await work()).answer;

@@ -147,7 +147,11 @@ export interface Idempotency {
    * frees the key after a 4xx (nothing was accepted) and keeps it bound to its body after a 5xx (some users
    * may be in their lanes): a re-send of that body runs again, another body is refused.
    */
-  once(key: IdempotencyKey, remainingMs: number, work: () => Promise<{ answer: StoredAnswer; store: boolean }>): Promise<StoredAnswer>;
+  once(
+    key: IdempotencyKey,
+    remainingMs: number,
+    work: () => Promise<{ answer: StoredAnswer; store: boolean }>,
+  ): Promise<StoredAnswer>;
   /** The stored answer of a completed request with this key and body, or undefined. */
   completed(key: IdempotencyKey): Promise<StoredAnswer | undefined>;
 }

@@ -76,7 +76,11 @@ const UNREGISTERED_NAME_CODE = 90033;
 
 const pairKey = (account: string, name: string): string => `${account}\u0000${name}`;
 
-export async function processLaneBatch(deps: LaneBatchDeps, records: readonly QueueRecord[], deadlineMs: number): Promise<LaneBatchOutcome> {
+export async function processLaneBatch(
+  deps: LaneBatchDeps,
+  records: readonly QueueRecord[],
+  deadlineMs: number,
+): Promise<LaneBatchOutcome> {
   const now = deps.now ?? Date.now;
   const allowedNames = await deps.attrNames.current();
 
@@ -121,7 +125,8 @@ export async function processLaneBatch(deps: LaneBatchDeps, records: readonly Qu
   const result = headResult === undefined ? restResult : joinResults(headResult, restResult);
 
   // Which records each outcome concerns, through the pairs they last wrote.
-  const writersOf = (call: WriteCall): Set<number> => new Set(callPairs(call).map((p) => lastWriter.get(pairKey(p.account, p.name)) ?? -1));
+  const writersOf = (call: WriteCall): Set<number> =>
+    new Set(callPairs(call).map((p) => lastWriter.get(pairKey(p.account, p.name)) ?? -1));
   const blocks = new Map<number, Block>();
   const block = (index: number, why: Block): void => {
     if (!blocks.has(index)) blocks.set(index, why);
@@ -132,14 +137,26 @@ export async function processLaneBatch(deps: LaneBatchDeps, records: readonly Qu
   // registered it and replayed): if they changed, the record comes back at once and is read with them; if they
   // were last read before the record arrived (the read is at most once per 10 s), it comes back after the next.
   const refusedForNames = result.refused.filter((g) => g.errorCode === UNREGISTERED_NAME_CODE);
-  const namesRefused = refusedForNames.length > 0 || read.some((r) => r.deadLetters.some((l) => l.why.rule === UNREGISTERED_NAME_RULE));
+  const namesRefused =
+    refusedForNames.length > 0 || read.some((r) => r.deadLetters.some((l) => l.why.rule === UNREGISTERED_NAME_RULE));
   const fresh = namesRefused ? await deps.attrNames.refresh() : allowedNames;
   const reads = deps.attrNames.reads();
   const holdFor = (arrivedMs: number): Block | undefined => {
-    if (!sameNames(fresh, allowedNames)) return { errorCode: 0, errorInfo: "the app's attribute names were read again and have changed", attempted: false, immediate: true };
+    if (!sameNames(fresh, allowedNames))
+      return {
+        errorCode: 0,
+        errorInfo: "the app's attribute names were read again and have changed",
+        attempted: false,
+        immediate: true,
+      };
     if (reads === undefined || reads.lastMs >= arrivedMs) return undefined;
     const delaySeconds = Math.max(1, Math.ceil((reads.nextMs - now()) / 1000));
-    return { errorCode: 0, errorInfo: "the app's attribute names were not read since the record arrived", attempted: false, delaySeconds };
+    return {
+      errorCode: 0,
+      errorInfo: "the app's attribute names were not read since the record arrived",
+      attempted: false,
+      delaySeconds,
+    };
   };
   const held = new Set<number>();
   /** Holds the records back instead of dead-lettering them for a name, when the names say it may be registered now. */
@@ -154,9 +171,13 @@ export async function processLaneBatch(deps: LaneBatchDeps, records: readonly Qu
   };
   const refused = result.refused.filter((g) => !refusedForNames.includes(g) || !hold([...writersOf(g.call)]));
   const ruleLetters = (r: ReadRecord, index: number): readonly DeadLetter[] =>
-    r.deadLetters.some((l) => l.why.rule === UNREGISTERED_NAME_RULE) && (held.has(index) || hold([index])) ? [] : r.deadLetters;
+    r.deadLetters.some((l) => l.why.rule === UNREGISTERED_NAME_RULE) && (held.has(index) || hold([index]))
+      ? []
+      : r.deadLetters;
 
-  const letters: { letter: DeadLetter; from: readonly number[] }[] = read.flatMap((r, index) => ruleLetters(r, index).map((letter) => ({ letter, from: [index] })));
+  const letters: { letter: DeadLetter; from: readonly number[] }[] = read.flatMap((r, index) =>
+    ruleLetters(r, index).map((letter) => ({ letter, from: [index] })),
+  );
   for (const group of refused) {
     const from = [...writersOf(group.call)];
     const ids = from.map((i) => records[i]?.id ?? '?');
@@ -175,8 +196,19 @@ export async function processLaneBatch(deps: LaneBatchDeps, records: readonly Qu
       },
     });
   }
-  if (!(await sendLetters(deps.deadLetters, letters.map((l) => l.letter)))) {
-    for (const { from } of letters) for (const index of from) block(index, { errorCode: 0, errorInfo: 'the dead-letter queue could not take the refused users', attempted: true });
+  if (
+    !(await sendLetters(
+      deps.deadLetters,
+      letters.map((l) => l.letter),
+    ))
+  ) {
+    for (const { from } of letters)
+      for (const index of from)
+        block(index, {
+          errorCode: 0,
+          errorInfo: 'the dead-letter queue could not take the refused users',
+          attempted: true,
+        });
   }
 
   // Walk each lane in order: done records are acknowledged; the first blocked one fails with all after it,
@@ -200,7 +232,12 @@ export async function processLaneBatch(deps: LaneBatchDeps, records: readonly Qu
         aged.push({ index, letter: agedLetter(record, why, deps.outageToleranceMs, 'outage-tolerance-exceeded') });
         continue;
       }
-      if (deps.stuckLaneToleranceMs !== undefined && why.attempted && othersApplied && failingMs > deps.stuckLaneToleranceMs) {
+      if (
+        deps.stuckLaneToleranceMs !== undefined &&
+        why.attempted &&
+        othersApplied &&
+        failingMs > deps.stuckLaneToleranceMs
+      ) {
         aged.push({ index, letter: agedLetter(record, why, deps.stuckLaneToleranceMs, 'lane-stuck') });
         continue;
       }
@@ -208,7 +245,12 @@ export async function processLaneBatch(deps: LaneBatchDeps, records: readonly Qu
       failed.push({ record, delaySeconds });
     }
   }
-  const agedSent = aged.length === 0 || (await sendLetters(deps.deadLetters, aged.map((a) => a.letter)));
+  const agedSent =
+    aged.length === 0 ||
+    (await sendLetters(
+      deps.deadLetters,
+      aged.map((a) => a.letter),
+    ));
   if (!agedSent) {
     // Could not dead-letter them: they and the rest of their lanes wait for the next delivery instead.
     const agedIds = new Set(aged.map((a) => records[a.index]?.id));
@@ -217,7 +259,8 @@ export async function processLaneBatch(deps: LaneBatchDeps, records: readonly Qu
       if (start === -1) continue;
       for (const index of lane.slice(start)) {
         const record = read[index]?.record as QueueRecord;
-        if (!failed.some((f) => f.record === record)) failed.push({ record, delaySeconds: Math.min(deps.retryMaxSeconds, 30) });
+        if (!failed.some((f) => f.record === record))
+          failed.push({ record, delaySeconds: Math.min(deps.retryMaxSeconds, 30) });
       }
     }
   }
@@ -225,14 +268,21 @@ export async function processLaneBatch(deps: LaneBatchDeps, records: readonly Qu
   let redeliveryError: unknown;
   for (const [delaySeconds, group] of groupBy(failed, (f) => f.delaySeconds)) {
     try {
-      await deps.redelivery.retryLater(group.map((f) => f.record), delaySeconds);
+      await deps.redelivery.retryLater(
+        group.map((f) => f.record),
+        delaySeconds,
+      );
     } catch (error) {
       redeliveryError = error;
     }
   }
 
-  const unfinished = new Set([...result.retryable, ...result.refused].flatMap((g) => g.call.users.map((u) => u.To_Account)));
-  const appliedUsers = new Set(result.applied.flatMap((c) => c.users.map((u) => u.To_Account)).filter((a) => !unfinished.has(a)));
+  const unfinished = new Set(
+    [...result.retryable, ...result.refused].flatMap((g) => g.call.users.map((u) => u.To_Account)),
+  );
+  const appliedUsers = new Set(
+    result.applied.flatMap((c) => c.users.map((u) => u.To_Account)).filter((a) => !unfinished.has(a)),
+  );
   return {
     failedIds: failed.map((f) => f.record.id),
     received: read.reduce((n, r) => n + r.received, 0),
@@ -248,7 +298,11 @@ export async function processLaneBatch(deps: LaneBatchDeps, records: readonly Qu
 }
 
 /** Merges users into `into`, a later value of a user's attribute replacing an earlier one; tells each pair written. */
-function mergeUsers(into: Map<string, Record<string, AttrValue>>, users: readonly UserUpdate[], wrote?: (account: string, name: string) => void): void {
+function mergeUsers(
+  into: Map<string, Record<string, AttrValue>>,
+  users: readonly UserUpdate[],
+  wrote?: (account: string, name: string) => void,
+): void {
   for (const user of users) {
     let attrs = into.get(user.To_Account);
     if (attrs === undefined) into.set(user.To_Account, (attrs = {}));
@@ -297,12 +351,19 @@ function startHead(writer: AttrWriter, read: ReadRecord, deadlineMs: number): He
 /** Users less the given user-and-attribute pairs; users left with no attribute are dropped. */
 function withoutPairs(users: readonly UserUpdate[], pairs: ReadonlySet<string>): UserUpdate[] {
   return users
-    .map((u): UserUpdate => ({ To_Account: u.To_Account, Attrs: Object.fromEntries(Object.entries(u.Attrs).filter(([name]) => !pairs.has(pairKey(u.To_Account, name)))) }))
+    .map((u): UserUpdate => ({
+      To_Account: u.To_Account,
+      Attrs: Object.fromEntries(Object.entries(u.Attrs).filter(([name]) => !pairs.has(pairKey(u.To_Account, name)))),
+    }))
     .filter((u) => Object.keys(u.Attrs).length > 0);
 }
 
 function joinResults(a: DispatchResult, b: DispatchResult): DispatchResult {
-  return { applied: [...a.applied, ...b.applied], refused: [...a.refused, ...b.refused], retryable: [...a.retryable, ...b.retryable] };
+  return {
+    applied: [...a.applied, ...b.applied],
+    refused: [...a.refused, ...b.refused],
+    retryable: [...a.retryable, ...b.retryable],
+  };
 }
 
 /** Record indexes per message group, in batch order. */
@@ -317,7 +378,12 @@ function retryDelaySeconds(record: QueueRecord, why: Block, maxSeconds: number):
   return Math.min(maxSeconds, 2 ** Math.min(30, Math.max(0, record.receiveCount - 1)));
 }
 
-function agedLetter(record: QueueRecord, why: Block, toleranceMs: number, rule: 'outage-tolerance-exceeded' | 'lane-stuck'): DeadLetter {
+function agedLetter(
+  record: QueueRecord,
+  why: Block,
+  toleranceMs: number,
+  rule: 'outage-tolerance-exceeded' | 'lane-stuck',
+): DeadLetter {
   const minutes = Math.round(toleranceMs / 60_000);
   const others = rule === 'lane-stuck' ? ' while other lanes were applied' : '';
   return {

@@ -73,7 +73,13 @@ export interface LanesOutcome extends LaneBatchOutcome {
   readonly gatheredFailedIds: readonly string[];
 }
 
-const DEFAULTS = { forMs: 1_000, maxRecords: 100, maxBytes: 6_000_000, roundsInFlight: 2, reserveMs: 5_000 } as const satisfies Required<GatherOptions>;
+const DEFAULTS = {
+  forMs: 1_000,
+  maxRecords: 100,
+  maxBytes: 6_000_000,
+  roundsInFlight: 2,
+  reserveMs: 5_000,
+} as const satisfies Required<GatherOptions>;
 /**
  * About the bytes of 100 users in lane messages (`{"To_Account":"…","Attrs":{…}}` ≈ 60–100 bytes each): a batch
  * this large already fills a call without gathering.
@@ -84,14 +90,30 @@ const bodyBytes = (records: readonly QueueRecord[]): number => records.reduce((n
 /** SQS's ReceiveMessage returns at most 10 messages. */
 const RECEIVE_MAX = 10;
 
-export async function processLanes(deps: LanesDeps, batch: readonly QueueRecord[], deadlineMs: number): Promise<LanesOutcome> {
+export async function processLanes(
+  deps: LanesDeps,
+  batch: readonly QueueRecord[],
+  deadlineMs: number,
+): Promise<LanesOutcome> {
   const now = deps.now ?? Date.now;
   const { forMs, maxRecords, maxBytes, roundsInFlight, reserveMs } = { ...DEFAULTS, ...deps.gather };
   const { source } = deps;
   const idle = deps.budgetIdle ?? (() => false);
   const started = now();
   const inBatch = new Set(batch.map((r) => r.id));
-  const total: Mutable<LanesOutcome> = { failedIds: [], received: 0, applied: 0, deadLettered: 0, calls: 0, gathered: 0, rounds: 0, receives: 0, undeleted: 0, undeletedIds: [], gatheredFailedIds: [] };
+  const total: Mutable<LanesOutcome> = {
+    failedIds: [],
+    received: 0,
+    applied: 0,
+    deadLettered: 0,
+    calls: 0,
+    gathered: 0,
+    rounds: 0,
+    receives: 0,
+    undeleted: 0,
+    undeletedIds: [],
+    gatheredFailedIds: [],
+  };
   const timeLeft = (): boolean => now() - started < forMs && deadlineMs - now() > reserveMs;
 
   /** A round from merge to deletes; its records stay in flight (their lanes locked) until it ends. */
@@ -121,7 +143,14 @@ export async function processLanes(deps: LanesDeps, batch: readonly QueueRecord[
   let fillFirst = roundBytes < FULL_CALL_BYTES || !idle();
   for (;;) {
     // Fill the round while no call could start anyway; an empty receive means the lanes are drained for now.
-    while (fillFirst && !drained && round.length < maxRecords && roundBytes < maxBytes && !(round.length > 0 && idle()) && timeLeft()) {
+    while (
+      fillFirst &&
+      !drained &&
+      round.length < maxRecords &&
+      roundBytes < maxBytes &&
+      !(round.length > 0 && idle()) &&
+      timeLeft()
+    ) {
       const more = await (source as LaneSource).receive(Math.min(RECEIVE_MAX, maxRecords - round.length));
       total.receives++;
       if (more.length === 0) drained = true;

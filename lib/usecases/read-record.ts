@@ -32,7 +32,13 @@ export function readRecord(record: QueueRecord, allowedNames: ReadonlySet<string
   }
   try {
     const { users, rejected, received } = validateUsers(body, { allowedNames });
-    return { record, users, deadLetters: rejectionLetters(record, body, rejected), received, rejected: rejected.length };
+    return {
+      record,
+      users,
+      deadLetters: rejectionLetters(record, body, rejected),
+      received,
+      rejected: rejected.length,
+    };
   } catch (error) {
     if (!(error instanceof RequestShapeError)) throw error;
     return whole(error.rule, error.message);
@@ -61,7 +67,10 @@ function rejectionLetters(record: QueueRecord, body: unknown, rejected: readonly
     // An entry nested too deep to serialise again (the stack runs out) cannot be cut out: keep the body whole.
     if (!(error instanceof RangeError)) throw error;
     const rules = [...byRule.keys()].join(',');
-    const reason = `the rejected users could not be cut out of the message (nested too deep), so it is kept whole: ${rejected.map((r) => r.message).slice(0, 5).join(' | ')}`;
+    const reason = `the rejected users could not be cut out of the message (nested too deep), so it is kept whole: ${rejected
+      .map((r) => r.message)
+      .slice(0, 5)
+      .join(' | ')}`;
     return [{ raw: record.body, why: { rule: rules, reason, requestId: record.requestId, records: [record.id] } }];
   }
 }

@@ -43,7 +43,8 @@ export interface RelaneOutcome {
 }
 
 /** Whether the rules refused a name of the record as unregistered. */
-const refusesUnregisteredName = (read: ReadRecord): boolean => read.deadLetters.some((l) => l.why.rule === UNREGISTERED_NAME_RULE);
+const refusesUnregisteredName = (read: ReadRecord): boolean =>
+  read.deadLetters.some((l) => l.why.rule === UNREGISTERED_NAME_RULE);
 
 /**
  * Moves one read record: its users into their lanes, then its refused entries into the dead-letter queue.
@@ -54,7 +55,12 @@ const refusesUnregisteredName = (read: ReadRecord): boolean => read.deadLetters.
  * The letters of refused entries are written only once every lane message is in, so a message whose lanes
  * keep failing does not write its letters again on each retry (a replay would apply them twice).
  */
-async function moveRecord(deps: RelaneDeps, record: QueueRecord, read: ReadRecord, now: () => number): Promise<{ laned: number; deadLettered: number } | undefined> {
+async function moveRecord(
+  deps: RelaneDeps,
+  record: QueueRecord,
+  read: ReadRecord,
+  now: () => number,
+): Promise<{ laned: number; deadLettered: number } | undefined> {
   const users = read.users.length;
   if (users > 0 && now() - record.firstReceivedAt > deps.retryWindowMs) {
     const letter: DeadLetter = {
@@ -76,7 +82,9 @@ async function moveRecord(deps: RelaneDeps, record: QueueRecord, read: ReadRecor
     // Nothing is known to be written: the deduplication ids make the retry safe.
     return undefined;
   }
-  return (await sendLetters(deps.deadLetters, read.deadLetters)) ? { laned: users, deadLettered: read.rejected } : undefined;
+  return (await sendLetters(deps.deadLetters, read.deadLetters))
+    ? { laned: users, deadLettered: read.rejected }
+    : undefined;
 }
 
 // Short, growing waits: every retry must land well inside the deduplication window.
@@ -125,5 +133,11 @@ export async function relaneIntake(deps: RelaneDeps, records: readonly QueueReco
       redeliveryError = error;
     }
   }
-  return { failedIds: failed.map((r) => r.id), received, laned, deadLettered, ...(redeliveryError === undefined ? {} : { redeliveryError }) };
+  return {
+    failedIds: failed.map((r) => r.id),
+    received,
+    laned,
+    deadLettered,
+    ...(redeliveryError === undefined ? {} : { redeliveryError }),
+  };
 }

@@ -43,7 +43,9 @@ interface CachedSig {
  * JSON keeps the parts unambiguous (no `a|b` + `c` = `a` + `b|c` collisions).
  */
 function fingerprintOf(creds: ImCredentials): string {
-  return createHash('sha256').update(JSON.stringify([creds.sdkAppId, creds.identifier, creds.secretKey])).digest('base64');
+  return createHash('sha256')
+    .update(JSON.stringify([creds.sdkAppId, creds.identifier, creds.secretKey]))
+    .digest('base64');
 }
 
 /**
@@ -88,7 +90,11 @@ export class AdminSigCache implements UserSigProvider {
     const timeSeconds = Math.floor(nowMs / 1000);
     const key: SigningKey = { sdkAppId: creds.sdkAppId, identifier: creds.identifier, secretKey: creds.secretKey };
     const userSig = this.#sign(key, this.#expireSeconds, timeSeconds);
-    this.#cached = { fingerprint, userSig, renewAtMs: (timeSeconds + this.#expireSeconds) * 1000 - this.#renewBeforeMs };
+    this.#cached = {
+      fingerprint,
+      userSig,
+      renewAtMs: (timeSeconds + this.#expireSeconds) * 1000 - this.#renewBeforeMs,
+    };
     return userSig;
   }
 

@@ -27,7 +27,8 @@ export interface UserSigFields {
 }
 
 export type VerifyFailure = 'malformed' | 'wrong-sdkappid' | 'wrong-identifier' | 'expired' | 'bad-signature';
-export type VerifyResult = { readonly ok: true; readonly fields: UserSigFields } | { readonly ok: false; readonly reason: VerifyFailure };
+export type VerifyResult =
+  { readonly ok: true; readonly fields: UserSigFields } | { readonly ok: false; readonly reason: VerifyFailure };
 
 function signedContent(identifier: string, sdkAppId: number, time: number, expire: number): string {
   return `TLS.identifier:${identifier}\nTLS.sdkappid:${sdkAppId}\nTLS.time:${time}\nTLS.expire:${expire}\n`;
@@ -35,7 +36,9 @@ function signedContent(identifier: string, sdkAppId: number, time: number, expir
 
 /** Standard Base64 of HMAC-SHA256(key, content): the `TLS.sig` field. */
 function computeSig(secretKey: string, identifier: string, sdkAppId: number, time: number, expire: number): string {
-  return createHmac('sha256', secretKey).update(signedContent(identifier, sdkAppId, time, expire)).digest('base64');
+  return createHmac('sha256', secretKey)
+    .update(signedContent(identifier, sdkAppId, time, expire))
+    .digest('base64');
 }
 
 // UserSig's own URL-safe alphabet: '+' → '*', '/' → '-', '=' → '_' (not RFC 4648 base64url).
@@ -47,10 +50,16 @@ const fromSigAlphabet = (s: string): string => s.replace(/[*\-_]/g, (c) => (c ==
  * zlib here is an RFC 1950 stream (deflateSync), as the official libraries produce.
  * @throws RangeError when `expireSeconds` is not a positive integer or `nowSeconds` not a non-negative integer.
  */
-export function signUserSig(key: SigningKey, expireSeconds: number, nowSeconds: number = Math.floor(Date.now() / 1000)): string {
+export function signUserSig(
+  key: SigningKey,
+  expireSeconds: number,
+  nowSeconds: number = Math.floor(Date.now() / 1000),
+): string {
   // The signed content prints these numbers: a fraction (e.g. `Date.now() / 1000`) would sign a time IM cannot parse.
-  if (!Number.isSafeInteger(expireSeconds) || expireSeconds <= 0) throw new RangeError(`expireSeconds must be a positive integer, got ${expireSeconds}`);
-  if (!Number.isSafeInteger(nowSeconds) || nowSeconds < 0) throw new RangeError(`nowSeconds must be a non-negative integer, got ${nowSeconds}`);
+  if (!Number.isSafeInteger(expireSeconds) || expireSeconds <= 0)
+    throw new RangeError(`expireSeconds must be a positive integer, got ${expireSeconds}`);
+  if (!Number.isSafeInteger(nowSeconds) || nowSeconds < 0)
+    throw new RangeError(`nowSeconds must be a non-negative integer, got ${nowSeconds}`);
   const doc = {
     'TLS.ver': '2.0',
     'TLS.identifier': key.identifier,
@@ -70,13 +79,22 @@ function decodeUserSig(userSig: string): UserSigFields | undefined {
   if (userSig.length === 0 || userSig.length > MAX_USERSIG_LENGTH) return undefined;
   let doc: unknown;
   try {
-    doc = JSON.parse(inflateSync(Buffer.from(fromSigAlphabet(userSig), 'base64'), { maxOutputLength: 16 * 1024 }).toString('utf8'));
+    doc = JSON.parse(
+      inflateSync(Buffer.from(fromSigAlphabet(userSig), 'base64'), { maxOutputLength: 16 * 1024 }).toString('utf8'),
+    );
   } catch {
     return undefined;
   }
   if (typeof doc !== 'object' || doc === null) return undefined;
   const d = doc as Record<string, unknown>;
-  const { 'TLS.ver': version, 'TLS.identifier': identifier, 'TLS.sdkappid': sdkAppId, 'TLS.time': time, 'TLS.expire': expire, 'TLS.sig': sig } = d;
+  const {
+    'TLS.ver': version,
+    'TLS.identifier': identifier,
+    'TLS.sdkappid': sdkAppId,
+    'TLS.time': time,
+    'TLS.expire': expire,
+    'TLS.sig': sig,
+  } = d;
   // Some signers write numbers as strings; accept both.
   // Only non-negative safe integers: JSON also yields fractions, negatives and Infinity (`1e999`), which no signer writes.
   const num = (v: unknown): number | undefined => {
@@ -90,14 +108,21 @@ function decodeUserSig(userSig: string): UserSigFields | undefined {
 }
 
 /** Verifies a UserSig as IM does: right app, right account, not expired, HMAC matches (constant time). */
-export function verifyUserSig(userSig: string, key: SigningKey, nowSeconds: number = Math.floor(Date.now() / 1000)): VerifyResult {
+export function verifyUserSig(
+  userSig: string,
+  key: SigningKey,
+  nowSeconds: number = Math.floor(Date.now() / 1000),
+): VerifyResult {
   const fields = decodeUserSig(userSig);
   if (fields === undefined) return { ok: false, reason: 'malformed' };
   if (fields.sdkAppId !== key.sdkAppId) return { ok: false, reason: 'wrong-sdkappid' };
   if (fields.identifier !== key.identifier) return { ok: false, reason: 'wrong-identifier' };
   if (nowSeconds > fields.time + fields.expire) return { ok: false, reason: 'expired' };
-  const expected = Buffer.from(computeSig(key.secretKey, fields.identifier, fields.sdkAppId, fields.time, fields.expire));
+  const expected = Buffer.from(
+    computeSig(key.secretKey, fields.identifier, fields.sdkAppId, fields.time, fields.expire),
+  );
   const given = Buffer.from(fields.sig);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'bad-signature' };
+  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    return { ok: false, reason: 'bad-signature' };
   return { ok: true, fields };
 }

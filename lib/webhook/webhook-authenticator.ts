@@ -3,7 +3,15 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 export class WebhookAuthError extends Error {
   override readonly name = 'WebhookAuthError';
   /** Why, for logs only: the response never says which check failed. */
-  readonly reason: 'missing-headers' | 'no-iam-caller' | 'bad-id' | 'bad-signature-format' | 'bad-signature' | 'bad-timestamp' | 'stale' | 'no-secret';
+  readonly reason:
+    | 'missing-headers'
+    | 'no-iam-caller'
+    | 'bad-id'
+    | 'bad-signature-format'
+    | 'bad-signature'
+    | 'bad-timestamp'
+    | 'stale'
+    | 'no-secret';
   constructor(reason: WebhookAuthError['reason'], options?: ErrorOptions) {
     super('webhook authentication failed', options);
     this.reason = reason;
@@ -67,12 +75,14 @@ export class WebhookAuthenticator {
     const id = lower['webhook-id'];
     const timestamp = lower['webhook-timestamp'];
     const header = lower['webhook-signature'];
-    if (id === undefined || timestamp === undefined || header === undefined) throw new WebhookAuthError('missing-headers');
+    if (id === undefined || timestamp === undefined || header === undefined)
+      throw new WebhookAuthError('missing-headers');
     if (!ID_FORMAT.test(id)) throw new WebhookAuthError('bad-id');
     if (!TIMESTAMP_FORMAT.test(timestamp)) throw new WebhookAuthError('bad-timestamp');
     if (header.length > MAX_SIGNATURE_HEADER_CHARS) throw new WebhookAuthError('bad-signature-format');
     const candidates = header.split(' ').filter((c) => c !== '');
-    if (candidates.length === 0 || !candidates.every((c) => ANY_SIGNATURE.test(c))) throw new WebhookAuthError('bad-signature-format');
+    if (candidates.length === 0 || !candidates.every((c) => ANY_SIGNATURE.test(c)))
+      throw new WebhookAuthError('bad-signature-format');
     const signatures = candidates.flatMap((c) => {
       const base64 = V1_SIGNATURE.exec(c)?.[1];
       return base64 === undefined ? [] : [Buffer.from(base64, 'base64')];
@@ -92,7 +102,8 @@ export class WebhookAuthenticator {
     const key = this.#keyOf(secret);
     if (key === undefined) throw new WebhookAuthError('bad-signature');
     const expected = createHmac('sha256', key).update(`${id}.${seconds}.`).update(rawBody).digest();
-    if (!signatures.some((given) => given.length === expected.length && timingSafeEqual(given, expected))) throw new WebhookAuthError('bad-signature');
+    if (!signatures.some((given) => given.length === expected.length && timingSafeEqual(given, expected)))
+      throw new WebhookAuthError('bad-signature');
     return { id, fresh };
   }
 
@@ -100,7 +111,10 @@ export class WebhookAuthenticator {
   #keyOf(secret: string): Buffer | undefined {
     if (this.#key?.secret !== secret) {
       const base64 = secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret;
-      this.#key = { secret, key: base64 !== '' && STRICT_BASE64.test(base64) ? Buffer.from(base64, 'base64') : undefined };
+      this.#key = {
+        secret,
+        key: base64 !== '' && STRICT_BASE64.test(base64) ? Buffer.from(base64, 'base64') : undefined,
+      };
     }
     return this.#key.key;
   }

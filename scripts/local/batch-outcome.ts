@@ -16,7 +16,8 @@ export interface BatchOutcome {
   readonly wholeBatchFailure?: WholeBatchFailure;
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * Applies Lambda's `ReportBatchItemFailures` rules. Complete success: no response, or no / an empty
@@ -26,7 +27,11 @@ const isRecord = (value: unknown): value is Record<string, unknown> => typeof va
  * @see https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html#services-sqs-batchfailurereporting
  */
 export function settleBatch(records: readonly SQSRecord[], result: InvocationResult): BatchOutcome {
-  const wholeBatch = (reason: WholeBatchFailure): BatchOutcome => ({ succeeded: [], failed: records, wholeBatchFailure: reason });
+  const wholeBatch = (reason: WholeBatchFailure): BatchOutcome => ({
+    succeeded: [],
+    failed: records,
+    wholeBatchFailure: reason,
+  });
   if (result.kind !== 'returned') return wholeBatch(result.kind);
   const { response } = result;
   if (response === undefined || response === null) return { succeeded: records, failed: [] };

@@ -14,7 +14,9 @@ export interface NamedPort {
 function inUse(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const probe = createServer();
-    probe.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'EADDRINUSE' || error.code === 'EACCES'));
+    probe.once('error', (error: NodeJS.ErrnoException) =>
+      resolve(error.code === 'EADDRINUSE' || error.code === 'EACCES'),
+    );
     probe.listen({ port, exclusive: true }, () => probe.close(() => resolve(false)));
   });
 }
@@ -28,6 +30,9 @@ export async function busyPorts(ports: readonly NamedPort[]): Promise<NamedPort[
 /** One line per taken port, naming it and the setting that moves it. */
 export function describeBusyPorts(busy: readonly NamedPort[]): string {
   return busy
-    .map((p) => `port ${p.port} is already in use by another program${p.port === 4566 ? ' (LocalStack listens there by default)' : ''}: set ${p.setting} to a free port, e.g. ${p.setting}=${p.port + 10} npm start`)
+    .map(
+      (p) =>
+        `port ${p.port} is already in use by another program${p.port === 4566 ? ' (LocalStack listens there by default)' : ''}: set ${p.setting} to a free port, e.g. ${p.setting}=${p.port + 10} npm start`,
+    )
     .join('\n');
 }

@@ -8,7 +8,11 @@ type Env = Readonly<Record<string, string | undefined>>;
 export interface LocalParts {
   readonly imBaseUrl: string;
   readonly sqsEndpoint: string;
-  readonly queues: { readonly lanesQueueUrl: string; readonly intakeQueueUrl: string; readonly deadLetterQueueUrl: string };
+  readonly queues: {
+    readonly lanesQueueUrl: string;
+    readonly intakeQueueUrl: string;
+    readonly deadLetterQueueUrl: string;
+  };
   readonly tables: { readonly tableName: string; readonly endpoint: string };
   readonly credentials: Readonly<Record<string, string>>;
 }
@@ -19,7 +23,11 @@ export interface LocalParts {
  * Tencent: never inherited. The metrics' `service` is the stage's, as serverless.yml gives the API, so both
  * functions' metrics land under one name.
  */
-export function localFunctionEnv(inheritedEnv: Env, settings: LocalSettings, parts: LocalParts): { readonly env: Record<string, string | undefined>; readonly ignored: readonly string[] } {
+export function localFunctionEnv(
+  inheritedEnv: Env,
+  settings: LocalSettings,
+  parts: LocalParts,
+): { readonly env: Record<string, string | undefined>; readonly ignored: readonly string[] } {
   const { SECRET_ID: secretId, IM_REGION: imRegion, ...inherited } = inheritedEnv;
   const names = resourceNames(settings.stage);
   const env = {
@@ -44,5 +52,8 @@ export function localFunctionEnv(inheritedEnv: Env, settings: LocalSettings, par
     LAMBDA_PORT: String(settings.lambdaPort),
     POWERTOOLS_SERVICE_NAME: names.metricsService,
   };
-  return { env, ignored: [...(secretId === undefined ? [] : ['SECRET_ID']), ...(imRegion === undefined ? [] : ['IM_REGION'])] };
+  return {
+    env,
+    ignored: [...(secretId === undefined ? [] : ['SECRET_ID']), ...(imRegion === undefined ? [] : ['IM_REGION'])],
+  };
 }

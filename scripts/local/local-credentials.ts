@@ -16,7 +16,9 @@ export const localCredentialDefaults = {
 export type LocalCredentialName = keyof typeof localCredentialDefaults;
 
 /** The local credentials: each from the environment when set there, else its default. */
-export function localCredentials(env: Readonly<Record<string, string | undefined>>): Record<LocalCredentialName, string> {
+export function localCredentials(
+  env: Readonly<Record<string, string | undefined>>,
+): Record<LocalCredentialName, string> {
   const pick = (name: LocalCredentialName): string => {
     const value = env[name]?.trim();
     return value === undefined || value === '' ? localCredentialDefaults[name] : value;

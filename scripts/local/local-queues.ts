@@ -43,7 +43,11 @@ async function queueArn(client: SQSClient, queueUrl: string): Promise<string> {
   return arn;
 }
 
-async function createQueue(client: SQSClient, name: string, attributes: Record<string, string>): Promise<{ url: string; arn: string }> {
+async function createQueue(
+  client: SQSClient,
+  name: string,
+  attributes: Record<string, string>,
+): Promise<{ url: string; arn: string }> {
   const answer = await client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
   if (answer.QueueUrl === undefined) throw new Error(`CreateQueue returned no QueueUrl for ${name}`);
   return { url: answer.QueueUrl, arn: await queueArn(client, answer.QueueUrl) };

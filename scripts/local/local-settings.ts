@@ -60,7 +60,9 @@ export const localSettingsDefaults = {
   WORKER_TIMEOUT_SECONDS: DEFAULTS.workerTimeoutSeconds,
 } as const;
 
-type NumericSetting = { [K in keyof typeof localSettingsDefaults]: (typeof localSettingsDefaults)[K] extends number ? K : never }[keyof typeof localSettingsDefaults];
+type NumericSetting = {
+  [K in keyof typeof localSettingsDefaults]: (typeof localSettingsDefaults)[K] extends number ? K : never;
+}[keyof typeof localSettingsDefaults];
 
 function parseInteger(name: string, text: string, min: number, max: number): number {
   const value = Number(text);
@@ -100,6 +102,9 @@ export function readLocalSettings(env: Env): LocalSettings {
     workerProcesses: integer(env, 'WORKER_MAX_CONCURRENCY', 2, 50),
     workerBatchSize: integer(env, 'WORKER_BATCH_SIZE', 1, 10),
     workerTimeoutSeconds: integer(env, 'WORKER_TIMEOUT_SECONDS', 1, 900),
-    retryVisibilitySeconds: retryText === undefined || retryText === '' ? undefined : parseInteger('LOCAL_RETRY_VISIBILITY_SECONDS', retryText, 0, 43_200),
+    retryVisibilitySeconds:
+      retryText === undefined || retryText === ''
+        ? undefined
+        : parseInteger('LOCAL_RETRY_VISIBILITY_SECONDS', retryText, 0, 43_200),
   };
 }

@@ -69,7 +69,8 @@ export async function createTable(client: DynamoDBClient, tableName: string): Pr
   for (;;) {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
     if (Table?.TableStatus === 'ACTIVE') return;
-    if (Date.now() > until) throw new Error(`table ${tableName} is still ${Table?.TableStatus ?? 'unknown'} after 10 s`);
+    if (Date.now() > until)
+      throw new Error(`table ${tableName} is still ${Table?.TableStatus ?? 'unknown'} after 10 s`);
     await sleep(20);
   }
 }
@@ -85,7 +86,8 @@ export async function startLocalTables(options: LocalTablesOptions): Promise<Loc
   // No artificial CREATING/DELETING/UPDATING delays: a table is usable at once.
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const { onRequest } = options;
-  if (onRequest !== undefined) server.on('request', (request: IncomingMessage) => onRequest(String(request.headers['x-amz-target'] ?? '')));
+  if (onRequest !== undefined)
+    server.on('request', (request: IncomingMessage) => onRequest(String(request.headers['x-amz-target'] ?? '')));
   server.listen(options.port ?? d.port, host);
   await Promise.race([
     once(server, 'listening'),
@@ -99,7 +101,9 @@ export async function startLocalTables(options: LocalTablesOptions): Promise<Loc
     if (!server.listening) return;
     // Keep-alive connections of SDK clients would hold the server open.
     server.closeAllConnections();
-    await new Promise<void>((resolve, reject) => server.close((error) => (error === undefined || error === null ? resolve() : reject(error))));
+    await new Promise<void>((resolve, reject) =>
+      server.close((error) => (error === undefined || error === null ? resolve() : reject(error))),
+    );
   };
   const client = new DynamoDBClient({ endpoint, region: options.region ?? d.region, credentials: LOCAL_CREDENTIALS });
   try {

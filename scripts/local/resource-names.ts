@@ -26,4 +26,3 @@ export function resourceNames(stage: string, service: string = DEFAULTS.service)
     metricsService: `${service}-${stage}`,
   };
 }
-

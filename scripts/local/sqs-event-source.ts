@@ -111,7 +111,9 @@ function checkInteger(option: string, value: number, min: number, max: number): 
 }
 
 const errorSummary = (error: unknown): { errorName: string; errorMessage: string } =>
-  error instanceof Error ? { errorName: error.name, errorMessage: error.message } : { errorName: 'NonError', errorMessage: String(error) };
+  error instanceof Error
+    ? { errorName: error.name, errorMessage: error.message }
+    : { errorName: 'NonError', errorMessage: String(error) };
 
 /**
  * Polls an SQS queue and invokes a worker handler the way Lambda's SQS event source mapping does with
@@ -146,9 +148,14 @@ export function startSqsEventSource(options: SqsEventSourceOptions): SqsEventSou
   checkInteger('batchSize', batchSize, 1, 10_000);
   checkInteger('batchingWindowSeconds', batchingWindowSeconds, 0, 300);
   // Lambda refuses these for a FIFO queue.
-  if (fifo && batchSize > 10) throw new SqsEventSourceOptionsError('batchSize', batchSize, 'must be at most 10 for a FIFO queue');
+  if (fifo && batchSize > 10)
+    throw new SqsEventSourceOptionsError('batchSize', batchSize, 'must be at most 10 for a FIFO queue');
   if (fifo && batchingWindowSeconds !== 0) {
-    throw new SqsEventSourceOptionsError('batchingWindowSeconds', batchingWindowSeconds, 'must be 0 for a FIFO queue (FIFO mappings have no batching window)');
+    throw new SqsEventSourceOptionsError(
+      'batchingWindowSeconds',
+      batchingWindowSeconds,
+      'must be 0 for a FIFO queue (FIFO mappings have no batching window)',
+    );
   }
   checkInteger('concurrency', concurrency, 1, 1000);
   checkInteger('timeoutMs', timeoutMs, 1, 900_000);
@@ -198,7 +205,11 @@ export function startSqsEventSource(options: SqsEventSourceOptions): SqsEventSou
     if (batch.length === 0 || batchSize <= 10) return batch;
     const until = Date.now() + batchingWindowSeconds * 1000;
     let bytes = batch.reduce((n, m) => n + Buffer.byteLength(m.Body ?? ''), 0);
-    while (batch.length < batchSize && bytes <= MAX_INVOKE_PAYLOAD_BYTES - SQS_MAX_MESSAGE_BYTES && !abort.signal.aborted) {
+    while (
+      batch.length < batchSize &&
+      bytes <= MAX_INVOKE_PAYLOAD_BYTES - SQS_MAX_MESSAGE_BYTES &&
+      !abort.signal.aborted
+    ) {
       const more = await receiveOnce(batchSize - batch.length, 0);
       if (more.length === 0) {
         if (Date.now() >= until) break;
@@ -238,7 +249,12 @@ export function startSqsEventSource(options: SqsEventSourceOptions): SqsEventSou
       );
       stats.deleted += answer.Successful?.length ?? 0;
       for (const failure of answer.Failed ?? []) {
-        log({ level: 'warn', message: 'delete failed; the message will be redelivered', code: failure.Code, detail: failure.Message });
+        log({
+          level: 'warn',
+          message: 'delete failed; the message will be redelivered',
+          code: failure.Code,
+          detail: failure.Message,
+        });
       }
     }
   }
@@ -250,7 +266,11 @@ export function startSqsEventSource(options: SqsEventSourceOptions): SqsEventSou
       await client.send(
         new ChangeMessageVisibilityBatchCommand({
           QueueUrl: queueUrl,
-          Entries: group.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle, VisibilityTimeout: retryVisibilitySeconds })),
+          Entries: group.map((r, i) => ({
+            Id: String(i),
+            ReceiptHandle: r.receiptHandle,
+            VisibilityTimeout: retryVisibilitySeconds,
+          })),
         }),
       );
     }
@@ -292,7 +312,11 @@ export function startSqsEventSource(options: SqsEventSourceOptions): SqsEventSou
         ahead = undefined;
         if (abort.signal.aborted) return;
         stats.receiveErrors += 1;
-        log({ level: 'error', message: 'receiving or settling a batch failed; retrying in 1 s', ...errorSummary(error) });
+        log({
+          level: 'error',
+          message: 'receiving or settling a batch failed; retrying in 1 s',
+          ...errorSummary(error),
+        });
         await sleep(1000, undefined, { signal: abort.signal }).catch(() => undefined);
       }
     }

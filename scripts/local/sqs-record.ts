@@ -36,13 +36,17 @@ function toLambdaAttribute(value: MessageAttributeValue): SQSMessageAttribute {
 
 function systemAttributes(message: Message): SQSRecordAttributes {
   const raw = message.Attributes ?? {};
-  const required = (name: 'ApproximateReceiveCount' | 'SentTimestamp' | 'SenderId' | 'ApproximateFirstReceiveTimestamp'): string => {
+  const required = (
+    name: 'ApproximateReceiveCount' | 'SentTimestamp' | 'SenderId' | 'ApproximateFirstReceiveTimestamp',
+  ): string => {
     const value = raw[name];
     if (value === undefined) throw new IncompleteSqsMessageError(`Attributes.${name}`, message.MessageId);
     return value;
   };
-  const optional = (name: 'AWSTraceHeader' | 'SequenceNumber' | 'MessageGroupId' | 'MessageDeduplicationId' | 'DeadLetterQueueSourceArn') =>
-    raw[name] === undefined ? {} : { [name]: raw[name] };
+  const optional = (
+    name:
+      'AWSTraceHeader' | 'SequenceNumber' | 'MessageGroupId' | 'MessageDeduplicationId' | 'DeadLetterQueueSourceArn',
+  ) => (raw[name] === undefined ? {} : { [name]: raw[name] });
   return {
     ApproximateReceiveCount: required('ApproximateReceiveCount'),
     SentTimestamp: required('SentTimestamp'),

@@ -8,7 +8,10 @@ function manualClock(start = 1_700_000_000_000): { now: () => number; advance: (
 }
 
 /** A fetch that answers from a script, one entry per call (an Error entry rejects), and counts its calls. */
-function scriptedFetch(script: readonly (readonly string[] | Error)[]): { fetch: () => Promise<readonly string[]>; calls: () => number } {
+function scriptedFetch(script: readonly (readonly string[] | Error)[]): {
+  fetch: () => Promise<readonly string[]>;
+  calls: () => number;
+} {
   let calls = 0;
   return {
     fetch: async () => {
@@ -133,7 +136,12 @@ describe('LearnedAttrNames', () => {
     const failure = new Error('IM timed out');
     const fetch = scriptedFetch([['sex', 'city'], failure]);
     const errors: unknown[] = [];
-    const source = new LearnedAttrNames({ fetch: fetch.fetch, ttlSeconds: 10, now: clock.now, onError: (e) => errors.push(e) });
+    const source = new LearnedAttrNames({
+      fetch: fetch.fetch,
+      ttlSeconds: 10,
+      now: clock.now,
+      onError: (e) => errors.push(e),
+    });
     await source.current();
     clock.advance(10_000);
 
@@ -197,7 +205,12 @@ describe('LearnedAttrNames', () => {
     // Prepare
     const clock = manualClock();
     const fetch = scriptedFetch([['sex'], new Error('IM unreachable')]);
-    const source = new LearnedAttrNames({ fetch: fetch.fetch, ttlSeconds: 60, now: clock.now, onError: () => undefined });
+    const source = new LearnedAttrNames({
+      fetch: fetch.fetch,
+      ttlSeconds: 60,
+      now: clock.now,
+      onError: () => undefined,
+    });
 
     // Act
     const before = source.known();
@@ -220,7 +233,12 @@ describe('LearnedAttrNames', () => {
     // Prepare
     const clock = manualClock();
     const fetch = scriptedFetch([['sex'], new Error('down'), ['sex', 'lang']]);
-    const source = new LearnedAttrNames({ fetch: fetch.fetch, ttlSeconds: 10, now: clock.now, onError: () => undefined });
+    const source = new LearnedAttrNames({
+      fetch: fetch.fetch,
+      ttlSeconds: 10,
+      now: clock.now,
+      onError: () => undefined,
+    });
     await source.current();
     clock.advance(10_000);
     await source.current(); // fails: stale list served

@@ -10,8 +10,17 @@ let tables: LocalTables;
 let client: DynamoDBClient;
 
 beforeAll(async () => {
-  tables = await startLocalTables({ tableName: 'ledger-test-idempotency', budgetTableName: 'ledger-test-budget', region: REGION });
-  client = new DynamoDBClient({ region: REGION, endpoint: tables.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+  tables = await startLocalTables({
+    tableName: 'ledger-test-idempotency',
+    budgetTableName: 'ledger-test-budget',
+    region: REGION,
+  });
+  client = new DynamoDBClient({
+    region: REGION,
+    endpoint: tables.endpoint,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    maxAttempts: 1,
+  });
 });
 afterAll(async () => {
   client.destroy();
@@ -22,7 +31,10 @@ afterAll(async () => {
 function ledgerFor(): { ledger: DynamoDbSlotLedger; request: (over: Partial<LeaseRequest>) => LeaseRequest } {
   const command = `${COMMAND}#${Math.random().toString(36).slice(2)}`;
   const ledger = new DynamoDbSlotLedger({ client, tableName: 'ledger-test-budget' });
-  return { ledger, request: (over) => ({ command, count: 5, nowMs: 1_000_000, spacingMs: 10, horizonMs: 1000, ...over }) };
+  return {
+    ledger,
+    request: (over) => ({ command, count: 5, nowMs: 1_000_000, spacingMs: 10, horizonMs: 1000, ...over }),
+  };
 }
 
 describe('DynamoDbSlotLedger', () => {
@@ -58,7 +70,10 @@ describe('DynamoDbSlotLedger', () => {
   it('hands concurrent leases from many copies distinct, evenly spaced slots', async () => {
     // Prepare: 20 copies, each with its own ledger object, lease at once
     const { request } = ledgerFor();
-    const copies = Array.from({ length: 20 }, () => new DynamoDbSlotLedger({ client, tableName: 'ledger-test-budget' }));
+    const copies = Array.from(
+      { length: 20 },
+      () => new DynamoDbSlotLedger({ client, tableName: 'ledger-test-budget' }),
+    );
 
     // Act
     const results = await Promise.all(copies.map((ledger) => ledger.lease(request({ count: 4 }))));
@@ -79,7 +94,9 @@ describe('DynamoDbSlotLedger', () => {
     await ledger.lowerRate(command, 64, 1_000_500, 1000);
     const lease = await ledger.lease(request({ nowMs: 1_000_600 }));
     await ledger.lowerRate(command, 64, 1_001_500, 1000);
-    const item = await client.send(new GetItemCommand({ TableName: 'ledger-test-budget', Key: { id: { S: gridId(command) } } }));
+    const item = await client.send(
+      new GetItemCommand({ TableName: 'ledger-test-budget', Key: { id: { S: gridId(command) } } }),
+    );
 
     // Assess
     expect(lease).toMatchObject({ kind: 'leased', penalty: { rate: 80, atMs: 1_000_000 } });
@@ -88,8 +105,17 @@ describe('DynamoDbSlotLedger', () => {
 
   it('throws when the table is gone, so the pacer falls back to its floor', async () => {
     // Prepare
-    const gone = await startLocalTables({ tableName: 'ledger-gone-idempotency', budgetTableName: 'ledger-gone-budget', region: REGION });
-    const goneClient = new DynamoDBClient({ region: REGION, endpoint: gone.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    const gone = await startLocalTables({
+      tableName: 'ledger-gone-idempotency',
+      budgetTableName: 'ledger-gone-budget',
+      region: REGION,
+    });
+    const goneClient = new DynamoDBClient({
+      region: REGION,
+      endpoint: gone.endpoint,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
     const ledger = new DynamoDbSlotLedger({ client: goneClient, tableName: 'ledger-gone-budget' });
     await goneClient.send(new DeleteTableCommand({ TableName: 'ledger-gone-budget' }));
 

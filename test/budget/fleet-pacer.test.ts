@@ -9,7 +9,10 @@ import { mostInWindow } from './most-in-window.ts';
 
 const COMMAND = 'all_member_push/im_set_attr';
 
-function pacer(time: FakeScheduler, options: Partial<FleetPacerOptions> & Pick<FleetPacerOptions, 'ledger' | 'gridRate'>): FleetPacer {
+function pacer(
+  time: FakeScheduler,
+  options: Partial<FleetPacerOptions> & Pick<FleetPacerOptions, 'ledger' | 'gridRate'>,
+): FleetPacer {
   return new FleetPacer({ command: COMMAND, floor: undefined, now: time.now, sleep: time.sleep, ...options });
 }
 
@@ -18,7 +21,13 @@ function floorOf(time: FakeScheduler, rate: number): RateLimiter {
 }
 
 /** Queues `count` acquires and records when each was granted (undefined: gave up). */
-function demand(p: FleetPacer, time: FakeScheduler, count: number, grants: number[], maxWaitMs?: number): Promise<void>[] {
+function demand(
+  p: FleetPacer,
+  time: FakeScheduler,
+  count: number,
+  grants: number[],
+  maxWaitMs?: number,
+): Promise<void>[] {
   return Array.from({ length: count }, async () => {
     const ticket = maxWaitMs === undefined ? await p.acquire() : await p.acquire(maxWaitMs);
     if (ticket !== undefined) grants.push(time.now());
@@ -46,7 +55,7 @@ describe('FleetPacer', () => {
     expect(Math.min(...copies.map((c) => c.stats.leased))).toBeGreaterThan(40);
   });
 
-  it("says a grid start is late once its slot is past the tolerance, so the caller takes another instead of bunching", async () => {
+  it('says a grid start is late once its slot is past the tolerance, so the caller takes another instead of bunching', async () => {
     // Prepare
     const time = fakeScheduler();
     const copy = pacer(time, { ledger: new InMemorySlotLedger(), gridRate: 50, lateToleranceMs: 10 });
@@ -75,7 +84,9 @@ describe('FleetPacer', () => {
     const shared = new InMemorySlotLedger();
     const lost = new InMemorySlotLedger();
     lost.failure = new Error('ResourceNotFoundException');
-    const copies = [lost, shared, shared].map((ledger) => pacer(time, { ledger, gridRate: 92, floor: floorOf(time, 2) }));
+    const copies = [lost, shared, shared].map((ledger) =>
+      pacer(time, { ledger, gridRate: 92, floor: floorOf(time, 2) }),
+    );
     const grants: number[] = [];
 
     // Act
@@ -119,7 +130,14 @@ describe('FleetPacer', () => {
     const ledger = new InMemorySlotLedger();
     ledger.failure = new Error('table gone');
     const errors: unknown[] = [];
-    const copy = pacer(time, { ledger, gridRate: 50, floor: floorOf(time, 5), retryFirstMs: 500, retryMaxMs: 500, onLedgerError: (e) => errors.push(e) });
+    const copy = pacer(time, {
+      ledger,
+      gridRate: 50,
+      floor: floorOf(time, 5),
+      retryFirstMs: 500,
+      retryMaxMs: 500,
+      onLedgerError: (e) => errors.push(e),
+    });
     const grants: number[] = [];
 
     // Act

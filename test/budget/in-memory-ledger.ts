@@ -5,7 +5,12 @@ export class InMemorySlotLedger implements SlotLedger {
   readonly #bookedUntil = new Map<string, number>();
   readonly #penalty = new Map<string, GridPenalty>();
   /** Every lease handed out, in order. */
-  readonly leases: { readonly command: string; readonly firstSlotMs: number; readonly count: number; readonly spacingMs: number }[] = [];
+  readonly leases: {
+    readonly command: string;
+    readonly firstSlotMs: number;
+    readonly count: number;
+    readonly spacingMs: number;
+  }[] = [];
   readonly lowered: { readonly command: string; readonly rate: number; readonly atMs: number }[] = [];
   /** While set, every call throws it (the table is gone). */
   failure: Error | undefined;

@@ -67,12 +67,23 @@ describe('LaneSlotFloor', () => {
       fc.property(
         fc.integer({ min: 1, max: 12 }),
         fc.constantFrom(0.5, 0.8, 1, 2, 2.5),
-        fc.array(fc.tuple(fc.integer({ min: 0, max: 11 }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 20, max: 300 }), fc.integer({ min: 0, max: 30 })), { minLength: 60, maxLength: 120 }),
+        fc.array(
+          fc.tuple(
+            fc.integer({ min: 0, max: 11 }),
+            fc.integer({ min: 1, max: 8 }),
+            fc.integer({ min: 20, max: 300 }),
+            fc.integer({ min: 0, max: 30 }),
+          ),
+          { minLength: 60, maxLength: 120 },
+        ),
         (copies, rate, plan) => {
           // Prepare: copies on one clock; each invocation takes lanes no other holds (a FIFO group has one
           // consumer at a time), runs a while, and hands them back; every copy polls its floor every 10 ms.
           const time = fakeTime(T0 + 7);
-          const floors = Array.from({ length: copies }, () => new LaneSlotFloor({ floorRate: rate, laneCount: LANES, now: time.now }));
+          const floors = Array.from(
+            { length: copies },
+            () => new LaneSlotFloor({ floorRate: rate, laneCount: LANES, now: time.now }),
+          );
           const holder = new Map<number, number>();
           const running: { copy: number; lanes: number[]; endsAt: number; end: () => void }[] = [];
           const starts: number[] = [];
@@ -87,13 +98,21 @@ describe('LaneSlotFloor', () => {
             }
             const [copyPick, laneCount, steps, firstLane] = plan[next % plan.length] ?? [0, 1, 20, 0];
             const copy = copyPick % copies;
-            const lanes = Array.from({ length: laneCount }, (_, i) => (firstLane + i * 3) % LANES).filter((lane) => !holder.has(lane));
+            const lanes = Array.from({ length: laneCount }, (_, i) => (firstLane + i * 3) % LANES).filter(
+              (lane) => !holder.has(lane),
+            );
             if (lanes.length > 0 && !running.some((r) => r.copy === copy)) {
               next++;
               lanes.forEach((lane) => holder.set(lane, copy));
-              running.push({ copy, lanes, endsAt: time.now() + steps * 10, end: (floors[copy] as LaneSlotFloor).begin(lanes) });
+              running.push({
+                copy,
+                lanes,
+                endsAt: time.now() + steps * 10,
+                end: (floors[copy] as LaneSlotFloor).begin(lanes),
+              });
             }
-            for (const { copy } of running) if ((floors[copy] as LaneSlotFloor).tryAcquire() !== undefined) starts.push(time.now());
+            for (const { copy } of running)
+              if ((floors[copy] as LaneSlotFloor).tryAcquire() !== undefined) starts.push(time.now());
             time.advance(10);
           }
 
@@ -113,7 +132,10 @@ describe('LaneSlotFloor', () => {
   it('gives a fleet whose invocations hold every lane the floor’s full rate, not a copy’s share of it', () => {
     // Prepare: ten copies, each holding two lanes for 30 s
     const { time } = floorAt(1);
-    const floors = Array.from({ length: 10 }, () => new LaneSlotFloor({ floorRate: 1, laneCount: LANES, now: time.now }));
+    const floors = Array.from(
+      { length: 10 },
+      () => new LaneSlotFloor({ floorRate: 1, laneCount: LANES, now: time.now }),
+    );
     floors.forEach((floor, i) => floor.begin([2 * i, 2 * i + 1]));
     const starts: number[] = [];
 

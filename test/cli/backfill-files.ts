@@ -72,7 +72,9 @@ export function writeNdjsonUsers(file: string, rows: number, prefix = 'nd'): str
   for (let i = 0; i < rows; i++) {
     const account = `${prefix}-${i}`;
     accounts.push(account);
-    lines.push(JSON.stringify({ To_Account: account, Attrs: { city: `c${i % 50}`, tier: i % 9 === 0 ? null : 'gold' } }));
+    lines.push(
+      JSON.stringify({ To_Account: account, Attrs: { city: `c${i % 50}`, tier: i % 9 === 0 ? null : 'gold' } }),
+    );
   }
   writeFileSync(file, `${lines.join('\n')}\n`);
   return accounts;

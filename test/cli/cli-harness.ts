@@ -56,7 +56,11 @@ function collector(): { stream: Writable; text: () => string } {
 }
 
 /** Runs one command line; everything it prints also goes into the suite's secret scan. */
-export async function runTimAttr(stack: Stack | undefined, args: readonly string[], options: RunOptions = {}): Promise<CliRun> {
+export async function runTimAttr(
+  stack: Stack | undefined,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<CliRun> {
   const stdout = collector();
   const stderr = collector();
   const stdin = Object.assign(new PassThrough(), { isTTY: options.tty === true });
@@ -85,7 +89,11 @@ export async function runTimAttr(stack: Stack | undefined, args: readonly string
 export function emulatorClient(stack: Stack): ImClient {
   return new ImClient({
     baseUrl: stack.emulator.url,
-    credentials: new StaticCredentialSource({ sdkAppId: TEST_CREDENTIALS.sdkAppId, identifier: TEST_CREDENTIALS.identifier, secretKey: TEST_CREDENTIALS.secretKey }),
+    credentials: new StaticCredentialSource({
+      sdkAppId: TEST_CREDENTIALS.sdkAppId,
+      identifier: TEST_CREDENTIALS.identifier,
+      secretKey: TEST_CREDENTIALS.secretKey,
+    }),
     limiter: new RateLimiter({ ratePerSecond: 100 }),
   });
 }

@@ -8,13 +8,49 @@ import { emulatorClient, jsonOf, runTimAttr } from './cli-harness.ts';
 /** Dead letters written the way the worker writes them. */
 async function writeLetters(stack: Stack): Promise<void> {
   const letters = new SqsDeadLetters({ client: stack.sqs, queueUrl: stack.dlqUrl });
-  await letters.send([{ entries: [{ To_Account: 'v1', Attrs: { vip: 'yes' } }, { To_Account: 'v2', Attrs: { vip: 'no', city: 'Oslo' } }], why: { rule: 'attr-name-unregistered', reason: 'UserAttrs[0].Attrs.vip is not an attribute name registered for the app [attr-name-unregistered].', requestId: 'req-1' } }]);
+  await letters.send([
+    {
+      entries: [
+        { To_Account: 'v1', Attrs: { vip: 'yes' } },
+        { To_Account: 'v2', Attrs: { vip: 'no', city: 'Oslo' } },
+      ],
+      why: {
+        rule: 'attr-name-unregistered',
+        reason: 'UserAttrs[0].Attrs.vip is not an attribute name registered for the app [attr-name-unregistered].',
+        requestId: 'req-1',
+      },
+    },
+  ]);
   // Letters are replayed oldest first by SentTimestamp (ms): apart by more than a tick.
   await sleep(5);
-  await letters.send([{ entries: [{ To_Account: 'n1', Attrs: { city: 'Lima' } }], why: { rule: 'im-error-70107', reason: 'IM refused the account', requestId: 'req-2', errorCode: 70107, errorInfo: 'account not imported' } }]);
+  await letters.send([
+    {
+      entries: [{ To_Account: 'n1', Attrs: { city: 'Lima' } }],
+      why: {
+        rule: 'im-error-70107',
+        reason: 'IM refused the account',
+        requestId: 'req-2',
+        errorCode: 70107,
+        errorInfo: 'account not imported',
+      },
+    },
+  ]);
   await sleep(5);
-  await letters.send([{ entries: [{ To_Account: 'n2', Attrs: { city: 'Rome', tier: null } }], why: { rule: 'im-error-70107', reason: 'IM refused the account', requestId: 'req-3', errorCode: 70107, errorInfo: 'account not imported' } }]);
-  await letters.send([{ raw: 'not json', why: { rule: 'body-must-be-json', reason: 'the message body is not JSON', requestId: 'req-4' } }]);
+  await letters.send([
+    {
+      entries: [{ To_Account: 'n2', Attrs: { city: 'Rome', tier: null } }],
+      why: {
+        rule: 'im-error-70107',
+        reason: 'IM refused the account',
+        requestId: 'req-3',
+        errorCode: 70107,
+        errorInfo: 'account not imported',
+      },
+    },
+  ]);
+  await letters.send([
+    { raw: 'not json', why: { rule: 'body-must-be-json', reason: 'the message body is not JSON', requestId: 'req-4' } },
+  ]);
 }
 
 async function depth(stack: Stack, url: string): Promise<number> {
@@ -82,7 +118,10 @@ describe('tim-attr dlq', () => {
     ]);
     expect(new Set(intake.map((m) => m.Attributes?.MessageGroupId)).size).toBe(1);
     expect(intake[0]?.Attributes?.MessageGroupId).toMatch(/^replay-/);
-    expect(left.map((m) => m.MessageAttributes?.['rule']?.StringValue).sort()).toEqual(['attr-name-unregistered', 'body-must-be-json']);
+    expect(left.map((m) => m.MessageAttributes?.['rule']?.StringValue).sort()).toEqual([
+      'attr-name-unregistered',
+      'body-must-be-json',
+    ]);
   });
 
   it('replay --verify skips what IM already holds, holds otherwise, or holds no value for (maybe removed since); --include-absent replays the last', async () => {
@@ -90,7 +129,10 @@ describe('tim-attr dlq', () => {
     // newer null could have caused
     await writeLetters(stack);
     const im = emulatorClient(stack);
-    await im.setAttr([{ To_Account: 'v2', Attrs: { city: 'Bergen' } }, { To_Account: 'n1', Attrs: { city: 'Lima' } }]);
+    await im.setAttr([
+      { To_Account: 'v2', Attrs: { city: 'Bergen' } },
+      { To_Account: 'n1', Attrs: { city: 'Lima' } },
+    ]);
     im.close();
 
     // Act
@@ -116,7 +158,12 @@ describe('tim-attr dlq', () => {
     });
     expect(included.code).toBe(0);
     expect(intake.map((m) => JSON.parse(m.Body ?? '') as unknown)).toEqual([
-      { UserAttrs: [{ To_Account: 'v1', Attrs: { vip: 'yes' } }, { To_Account: 'v2', Attrs: { vip: 'no' } }] },
+      {
+        UserAttrs: [
+          { To_Account: 'v1', Attrs: { vip: 'yes' } },
+          { To_Account: 'v2', Attrs: { vip: 'no' } },
+        ],
+      },
       { UserAttrs: [{ To_Account: 'n2', Attrs: { city: 'Rome' } }] },
     ]);
     // The letters with nothing left to write are done; the unreadable one stays.

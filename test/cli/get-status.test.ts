@@ -16,7 +16,9 @@ describe('tim-attr get', () => {
   it("reads users' attributes 100 accounts a call, from arguments and --file", async () => {
     // Prepare
     const im = emulatorClient(stack);
-    await im.setAttr(Array.from({ length: 100 }, (_, i) => ({ To_Account: `g-${i}`, Attrs: { city: `c${i}`, tier: 'gold' } })));
+    await im.setAttr(
+      Array.from({ length: 100 }, (_, i) => ({ To_Account: `g-${i}`, Attrs: { city: `c${i}`, tier: 'gold' } })),
+    );
     await im.setAttr(Array.from({ length: 50 }, (_, i) => ({ To_Account: `g-${100 + i}`, Attrs: { lang: 'fr' } })));
     im.close();
     const file = join(dir, 'accounts.txt');
@@ -31,7 +33,10 @@ describe('tim-attr get', () => {
     expect(run.code).toBe(0);
     const { users } = jsonOf(run) as { users: { To_Account: string; Attrs: Record<string, string> }[] };
     expect(users).toHaveLength(150);
-    expect(users.find((u) => u.To_Account === 'g-7')).toEqual({ To_Account: 'g-7', Attrs: { city: 'c7', tier: 'gold' } });
+    expect(users.find((u) => u.To_Account === 'g-7')).toEqual({
+      To_Account: 'g-7',
+      Attrs: { city: 'c7', tier: 'gold' },
+    });
     expect(users.find((u) => u.To_Account === 'g-149')).toEqual({ To_Account: 'g-149', Attrs: { lang: 'fr' } });
     expect(stack.emulator.counters.callsByCommand.get('im_get_attr')).toBe(2 + 1);
     expect(table.stdout).toMatch(/│ To_Account\s+│ city\s+│ tier\s+│ lang\s+│/);
@@ -58,7 +63,9 @@ describe('tim-attr get', () => {
 
     // Assess
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('account 2 of the command line is 33 bytes; an account is at most 32 bytes in UTF-8 [to-account-max-32-bytes]');
+    expect(run.stderr).toContain(
+      'account 2 of the command line is 33 bytes; an account is at most 32 bytes in UTF-8 [to-account-max-32-bytes]',
+    );
   });
 });
 
@@ -69,7 +76,12 @@ describe('tim-attr status', () => {
     // Prepare
     await stack.sendIntake('{"UserAttrs":[]}', { groupId: 'g1' });
     await stack.sendIntake('{"UserAttrs":[]}', { groupId: 'g2' });
-    await new SqsDeadLetters({ client: stack.sqs, queueUrl: stack.dlqUrl }).send([{ entries: [{ To_Account: 'a', Attrs: { x: '1' } }], why: { rule: 'attr-name-unregistered', reason: 'r', requestId: 'q' } }]);
+    await new SqsDeadLetters({ client: stack.sqs, queueUrl: stack.dlqUrl }).send([
+      {
+        entries: [{ To_Account: 'a', Attrs: { x: '1' } }],
+        why: { rule: 'attr-name-unregistered', reason: 'r', requestId: 'q' },
+      },
+    ]);
 
     // Act
     const run = await runTimAttr(stack, ['status', '--json']);
@@ -92,14 +104,23 @@ describe('tim-attr status', () => {
       im: { reachable: true, names: 4 },
     });
     expect(table.stdout).toContain('Lanes: drained (nothing visible, in flight or delayed).');
-    expect(table.stdout).toMatch(/│ intake\s+│ tim-attr-gateway-test-intake\.fifo\s+│ 2\s+│ 0\s+│ 0\s+│ n\/a \(no CloudWatch locally\)\s+│/);
+    expect(table.stdout).toMatch(
+      /│ intake\s+│ tim-attr-gateway-test-intake\.fifo\s+│ 2\s+│ 0\s+│ 0\s+│ n\/a \(no CloudWatch locally\)\s+│/,
+    );
     // status made the letter it read visible again.
     expect(await stack.takeAll(stack.dlqUrl)).toHaveLength(1);
   });
 
   it('says the lanes are not drained while a lane message waits (a change of laneCount must wait for it)', async () => {
     // Prepare
-    await stack.sqs.send(new SendMessageCommand({ QueueUrl: stack.lanesUrl, MessageBody: '{"UserAttrs":[]}', MessageGroupId: 'lane-3', MessageDeduplicationId: 'drain-check' }));
+    await stack.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: stack.lanesUrl,
+        MessageBody: '{"UserAttrs":[]}',
+        MessageGroupId: 'lane-3',
+        MessageDeduplicationId: 'drain-check',
+      }),
+    );
 
     // Act
     const run = await runTimAttr(stack, ['status', '--json']);
@@ -111,21 +132,37 @@ describe('tim-attr status', () => {
 
   it('checks every table the environment names, and fails (exit 1) when one is missing', async () => {
     // Act
-    const run = await runTimAttr(stack, ['status', '--json'], { env: { BUDGET_TABLE: 'tim-attr-gateway-test-missing' } });
+    const run = await runTimAttr(stack, ['status', '--json'], {
+      env: { BUDGET_TABLE: 'tim-attr-gateway-test-missing' },
+    });
 
     // Assess
     expect(run.code).toBe(1);
     expect(jsonOf(run)).toMatchObject({
       tables: [
         { table: 'idempotency', status: 'ACTIVE' },
-        { table: 'budget', name: 'tim-attr-gateway-test-missing', error: expect.stringContaining('ResourceNotFoundException') as unknown },
+        {
+          table: 'budget',
+          name: 'tim-attr-gateway-test-missing',
+          error: expect.stringContaining('ResourceNotFoundException') as unknown,
+        },
       ],
     });
   });
 });
 
 describe('tim-attr help and usage errors', () => {
-  it.each([['names'], ['names', 'set'], ['get'], ['push'], ['dlq', 'ls'], ['dlq', 'show'], ['dlq', 'replay'], ['dlq', 'purge'], ['status']])('%s --help shows an example and exits 0', async (...command) => {
+  it.each([
+    ['names'],
+    ['names', 'set'],
+    ['get'],
+    ['push'],
+    ['dlq', 'ls'],
+    ['dlq', 'show'],
+    ['dlq', 'replay'],
+    ['dlq', 'purge'],
+    ['status'],
+  ])('%s --help shows an example and exits 0', async (...command) => {
     // Act
     const run = await runTimAttr(undefined, [...command, '--help']);
 

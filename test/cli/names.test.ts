@@ -77,7 +77,11 @@ describe('tim-attr names', () => {
     { args: ['9=city'], rule: 'attr-name-duplicate', says: 'the name "city" would be in slots 1 and 9' },
     { args: ['8=x', '9=x'], rule: 'attr-name-duplicate', says: 'the name "x" would be in slots 8 and 9' },
     { args: ['9=x', '9=y'], rule: 'slot-named-twice', says: 'slot 9 is named twice' },
-    { args: Array.from({ length: 11 }, (_, i) => `${i % 10}=n${i}`), rule: 'max-10-slots', says: 'at most 10 slots can be named' },
+    {
+      args: Array.from({ length: 11 }, (_, i) => `${i % 10}=n${i}`),
+      rule: 'max-10-slots',
+      says: 'at most 10 slots can be named',
+    },
   ])('refuses $rule with exit 2 and a message naming it, before calling IM', async ({ args, rule, says }) => {
     // Prepare
     const before = stack.emulator.attrNames();

@@ -36,14 +36,23 @@ function readCheckpoint(file: string): Checkpoint | undefined {
 }
 
 /** Starts a push process, waits until a batch is checkpointed, sends `signal`, and resolves to its exit. */
-async function pushUntil(stack: Stack, file: string, signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
-  const child = spawn(process.execPath, [bin, 'push', file, '--message-bytes', MESSAGE_BYTES], { env: { ...process.env, ...stackEnv(stack) }, stdio: ['ignore', 'pipe', 'pipe'] });
+async function pushUntil(
+  stack: Stack,
+  file: string,
+  signal: NodeJS.Signals,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  const child = spawn(process.execPath, [bin, 'push', file, '--message-bytes', MESSAGE_BYTES], {
+    env: { ...process.env, ...stackEnv(stack) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString('utf8');
   });
   child.stdout.on('data', (chunk: Buffer) => recordForSecretScan(chunk.toString('utf8')));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, sig) => resolve({ code, signal: sig })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, sig) => resolve({ code, signal: sig })),
+  );
   for (let i = 0; i < 400 && (readCheckpoint(file)?.sentThrough ?? 0) === 0; i++) await sleep(10);
   child.kill(signal);
   const result = await exited;
@@ -52,7 +61,9 @@ async function pushUntil(stack: Stack, file: string, signal: NodeJS.Signals): Pr
 }
 
 function accountsOf(messages: readonly Message[]): string[] {
-  return messages.flatMap((m) => (JSON.parse(m.Body ?? '{}') as { UserAttrs: { To_Account: string }[] }).UserAttrs.map((u) => u.To_Account));
+  return messages.flatMap((m) =>
+    (JSON.parse(m.Body ?? '{}') as { UserAttrs: { To_Account: string }[] }).UserAttrs.map((u) => u.To_Account),
+  );
 }
 
 describe('tim-attr push stopped by a signal', () => {

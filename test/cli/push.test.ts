@@ -16,13 +16,24 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function accountsOf(messages: readonly Message[]): string[] {
   return messages.flatMap((m) => {
     const body: unknown = JSON.parse(m.Body ?? '{}');
-    const users = typeof body === 'object' && body !== null && 'UserAttrs' in body && Array.isArray(body.UserAttrs) ? (body.UserAttrs as { To_Account: string }[]) : [];
+    const users =
+      typeof body === 'object' && body !== null && 'UserAttrs' in body && Array.isArray(body.UserAttrs)
+        ? (body.UserAttrs as { To_Account: string }[])
+        : [];
     return users.map((u) => u.To_Account);
   });
 }
 
-function rejectedLines(file: string): { line?: number; entry?: number; rule: string; path: string; To_Account: string | null }[] {
-  return readFileSync(`${file}.rejected.ndjson`, 'utf8').trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { line?: number; entry?: number; rule: string; path: string; To_Account: string | null });
+function rejectedLines(
+  file: string,
+): { line?: number; entry?: number; rule: string; path: string; To_Account: string | null }[] {
+  return readFileSync(`${file}.rejected.ndjson`, 'utf8')
+    .trim()
+    .split('\n')
+    .filter((l) => l !== '')
+    .map(
+      (l) => JSON.parse(l) as { line?: number; entry?: number; rule: string; path: string; To_Account: string | null },
+    );
 }
 
 describe('tim-attr push', () => {
@@ -52,10 +63,34 @@ describe('tim-attr push', () => {
     expect(run.code).toBe(1);
     expect(jsonOf(run)).toMatchObject({ dryRun: true, read: 6, rejected: 4, usersSent: 0, messagesSent: 0 });
     expect(rejectedLines(file)).toEqual([
-      { line: 2, To_Account: 'd2', path: 'Attrs.colour', rule: 'attr-name-unregistered', reason: 'Attrs.colour is not an attribute name registered for the app [attr-name-unregistered].' },
-      { line: 3, To_Account: null, path: '', rule: 'line-must-be-json', reason: 'line 3 is not a JSON value [line-must-be-json].' },
-      { line: 6, To_Account: null, path: '', rule: 'user-must-be-object', reason: 'line 6 must be an object with To_Account and Attrs [user-must-be-object].' },
-      { line: 7, To_Account: 'd4', path: 'Attrs.tier', rule: 'value-must-be-string', reason: 'Attrs.tier must be a string, or null to remove the attribute (it is a number) [value-must-be-string].' },
+      {
+        line: 2,
+        To_Account: 'd2',
+        path: 'Attrs.colour',
+        rule: 'attr-name-unregistered',
+        reason: 'Attrs.colour is not an attribute name registered for the app [attr-name-unregistered].',
+      },
+      {
+        line: 3,
+        To_Account: null,
+        path: '',
+        rule: 'line-must-be-json',
+        reason: 'line 3 is not a JSON value [line-must-be-json].',
+      },
+      {
+        line: 6,
+        To_Account: null,
+        path: '',
+        rule: 'user-must-be-object',
+        reason: 'line 6 must be an object with To_Account and Attrs [user-must-be-object].',
+      },
+      {
+        line: 7,
+        To_Account: 'd4',
+        path: 'Attrs.tier',
+        rule: 'value-must-be-string',
+        reason: 'Attrs.tier must be a string, or null to remove the attribute (it is a number) [value-must-be-string].',
+      },
     ]);
     expect(await stack.takeAll(stack.intakeUrl)).toEqual([]);
     expect(existsSync(`${file}.checkpoint.json`)).toBe(false);
@@ -64,14 +99,31 @@ describe('tim-attr push', () => {
   it("reads JSON in IM's body shape and names refused entries by their index", async () => {
     // Prepare
     const file = join(dir, 'body.json');
-    writeFileSync(file, JSON.stringify({ UserAttrs: [{ To_Account: 'j1', Attrs: { city: 'Oslo' } }, { To_Account: 'j2', Attrs: {} }, { To_Account: 'j3', Attrs: { lang: 'fr' } }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        UserAttrs: [
+          { To_Account: 'j1', Attrs: { city: 'Oslo' } },
+          { To_Account: 'j2', Attrs: {} },
+          { To_Account: 'j3', Attrs: { lang: 'fr' } },
+        ],
+      }),
+    );
 
     // Act
     const run = await runTimAttr(stack, ['push', file, '--json']);
 
     // Assess
     expect(run.code).toBe(1);
-    expect(rejectedLines(file)).toEqual([{ entry: 2, To_Account: 'j2', path: 'Attrs', rule: 'attrs-must-not-be-empty', reason: 'Attrs must hold at least one attribute [attrs-must-not-be-empty].' }]);
+    expect(rejectedLines(file)).toEqual([
+      {
+        entry: 2,
+        To_Account: 'j2',
+        path: 'Attrs',
+        rule: 'attrs-must-not-be-empty',
+        reason: 'Attrs must hold at least one attribute [attrs-must-not-be-empty].',
+      },
+    ]);
     const messages = await stack.takeAll(stack.intakeUrl);
     expect(accountsOf(messages)).toEqual(['j1', 'j3']);
     expect(messages[0]?.Attributes?.MessageGroupId).toMatch(/^push-[0-9a-f]{16}$/);
@@ -83,8 +135,14 @@ describe('tim-attr push', () => {
     const accounts = writeNdjsonUsers(file, 5000);
 
     // Act: Ctrl-C as soon as the push listens for it, before its first batch went out.
-    const first = await runTimAttr(stack, ['push', file, '--message-bytes', '2000', '--json'], { onInterruptRegistered: (press) => press() });
-    const checkpoint = JSON.parse(readFileSync(`${file}.checkpoint.json`, 'utf8')) as { sentThrough: number; messagesSent: number; runId: string };
+    const first = await runTimAttr(stack, ['push', file, '--message-bytes', '2000', '--json'], {
+      onInterruptRegistered: (press) => press(),
+    });
+    const checkpoint = JSON.parse(readFileSync(`${file}.checkpoint.json`, 'utf8')) as {
+      sentThrough: number;
+      messagesSent: number;
+      runId: string;
+    };
     const queuedAfterFirst = await stack.takeAll(stack.intakeUrl);
     const again = await runTimAttr(stack, ['push', file]);
     const resumed = await runTimAttr(stack, ['push', file, '--resume', '--json']);
@@ -135,7 +193,10 @@ describe('tim-attr push', () => {
     const file = join(dir, 'signed.ndjson');
     writeFileSync(file, '{"To_Account":"s1","Attrs":{"city":"Oslo"}}\n');
 
-    const gateway = createServer((_request, response) => void response.writeHead(202, { 'content-type': 'application/json' }).end('{"ErrorCode":0}'));
+    const gateway = createServer(
+      (_request, response) =>
+        void response.writeHead(202, { 'content-type': 'application/json' }).end('{"ErrorCode":0}'),
+    );
     await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', resolve));
     const { port } = gateway.address() as AddressInfo;
 
@@ -146,7 +207,9 @@ describe('tim-attr push', () => {
 
     // Assess
     expect(plain.code).toBe(2);
-    expect(plain.stderr).toContain('--url must use https:// (plain http:// only to localhost): http://gateway.example.com');
+    expect(plain.stderr).toContain(
+      '--url must use https:// (plain http:// only to localhost): http://gateway.example.com',
+    );
     expect(local.code).toBe(0);
     expect(local.stderr).toContain(`Signing requests to 127.0.0.1:${port} with WEBHOOK_SECRET.`);
   });
@@ -173,7 +236,8 @@ describe('tim-attr push', () => {
     const file = join(dir, 'backfill.csv');
     const backfill = writeCsvBackfill(file, 100_000, 200);
     const im = emulatorClient(stack);
-    for (let i = 0; i < 200; i += 100) await im.setAttr(Array.from({ length: 100 }, (_, k) => ({ To_Account: `bf-${i + k}`, Attrs: { tier: 'seed' } })));
+    for (let i = 0; i < 200; i += 100)
+      await im.setAttr(Array.from({ length: 100 }, (_, k) => ({ To_Account: `bf-${i + k}`, Attrs: { tier: 'seed' } })));
     im.close();
 
     // Act
@@ -187,8 +251,20 @@ describe('tim-attr push', () => {
 
     // Assess
     expect(run.code).toBe(1);
-    expect(jsonOf(run)).toMatchObject({ format: 'csv', read: 100_000, rejected: 1000, usersSent: 99_000, complete: true, interrupted: false });
-    const wrong = [...backfill.expected].filter(([account, attrs]) => JSON.stringify(stack.emulator.attrs.get(account) ?? {}, Object.keys(attrs).sort()) !== JSON.stringify(attrs, Object.keys(attrs).sort()) || Object.keys(stack.emulator.attrs.get(account) ?? {}).length !== Object.keys(attrs).length);
+    expect(jsonOf(run)).toMatchObject({
+      format: 'csv',
+      read: 100_000,
+      rejected: 1000,
+      usersSent: 99_000,
+      complete: true,
+      interrupted: false,
+    });
+    const wrong = [...backfill.expected].filter(
+      ([account, attrs]) =>
+        JSON.stringify(stack.emulator.attrs.get(account) ?? {}, Object.keys(attrs).sort()) !==
+          JSON.stringify(attrs, Object.keys(attrs).sort()) ||
+        Object.keys(stack.emulator.attrs.get(account) ?? {}).length !== Object.keys(attrs).length,
+    );
     expect(wrong.slice(0, 5)).toEqual([]);
     expect(stack.emulator.attrs.get('bf-0')).toMatchObject({ tier: 'seed' });
     expect(stack.emulator.attrs.get('bf-1')).not.toHaveProperty('tier');
@@ -196,10 +272,17 @@ describe('tim-attr push', () => {
     expect(rejected).toEqual(backfill.bad);
     // Accounts of bad lines never reach IM (those below 200 were seeded before the push).
     expect(backfill.expected.size).toBe(99_000);
-    const badAccounts = Array.from({ length: 1000 }, (_, k) => `bf-${k * 100 + 50}`).filter((a) => Number(a.slice(3)) >= 200);
+    const badAccounts = Array.from({ length: 1000 }, (_, k) => `bf-${k * 100 + 50}`).filter(
+      (a) => Number(a.slice(3)) >= 200,
+    );
     expect(badAccounts.filter((a) => stack.emulator.attrs.has(a))).toEqual([]);
     // Without a terminal: plain periodic lines, and not one escape code.
     expect(run.stderr).not.toContain('\u001b');
-    expect(run.stderr.split('\n').filter((l) => /^pushed: \d+% of \d+ bytes, \d+ lines, \d+ users, \d+ users\/s, ETA \S+, \d+ rejected$/.test(l)).length).toBeGreaterThan(1);
+    expect(
+      run.stderr
+        .split('\n')
+        .filter((l) => /^pushed: \d+% of \d+ bytes, \d+ lines, \d+ users, \d+ users\/s, ETA \S+, \d+ rejected$/.test(l))
+        .length,
+    ).toBeGreaterThan(1);
   }, 120_000);
 });

@@ -42,21 +42,30 @@ describe('tim-attr --stage', () => {
         },
       ],
     });
-    secrets.on(GetSecretValueCommand, { SecretId: 'tim-attr-gateway/prod' }).resolves({ SecretString: JSON.stringify(TEST_CREDENTIALS) });
+    secrets
+      .on(GetSecretValueCommand, { SecretId: 'tim-attr-gateway/prod' })
+      .resolves({ SecretString: JSON.stringify(TEST_CREDENTIALS) });
 
     // Act
     const target = await resolveTarget({ stage: 'prod', region: 'ap-southeast-1' }, {});
 
     // Assess
     try {
-      expect(await target.queueUrl('intake')).toBe('https://sqs.ap-southeast-1.amazonaws.com/123/tim-attr-gateway-prod-intake.fifo');
-      expect(await target.queueUrl('deadLetter')).toBe('https://sqs.ap-southeast-1.amazonaws.com/123/tim-attr-gateway-prod-dlq');
+      expect(await target.queueUrl('intake')).toBe(
+        'https://sqs.ap-southeast-1.amazonaws.com/123/tim-attr-gateway-prod-intake.fifo',
+      );
+      expect(await target.queueUrl('deadLetter')).toBe(
+        'https://sqs.ap-southeast-1.amazonaws.com/123/tim-attr-gateway-prod-dlq',
+      );
       expect([...(await target.tables())]).toEqual([
         ['idempotency', 'tim-attr-gateway-prod-idempotency'],
         ['budget', 'tim-attr-gateway-prod-budget'],
       ]);
       expect(target.imBaseUrl).toBe('https://adminapiger.im.qcloud.com');
-      expect(await target.imCredentials.get()).toMatchObject({ sdkAppId: TEST_CREDENTIALS.sdkAppId, identifier: TEST_CREDENTIALS.identifier });
+      expect(await target.imCredentials.get()).toMatchObject({
+        sdkAppId: TEST_CREDENTIALS.sdkAppId,
+        identifier: TEST_CREDENTIALS.identifier,
+      });
       expect(await target.webhookUrl()).toBe('https://abc.execute-api.ap-southeast-1.amazonaws.com/v1/user-attrs');
       expect(await target.webhookSecret()).toBe(TEST_CREDENTIALS.webhookSecret);
       expect(target.cloudwatch).toBeDefined();
@@ -67,7 +76,11 @@ describe('tim-attr --stage', () => {
 
   it('a stage without a stack is a usage error naming the stack and --region', async () => {
     // Prepare
-    cloudformation.on(DescribeStacksCommand).rejects(Object.assign(new Error('Stack with id tim-attr-gateway-nope does not exist'), { name: 'ValidationError' }));
+    cloudformation
+      .on(DescribeStacksCommand)
+      .rejects(
+        Object.assign(new Error('Stack with id tim-attr-gateway-nope does not exist'), { name: 'ValidationError' }),
+      );
 
     // Act
     const run = await runTimAttr(undefined, ['status', '--stage', 'nope', '--region', 'eu-central-1']);
@@ -80,16 +93,25 @@ describe('tim-attr --stage', () => {
   it("takes the oldest message's age from CloudWatch: the latest one-minute maximum", async () => {
     // Prepare
     const now = new Date('2026-01-01T12:00:00Z');
-    cloudwatch.on(GetMetricStatisticsCommand, { MetricName: 'ApproximateAgeOfOldestMessage', Dimensions: [{ Name: 'QueueName', Value: 'q.fifo' }] }).resolves({
-      Datapoints: [
-        { Timestamp: new Date('2026-01-01T11:57:00Z'), Maximum: 900 },
-        { Timestamp: new Date('2026-01-01T11:59:00Z'), Maximum: 42 },
-        { Timestamp: new Date('2026-01-01T11:58:00Z'), Maximum: 300 },
-      ],
-    });
+    cloudwatch
+      .on(GetMetricStatisticsCommand, {
+        MetricName: 'ApproximateAgeOfOldestMessage',
+        Dimensions: [{ Name: 'QueueName', Value: 'q.fifo' }],
+      })
+      .resolves({
+        Datapoints: [
+          { Timestamp: new Date('2026-01-01T11:57:00Z'), Maximum: 900 },
+          { Timestamp: new Date('2026-01-01T11:59:00Z'), Maximum: 42 },
+          { Timestamp: new Date('2026-01-01T11:58:00Z'), Maximum: 300 },
+        ],
+      });
 
     // Act
-    const age = await oldestMessageAge(new CloudWatchClient({ region: 'ap-southeast-1' }), 'https://sqs.ap-southeast-1.amazonaws.com/123/q.fifo', now);
+    const age = await oldestMessageAge(
+      new CloudWatchClient({ region: 'ap-southeast-1' }),
+      'https://sqs.ap-southeast-1.amazonaws.com/123/q.fifo',
+      now,
+    );
 
     // Assess
     expect(age).toBe(42);

@@ -32,7 +32,7 @@ const checkpoint: Checkpoint = {
 };
 
 describe('where a push starts', () => {
-  it('starts afresh with a new run id and the file\'s group', () => {
+  it("starts afresh with a new run id and the file's group", () => {
     // Act
     const a = chooseStart(request());
     const b = chooseStart(request());
@@ -41,24 +41,33 @@ describe('where a push starts', () => {
     expect(a.resuming).toBeUndefined();
     expect(a.runId).not.toBe(b.runId);
     expect(a.messageGroupId).toBe(messageGroupOf('/data/users.csv'));
-    expect(startCheckpoint(request(), a, 'intake https://sqs/q.fifo')).toMatchObject({ sentThrough: 0, runId: a.runId, rejected: { bytes: 0, count: 0 } });
+    expect(startCheckpoint(request(), a, 'intake https://sqs/q.fifo')).toMatchObject({
+      sentThrough: 0,
+      runId: a.runId,
+      rejected: { bytes: 0, count: 0 },
+    });
   });
 
-  it('resumes with the checkpoint\'s run id and group, to the same destination only', () => {
+  it("resumes with the checkpoint's run id and group, to the same destination only", () => {
     // Act
     const point = chooseStart(request({ existing: checkpoint, resume: true }));
 
     // Assess
     expect(point).toMatchObject({ runId: 'r1', messageGroupId: 'push-0123456789abcdef' });
     expect(startCheckpoint(request(), point, 'intake https://sqs/q.fifo')).toBe(checkpoint);
-    expect(() => startCheckpoint(request(), point, 'webhook https://gw/v1/user-attrs')).toThrow('[checkpoint-destination]');
+    expect(() => startCheckpoint(request(), point, 'webhook https://gw/v1/user-attrs')).toThrow(
+      '[checkpoint-destination]',
+    );
   });
 
   it.each([
     [{ resume: true, restart: true }, '--resume and --restart exclude each other'],
     [{ resume: true }, 'nothing to resume'],
     [{ existing: checkpoint }, 'Pass --resume to send the rest, or --restart'],
-    [{ existing: checkpoint, resume: true, identity: { ...identity, headSha256: 'cd' } }, 'changed since the checkpoint (its first bytes)'],
+    [
+      { existing: checkpoint, resume: true, identity: { ...identity, headSha256: 'cd' } },
+      'changed since the checkpoint (its first bytes)',
+    ],
   ])('refuses %j', (over, says) => {
     expect(() => chooseStart(request(over))).toThrow(says);
   });

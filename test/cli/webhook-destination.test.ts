@@ -28,13 +28,24 @@ async function fakeGateway(): Promise<{ url: string; received: Received[]; close
         response.writeHead(503).end('{"ErrorCode":1503}');
         return;
       }
-      const rejected = { To_Account: 'w2', Path: 'UserAttrs[1].Attrs.city', Rule: 'im-error-70107', Reason: 'IM refused the account for good' };
-      response.writeHead(202, { 'content-type': 'application/json' }).end(JSON.stringify({ ActionStatus: 'FAIL', ErrorCode: 1001, RejectedUsers: [rejected] }));
+      const rejected = {
+        To_Account: 'w2',
+        Path: 'UserAttrs[1].Attrs.city',
+        Rule: 'im-error-70107',
+        Reason: 'IM refused the account for good',
+      };
+      response
+        .writeHead(202, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ ActionStatus: 'FAIL', ErrorCode: 1001, RejectedUsers: [rejected] }));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/v1/user-attrs`, received, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://127.0.0.1:${port}/v1/user-attrs`,
+    received,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
 describe('tim-attr push --url (a webhook)', () => {
@@ -42,10 +53,23 @@ describe('tim-attr push --url (a webhook)', () => {
     // Prepare
     const gateway = await fakeGateway();
     const file = join(dir, 'users.ndjson');
-    writeFileSync(file, ['{"To_Account":"w1","Attrs":{"city":"Oslo"}}', '{"To_Account":"w2","Attrs":{"city":"Rome"}}'].join('\n'));
+    writeFileSync(
+      file,
+      ['{"To_Account":"w1","Attrs":{"city":"Oslo"}}', '{"To_Account":"w2","Attrs":{"city":"Rome"}}'].join('\n'),
+    );
 
     // Act
-    const run = await runTimAttr(undefined, ['push', file, '--url', gateway.url, '--secret', TEST_CREDENTIALS.webhookSecret, '--attr-names', 'city', '--json']);
+    const run = await runTimAttr(undefined, [
+      'push',
+      file,
+      '--url',
+      gateway.url,
+      '--secret',
+      TEST_CREDENTIALS.webhookSecret,
+      '--attr-names',
+      'city',
+      '--json',
+    ]);
     await gateway.close();
 
     // Assess
@@ -59,8 +83,15 @@ describe('tim-attr push --url (a webhook)', () => {
       'webhook-timestamp': String(second?.headers['webhook-timestamp']),
       'webhook-signature': String(second?.headers['webhook-signature']),
     });
-    expect(verified).toEqual({ UserAttrs: [{ To_Account: 'w1', Attrs: { city: 'Oslo' } }, { To_Account: 'w2', Attrs: { city: 'Rome' } }] });
-    expect(readFileSync(`${file}.rejected.ndjson`, 'utf8')).toBe(`${JSON.stringify({ line: 2, To_Account: 'w2', path: 'Attrs.city', rule: 'im-error-70107', reason: 'IM refused the account for good' })}\n`);
+    expect(verified).toEqual({
+      UserAttrs: [
+        { To_Account: 'w1', Attrs: { city: 'Oslo' } },
+        { To_Account: 'w2', Attrs: { city: 'Rome' } },
+      ],
+    });
+    expect(readFileSync(`${file}.rejected.ndjson`, 'utf8')).toBe(
+      `${JSON.stringify({ line: 2, To_Account: 'w2', path: 'Attrs.city', rule: 'im-error-70107', reason: 'IM refused the account for good' })}\n`,
+    );
     expect(run.stdout + run.stderr).not.toContain(TEST_CREDENTIALS.webhookSecret);
   });
 });

@@ -35,8 +35,20 @@ describe('loadConfig: defaults', () => {
     // Assess
     expect(config.role).toBe('api');
     expect(config.logLevel).toBe('INFO');
-    expect(config.credentials).toEqual({ source: 'env', sdkAppId: TEST_CREDENTIALS.sdkAppId, identifier: TEST_CREDENTIALS.identifier, secretKey: TEST_CREDENTIALS.secretKey });
-    expect(config.im).toEqual({ region: 'singapore', timeoutMs: 5000, maxInFlight: 64, pacingMarginMs: 20, retryMaxAttempts: 6, retryMaxTotalMs: 20_000 });
+    expect(config.credentials).toEqual({
+      source: 'env',
+      sdkAppId: TEST_CREDENTIALS.sdkAppId,
+      identifier: TEST_CREDENTIALS.identifier,
+      secretKey: TEST_CREDENTIALS.secretKey,
+    });
+    expect(config.im).toEqual({
+      region: 'singapore',
+      timeoutMs: 5000,
+      maxInFlight: 64,
+      pacingMarginMs: 20,
+      retryMaxAttempts: 6,
+      retryMaxTotalMs: 20_000,
+    });
     expect(config.attrNames).toBeUndefined();
     expect(config.attrNamesCacheTtlSeconds).toBe(300);
     expect(config.sqs).toEqual({ region: 'ap-southeast-1' });
@@ -55,7 +67,9 @@ describe('loadConfig: defaults', () => {
     const { fleet } = loadConfig(env);
 
     // Assess
-    const committed = fleet.apiCallsPerSecondPerCopy * fleet.apiMaxConcurrency + fleet.workerCallsPerSecondPerCopy * fleet.workerMaxConcurrency;
+    const committed =
+      fleet.apiCallsPerSecondPerCopy * fleet.apiMaxConcurrency +
+      fleet.workerCallsPerSecondPerCopy * fleet.workerMaxConcurrency;
     expect(committed).toBeLessThanOrEqual(100 + 1e-9);
   });
 
@@ -75,7 +89,13 @@ describe('loadConfig: defaults', () => {
 
   it('defaults to process.env when no environment is passed', () => {
     // Prepare
-    for (const [name, value] of Object.entries({ ...LOCAL_ENV, SECRET_ID: '', IM_REGION: 'seoul', FUNCTION_ROLE: 'worker' })) vi.stubEnv(name, value ?? '');
+    for (const [name, value] of Object.entries({
+      ...LOCAL_ENV,
+      SECRET_ID: '',
+      IM_REGION: 'seoul',
+      FUNCTION_ROLE: 'worker',
+    }))
+      vi.stubEnv(name, value ?? '');
 
     // Act
     let config: Config;
@@ -100,12 +120,19 @@ describe('loadConfig: credentials', () => {
     const config = loadConfig(env);
 
     // Assess
-    expect(config.credentials).toEqual({ source: 'secrets-manager', secretId: 'tim-attr-gateway/dev', cacheTtlSeconds: 60 });
+    expect(config.credentials).toEqual({
+      source: 'secrets-manager',
+      secretId: 'tim-attr-gateway/dev',
+      cacheTtlSeconds: 60,
+    });
   });
 
   it('needs no env credentials with SECRET_ID, and caches the secret 300 s by default', () => {
     // Prepare
-    const env = { IM_REGION: 'singapore', SECRET_ID: 'arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:tim-AbCdEf' };
+    const env = {
+      IM_REGION: 'singapore',
+      SECRET_ID: 'arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:tim-AbCdEf',
+    };
 
     // Act
     const config = loadConfig(env);
@@ -125,19 +152,23 @@ describe('loadConfig: credentials', () => {
     expect(config.credentials).toMatchObject({ source: 'env', webhookSecret: TEST_CREDENTIALS.webhookSecret });
   });
 
-  it.each(['TIM_SDKAPPID', 'TIM_IDENTIFIER', 'TIM_SECRET_KEY'])('names %s when it is missing and SECRET_ID is not set', (name) => {
-    // Prepare
-    const env = { ...LOCAL_ENV, [name]: undefined };
+  it.each(['TIM_SDKAPPID', 'TIM_IDENTIFIER', 'TIM_SECRET_KEY'])(
+    'names %s when it is missing and SECRET_ID is not set',
+    (name) => {
+      // Prepare
+      const env = { ...LOCAL_ENV, [name]: undefined };
 
-    // Act
-    const error = configError(env);
+      // Act
+      const error = configError(env);
 
-    // Assess
-    expect(error.name).toBe('ConfigError');
-    expect(error.message).toContain('SECRET_ID');
-    expect(error.message).toContain(name);
-    for (const other of ['TIM_SDKAPPID', 'TIM_IDENTIFIER', 'TIM_SECRET_KEY'].filter((n) => n !== name)) expect(error.message).not.toContain(other);
-  });
+      // Assess
+      expect(error.name).toBe('ConfigError');
+      expect(error.message).toContain('SECRET_ID');
+      expect(error.message).toContain(name);
+      for (const other of ['TIM_SDKAPPID', 'TIM_IDENTIFIER', 'TIM_SECRET_KEY'].filter((n) => n !== name))
+        expect(error.message).not.toContain(other);
+    },
+  );
 
   it('names all three local variables when none is set', () => {
     // Prepare
@@ -147,7 +178,9 @@ describe('loadConfig: credentials', () => {
     const error = configError(env);
 
     // Assess
-    expect(error.message).toContain('set SECRET_ID (Secrets Manager), or for a local run TIM_SDKAPPID, TIM_IDENTIFIER, TIM_SECRET_KEY');
+    expect(error.message).toContain(
+      'set SECRET_ID (Secrets Manager), or for a local run TIM_SDKAPPID, TIM_IDENTIFIER, TIM_SECRET_KEY',
+    );
   });
 
   it.each(['abc', '0', '-5', '1.5', '99999999999999999'])('refuses TIM_SDKAPPID %j, naming it', (value) => {
@@ -237,13 +270,20 @@ describe('loadConfig: IM endpoint and timeout', () => {
 
   it('names every invalid variable checked by the schema in one error', () => {
     // Prepare
-    const env = { ...LOCAL_ENV, IM_TIMEOUT_MS: '100', FUNCTION_ROLE: 'cron', LOG_LEVEL: 'LOUD', WORKER_MAX_CONCURRENCY: '1' };
+    const env = {
+      ...LOCAL_ENV,
+      IM_TIMEOUT_MS: '100',
+      FUNCTION_ROLE: 'cron',
+      LOG_LEVEL: 'LOUD',
+      WORKER_MAX_CONCURRENCY: '1',
+    };
 
     // Act
     const error = configError(env);
 
     // Assess
-    for (const name of ['IM_TIMEOUT_MS', 'FUNCTION_ROLE', 'LOG_LEVEL', 'WORKER_MAX_CONCURRENCY']) expect(error.message).toContain(`${name}: `);
+    for (const name of ['IM_TIMEOUT_MS', 'FUNCTION_ROLE', 'LOG_LEVEL', 'WORKER_MAX_CONCURRENCY'])
+      expect(error.message).toContain(`${name}: `);
   });
 
   it('names both the missing region and the missing credentials in one error', () => {
@@ -295,7 +335,13 @@ describe('loadConfig: ATTR_NAMES', () => {
 });
 
 describe('loadConfig: pace per FUNCTION_ROLE', () => {
-  const fleetEnv: Env = { ...LOCAL_ENV, IM_RATE_LIMIT: '100', API_RATE_SHARE: '10', API_MAX_CONCURRENCY: '4', WORKER_MAX_CONCURRENCY: '9' };
+  const fleetEnv: Env = {
+    ...LOCAL_ENV,
+    IM_RATE_LIMIT: '100',
+    API_RATE_SHARE: '10',
+    API_MAX_CONCURRENCY: '4',
+    WORKER_MAX_CONCURRENCY: '9',
+  };
 
   it('paces an API copy to the API share divided by the API concurrency', () => {
     // Prepare
@@ -350,7 +396,13 @@ describe('loadConfig: SQS', () => {
     const config = loadConfig(env);
 
     // Assess
-    expect(config.sqs).toEqual({ lanesQueueUrl: env.LANES_QUEUE_URL, intakeQueueUrl: env.INTAKE_QUEUE_URL, dlqUrl: env.DLQ_URL, endpoint: env.SQS_ENDPOINT, region: 'eu-central-1' });
+    expect(config.sqs).toEqual({
+      lanesQueueUrl: env.LANES_QUEUE_URL,
+      intakeQueueUrl: env.INTAKE_QUEUE_URL,
+      dlqUrl: env.DLQ_URL,
+      endpoint: env.SQS_ENDPOINT,
+      region: 'eu-central-1',
+    });
   });
 
   it('carries the idempotency table and the lane settings, with the defaults of lib/config/defaults.json', () => {
@@ -361,8 +413,18 @@ describe('loadConfig: SQS', () => {
     const config = loadConfig(env);
 
     // Assess
-    expect(config.idempotency).toEqual({ tableName: 'gw-idempotency', endpoint: 'http://127.0.0.1:4567', ttlSeconds: 48 * 3600 });
-    expect(config.lanes).toEqual({ count: 250, retryMaxSeconds: 300, outageToleranceMs: 120 * 60_000, intakeRetryWindowMs: 180_000, stuckLaneToleranceMs: 15 * 60_000 });
+    expect(config.idempotency).toEqual({
+      tableName: 'gw-idempotency',
+      endpoint: 'http://127.0.0.1:4567',
+      ttlSeconds: 48 * 3600,
+    });
+    expect(config.lanes).toEqual({
+      count: 250,
+      retryMaxSeconds: 300,
+      outageToleranceMs: 120 * 60_000,
+      intakeRetryWindowMs: 180_000,
+      stuckLaneToleranceMs: 15 * 60_000,
+    });
     expect(config.apiInlineChunks).toBe(1);
   });
 

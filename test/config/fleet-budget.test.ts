@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { FleetBudgetError, planFleetBudget, planSharedGrid, type FleetBudgetInput } from '../../lib/config/fleet-budget.ts';
+import {
+  FleetBudgetError,
+  planFleetBudget,
+  planSharedGrid,
+  type FleetBudgetInput,
+} from '../../lib/config/fleet-budget.ts';
 
 const VALID: FleetBudgetInput = { imRateLimit: 100, apiRateShare: 10, apiMaxConcurrency: 2, workerMaxConcurrency: 5 };
 
@@ -28,7 +33,12 @@ describe('planFleetBudget', () => {
 
   it('gives fractional per-copy shares and never commits more than the limit', () => {
     // Prepare
-    const input: FleetBudgetInput = { imRateLimit: 100, apiRateShare: 10, apiMaxConcurrency: 3, workerMaxConcurrency: 7 };
+    const input: FleetBudgetInput = {
+      imRateLimit: 100,
+      apiRateShare: 10,
+      apiMaxConcurrency: 3,
+      workerMaxConcurrency: 7,
+    };
 
     // Act
     const budget = planFleetBudget(input);
@@ -43,7 +53,12 @@ describe('planFleetBudget', () => {
 
   it('accepts a share of less than one call per second per copy', () => {
     // Prepare
-    const input: FleetBudgetInput = { imRateLimit: 100, apiRateShare: 1, apiMaxConcurrency: 4, workerMaxConcurrency: 1000 };
+    const input: FleetBudgetInput = {
+      imRateLimit: 100,
+      apiRateShare: 1,
+      apiMaxConcurrency: 4,
+      workerMaxConcurrency: 1000,
+    };
 
     // Act
     const budget = planFleetBudget(input);
@@ -131,7 +146,9 @@ describe('planFleetBudget', () => {
     const error = refusal(input);
 
     // Assess
-    expect(error.message).toBe(`WORKER_MAX_CONCURRENCY must be a whole number from 2 to 1000 (got ${workerMaxConcurrency})`);
+    expect(error.message).toBe(
+      `WORKER_MAX_CONCURRENCY must be a whole number from 2 to 1000 (got ${workerMaxConcurrency})`,
+    );
   });
 
   it('checks the limit before the share, so the first broken rule is the one reported', () => {
@@ -147,7 +164,13 @@ describe('planFleetBudget', () => {
 });
 
 describe('planSharedGrid', () => {
-  const DEFAULT_GRID = { imRateLimit: 100, marginPerSecond: 2, workerFloorRate: 0.8, workerReservedConcurrency: 4, workerMaxConcurrency: 2 } as const;
+  const DEFAULT_GRID = {
+    imRateLimit: 100,
+    marginPerSecond: 2,
+    workerFloorRate: 0.8,
+    workerReservedConcurrency: 4,
+    workerMaxConcurrency: 2,
+  } as const;
 
   /** Runs `planSharedGrid` and returns the message of the error it throws (fails the test when it throws none). */
   function gridRefusal(input: Parameters<typeof planSharedGrid>[0]): string {
@@ -171,7 +194,9 @@ describe('planSharedGrid', () => {
 
   it('keeps the same grid however many lanes invocations run, since the floor is the fleet’s, not each copy’s', () => {
     // Act
-    const sizes = [2, 5, 10, 50].map((n) => planSharedGrid({ ...DEFAULT_GRID, workerReservedConcurrency: n, workerMaxConcurrency: n }).gridRate);
+    const sizes = [2, 5, 10, 50].map(
+      (n) => planSharedGrid({ ...DEFAULT_GRID, workerReservedConcurrency: n, workerMaxConcurrency: n }).gridRate,
+    );
 
     // Assess
     expect(sizes).toEqual([97, 97, 97, 97]);

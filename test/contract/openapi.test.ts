@@ -16,7 +16,12 @@ import { isUserRule } from '../../lib/rules/rule-messages.ts';
 import type { RequestShapeRule, UserRule } from '../../lib/rules/types.ts';
 import type { AcceptWebhookResult } from '../../lib/usecases/accept-webhook.ts';
 import { StaleRequestError } from '../../lib/usecases/answer-once.ts';
-import { IdempotencyUnavailableError, LanesUnavailableError, RequestInProgressError, RequestKeyReusedError } from '../../lib/usecases/errors.ts';
+import {
+  IdempotencyUnavailableError,
+  LanesUnavailableError,
+  RequestInProgressError,
+  RequestKeyReusedError,
+} from '../../lib/usecases/errors.ts';
 import { WebhookAuthError } from '../../lib/webhook/webhook-authenticator.ts';
 import { apiEvent, lambdaContext, makeUsers, TEST_CREDENTIALS } from '../helpers/factories.ts';
 import { useStack } from '../helpers/use-stack.ts';
@@ -107,7 +112,13 @@ const REQUEST_RULES: Readonly<Record<RequestRule, true>> = {
 };
 const REFUSAL_STATUSES: Readonly<Record<RequestRefusedError['status'], true>> = { 400: true, 413: true, 415: true };
 
-function acceptResult(counts: { received: number; accepted: number; applied: number; queued: number; rejected: number }): AcceptWebhookResult {
+function acceptResult(counts: {
+  received: number;
+  accepted: number;
+  applied: number;
+  queued: number;
+  rejected: number;
+}): AcceptWebhookResult {
   const rejected = Array.from({ length: counts.rejected }, (_, i) => ({
     To_Account: `bad-${i}`,
     index: i,
@@ -115,7 +126,15 @@ function acceptResult(counts: { received: number; accepted: number; applied: num
     rule: 'attr-name-unregistered',
     message: `UserAttrs[${i}].Attrs.planet is not an attribute name registered for the app [attr-name-unregistered].`,
   }));
-  return { requestId: 'req-1', received: counts.received, merged: 0, accepted: counts.accepted, applied: counts.applied, queued: counts.queued, rejected };
+  return {
+    requestId: 'req-1',
+    received: counts.received,
+    merged: 0,
+    accepted: counts.accepted,
+    applied: counts.applied,
+    queued: counts.queued,
+    rejected,
+  };
 }
 
 describe('openapi.yaml against the code', () => {
@@ -128,7 +147,9 @@ describe('openapi.yaml against the code', () => {
     const pattern = at(document, 'components', 'schemas', 'ImErrorRule', 'pattern');
     // Assess
     expect(Array.isArray(documented) ? [...(documented as unknown[])].sort() : documented).toEqual(codeRules);
-    expect(keysOf(USER_AND_SHAPE_RULES).filter((r) => isUserRule(r))).toHaveLength(Object.keys(USER_AND_SHAPE_RULES).length - 2);
+    expect(keysOf(USER_AND_SHAPE_RULES).filter((r) => isUserRule(r))).toHaveLength(
+      Object.keys(USER_AND_SHAPE_RULES).length - 2,
+    );
     expect(ajv.validate({ $ref: pointer('components', 'schemas', 'Rule') }, 'im-error-70107')).toBe(true);
     expect(ajv.validate({ $ref: pointer('components', 'schemas', 'Rule') }, 'im-error-')).toBe(false);
     expect(pattern).toBe('^im-error-[0-9]+$');
@@ -150,7 +171,9 @@ describe('openapi.yaml against the code', () => {
       new StaleRequestError('stale'),
       new RequestInProgressError('in progress'),
       new RequestKeyReusedError('reused'),
-      ...Object.keys(REFUSAL_STATUSES).map((s) => new RequestRefusedError(Number(s) as RequestRefusedError['status'], 'body', 'body-max-bytes', 'refused')),
+      ...Object.keys(REFUSAL_STATUSES).map(
+        (s) => new RequestRefusedError(Number(s) as RequestRefusedError['status'], 'body', 'body-max-bytes', 'refused'),
+      ),
       new RequestShapeError('UserAttrs', 'user-attrs-must-be-array', 'shape'),
       new IdempotencyUnavailableError('down'),
       new LanesUnavailableError('down', { accepted: 1, pending: 2 }),
@@ -162,25 +185,46 @@ describe('openapi.yaml against the code', () => {
       acceptResult({ received: 2, accepted: 0, applied: 0, queued: 0, rejected: 2 }),
     ];
     // Act
-    const produced = new Set([...errors.map((e) => errorResponse(e, 'req-1').statusCode), ...results.map((r) => acceptedResponse(r).statusCode), 429]);
+    const produced = new Set([
+      ...errors.map((e) => errorResponse(e, 'req-1').statusCode),
+      ...results.map((r) => acceptedResponse(r).statusCode),
+      429,
+    ]);
     const responses = at(document, ...OPERATION, 'responses');
     // Assess
     expect(keysOf(responses).map(Number).sort()).toEqual([...produced].sort());
     for (const status of keysOf(responses)) {
       const media = at(responses, status, 'content', 'application/json');
-      const examples = [at(media, 'example'), ...keysOf(at(media, 'examples')).map((name) => at(media, 'examples', name, 'value'))].filter((e) => e !== undefined);
+      const examples = [
+        at(media, 'example'),
+        ...keysOf(at(media, 'examples')).map((name) => at(media, 'examples', name, 'value')),
+      ].filter((e) => e !== undefined);
       // An answer that says what happened: every user rejected is never "the others were applied".
-      for (const example of examples) if (JSON.stringify(example).includes('"ErrorCode":1002')) expect(JSON.stringify(example)).not.toContain('the others');
+      for (const example of examples)
+        if (JSON.stringify(example).includes('"ErrorCode":1002'))
+          expect(JSON.stringify(example)).not.toContain('the others');
       expect(examples.length, status).toBeGreaterThan(0);
       const validate = responseSchema(status);
-      for (const example of examples) expect(validate(example), `${status} ${JSON.stringify(validate.errors)}`).toBe(true);
+      for (const example of examples)
+        expect(validate(example), `${status} ${JSON.stringify(validate.errors)}`).toBe(true);
     }
   });
 
   it('accepts its request example and the README body, and refuses a body without UserAttrs', () => {
     // Prepare
-    const validate = ajv.compile({ $ref: pointer(...OPERATION, 'requestBody', 'content', 'application/json', 'schema') });
-    const example = at(document, ...OPERATION, 'requestBody', 'content', 'application/json', 'examples', 'setAndRemove', 'value');
+    const validate = ajv.compile({
+      $ref: pointer(...OPERATION, 'requestBody', 'content', 'application/json', 'schema'),
+    });
+    const example = at(
+      document,
+      ...OPERATION,
+      'requestBody',
+      'content',
+      'application/json',
+      'examples',
+      'setAndRemove',
+      'value',
+    );
     // Act
     const results = [validate(example), validate({ UserAttrs: makeUsers(3) }), validate({ Users: [] })];
     // Assess
@@ -194,7 +238,12 @@ describe('real answers of the API handler on the local stack fit openapi.yaml', 
   it('200: every user applied, and some users rejected (1001)', async () => {
     // Prepare
     const { api } = stack.copy();
-    const mixed = [...makeUsers(2, 'c200'), { To_Account: 'c200-bad', Attrs: { planet: 'Mars' } }, { To_Account: 'c200-long', Attrs: { city: '北'.repeat(17) } }, { To_Account: 7 }];
+    const mixed = [
+      ...makeUsers(2, 'c200'),
+      { To_Account: 'c200-bad', Attrs: { planet: 'Mars' } },
+      { To_Account: 'c200-long', Attrs: { city: '北'.repeat(17) } },
+      { To_Account: 7 },
+    ];
     // Act
     const all = await api(apiEvent(JSON.stringify({ UserAttrs: makeUsers(3, 'c200') })), lambdaContext());
     const some = await api(apiEvent(JSON.stringify({ UserAttrs: mixed })), lambdaContext());
@@ -221,7 +270,14 @@ describe('real answers of the API handler on the local stack fit openapi.yaml', 
     const malformed = await api(apiEvent('{"UserAttrs":['), lambdaContext());
     const notObject = await api(apiEvent('[1]'), lambdaContext());
     const noArray = await api(apiEvent('{"Users":[]}'), lambdaContext());
-    const badKey = await iam.api(apiEvent(JSON.stringify({ UserAttrs: makeUsers(1, 'c400') }), { sign: false, iamCaller: true, headers: { 'idempotency-key': 'k'.repeat(257) } }), lambdaContext());
+    const badKey = await iam.api(
+      apiEvent(JSON.stringify({ UserAttrs: makeUsers(1, 'c400') }), {
+        sign: false,
+        iamCaller: true,
+        headers: { 'idempotency-key': 'k'.repeat(257) },
+      }),
+      lambdaContext(),
+    );
     // Assess
     for (const answer of [malformed, notObject, noArray, badKey]) expectConforms(answer, 400);
     expect(badKey.body).toContain('idempotency-key-format');
@@ -271,7 +327,10 @@ describe('real answers of the API handler on the local stack fit openapi.yaml', 
     // Prepare
     const { api } = stack.copy();
     // Act
-    const result = await api(apiEvent('UserAttrs=1', { headers: { 'content-type': 'application/x-www-form-urlencoded' } }), lambdaContext());
+    const result = await api(
+      apiEvent('UserAttrs=1', { headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+      lambdaContext(),
+    );
     // Assess
     expectConforms(result, 415);
   });
@@ -279,10 +338,19 @@ describe('real answers of the API handler on the local stack fit openapi.yaml', 
   it('422: every user rejected (1002), and a webhook-id reused for another body (1422)', async () => {
     // Prepare
     const { api } = stack.copy();
-    await api(apiEvent(JSON.stringify({ UserAttrs: makeUsers(2, 'c422') }), { webhookId: 'msg_contract_reused' }), lambdaContext());
+    await api(
+      apiEvent(JSON.stringify({ UserAttrs: makeUsers(2, 'c422') }), { webhookId: 'msg_contract_reused' }),
+      lambdaContext(),
+    );
     // Act
-    const allRejected = await api(apiEvent(JSON.stringify({ UserAttrs: [{ To_Account: 'c422-bad', Attrs: { planet: 'Mars' } }, { Attrs: {} }] })), lambdaContext());
-    const reused = await api(apiEvent(JSON.stringify({ UserAttrs: makeUsers(3, 'c422') }), { webhookId: 'msg_contract_reused' }), lambdaContext());
+    const allRejected = await api(
+      apiEvent(JSON.stringify({ UserAttrs: [{ To_Account: 'c422-bad', Attrs: { planet: 'Mars' } }, { Attrs: {} }] })),
+      lambdaContext(),
+    );
+    const reused = await api(
+      apiEvent(JSON.stringify({ UserAttrs: makeUsers(3, 'c422') }), { webhookId: 'msg_contract_reused' }),
+      lambdaContext(),
+    );
     // Assess
     expectConforms(allRejected, 422);
     expectConforms(reused, 422);
@@ -308,12 +376,17 @@ describe('real answers of the API handler on the local stack fit openapi.yaml', 
   it('500: a malformed webhook secret', async () => {
     // Prepare
     const weak = 'whsec_eA==';
-    stack.secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ ...TEST_CREDENTIALS, webhookSecret: weak }) });
+    stack.secrets
+      .on(GetSecretValueCommand)
+      .resolves({ SecretString: JSON.stringify({ ...TEST_CREDENTIALS, webhookSecret: weak }) });
     const { api } = stack.copy();
     // Act
     let result: Awaited<ReturnType<typeof api>>;
     try {
-      result = await api(apiEvent(JSON.stringify({ UserAttrs: makeUsers(1, 'c500') }), { sign: weak }), lambdaContext());
+      result = await api(
+        apiEvent(JSON.stringify({ UserAttrs: makeUsers(1, 'c500') }), { sign: weak }),
+        lambdaContext(),
+      );
     } finally {
       stack.secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(TEST_CREDENTIALS) });
     }

@@ -85,7 +85,11 @@ describe('parseSecret', () => {
     ['secretKey', 'empty', { secretKey: '' }],
     ['secretKey', 'a number', { secretKey: 12345 }],
     ['secretKey', 'blank', { secretKey: '   ' }],
-    ['webhookSecret', 'without the whsec_ prefix', { webhookSecret: TEST_CREDENTIALS.webhookSecret.slice('whsec_'.length) }],
+    [
+      'webhookSecret',
+      'without the whsec_ prefix',
+      { webhookSecret: TEST_CREDENTIALS.webhookSecret.slice('whsec_'.length) },
+    ],
     ['webhookSecret', 'a number', { webhookSecret: 7 }],
     ['webhookSecret', 'a 1-byte key', { webhookSecret: 'whsec_eA==' }],
     ['webhookSecret', 'a 23-byte key', { webhookSecret: `whsec_${Buffer.alloc(23, 1).toString('base64')}` }],

@@ -30,7 +30,10 @@ describe('SecretsManagerSource', () => {
   it('reads and parses the secret named by secretId', async () => {
     // Prepare
     sm.on(GetSecretValueCommand).resolves({ SecretString: secretOf(TEST_CREDENTIALS.secretKey) });
-    const source = new SecretsManagerSource({ client: new SecretsManagerClient({ region: 'ap-southeast-1' }), secretId: SECRET_ID });
+    const source = new SecretsManagerSource({
+      client: new SecretsManagerClient({ region: 'ap-southeast-1' }),
+      secretId: SECRET_ID,
+    });
 
     // Act
     const credentials = await source.get();
@@ -47,7 +50,13 @@ describe('SecretsManagerSource', () => {
     sm.on(GetSecretValueCommand)
       .resolvesOnce({ SecretString: secretOf(TEST_CREDENTIALS.secretKey) })
       .resolves({ SecretString: secretOf(ROTATED_KEY) });
-    const source = new SecretsManagerSource({ client: new SecretsManagerClient({}), secretId: SECRET_ID, cacheTtlSeconds: 60, refreshAheadSeconds: 10, now: clock.now });
+    const source = new SecretsManagerSource({
+      client: new SecretsManagerClient({}),
+      secretId: SECRET_ID,
+      cacheTtlSeconds: 60,
+      refreshAheadSeconds: 10,
+      now: clock.now,
+    });
     await source.get();
 
     // Act
@@ -71,7 +80,11 @@ describe('SecretsManagerSource', () => {
     // Prepare
     const clock = manualClock();
     sm.on(GetSecretValueCommand).resolves({ SecretString: secretOf(TEST_CREDENTIALS.secretKey) });
-    const source = new SecretsManagerSource({ client: new SecretsManagerClient({}), secretId: SECRET_ID, now: clock.now });
+    const source = new SecretsManagerSource({
+      client: new SecretsManagerClient({}),
+      secretId: SECRET_ID,
+      now: clock.now,
+    });
     await source.get();
 
     // Act
@@ -97,7 +110,12 @@ describe('SecretsManagerSource', () => {
         await hanging;
         return { SecretString: secretOf(ROTATED_KEY) };
       });
-    const source = new SecretsManagerSource({ client: new SecretsManagerClient({}), secretId: SECRET_ID, cacheTtlSeconds: 60, now: clock.now });
+    const source = new SecretsManagerSource({
+      client: new SecretsManagerClient({}),
+      secretId: SECRET_ID,
+      cacheTtlSeconds: 60,
+      now: clock.now,
+    });
     await source.get();
 
     // Act
@@ -122,7 +140,11 @@ describe('SecretsManagerSource', () => {
     sm.on(GetSecretValueCommand)
       .resolvesOnce({ SecretString: secretOf(TEST_CREDENTIALS.secretKey) })
       .resolves({ SecretString: secretOf(ROTATED_KEY) });
-    const source = new SecretsManagerSource({ client: new SecretsManagerClient({}), secretId: SECRET_ID, now: clock.now });
+    const source = new SecretsManagerSource({
+      client: new SecretsManagerClient({}),
+      secretId: SECRET_ID,
+      now: clock.now,
+    });
     await source.get();
 
     // Act
@@ -176,14 +198,18 @@ describe('SecretsManagerSource', () => {
 
   it('refuses a secret stored as SecretBinary only', async () => {
     // Prepare
-    sm.on(GetSecretValueCommand).resolves({ SecretBinary: new TextEncoder().encode(secretOf(TEST_CREDENTIALS.secretKey)) });
+    sm.on(GetSecretValueCommand).resolves({
+      SecretBinary: new TextEncoder().encode(secretOf(TEST_CREDENTIALS.secretKey)),
+    });
     const source = new SecretsManagerSource({ client: new SecretsManagerClient({}), secretId: SECRET_ID });
 
     // Act
     const outcome = source.get();
 
     // Assess
-    await expect(outcome).rejects.toThrow('the credentials secret has no SecretString (binary secrets are not supported)');
+    await expect(outcome).rejects.toThrow(
+      'the credentials secret has no SecretString (binary secrets are not supported)',
+    );
   });
 
   it('passes on a malformed secret as a SecretFormatError', async () => {
@@ -224,7 +250,11 @@ describe('SecretsManagerSource', () => {
     sm.on(GetSecretValueCommand)
       .resolvesOnce({ SecretString: secretOf(TEST_CREDENTIALS.secretKey) })
       .rejects(new Error('AccessDeniedException'));
-    const source = new SecretsManagerSource({ client: new SecretsManagerClient({}), secretId: SECRET_ID, now: clock.now });
+    const source = new SecretsManagerSource({
+      client: new SecretsManagerClient({}),
+      secretId: SECRET_ID,
+      now: clock.now,
+    });
     await source.get();
     await expect(source.refresh()).rejects.toThrow('AccessDeniedException');
 

@@ -41,7 +41,12 @@ describe('WebhookSecretSource', () => {
     // Prepare
     let now = 1_000;
     sm.on(GetSecretValueCommand, { SecretId: 'tim-attr-gateway/dev/webhook' }).resolves({ SecretString: WHSEC });
-    const source = new WebhookSecretSource({ client: new SecretsManagerClient({ region: 'ap-southeast-1' }), secretId: 'tim-attr-gateway/dev/webhook', cacheTtlSeconds: 60, now: () => now });
+    const source = new WebhookSecretSource({
+      client: new SecretsManagerClient({ region: 'ap-southeast-1' }),
+      secretId: 'tim-attr-gateway/dev/webhook',
+      cacheTtlSeconds: 60,
+      now: () => now,
+    });
 
     // Act
     const [a, b] = await Promise.all([source.get(), source.get()]);

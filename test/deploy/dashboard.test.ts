@@ -31,12 +31,14 @@ const widgetSchema = z.object({
   y: z.number(),
   width: z.number(),
   height: z.number(),
-  properties: z.object({
-    title: z.string(),
-    region: z.string(),
-    stat: z.string().optional(),
-    metrics: z.array(z.union([expressionRow, metricRow])),
-  }).loose(),
+  properties: z
+    .object({
+      title: z.string(),
+      region: z.string(),
+      stat: z.string().optional(),
+      metrics: z.array(z.union([expressionRow, metricRow])),
+    })
+    .loose(),
 });
 const bodySchema = z.object({ widgets: z.array(widgetSchema) }).strict();
 
@@ -85,7 +87,9 @@ function searchRefs(expression: string): MetricRef[] {
   const found = [...expression.matchAll(/SEARCH\('\{([^}]*)\}\s+([^']*)'/g)];
   return found.map(([, schema = '', terms = '']) => {
     const [namespace = '', ...dimensionNames] = schema.split(',');
-    const filters = Object.fromEntries([...terms.matchAll(/(\w+)="([^"]*)"/g)].map(([, key = '', value = '']) => [key, value]));
+    const filters = Object.fromEntries(
+      [...terms.matchAll(/(\w+)="([^"]*)"/g)].map(([, key = '', value = '']) => [key, value]),
+    );
     const { MetricName: name = '', ...dimensionFilters } = filters;
     return { namespace, name, dimensions: Object.fromEntries(dimensionNames.map((d) => [d, dimensionFilters[d]])) };
   });
@@ -108,7 +112,15 @@ function refsOf(widget: Widget): MetricRef[] {
     const [namespace = '', name = '', ...pairs] = strings;
     const dimensions: Record<string, string> = {};
     for (let i = 0; i + 1 < pairs.length; i += 2) dimensions[pairs[i] ?? ''] = pairs[i + 1] ?? '';
-    return [{ namespace, name, dimensions, ...(options.id === undefined ? {} : { id: options.id }), stat: options.stat ?? widget.properties.stat ?? '' }];
+    return [
+      {
+        namespace,
+        name,
+        dimensions,
+        ...(options.id === undefined ? {} : { id: options.id }),
+        stat: options.stat ?? widget.properties.stat ?? '',
+      },
+    ];
   });
 }
 
@@ -130,14 +142,20 @@ function panel(title: string): Widget {
 
 beforeAll(async () => {
   // `print` resolves the framework's variables and leaves CloudFormation's to CloudFormation: no build, no AWS call.
-  const { stdout } = await run(process.execPath, [serverlessBin, 'print', '--stage', 'dev', '--region', REGION, '--format', 'json'], { cwd: root, env: process.env });
+  const { stdout } = await run(
+    process.execPath,
+    [serverlessBin, 'print', '--stage', 'dev', '--region', REGION, '--format', 'json'],
+    { cwd: root, env: process.env },
+  );
   printed = printedSchema.parse(JSON.parse(stdout));
   const found = printed.resources.Resources['Dashboard'];
   if (found === undefined) throw new Error('serverless.yml has no Dashboard resource');
   dashboard = found;
   const template = z.object({ 'Fn::Sub': z.string() }).parse(dashboard.Properties['DashboardBody'])['Fn::Sub'];
   substituted = new Set([...template.matchAll(/\$\{([^}]+)\}/g)].map(([, name = '']) => name));
-  widgets = bodySchema.parse(JSON.parse(template.replace(/\$\{([^}]+)\}/g, (_, name: string) => standIn(name)))).widgets;
+  widgets = bodySchema.parse(
+    JSON.parse(template.replace(/\$\{([^}]+)\}/g, (_, name: string) => standIn(name))),
+  ).widgets;
 }, 60_000);
 
 describe('the CloudWatch dashboard (serverless.yml, stage dev)', () => {
@@ -156,11 +174,14 @@ describe('the CloudWatch dashboard (serverless.yml, stage dev)', () => {
     expect(regions()).toEqual(new Set([REGION]));
   });
 
-  it('substitutes only the region and this stack\'s own queues, HTTP API and functions', () => {
+  it("substitutes only the region and this stack's own queues, HTTP API and functions", () => {
     // Prepare
     const resources = printed.resources.Resources;
     // Resources the framework generates from `functions` and `provider.httpApi`.
-    const generated = new Set([...Object.keys(printed.functions).map((f) => `${f[0]?.toUpperCase() ?? ''}${f.slice(1)}LambdaFunction`), 'HttpApi']);
+    const generated = new Set([
+      ...Object.keys(printed.functions).map((f) => `${f[0]?.toUpperCase() ?? ''}${f.slice(1)}LambdaFunction`),
+      'HttpApi',
+    ]);
 
     // Act
     const unknown = [...substituted].filter((name) => {
@@ -172,7 +193,17 @@ describe('the CloudWatch dashboard (serverless.yml, stage dev)', () => {
 
     // Assess
     expect(unknown).toEqual([]);
-    expect(substituted).toEqual(new Set(['AWS::Region', 'LanesQueue.QueueName', 'IntakeQueue.QueueName', 'DeadLetterQueue.QueueName', 'HttpApi', 'ApiLambdaFunction', 'WorkerLambdaFunction']));
+    expect(substituted).toEqual(
+      new Set([
+        'AWS::Region',
+        'LanesQueue.QueueName',
+        'IntakeQueue.QueueName',
+        'DeadLetterQueue.QueueName',
+        'HttpApi',
+        'ApiLambdaFunction',
+        'WorkerLambdaFunction',
+      ]),
+    );
   });
 
   it('reads only metrics the handlers emit, in their namespace, under their service and dimension sets', () => {
@@ -197,14 +228,16 @@ describe('the CloudWatch dashboard (serverless.yml, stage dev)', () => {
     }
   });
 
-  it('reads AWS\'s own metrics by names and dimensions AWS publishes, of this stack\'s resources', () => {
+  it("reads AWS's own metrics by names and dimensions AWS publishes, of this stack's resources", () => {
     // Prepare
     const theirs = widgets.flatMap(refsOf).filter((r) => r.namespace.startsWith('AWS/'));
 
     // Act
     const offList = theirs.filter((r) => {
       const known = AWS_METRICS[r.namespace];
-      return known === undefined || !known.names.includes(r.name) || Object.keys(r.dimensions).join() !== known.dimension;
+      return (
+        known === undefined || !known.names.includes(r.name) || Object.keys(r.dimensions).join() !== known.dimension
+      );
     });
 
     // Assess
@@ -232,7 +265,13 @@ describe('the CloudWatch dashboard (serverless.yml, stage dev)', () => {
     const refs = refsOf(widget);
 
     // Assess
-    expect(refs).toEqual([{ namespace: 'TimAttrGateway', name: METRIC.imCalls, dimensions: { [DIMENSION.errorCode]: undefined, [DIMENSION.service]: `${DEFAULTS.service}-dev` } }]);
+    expect(refs).toEqual([
+      {
+        namespace: 'TimAttrGateway',
+        name: METRIC.imCalls,
+        dimensions: { [DIMENSION.errorCode]: undefined, [DIMENSION.service]: `${DEFAULTS.service}-dev` },
+      },
+    ]);
     expect(expressionsOf(widget)[0]).toMatch(/, 'Sum', 60\)$/);
   });
 
@@ -266,10 +305,12 @@ describe('the CloudWatch dashboard (serverless.yml, stage dev)', () => {
       'ApproximateNumberOfMessagesVisible <IntakeQueue.QueueName> Maximum',
       'ApproximateNumberOfMessagesVisible <LanesQueue.QueueName> Maximum',
     ]);
-    expect(widget.properties['annotations']).toEqual({ horizontal: [{ value: DEFAULTS.laneAgeAlarmSeconds, label: 'lanes-backlog-age alarm' }] });
+    expect(widget.properties['annotations']).toEqual({
+      horizontal: [{ value: DEFAULTS.laneAgeAlarmSeconds, label: 'lanes-backlog-age alarm' }],
+    });
   });
 
-  it('shows dead letters split by Rule, beside the dead-letter queue\'s depth', () => {
+  it("shows dead letters split by Rule, beside the dead-letter queue's depth", () => {
     // Prepare
     const widget = panel(PANELS.deadLetters);
 
@@ -278,12 +319,21 @@ describe('the CloudWatch dashboard (serverless.yml, stage dev)', () => {
 
     // Assess
     expect(refs).toEqual([
-      { namespace: 'TimAttrGateway', name: METRIC.deadLetters, dimensions: { [DIMENSION.rule]: undefined, [DIMENSION.service]: `${DEFAULTS.service}-dev` } },
-      { namespace: 'AWS/SQS', name: 'ApproximateNumberOfMessagesVisible', dimensions: { QueueName: '<DeadLetterQueue.QueueName>' }, stat: 'Maximum' },
+      {
+        namespace: 'TimAttrGateway',
+        name: METRIC.deadLetters,
+        dimensions: { [DIMENSION.rule]: undefined, [DIMENSION.service]: `${DEFAULTS.service}-dev` },
+      },
+      {
+        namespace: 'AWS/SQS',
+        name: 'ApproximateNumberOfMessagesVisible',
+        dimensions: { QueueName: '<DeadLetterQueue.QueueName>' },
+        stat: 'Maximum',
+      },
     ]);
   });
 
-  it('shows the HTTP API\'s latency and its 4xx and 5xx answers', () => {
+  it("shows the HTTP API's latency and its 4xx and 5xx answers", () => {
     // Prepare
     const widget = panel(PANELS.api);
     const routes = Object.values(printed.functions).flatMap((f) => f.events.map((e) => Object.keys(e)[0]));
@@ -295,10 +345,17 @@ describe('the CloudWatch dashboard (serverless.yml, stage dev)', () => {
     expect(routes).toContain('httpApi');
     expect(routes).not.toContain('http');
     expect(printed.provider.httpApi).toBeDefined();
-    expect(read).toEqual(expect.arrayContaining(['Latency p50 <HttpApi>', 'Latency p99 <HttpApi>', '4xx Sum <HttpApi>', '5xx Sum <HttpApi>']));
+    expect(read).toEqual(
+      expect.arrayContaining([
+        'Latency p50 <HttpApi>',
+        'Latency p99 <HttpApi>',
+        '4xx Sum <HttpApi>',
+        '5xx Sum <HttpApi>',
+      ]),
+    );
   });
 
-  it('outputs the dashboard\'s console URL in the stack\'s region', () => {
+  it("outputs the dashboard's console URL in the stack's region", () => {
     // Prepare
     const output = printed.resources.Outputs['DashboardUrl'];
 
@@ -306,6 +363,9 @@ describe('the CloudWatch dashboard (serverless.yml, stage dev)', () => {
     const value = output?.Value;
 
     // Assess
-    expect(value).toEqual({ 'Fn::Sub': 'https://${AWS::Region}.console.aws.amazon.com/cloudwatch/home?region=${AWS::Region}#dashboards:name=${Dashboard}' });
+    expect(value).toEqual({
+      'Fn::Sub':
+        'https://${AWS::Region}.console.aws.amazon.com/cloudwatch/home?region=${AWS::Region}#dashboards:name=${Dashboard}',
+    });
   });
 });

@@ -14,17 +14,30 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const serverlessBin = join(root, 'node_modules/serverless/bin/serverless.js');
 const run = promisify(execFile);
 
-const resourceSchema = z.object({ Type: z.string(), Properties: z.record(z.string(), z.unknown()).default({}), DependsOn: z.unknown().optional() });
+const resourceSchema = z.object({
+  Type: z.string(),
+  Properties: z.record(z.string(), z.unknown()).default({}),
+  DependsOn: z.unknown().optional(),
+});
 const templateSchema = z.object({
   Conditions: z.record(z.string(), z.unknown()).default({}),
   Resources: z.record(z.string(), resourceSchema),
   Outputs: z.record(z.string(), z.object({ Value: z.unknown() })),
 });
-const statementSchema = z.object({ Effect: z.literal('Allow'), Action: z.array(z.string()), Resource: z.array(z.unknown()) }).strict();
-const roleSchema = z.object({
-  AssumeRolePolicyDocument: z.unknown(),
-  Policies: z.array(z.object({ PolicyName: z.string(), PolicyDocument: z.object({ Version: z.string(), Statement: z.array(statementSchema) }) })),
-}).strict();
+const statementSchema = z
+  .object({ Effect: z.literal('Allow'), Action: z.array(z.string()), Resource: z.array(z.unknown()) })
+  .strict();
+const roleSchema = z
+  .object({
+    AssumeRolePolicyDocument: z.unknown(),
+    Policies: z.array(
+      z.object({
+        PolicyName: z.string(),
+        PolicyDocument: z.object({ Version: z.string(), Statement: z.array(statementSchema) }),
+      }),
+    ),
+  })
+  .strict();
 const printedConfigSchema = z.object({
   service: z.string(),
   params: z.object({ default: z.record(z.string(), z.unknown()) }),
@@ -68,14 +81,19 @@ function grantOf(logicalId: string, action: string): Statement[] {
 const ALARM_TOPIC = 'arn:aws:sns:ap-southeast-1:123456789012:tim-attr-gateway-ops';
 
 function mappingOf(queueLogicalId: string): Resource {
-  const found = ofType('AWS::Lambda::EventSourceMapping').filter((m) => JSON.stringify(m.Properties['EventSourceArn']) === JSON.stringify(getAttArn(queueLogicalId)));
-  if (found.length !== 1) throw new Error(`expected one event source mapping on ${queueLogicalId}, found ${found.length}`);
+  const found = ofType('AWS::Lambda::EventSourceMapping').filter(
+    (m) => JSON.stringify(m.Properties['EventSourceArn']) === JSON.stringify(getAttArn(queueLogicalId)),
+  );
+  if (found.length !== 1)
+    throw new Error(`expected one event source mapping on ${queueLogicalId}, found ${found.length}`);
   return found[0] as Resource;
 }
 
 const getAttArn = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
 const ref = (logicalId: string) => ({ Ref: logicalId });
-const environmentOf = (logicalId: string) => z.object({ Variables: z.record(z.string(), z.unknown()) }).parse(resource(logicalId).Properties['Environment']).Variables;
+const environmentOf = (logicalId: string) =>
+  z.object({ Variables: z.record(z.string(), z.unknown()) }).parse(resource(logicalId).Properties['Environment'])
+    .Variables;
 
 // Packaging needs no AWS account or network: osls makes no AWS call for `package` (and has no telemetry),
 // and the ARNs it cannot know (account, region) are CloudFormation pseudo parameters.
@@ -83,10 +101,18 @@ const frameworkEnv = process.env;
 
 beforeAll(async () => {
   const [, print] = await Promise.all([
-    run(process.execPath, [serverlessBin, 'package', '--stage', 'dev', '--region', 'ap-southeast-1'], { cwd: root, env: frameworkEnv }),
-    run(process.execPath, [serverlessBin, 'print', '--stage', 'local', '--format', 'json'], { cwd: root, env: frameworkEnv }),
+    run(process.execPath, [serverlessBin, 'package', '--stage', 'dev', '--region', 'ap-southeast-1'], {
+      cwd: root,
+      env: frameworkEnv,
+    }),
+    run(process.execPath, [serverlessBin, 'print', '--stage', 'local', '--format', 'json'], {
+      cwd: root,
+      env: frameworkEnv,
+    }),
   ]);
-  const template = templateSchema.parse(JSON.parse(await readFile(join(root, '.serverless/cloudformation-template-update-stack.json'), 'utf8')));
+  const template = templateSchema.parse(
+    JSON.parse(await readFile(join(root, '.serverless/cloudformation-template-update-stack.json'), 'utf8')),
+  );
   resources = template.Resources;
   conditions = template.Conditions;
   outputs = template.Outputs;
@@ -96,10 +122,23 @@ beforeAll(async () => {
   try {
     await run(
       process.execPath,
-      [serverlessBin, 'package', '--stage', 'dev', '--region', 'ap-southeast-1', '--param=webhookAuth=none', `--param=alarmTopicArn=${ALARM_TOPIC}`, '--package', other],
+      [
+        serverlessBin,
+        'package',
+        '--stage',
+        'dev',
+        '--region',
+        'ap-southeast-1',
+        '--param=webhookAuth=none',
+        `--param=alarmTopicArn=${ALARM_TOPIC}`,
+        '--package',
+        other,
+      ],
       { cwd: root, env: frameworkEnv },
     );
-    const iamTemplate = templateSchema.parse(JSON.parse(await readFile(join(other, 'cloudformation-template-update-stack.json'), 'utf8')));
+    const iamTemplate = templateSchema.parse(
+      JSON.parse(await readFile(join(other, 'cloudformation-template-update-stack.json'), 'utf8')),
+    );
     iamMode = iamTemplate.Resources;
     iamModeConditions = iamTemplate.Conditions;
   } finally {
@@ -166,8 +205,16 @@ describe('serverless package (stage dev)', () => {
     const table = resource('IdempotencyTable').Properties;
 
     // Assess
-    expect(lanes).toMatchObject({ QueueName: names.lanes, VisibilityTimeout: d.lanesVisibilityTimeoutSeconds, MessageRetentionPeriod: d.retentionSeconds });
-    expect(intake).toMatchObject({ QueueName: names.intake, VisibilityTimeout: d.intakeVisibilityTimeoutSeconds, MessageRetentionPeriod: d.retentionSeconds });
+    expect(lanes).toMatchObject({
+      QueueName: names.lanes,
+      VisibilityTimeout: d.lanesVisibilityTimeoutSeconds,
+      MessageRetentionPeriod: d.retentionSeconds,
+    });
+    expect(intake).toMatchObject({
+      QueueName: names.intake,
+      VisibilityTimeout: d.intakeVisibilityTimeoutSeconds,
+      MessageRetentionPeriod: d.retentionSeconds,
+    });
     expect(dlq).toMatchObject({ QueueName: names.deadLetter, MessageRetentionPeriod: d.deadLetterRetentionSeconds });
     expect(table['TableName']).toBe(names.idempotencyTable);
     expect(resource('WorkerLambdaFunction').Properties['Timeout']).toBe(DEFAULTS.workerTimeoutSeconds);
@@ -179,10 +226,17 @@ describe('serverless package (stage dev)', () => {
 
     // Act
     const dlq = resource('DeadLetterQueue');
-    const alarms = ofType('AWS::CloudWatch::Alarm').filter((a) => a.Properties['MetricName'] === 'ApproximateNumberOfMessagesVisible');
+    const alarms = ofType('AWS::CloudWatch::Alarm').filter(
+      (a) => a.Properties['MetricName'] === 'ApproximateNumberOfMessagesVisible',
+    );
 
     // Assess
-    expect(dlq.Properties).toEqual({ QueueName: names.deadLetter, SqsManagedSseEnabled: true, MessageRetentionPeriod: fourteenDays, MaximumMessageSize: ONE_MIB });
+    expect(dlq.Properties).toEqual({
+      QueueName: names.deadLetter,
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: fourteenDays,
+      MaximumMessageSize: ONE_MIB,
+    });
     expect(alarms).toHaveLength(1);
     expect(alarms[0]?.Properties).toMatchObject({
       Namespace: 'AWS/SQS',
@@ -261,7 +315,7 @@ describe('serverless package (stage dev)', () => {
     }
   });
 
-  it('runs both functions on nodejs24.x arm64 with their role, the stack\'s queues and table, and the tunables of the defaults file', () => {
+  it("runs both functions on nodejs24.x arm64 with their role, the stack's queues and table, and the tunables of the defaults file", () => {
     // Prepare
     const ids = ['ApiLambdaFunction', 'WorkerLambdaFunction'];
     const tunables = {
@@ -301,11 +355,17 @@ describe('serverless package (stage dev)', () => {
     const [apiEnv, workerEnv] = ids.map(environmentOf);
 
     // Assess
-    for (const fn of functions) expect(fn).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], MemorySize: 256 });
+    for (const fn of functions)
+      expect(fn).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], MemorySize: 256 });
     expect(functions[0]).toMatchObject({ Timeout: 29, ReservedConcurrentExecutions: DEFAULTS.apiMaxConcurrency });
-    expect(functions[1]).toMatchObject({ Timeout: DEFAULTS.workerTimeoutSeconds, ReservedConcurrentExecutions: DEFAULTS.workerReservedConcurrency });
+    expect(functions[1]).toMatchObject({
+      Timeout: DEFAULTS.workerTimeoutSeconds,
+      ReservedConcurrentExecutions: DEFAULTS.workerReservedConcurrency,
+    });
     // The API cannot take the copies the lanes and intake mappings may use.
-    expect(DEFAULTS.workerReservedConcurrency).toBeGreaterThanOrEqual(DEFAULTS.workerMaxConcurrency + DEFAULTS.intakeMaxConcurrency);
+    expect(DEFAULTS.workerReservedConcurrency).toBeGreaterThanOrEqual(
+      DEFAULTS.workerMaxConcurrency + DEFAULTS.intakeMaxConcurrency,
+    );
     const expected = { ...Object.fromEntries(Object.entries(tunables).map(([k, v]) => [k, String(v)])), ...stack };
     expect(apiEnv).toMatchObject({ FUNCTION_ROLE: 'api', ...expected });
     expect(workerEnv).toMatchObject({ FUNCTION_ROLE: 'worker', ...expected });
@@ -325,7 +385,10 @@ describe('serverless package (stage dev)', () => {
     // Assess
     expect(routes.map((r) => r.Properties['RouteKey'])).toEqual([routeKey]);
     expect(integrations).toHaveLength(1);
-    expect(integrations[0]?.Properties).toMatchObject({ IntegrationUri: getAttArn('ApiLambdaFunction'), PayloadFormatVersion: '2.0' });
+    expect(integrations[0]?.Properties).toMatchObject({
+      IntegrationUri: getAttArn('ApiLambdaFunction'),
+      PayloadFormatVersion: '2.0',
+    });
   });
 
   it('gives each function its own role and no shared one', () => {
@@ -356,7 +419,9 @@ describe('serverless package (stage dev)', () => {
     const statements = roleStatements('ApiRole');
 
     // Act
-    const [credentialsArn, webhookArn] = grantOf('ApiRole', 'secretsmanager:GetSecretValue').map((g) => JSON.stringify(g.Resource));
+    const [credentialsArn, webhookArn] = grantOf('ApiRole', 'secretsmanager:GetSecretValue').map((g) =>
+      JSON.stringify(g.Resource),
+    );
 
     // Assess
     expect(statements).toEqual([
@@ -364,7 +429,11 @@ describe('serverless package (stage dev)', () => {
       { Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [expect.anything()] },
       { Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [expect.anything()] },
       { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [getAttArn('LanesQueue')] },
-      { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], Resource: [getAttArn('IdempotencyTable')] },
+      {
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        Resource: [getAttArn('IdempotencyTable')],
+      },
       { Effect: 'Allow', Action: ['dynamodb:UpdateItem'], Resource: [getAttArn('BudgetTable')] },
     ]);
     expect(credentialsArn).toContain(':secret:tim-attr-gateway/dev-??????"');
@@ -386,14 +455,22 @@ describe('serverless package (stage dev)', () => {
 
     // Assess
     expect(statements).toEqual([
-      { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [getAttArn('WorkerLogGroup')] },
+      {
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: [getAttArn('WorkerLogGroup')],
+      },
       { Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [expect.anything()] },
       {
         Effect: 'Allow',
         Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
         Resource: [getAttArn('LanesQueue'), getAttArn('IntakeQueue')],
       },
-      { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [getAttArn('LanesQueue'), getAttArn('DeadLetterQueue')] },
+      {
+        Effect: 'Allow',
+        Action: ['sqs:SendMessage'],
+        Resource: [getAttArn('LanesQueue'), getAttArn('DeadLetterQueue')],
+      },
       { Effect: 'Allow', Action: ['dynamodb:UpdateItem'], Resource: [getAttArn('BudgetTable')] },
     ]);
     expect(secret).toEqual(grantOf('ApiRole', 'secretsmanager:GetSecretValue').slice(0, 1));
@@ -436,7 +513,8 @@ describe('serverless package (stage dev)', () => {
     });
 
     // Act
-    const statementsOf = (id: string) => z.object({ Statement: z.array(z.unknown()) }).parse(resource(id).Properties['PolicyDocument']).Statement;
+    const statementsOf = (id: string) =>
+      z.object({ Statement: z.array(z.unknown()) }).parse(resource(id).Properties['PolicyDocument']).Statement;
 
     // Assess
     expect(policies).toHaveLength(3);
@@ -455,7 +533,10 @@ describe('serverless package (stage dev)', () => {
       },
       onlyTheWorkerConsumes('LanesQueue'),
     ]);
-    expect(statementsOf('IntakeQueuePolicy').slice(0, 2)).toEqual([denyWithoutTls('IntakeQueue'), onlyTheWorkerConsumes('IntakeQueue')]);
+    expect(statementsOf('IntakeQueuePolicy').slice(0, 2)).toEqual([
+      denyWithoutTls('IntakeQueue'),
+      onlyTheWorkerConsumes('IntakeQueue'),
+    ]);
     expect(statementsOf('DeadLetterQueuePolicy').slice(0, 2)).toEqual([
       denyWithoutTls('DeadLetterQueue'),
       {
@@ -471,14 +552,18 @@ describe('serverless package (stage dev)', () => {
 
   it('lets only the operatorPrincipals read, delete, delay or purge dead letters when they are set, and adds no such deny when empty (the default)', () => {
     // Prepare
-    const statements = z.object({ Statement: z.array(z.unknown()) }).parse(resource('DeadLetterQueuePolicy').Properties['PolicyDocument']).Statement;
+    const statements = z
+      .object({ Statement: z.array(z.unknown()) })
+      .parse(resource('DeadLetterQueuePolicy').Properties['PolicyDocument']).Statement;
 
     // Act
     const operatorsOnly = statements[2];
 
     // Assess
     expect(DEFAULTS.operatorPrincipals).toEqual([]);
-    expect(conditions['HasOperatorPrincipals']).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ 'Fn::Join': ['', DEFAULTS.operatorPrincipals] }, ''] }] });
+    expect(conditions['HasOperatorPrincipals']).toEqual({
+      'Fn::Not': [{ 'Fn::Equals': [{ 'Fn::Join': ['', DEFAULTS.operatorPrincipals] }, ''] }],
+    });
     expect(operatorsOnly).toEqual({
       'Fn::If': [
         'HasOperatorPrincipals',
@@ -497,14 +582,18 @@ describe('serverless package (stage dev)', () => {
 
   it('lets the producerPrincipals send to the intake queue, and grants nothing there when the list is empty (the default)', () => {
     // Prepare
-    const statements = z.object({ Statement: z.array(z.unknown()) }).parse(resource('IntakeQueuePolicy').Properties['PolicyDocument']).Statement;
+    const statements = z
+      .object({ Statement: z.array(z.unknown()) })
+      .parse(resource('IntakeQueuePolicy').Properties['PolicyDocument']).Statement;
 
     // Act
     const grant = statements[2];
 
     // Assess
     expect(DEFAULTS.producerPrincipals).toEqual([]);
-    expect(conditions['HasProducerPrincipals']).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ 'Fn::Join': ['', DEFAULTS.producerPrincipals] }, ''] }] });
+    expect(conditions['HasProducerPrincipals']).toEqual({
+      'Fn::Not': [{ 'Fn::Equals': [{ 'Fn::Join': ['', DEFAULTS.producerPrincipals] }, ''] }],
+    });
     expect(grant).toEqual({
       'Fn::If': [
         'HasProducerPrincipals',
@@ -529,14 +618,18 @@ describe('serverless package (stage dev)', () => {
 
     // Assess
     expect(stage.Properties).toMatchObject({ StageName: '$default', AutoDeploy: true });
-    expect(settings).toEqual({ ThrottlingRateLimit: DEFAULTS.apiRateLimit, ThrottlingBurstLimit: DEFAULTS.apiBurstLimit });
+    expect(settings).toEqual({
+      ThrottlingRateLimit: DEFAULTS.apiRateLimit,
+      ThrottlingBurstLimit: DEFAULTS.apiBurstLimit,
+    });
     expect(DEFAULTS.apiRateLimit).toBeGreaterThan(0);
     expect(DEFAULTS.apiBurstLimit).toBeGreaterThanOrEqual(DEFAULTS.apiRateLimit);
   });
 
-  it('puts API Gateway\'s IAM authorization on the route when webhookAuth is none, and none with signed webhooks', () => {
+  it("puts API Gateway's IAM authorization on the route when webhookAuth is none, and none with signed webhooks", () => {
     // Prepare
-    const routeOf = (all: Record<string, Resource>) => Object.values(all).filter((r) => r.Type === 'AWS::ApiGatewayV2::Route');
+    const routeOf = (all: Record<string, Resource>) =>
+      Object.values(all).filter((r) => r.Type === 'AWS::ApiGatewayV2::Route');
 
     // Act
     const signedRoutes = routeOf(resources);
@@ -547,7 +640,11 @@ describe('serverless package (stage dev)', () => {
     expect(signedRoutes[0]?.Properties).not.toHaveProperty('AuthorizationType');
     expect(iamRoutes).toHaveLength(1);
     expect(iamRoutes[0]?.Properties).toMatchObject({ RouteKey: 'POST /v1/user-attrs', AuthorizationType: 'AWS_IAM' });
-    expect(z.object({ Variables: z.record(z.string(), z.unknown()) }).parse(iamMode['ApiLambdaFunction']?.Properties['Environment']).Variables['WEBHOOK_AUTH']).toBe('none');
+    expect(
+      z
+        .object({ Variables: z.record(z.string(), z.unknown()) })
+        .parse(iamMode['ApiLambdaFunction']?.Properties['Environment']).Variables['WEBHOOK_AUTH'],
+    ).toBe('none');
   });
 
   it('notifies alarmTopicArn on alarm and on recovery from every alarm, and attaches no action when it is empty (the default)', () => {
@@ -562,10 +659,15 @@ describe('serverless package (stage dev)', () => {
     expect(DEFAULTS.alarmTopicArn).toBe('');
     expect(alarms).toHaveLength(4);
     expect(conditions['HasAlarmTopic']).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
-    for (const alarm of alarms) expect(alarm.Properties).toMatchObject({ AlarmActions: actionsOf(''), OKActions: actionsOf('') });
+    for (const alarm of alarms)
+      expect(alarm.Properties).toMatchObject({ AlarmActions: actionsOf(''), OKActions: actionsOf('') });
     expect(iamModeConditions['HasAlarmTopic']).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [ALARM_TOPIC, ''] }] });
     expect(iamModeAlarms).toHaveLength(4);
-    for (const alarm of iamModeAlarms) expect(alarm.Properties).toMatchObject({ AlarmActions: actionsOf(ALARM_TOPIC), OKActions: actionsOf(ALARM_TOPIC) });
+    for (const alarm of iamModeAlarms)
+      expect(alarm.Properties).toMatchObject({
+        AlarmActions: actionsOf(ALARM_TOPIC),
+        OKActions: actionsOf(ALARM_TOPIC),
+      });
   });
 
   it('outputs the queue URLs, the table names, the secret name and the IM region', () => {
@@ -590,21 +692,36 @@ describe('serverless package (stage dev)', () => {
 });
 
 describe('serverless package: the dashboard', () => {
-  it('builds the dashboard from this template\'s own resources, names the stage\'s metrics service, and outputs its URL', () => {
+  it("builds the dashboard from this template's own resources, names the stage's metrics service, and outputs its URL", () => {
     // Prepare
     const dashboard = resource('Dashboard');
     const body = z.object({ 'Fn::Sub': z.string() }).parse(dashboard.Properties['DashboardBody'])['Fn::Sub'];
 
     // Act
-    const substituted = [...new Set([...body.matchAll(/\$\{([^}]+)\}/g)].map(([, name = '']) => name.split('.')[0] ?? ''))];
+    const substituted = [
+      ...new Set([...body.matchAll(/\$\{([^}]+)\}/g)].map(([, name = '']) => name.split('.')[0] ?? '')),
+    ];
 
     // Assess: test/deploy/dashboard.test.ts checks the panels themselves.
     expect(dashboard.Type).toBe('AWS::CloudWatch::Dashboard');
     expect(substituted.filter((id) => id !== 'AWS::Region' && resources[id] === undefined)).toEqual([]);
-    expect(substituted).toEqual(expect.arrayContaining(['HttpApi', 'ApiLambdaFunction', 'WorkerLambdaFunction', 'LanesQueue', 'IntakeQueue', 'DeadLetterQueue']));
+    expect(substituted).toEqual(
+      expect.arrayContaining([
+        'HttpApi',
+        'ApiLambdaFunction',
+        'WorkerLambdaFunction',
+        'LanesQueue',
+        'IntakeQueue',
+        'DeadLetterQueue',
+      ]),
+    );
     expect(resource('HttpApi').Type).toBe('AWS::ApiGatewayV2::Api');
-    for (const id of ['ApiLambdaFunction', 'WorkerLambdaFunction']) expect(environmentOf(id)['POWERTOOLS_SERVICE_NAME']).toBe('tim-attr-gateway-dev');
-    expect(outputs['DashboardUrl']?.Value).toEqual({ 'Fn::Sub': 'https://${AWS::Region}.console.aws.amazon.com/cloudwatch/home?region=${AWS::Region}#dashboards:name=${Dashboard}' });
+    for (const id of ['ApiLambdaFunction', 'WorkerLambdaFunction'])
+      expect(environmentOf(id)['POWERTOOLS_SERVICE_NAME']).toBe('tim-attr-gateway-dev');
+    expect(outputs['DashboardUrl']?.Value).toEqual({
+      'Fn::Sub':
+        'https://${AWS::Region}.console.aws.amazon.com/cloudwatch/home?region=${AWS::Region}#dashboards:name=${Dashboard}',
+    });
   });
 });
 
@@ -615,18 +732,44 @@ describe('serverless print (stage local, as npm start runs it)', () => {
     const shared = Object.keys(DEFAULTS).filter((key) => key in params);
 
     // Act
-    const differing = shared.filter((key) => JSON.stringify(params[key]) !== JSON.stringify(DEFAULTS[key as keyof typeof DEFAULTS]));
+    const differing = shared.filter(
+      (key) => JSON.stringify(params[key]) !== JSON.stringify(DEFAULTS[key as keyof typeof DEFAULTS]),
+    );
 
     // Assess
     expect(differing).toEqual([]);
     // Every tunable the template uses is shared; the removed ones are gone.
-    expect(shared).toEqual(expect.arrayContaining([
-      'workerBatchSize', 'workerMaxConcurrency', 'workerTimeoutSeconds', 'intakeMaxConcurrency', 'laneCount',
-      'lanesVisibilityTimeoutSeconds', 'intakeVisibilityTimeoutSeconds', 'queueRetentionSeconds', 'dlqRetentionSeconds',
-      'laneAgeAlarmSeconds', 'apiInlineChunks', 'imRateLimit', 'apiRateShare', 'apiMaxConcurrency', 'imBudgetMarginPerSecond', 'workerFloorRate',
-      'apiRateLimit', 'apiBurstLimit', 'producerPrincipals', 'alarmTopicArn',
-    ]));
-    for (const removed of ['workerBatchingWindowSeconds', 'overflowVisibilityTimeoutSeconds', 'maxReceiveCount', 'apiInlineCalls', 'overflowAgeAlarmSeconds']) {
+    expect(shared).toEqual(
+      expect.arrayContaining([
+        'workerBatchSize',
+        'workerMaxConcurrency',
+        'workerTimeoutSeconds',
+        'intakeMaxConcurrency',
+        'laneCount',
+        'lanesVisibilityTimeoutSeconds',
+        'intakeVisibilityTimeoutSeconds',
+        'queueRetentionSeconds',
+        'dlqRetentionSeconds',
+        'laneAgeAlarmSeconds',
+        'apiInlineChunks',
+        'imRateLimit',
+        'apiRateShare',
+        'apiMaxConcurrency',
+        'imBudgetMarginPerSecond',
+        'workerFloorRate',
+        'apiRateLimit',
+        'apiBurstLimit',
+        'producerPrincipals',
+        'alarmTopicArn',
+      ]),
+    );
+    for (const removed of [
+      'workerBatchingWindowSeconds',
+      'overflowVisibilityTimeoutSeconds',
+      'maxReceiveCount',
+      'apiInlineCalls',
+      'overflowAgeAlarmSeconds',
+    ]) {
       expect(params).not.toHaveProperty(removed);
     }
     expect(printed.service).toBe(DEFAULTS.service);
@@ -634,14 +777,19 @@ describe('serverless print (stage local, as npm start runs it)', () => {
 
   it("takes npm start's IM_RATE_LIMIT for the local functions, so every part of a local run paces to the same limit", async () => {
     // Act
-    const lowered = await run(process.execPath, [serverlessBin, 'print', '--stage', 'local', '--format', 'json'], { cwd: root, env: { ...frameworkEnv, IM_RATE_LIMIT: '10' } });
+    const lowered = await run(process.execPath, [serverlessBin, 'print', '--stage', 'local', '--format', 'json'], {
+      cwd: root,
+      env: { ...frameworkEnv, IM_RATE_LIMIT: '10' },
+    });
 
     // Assess
-    expect(String(printedConfigSchema.parse(JSON.parse(lowered.stdout)).provider.environment['IM_RATE_LIMIT'])).toBe('10');
+    expect(String(printedConfigSchema.parse(JSON.parse(lowered.stdout)).provider.environment['IM_RATE_LIMIT'])).toBe(
+      '10',
+    );
     expect(String(printed.provider.environment['IM_RATE_LIMIT'])).toBe(String(DEFAULTS.imRateLimit));
   }, 60_000);
 
-  it("gives the local API the metrics service npm start gives the local worker: one name per stage", () => {
+  it('gives the local API the metrics service npm start gives the local worker: one name per stage', () => {
     // Act
     const apiService = printed.provider.environment['POWERTOOLS_SERVICE_NAME'];
 
@@ -652,7 +800,15 @@ describe('serverless print (stage local, as npm start runs it)', () => {
 
   it('leaves SECRET_ID, IM_REGION, the queue URLs and the table to the local environment', () => {
     // Prepare
-    const deployedOnly = ['SECRET_ID', 'IM_REGION', 'LANES_QUEUE_URL', 'INTAKE_QUEUE_URL', 'DLQ_URL', 'IDEMPOTENCY_TABLE', 'BUDGET_TABLE'];
+    const deployedOnly = [
+      'SECRET_ID',
+      'IM_REGION',
+      'LANES_QUEUE_URL',
+      'INTAKE_QUEUE_URL',
+      'DLQ_URL',
+      'IDEMPOTENCY_TABLE',
+      'BUDGET_TABLE',
+    ];
 
     // Act
     const present = deployedOnly.filter((name) => name in printed.provider.environment);

@@ -24,7 +24,10 @@ class FakeSetter implements AttrWriter {
     this.#decide = decide;
   }
 
-  async setAttr(users: readonly UserAttr[], options?: { deadlineMs?: number }): Promise<{ failedUsers: { To_Account: string; errorCode: number }[] }> {
+  async setAttr(
+    users: readonly UserAttr[],
+    options?: { deadlineMs?: number },
+  ): Promise<{ failedUsers: { To_Account: string; errorCode: number }[] }> {
     this.calls.push({ users, options });
     const answer = this.#decide(users, this.calls.length);
     await Promise.resolve();
@@ -32,7 +35,9 @@ class FakeSetter implements AttrWriter {
     return answer;
   }
 
-  async removeAttr(users: readonly UserAttrRemoval[]): Promise<{ failedUsers: { To_Account: string; errorCode: number }[] }> {
+  async removeAttr(
+    users: readonly UserAttrRemoval[],
+  ): Promise<{ failedUsers: { To_Account: string; errorCode: number }[] }> {
     this.removals.push(users);
     await Promise.resolve();
     return { failedUsers: [] };
@@ -40,8 +45,16 @@ class FakeSetter implements AttrWriter {
 }
 
 /** Set calls of the given chunks. */
-const applyChunks = (writer: AttrWriter, chunks: readonly (readonly UserAttr[])[], options?: ApplyOptions): Promise<DispatchResult> =>
-  applyCalls(writer, chunks.map((users): WriteCall => ({ kind: 'set', users })), options);
+const applyChunks = (
+  writer: AttrWriter,
+  chunks: readonly (readonly UserAttr[])[],
+  options?: ApplyOptions,
+): Promise<DispatchResult> =>
+  applyCalls(
+    writer,
+    chunks.map((users): WriteCall => ({ kind: 'set', users })),
+    options,
+  );
 
 /** The users of a list of calls, or of groups of them. */
 const usersOf = (items: readonly WriteCall[] | readonly { call: WriteCall }[]): UserAttr[] =>
@@ -86,13 +99,22 @@ describe('applyCalls', () => {
     await applyChunks(setter, chunksOf(makeUsers(3), 1), { deadlineMs: 1_700_000_000_000 });
 
     // Assess
-    expect(setter.calls.map((c) => c.options)).toEqual([{ deadlineMs: 1_700_000_000_000 }, { deadlineMs: 1_700_000_000_000 }, { deadlineMs: 1_700_000_000_000 }]);
+    expect(setter.calls.map((c) => c.options)).toEqual([
+      { deadlineMs: 1_700_000_000_000 },
+      { deadlineMs: 1_700_000_000_000 },
+      { deadlineMs: 1_700_000_000_000 },
+    ]);
   });
 
   it('on partial success refuses the listed users with their code and applies the rest', async () => {
     // Prepare
     const users = makeUsers(5);
-    const setter = new FakeSetter(() => ({ failedUsers: [{ To_Account: 'u-1', errorCode: 70107 }, { To_Account: 'u-3', errorCode: 90033 }] }));
+    const setter = new FakeSetter(() => ({
+      failedUsers: [
+        { To_Account: 'u-1', errorCode: 70107 },
+        { To_Account: 'u-3', errorCode: 90033 },
+      ],
+    }));
 
     // Act
     const result = await applyChunks(setter, [users]);
@@ -100,8 +122,16 @@ describe('applyCalls', () => {
     // Assess
     expect(accounts(usersOf(result.applied))).toEqual(['u-0', 'u-2', 'u-4']);
     expect(result.refused).toEqual([
-      { call: { kind: 'set', users: [users[1]] }, errorCode: 70107, errorInfo: 'IM refused this user (ErrorCode 70107)' },
-      { call: { kind: 'set', users: [users[3]] }, errorCode: 90033, errorInfo: 'IM refused this user (ErrorCode 90033)' },
+      {
+        call: { kind: 'set', users: [users[1]] },
+        errorCode: 70107,
+        errorInfo: 'IM refused this user (ErrorCode 70107)',
+      },
+      {
+        call: { kind: 'set', users: [users[3]] },
+        errorCode: 90033,
+        errorInfo: 'IM refused this user (ErrorCode 90033)',
+      },
     ]);
     expect(result.retryable).toEqual([]);
   });
@@ -134,7 +164,9 @@ describe('applyCalls', () => {
     const result = await applyChunks(setter, [users]);
 
     // Assess
-    expect(result.retryable).toEqual([{ call: { kind: 'set', users }, errorCode, errorInfo: `error ${errorCode}`, attempted: true }]);
+    expect(result.retryable).toEqual([
+      { call: { kind: 'set', users }, errorCode, errorInfo: `error ${errorCode}`, attempted: true },
+    ]);
     expect(result.applied).toEqual([]);
     expect(result.refused).toEqual([]);
   });
@@ -148,14 +180,23 @@ describe('applyCalls', () => {
     const result = await applyChunks(setter, [users]);
 
     // Assess
-    expect(result.retryable).toEqual([{ call: { kind: 'set', users }, errorCode: TRANSPORT_ERROR_CODES.deadline, errorInfo: 'no time left before the deadline to start an attempt', attempted: false }]);
+    expect(result.retryable).toEqual([
+      {
+        call: { kind: 'set', users },
+        errorCode: TRANSPORT_ERROR_CODES.deadline,
+        errorInfo: 'no time left before the deadline to start an attempt',
+        attempted: false,
+      },
+    ]);
   });
 
   it('bisects a 90033 chunk of 100 users with one bad user: 99 applied, 1 refused, at most 15 calls', async () => {
     // Prepare
     const users = makeUsers(100);
     const bad = 'u-37';
-    const setter = new FakeSetter((chunk) => (chunk.some((u) => u.To_Account === bad) ? imError(90033, 'permanent') : { failedUsers: [] }));
+    const setter = new FakeSetter((chunk) =>
+      chunk.some((u) => u.To_Account === bad) ? imError(90033, 'permanent') : { failedUsers: [] },
+    );
 
     // Act
     const result = await applyChunks(setter, [users]);
@@ -163,7 +204,9 @@ describe('applyCalls', () => {
     // Assess
     expect(usersOf(result.applied)).toHaveLength(99);
     expect(accounts(usersOf(result.applied))).not.toContain(bad);
-    expect(result.refused).toEqual([{ call: { kind: 'set', users: [users[37]] }, errorCode: 90033, errorInfo: 'error 90033' }]);
+    expect(result.refused).toEqual([
+      { call: { kind: 'set', users: [users[37]] }, errorCode: 90033, errorInfo: 'error 90033' },
+    ]);
     expect(result.retryable).toEqual([]);
     expect(setter.calls.length).toBeLessThanOrEqual(2 * Math.ceil(Math.log2(100)) + 1);
     expect(setter.calls.every((c) => c.users.length <= 100)).toBe(true);
@@ -173,7 +216,9 @@ describe('applyCalls', () => {
     // Prepare
     const users = makeUsers(100);
     const bad = new Set(['u-3', 'u-88']);
-    const setter = new FakeSetter((chunk) => (chunk.some((u) => bad.has(u.To_Account)) ? imError(90033, 'permanent') : { failedUsers: [] }));
+    const setter = new FakeSetter((chunk) =>
+      chunk.some((u) => bad.has(u.To_Account)) ? imError(90033, 'permanent') : { failedUsers: [] },
+    );
 
     // Act
     const result = await applyChunks(setter, [users]);
@@ -199,14 +244,18 @@ describe('applyCalls', () => {
   it('bisects on the codes given in bisectCodes', async () => {
     // Prepare
     const users = makeUsers(8);
-    const setter = new FakeSetter((chunk) => (chunk.some((u) => u.To_Account === 'u-5') ? imError(70107, 'permanent') : { failedUsers: [] }));
+    const setter = new FakeSetter((chunk) =>
+      chunk.some((u) => u.To_Account === 'u-5') ? imError(70107, 'permanent') : { failedUsers: [] },
+    );
 
     // Act
     const result = await applyChunks(setter, [users], { bisectCodes: new Set([70107]) });
 
     // Assess
     expect(usersOf(result.applied)).toHaveLength(7);
-    expect(result.refused).toEqual([{ call: { kind: 'set', users: [users[5]] }, errorCode: 70107, errorInfo: 'error 70107' }]);
+    expect(result.refused).toEqual([
+      { call: { kind: 'set', users: [users[5]] }, errorCode: 70107, errorInfo: 'error 70107' },
+    ]);
   });
 
   it('halts after a signature-wrong error: later chunks are kept retryable, not attempted, and not sent', async () => {
@@ -231,7 +280,9 @@ describe('applyCalls', () => {
   it('keeps the work of chunks applied before the halt', async () => {
     // Prepare
     const chunks = chunksOf(makeUsers(30), 10);
-    const setter = new FakeSetter((_users, call) => (call === 2 ? imError(70009, 'signature-wrong') : { failedUsers: [] }));
+    const setter = new FakeSetter((_users, call) =>
+      call === 2 ? imError(70009, 'signature-wrong') : { failedUsers: [] },
+    );
 
     // Act
     const result = await applyChunks(setter, chunks, { concurrency: 1 });
@@ -267,7 +318,9 @@ describe('applyCalls', () => {
   it('keeps for later a user listed in ErrorList with a code worth retrying', async () => {
     // Prepare
     const users = makeUsers(3);
-    const setter = new FakeSetter(() => ({ failedUsers: [{ To_Account: users[1]?.To_Account ?? '', errorCode: 91000 }] }));
+    const setter = new FakeSetter(() => ({
+      failedUsers: [{ To_Account: users[1]?.To_Account ?? '', errorCode: 91000 }],
+    }));
 
     // Act
     const result = await applyChunks(setter, [users]);
@@ -275,7 +328,14 @@ describe('applyCalls', () => {
     // Assess
     expect(accounts(usersOf(result.applied))).toEqual([users[0]?.To_Account, users[2]?.To_Account]);
     expect(result.refused).toEqual([]);
-    expect(result.retryable).toEqual([{ call: { kind: 'set', users: [users[1]] }, errorCode: 91000, errorInfo: 'IM failed this user (ErrorCode 91000)', attempted: true }]);
+    expect(result.retryable).toEqual([
+      {
+        call: { kind: 'set', users: [users[1]] },
+        errorCode: 91000,
+        errorInfo: 'IM failed this user (ErrorCode 91000)',
+        attempted: true,
+      },
+    ]);
   });
 
   it('keeps the users for later, not attempted, on an error that is not an ImError', async () => {
@@ -289,7 +349,14 @@ describe('applyCalls', () => {
     // Assess
     expect(result.applied).toEqual([]);
     expect(result.refused).toEqual([]);
-    expect(result.retryable).toEqual([{ call: { kind: 'set', users }, errorCode: 0, errorInfo: 'TypeError: credentials could not be read', attempted: false }]);
+    expect(result.retryable).toEqual([
+      {
+        call: { kind: 'set', users },
+        errorCode: 0,
+        errorInfo: 'TypeError: credentials could not be read',
+        attempted: false,
+      },
+    ]);
   });
 
   it('returns three empty lists for no chunk, without calling IM', async () => {
@@ -310,14 +377,24 @@ describe('applyCalls', () => {
     const chunks = chunksOf(users, 100);
     const outcomeOf = new Map<string, (chunk: readonly UserAttr[]) => Answer>([
       ['u-0', () => ({ failedUsers: [] })],
-      ['u-100', (chunk) => ({ failedUsers: chunk.filter((_, i) => i % 7 === 0).map((u) => ({ To_Account: u.To_Account, errorCode: 70107 })) })],
+      [
+        'u-100',
+        (chunk) => ({
+          failedUsers: chunk.filter((_, i) => i % 7 === 0).map((u) => ({ To_Account: u.To_Account, errorCode: 70107 })),
+        }),
+      ],
       ['u-200', () => imError(90001, 'permanent')],
       ['u-300', () => imError(91000, 'transient', 6)],
-      ['u-400', (chunk) => (chunk.some((u) => u.To_Account === 'u-450') ? imError(90033, 'permanent') : { failedUsers: [] })],
+      [
+        'u-400',
+        (chunk) => (chunk.some((u) => u.To_Account === 'u-450') ? imError(90033, 'permanent') : { failedUsers: [] }),
+      ],
       ['u-500', () => new DeadlineError(COMMAND, 0, 0)],
       ['u-600', () => imError(60007, 'rate-limited', 6)],
     ]);
-    const firstOf = new Map(chunks.flatMap((chunk) => chunk.map((u) => [u.To_Account, chunk[0]?.To_Account ?? ''] as const)));
+    const firstOf = new Map(
+      chunks.flatMap((chunk) => chunk.map((u) => [u.To_Account, chunk[0]?.To_Account ?? ''] as const)),
+    );
     const setter = new FakeSetter((chunk) => {
       const decide = outcomeOf.get(firstOf.get(chunk[0]?.To_Account ?? '') ?? '');
       return decide === undefined ? new Error('unknown chunk') : decide(chunk);

@@ -13,12 +13,15 @@ const USERS = 3_000;
 const FLEET = { WORKER_MAX_CONCURRENCY: '2', API_RATE_SHARE: '10', API_MAX_CONCURRENCY: '1' };
 
 const accounts = (prefix: string): string[] => Array.from({ length: USERS }, (_, i) => `${prefix}-${i}`);
-const update = (ids: readonly string[], attrs: (i: number) => Record<string, string | null>): UserUpdate[] => ids.map((To_Account, i) => ({ To_Account, Attrs: attrs(i) }));
+const update = (ids: readonly string[], attrs: (i: number) => Record<string, string | null>): UserUpdate[] =>
+  ids.map((To_Account, i) => ({ To_Account, Attrs: attrs(i) }));
 const body = (users: readonly UserUpdate[]): string => JSON.stringify({ UserAttrs: users });
 
 /** The users whose attributes in IM differ from `expected` (a removed attribute must be absent). */
 function mismatches(stack: Stack, expected: ReadonlyMap<string, Record<string, string>>): string[] {
-  return [...expected].filter(([account, attrs]) => JSON.stringify(stack.emulator.attrs.get(account) ?? {}) !== JSON.stringify(attrs)).map(([a]) => a);
+  return [...expected]
+    .filter(([account, attrs]) => JSON.stringify(stack.emulator.attrs.get(account) ?? {}) !== JSON.stringify(attrs))
+    .map(([a]) => a);
 }
 
 describe('end to end: the last accepted value wins', () => {
@@ -36,11 +39,23 @@ describe('end to end: the last accepted value wins', () => {
     // Prepare
     const ids = accounts('faulty');
     const { api } = stack.copy();
-    stack.emulator.setFaults({ p91000: 0.05, p70169: 0.03, p60008: 0.03, pRateLimit: 0.02, pHttp502: 0.03, pReset: 0.02, pSlow: 0.01, slowMs: 6_000 });
+    stack.emulator.setFaults({
+      p91000: 0.05,
+      p70169: 0.03,
+      p60008: 0.03,
+      pRateLimit: 0.02,
+      pHttp502: 0.03,
+      pReset: 0.02,
+      pSlow: 0.01,
+      slowMs: 6_000,
+    });
 
     // Act: older values, then newer ones (tier removed), each sent after the previous answer; then a
     // producer's message to the intake queue, and a small webhook applied inline.
-    const older = await api(apiEvent(body(update(ids, (i) => ({ city: 'older', tier: `t${i % 5}`, lang: 'en' })))), lambdaContext());
+    const older = await api(
+      apiEvent(body(update(ids, (i) => ({ city: 'older', tier: `t${i % 5}`, lang: 'en' })))),
+      lambdaContext(),
+    );
     const newer = await api(apiEvent(body(update(ids, () => ({ city: 'newer', tier: null })))), lambdaContext());
     await stack.sendIntake(body(update(ids.slice(0, 500), () => ({ lang: 'fr' }))), { groupId: 'crm' });
     // The intake message takes its place when it is moved into lanes: wait for that before the next webhook.

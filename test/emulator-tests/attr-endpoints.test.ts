@@ -14,12 +14,19 @@ describe('attribute names', () => {
     const reply = await callIm(emulator, 'im_get_attr_name', {});
 
     // Assess
-    expect(reply.json).toEqual({ ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '', AttrNames: { '0': 'sex', '1': 'city' } });
+    expect(reply.json).toEqual({
+      ActionStatus: 'OK',
+      ErrorCode: 0,
+      ErrorInfo: '',
+      AttrNames: { '0': 'sex', '1': 'city' },
+    });
   });
 
   it('im_set_attr_name merges slots, and the new name becomes settable', async () => {
     // Prepare
-    const before = await callIm(emulator, 'im_set_attr', { UserAttrs: [{ To_Account: 'u1', Attrs: { tier: 'gold' } }] });
+    const before = await callIm(emulator, 'im_set_attr', {
+      UserAttrs: [{ To_Account: 'u1', Attrs: { tier: 'gold' } }],
+    });
 
     // Act
     const set = await callIm(emulator, 'im_set_attr_name', { AttrNames: { '1': 'town', '5': 'tier' } });
@@ -114,7 +121,16 @@ describe('im_get_attr and im_remove_attr', () => {
   });
 
   it.each([
-    ['an unregistered name', { UserAttrs: [{ To_Account: 'u1', Attrs: ['city'] }, { To_Account: 'u2', Attrs: ['shoe'] }] }, 90033],
+    [
+      'an unregistered name',
+      {
+        UserAttrs: [
+          { To_Account: 'u1', Attrs: ['city'] },
+          { To_Account: 'u2', Attrs: ['shoe'] },
+        ],
+      },
+      90033,
+    ],
     ['101 users', { UserAttrs: users(101).map((u) => ({ To_Account: u.To_Account, Attrs: ['sex'] })) }, 90018],
     ['Attrs as an object', { UserAttrs: [{ To_Account: 'u1', Attrs: { city: '' } }] }, 60003],
     ['no UserAttrs', {}, 90001],

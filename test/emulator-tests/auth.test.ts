@@ -92,7 +92,12 @@ describe('query-string and UserSig checks', () => {
     // Act
     emulator.setSecretKey('rotated-secret');
     const withOld = await callIm(emulator, 'im_get_attr_name', {}, oldQuery);
-    const withNew = await callIm(emulator, 'im_get_attr_name', {}, signedQuery({}, { ...testKey, secretKey: 'rotated-secret' }));
+    const withNew = await callIm(
+      emulator,
+      'im_get_attr_name',
+      {},
+      signedQuery({}, { ...testKey, secretKey: 'rotated-secret' }),
+    );
 
     // Assess
     expect(warmed.json?.['ErrorCode']).toBe(0);
@@ -107,7 +112,8 @@ describe('query-string and UserSig checks', () => {
     const bad = signedQuery({ usersig: signUserSig({ ...testKey, secretKey: 'wrong' }, 86400, T0 / 1000) });
     const good = () => signedQuery({}, testKey, Math.floor(clock / 1000));
     const failures = [];
-    for (let i = 0; i < 10; i++) failures.push((await callIm(emulator, 'im_get_attr_name', {}, bad)).json?.['ErrorCode']);
+    for (let i = 0; i < 10; i++)
+      failures.push((await callIm(emulator, 'im_get_attr_name', {}, bad)).json?.['ErrorCode']);
 
     // Act
     const locked = await callIm(emulator, 'im_get_attr_name', {}, good());

@@ -24,19 +24,22 @@ describe('injected faults', () => {
     [{ p70169: 1 }, 70169],
     [{ p60008: 1 }, 60008],
     [{ pRateLimit: 1 }, 60007],
-  ] as const)('%o answers HTTP 200 with ErrorCode %i and applies nothing', async (faults: FaultOptions, code: number) => {
-    // Prepare
-    emulator = await startTestEmulator({ faults });
+  ] as const)(
+    '%o answers HTTP 200 with ErrorCode %i and applies nothing',
+    async (faults: FaultOptions, code: number) => {
+      // Prepare
+      emulator = await startTestEmulator({ faults });
 
-    // Act
-    const reply = await callIm(emulator, 'im_set_attr', { UserAttrs: users(2) });
+      // Act
+      const reply = await callIm(emulator, 'im_set_attr', { UserAttrs: users(2) });
 
-    // Assess
-    expect(reply.status).toBe(200);
-    expect(reply.json).toMatchObject({ ActionStatus: 'FAIL', ErrorCode: code });
-    expect(emulator.attrs.size).toBe(0);
-    expect(emulator.counters.rejectedByCode.get(code)).toBe(1);
-  });
+      // Assess
+      expect(reply.status).toBe(200);
+      expect(reply.json).toMatchObject({ ActionStatus: 'FAIL', ErrorCode: code });
+      expect(emulator.attrs.size).toBe(0);
+      expect(emulator.counters.rejectedByCode.get(code)).toBe(1);
+    },
+  );
 
   it('pHttp502 answers HTTP 502 without an IM body', async () => {
     // Prepare
@@ -83,7 +86,9 @@ describe('injected faults', () => {
   it('a slow answer outlives a client timeout, and close() does not wait for it', async () => {
     // Prepare
     emulator = await startTestEmulator({ faults: { pSlow: 1 } });
-    const call = callIm(emulator, 'im_set_attr', { UserAttrs: users(1) }, signedQuery(), { signal: AbortSignal.timeout(100) });
+    const call = callIm(emulator, 'im_set_attr', { UserAttrs: users(1) }, signedQuery(), {
+      signal: AbortSignal.timeout(100),
+    });
     await expect(call).rejects.toThrow();
     const started = performance.now();
 

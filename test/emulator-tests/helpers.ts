@@ -6,8 +6,16 @@ import type { SigningKey } from '../../lib/usersig/user-sig.ts';
 import { startEmulator } from '../emulator/index.ts';
 import type { Emulator, EmulatorOptions } from '../emulator/index.ts';
 
-export const testApp = { sdkAppId: 1400000123, identifier: 'administrator', secretKey: 'emulator-test-secret' } as const;
-export const testKey: SigningKey = { sdkAppId: testApp.sdkAppId, identifier: testApp.identifier, secretKey: testApp.secretKey };
+export const testApp = {
+  sdkAppId: 1400000123,
+  identifier: 'administrator',
+  secretKey: 'emulator-test-secret',
+} as const;
+export const testKey: SigningKey = {
+  sdkAppId: testApp.sdkAppId,
+  identifier: testApp.identifier,
+  secretKey: testApp.secretKey,
+};
 /** A fixed wall clock (ms) for tests that drive the emulator's `now`. */
 export const T0 = 1_700_000_000_000;
 
@@ -74,6 +82,10 @@ export async function callIm(
 }
 
 /** `count` users `u0..` with the given attributes. */
-export function users(count: number, attrs: Record<string, string> = { sex: 'f' }, prefix = 'u'): { To_Account: string; Attrs: Record<string, string> }[] {
+export function users(
+  count: number,
+  attrs: Record<string, string> = { sex: 'f' },
+  prefix = 'u',
+): { To_Account: string; Attrs: Record<string, string> }[] {
   return Array.from({ length: count }, (_, i) => ({ To_Account: `${prefix}${i}`, Attrs: { ...attrs } }));
 }

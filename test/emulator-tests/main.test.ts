@@ -54,7 +54,17 @@ describe('readEmulatorEnv', () => {
       attrNames: ['a', 'b'],
       rateLimitPerSecond: 50,
       seed: 9,
-      faults: { p91000: 0.1, p70169: 0.01, p60008: 0.02, pRateLimit: 0.03, pHttp502: 0.04, pReset: 0.05, pSlow: 0.06, slowMs: 7000, latencyMs: [5, 20] },
+      faults: {
+        p91000: 0.1,
+        p70169: 0.01,
+        p60008: 0.02,
+        pRateLimit: 0.03,
+        pHttp502: 0.04,
+        pReset: 0.05,
+        pSlow: 0.06,
+        slowMs: 7000,
+        latencyMs: [5, 20],
+      },
     });
   });
 
@@ -86,7 +96,9 @@ describe('main.ts', () => {
     const query = `sdkappid=1400000777&identifier=administrator&usersig=${signUserSig(key, 600)}&random=1&contenttype=json`;
 
     // Act
-    const reply = (await (await fetch(`${url}/v4/all_member_push/im_get_attr_name?${query}`, { method: 'POST', body: '{}' })).json()) as Record<string, unknown>;
+    const reply = (await (
+      await fetch(`${url}/v4/all_member_push/im_get_attr_name?${query}`, { method: 'POST', body: '{}' })
+    ).json()) as Record<string, unknown>;
     exited.catch(() => undefined);
     child.kill('SIGTERM');
     const [exitCode] = (await once(child, 'exit')) as [number | null];

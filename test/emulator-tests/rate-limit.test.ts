@@ -15,7 +15,9 @@ describe('per-command sliding 1 s rate limit', () => {
     emulator = await startTestEmulator({ rateLimitPerSecond: 5, now: () => clock });
     const codes: unknown[] = [];
     for (let i = 0; i < 5; i++) {
-      codes.push((await callIm(emulator, 'im_set_attr', { UserAttrs: users(1, { sex: 'f' }, `a${i}-`) })).json?.['ErrorCode']);
+      codes.push(
+        (await callIm(emulator, 'im_set_attr', { UserAttrs: users(1, { sex: 'f' }, `a${i}-`) })).json?.['ErrorCode'],
+      );
       clock += 100;
     }
 
@@ -56,7 +58,9 @@ describe('per-command sliding 1 s rate limit', () => {
     emulator = started;
 
     // Act
-    const replies = await Promise.all(Array.from({ length: 150 }, () => callIm(started, 'im_set_attr', { UserAttrs: users(1) })));
+    const replies = await Promise.all(
+      Array.from({ length: 150 }, () => callIm(started, 'im_set_attr', { UserAttrs: users(1) })),
+    );
 
     // Assess
     expect(replies.filter((r) => r.json?.['ErrorCode'] === 0)).toHaveLength(150);

@@ -124,7 +124,9 @@ describe('im_set_attr', () => {
     await callIm(emulator, 'im_set_attr_name', { AttrNames: { '9': '__proto__' } });
 
     // Act
-    const reply = await callIm(emulator, 'im_set_attr', { UserAttrs: [{ To_Account: 'u1', Attrs: JSON.parse('{"__proto__":"x"}') as Record<string, string> }] });
+    const reply = await callIm(emulator, 'im_set_attr', {
+      UserAttrs: [{ To_Account: 'u1', Attrs: JSON.parse('{"__proto__":"x"}') as Record<string, string> }],
+    });
 
     // Assess
     expect(reply.json?.['ErrorCode']).toBe(0);
@@ -141,7 +143,13 @@ describe('im_set_attr partial failure', () => {
 
   it('applies the others and lists the failing accounts in ErrorList with 70107', async () => {
     // Prepare
-    const body = { UserAttrs: [...users(3), { To_Account: 'ghost1', Attrs: { sex: 'f' } }, { To_Account: 'ghost2', Attrs: { sex: 'm' } }] };
+    const body = {
+      UserAttrs: [
+        ...users(3),
+        { To_Account: 'ghost1', Attrs: { sex: 'f' } },
+        { To_Account: 'ghost2', Attrs: { sex: 'm' } },
+      ],
+    };
 
     // Act
     const reply = await callIm(emulator, 'im_set_attr', body);

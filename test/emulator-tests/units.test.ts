@@ -133,10 +133,14 @@ describe('startEmulator options', () => {
 
   it('never puts the secret key in an error', async () => {
     // Act
-    const error: unknown = await startTestEmulator({ sdkAppId: -1, secretKey: 'super-secret-value' }).catch((e: unknown) => e);
+    const error: unknown = await startTestEmulator({ sdkAppId: -1, secretKey: 'super-secret-value' }).catch(
+      (e: unknown) => e,
+    );
 
     // Assess
     expect(error).toBeInstanceOf(Error);
-    expect(JSON.stringify({ ...(error as object), message: (error as Error).message })).not.toContain('super-secret-value');
+    expect(JSON.stringify({ ...(error as object), message: (error as Error).message })).not.toContain(
+      'super-secret-value',
+    );
   });
 });

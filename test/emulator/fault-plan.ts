@@ -18,18 +18,28 @@ const DEFAULT_SEED = 1;
 const LATENCY_STREAM_SALT = 0x9e3779b9;
 
 type Probability = 'p91000' | 'p70169' | 'p60008' | 'pRateLimit' | 'pHttp502' | 'pReset' | 'pSlow';
-const probabilityKeys: readonly Probability[] = ['p91000', 'p70169', 'p60008', 'pRateLimit', 'pHttp502', 'pReset', 'pSlow'];
+const probabilityKeys: readonly Probability[] = [
+  'p91000',
+  'p70169',
+  'p60008',
+  'pRateLimit',
+  'pHttp502',
+  'pReset',
+  'pSlow',
+];
 
 function validate(faults: FaultOptions): void {
   let total = 0;
   for (const key of probabilityKeys) {
     const p = faults[key] ?? 0;
-    if (!Number.isFinite(p) || p < 0 || p > 1) throw new EmulatorOptionsError(`faults.${key}`, p, 'must be a number in [0, 1]');
+    if (!Number.isFinite(p) || p < 0 || p > 1)
+      throw new EmulatorOptionsError(`faults.${key}`, p, 'must be a number in [0, 1]');
     total += p;
   }
   if (total > 1 + 1e-9) throw new EmulatorOptionsError('faults', total, 'fault probabilities must add up to at most 1');
   const slowMs = faults.slowMs ?? DEFAULT_SLOW_MS;
-  if (!Number.isFinite(slowMs) || slowMs < 0) throw new EmulatorOptionsError('faults.slowMs', slowMs, 'must be a non-negative number');
+  if (!Number.isFinite(slowMs) || slowMs < 0)
+    throw new EmulatorOptionsError('faults.slowMs', slowMs, 'must be a non-negative number');
   const latency = faults.latencyMs;
   if (latency !== undefined && !(latency[0] >= 0 && latency[1] >= latency[0] && Number.isFinite(latency[1]))) {
     throw new EmulatorOptionsError('faults.latencyMs', latency, 'must be [min, max] with 0 <= min <= max');

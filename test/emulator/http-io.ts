@@ -22,7 +22,12 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
 }
 
 /** Writes a complete answer unless the client has already gone (e.g. it timed out on a slow answer). */
-export function writeAnswer(res: ServerResponse, status: number, body: string, headers: Readonly<Record<string, string>> = {}): void {
+export function writeAnswer(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  headers: Readonly<Record<string, string>> = {},
+): void {
   if (res.destroyed || res.writableEnded) return;
   res.writeHead(status, {
     'content-type': status === 200 ? 'application/json; charset=utf-8' : 'text/plain; charset=utf-8',

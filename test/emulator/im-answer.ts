@@ -17,5 +17,10 @@ export function fail(code: ImErrorCodeValue, info?: string): ImAnswer {
 /** The body every IM answer has: `{"ActionStatus","ErrorInfo","ErrorCode", ...fields}`. */
 export function serializeAnswer(answer: ImAnswer): string {
   const info = answer.info ?? (defaultErrorInfo as Readonly<Record<number, string>>)[answer.code] ?? '';
-  return JSON.stringify({ ActionStatus: answer.code === 0 ? 'OK' : 'FAIL', ErrorInfo: info, ErrorCode: answer.code, ...answer.fields });
+  return JSON.stringify({
+    ActionStatus: answer.code === 0 ? 'OK' : 'FAIL',
+    ErrorInfo: info,
+    ErrorCode: answer.code,
+    ...answer.fields,
+  });
 }

@@ -31,7 +31,9 @@ let stopping = false;
 async function stop(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
-  console.log(`${signal}: stopping; ${emulator.counters.calls} calls served, ${emulator.counters.usersApplied} users applied`);
+  console.log(
+    `${signal}: stopping; ${emulator.counters.calls} calls served, ${emulator.counters.usersApplied} users applied`,
+  );
   await emulator.close();
   process.exit(0);
 }

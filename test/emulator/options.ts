@@ -48,8 +48,13 @@ export function resolveOptions(options: EmulatorOptions): ResolvedEmulatorOption
     throw new EmulatorOptionsError('rateLimitPerSecond', resolved.rateLimitPerSecond, 'must be a non-negative integer');
   }
   if (!isNonNegativeInteger(resolved.lockoutAfterSigFailures)) {
-    throw new EmulatorOptionsError('lockoutAfterSigFailures', resolved.lockoutAfterSigFailures, 'must be a non-negative integer');
+    throw new EmulatorOptionsError(
+      'lockoutAfterSigFailures',
+      resolved.lockoutAfterSigFailures,
+      'must be a non-negative integer',
+    );
   }
-  if (!isNonNegativeInteger(resolved.port) || resolved.port > 65535) throw new EmulatorOptionsError('port', resolved.port, 'must be 0..65535');
+  if (!isNonNegativeInteger(resolved.port) || resolved.port > 65535)
+    throw new EmulatorOptionsError('port', resolved.port, 'must be 0..65535');
   return resolved;
 }

@@ -68,7 +68,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       return fail(ImErrorCode.jsonParseFailed);
     }
     const result = command(body, context);
-    if (result.code === ImErrorCode.ok && result.usersApplied !== undefined) counters.usersApplied += result.usersApplied;
+    if (result.code === ImErrorCode.ok && result.usersApplied !== undefined)
+      counters.usersApplied += result.usersApplied;
     return result;
   }
 

@@ -30,7 +30,10 @@ const nonStringText = fc.oneof(
   fc.integer().map(String),
   fc.double({ noNaN: true, noDefaultInfinity: true }).map((n) => JSON.stringify(n)),
   fc.constantFrom('null', 'true', 'false', '[]', '{}', '[""]', '{"":""}'),
-  fc.jsonValue({ maxDepth: 2 }).filter((v) => typeof v !== 'string').map((v) => JSON.stringify(v)),
+  fc
+    .jsonValue({ maxDepth: 2 })
+    .filter((v) => typeof v !== 'string')
+    .map((v) => JSON.stringify(v)),
   pollutingText,
 );
 
@@ -38,7 +41,10 @@ const nonStringText = fc.oneof(
 const acceptableString = fc.oneof(
   { weight: 6, arbitrary: fc.string({ minLength: 1, maxLength: 16 }) },
   { weight: 1, arbitrary: fc.string({ unit: 'binary-ascii', minLength: 1, maxLength: 8 }) },
-  { weight: 2, arbitrary: fc.string({ unit: fc.constantFrom('城', '北', '語', 'é', 'ß'), minLength: 1, maxLength: 10 }) },
+  {
+    weight: 2,
+    arbitrary: fc.string({ unit: fc.constantFrom('城', '北', '語', 'é', 'ß'), minLength: 1, maxLength: 10 }),
+  },
   { weight: 1, arbitrary: fc.constantFrom(' ', 'null', '0', 'Paris', '__proto__', 'constructor') },
 );
 
@@ -79,14 +85,21 @@ const attrValueText = fc.oneof(
 
 const attrsText = fc.oneof(
   { weight: 10, arbitrary: fc.array(fc.tuple(attrNameArbitrary, attrValueText), { maxLength: 12 }).map(objectText) },
-  { weight: 2, arbitrary: fc.array(fc.tuple(attrNameArbitrary, attrValueText), { minLength: 1, maxLength: 3 }).map(objectText) },
+  {
+    weight: 2,
+    arbitrary: fc.array(fc.tuple(attrNameArbitrary, attrValueText), { minLength: 1, maxLength: 3 }).map(objectText),
+  },
   { weight: 1, arbitrary: fc.constantFrom('{}', 'null', '[]', '"city"', '42', '[{"city":"Paris"}]') },
   { weight: 1, arbitrary: nonStringText },
 );
 
 /** A key a caller should not send on a user or on the body: prototype keys and strangers. */
 const extraPair = fc.tuple(
-  fc.oneof(fc.constantFrom(...PROTOTYPE_KEYS), fc.constantFrom('to_account', 'attrs', 'Extra', ''), fc.string({ maxLength: 6 })),
+  fc.oneof(
+    fc.constantFrom(...PROTOTYPE_KEYS),
+    fc.constantFrom('to_account', 'attrs', 'Extra', ''),
+    fc.string({ maxLength: 6 }),
+  ),
   fc.oneof(pollutingText, nonStringText, acceptableString.map(text)),
 );
 
@@ -109,7 +122,10 @@ export const userEntryText: fc.Arbitrary<string> = fc.oneof(
       }),
   },
   { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify(v)) },
-  { weight: 1, arbitrary: fc.constantFrom('null', '[]', '"u1"', '{"__proto__":{"To_Account":"inherited","Attrs":{"city":"x"}}}') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('null', '[]', '"u1"', '{"__proto__":{"To_Account":"inherited","Attrs":{"city":"x"}}}'),
+  },
 );
 
 /** `{"UserAttrs":[...]}` near the schema: mutated users, extra and prototype keys, a wrong `UserAttrs`. */
@@ -134,7 +150,25 @@ const randomText = fc.oneof(
   fc.string({ unit: 'grapheme', maxLength: 60 }),
   fc.string({ unit: 'binary', maxLength: 60 }),
   fc.string({ unit: 'binary-ascii', maxLength: 100 }),
-  fc.string({ unit: fc.constantFrom('{', '}', '[', ']', '"', ':', ',', 'UserAttrs', 'To_Account', 'Attrs', 'null', '1', ' ', '\\'), maxLength: 40 }),
+  fc.string({
+    unit: fc.constantFrom(
+      '{',
+      '}',
+      '[',
+      ']',
+      '"',
+      ':',
+      ',',
+      'UserAttrs',
+      'To_Account',
+      'Attrs',
+      'null',
+      '1',
+      ' ',
+      '\\',
+    ),
+    maxLength: 40,
+  }),
 );
 
 /** Every kind of body: mostly near the schema, then any JSON, random text, and cut-off valid JSON. */
@@ -144,6 +178,8 @@ export const bodyText: fc.Arbitrary<string> = fc.oneof(
   { weight: 2, arbitrary: randomText },
   {
     weight: 1,
-    arbitrary: fc.tuple(nearValidBodyText, fc.nat()).map(([body, cut]) => body.slice(0, cut % Math.max(1, body.length))),
+    arbitrary: fc
+      .tuple(nearValidBodyText, fc.nat())
+      .map(([body, cut]) => body.slice(0, cut % Math.max(1, body.length))),
   },
 );

@@ -1,5 +1,9 @@
 /** The built-in prototypes a polluting merge would reach. */
-const WATCHED = { 'Object.prototype': Object.prototype, 'Array.prototype': Array.prototype, 'Function.prototype': Function.prototype } as const;
+const WATCHED = {
+  'Object.prototype': Object.prototype,
+  'Array.prototype': Array.prototype,
+  'Function.prototype': Function.prototype,
+} as const;
 
 const ownKeys = (target: object): string[] => Reflect.ownKeys(target).map(String);
 

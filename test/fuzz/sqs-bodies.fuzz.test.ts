@@ -72,7 +72,10 @@ function routingOf(body: string): Routing {
  * which the worker cuts the `reason` attribute. `pad` shifts the text so an emoji can sit across the cut.
  */
 function emojiAtCutBody(pad: number): string {
-  const users = Array.from({ length: 5 }, (_, i) => ({ To_Account: `emoji-${i}`, Attrs: { [`${'\u0001'.repeat(i === 0 ? pad : 10)}${'😀'.repeat(40)}`]: 'x' } }));
+  const users = Array.from({ length: 5 }, (_, i) => ({
+    To_Account: `emoji-${i}`,
+    Attrs: { [`${'\u0001'.repeat(i === 0 ? pad : 10)}${'😀'.repeat(40)}`]: 'x' },
+  }));
   return JSON.stringify({ UserAttrs: users });
 }
 
@@ -80,13 +83,17 @@ function emojiAtCutBody(pad: number): string {
 function emojiAtCutPad(): number | undefined {
   return Array.from({ length: 40 }, (_, i) => i).find((pad) => {
     const { rejected } = validateUsers(JSON.parse(emojiAtCutBody(pad)), { allowedNames: ALLOWED_NAMES });
-    const reasons = rejected.map((r) => r.message).slice(0, 5).join(' | ');
+    const reasons = rejected
+      .map((r) => r.message)
+      .slice(0, 5)
+      .join(' | ');
     const code = reasons.charCodeAt(996);
     return reasons.length > 1000 && code >= 0xd800 && code <= 0xdbff;
   });
 }
 
-const attribute = (message: Message, name: string): string | undefined => message.MessageAttributes?.[name]?.StringValue;
+const attribute = (message: Message, name: string): string | undefined =>
+  message.MessageAttributes?.[name]?.StringValue;
 
 describe('SQS bodies (fuzz through the worker handler)', () => {
   let stack: Stack;
@@ -111,7 +118,8 @@ describe('SQS bodies (fuzz through the worker handler)', () => {
       const id = attribute(message, 'requestId') ?? '';
       byRecord.set(id, [...(byRecord.get(id) ?? []), message]);
       expect(isSqsText(message.Body ?? '')).toBe(true);
-      for (const value of Object.values(message.MessageAttributes ?? {})) expect(isSqsText(value.StringValue ?? '')).toBe(true);
+      for (const value of Object.values(message.MessageAttributes ?? {}))
+        expect(isSqsText(value.StringValue ?? '')).toBe(true);
       expect(attribute(message, 'rule')).toMatch(RULE);
       expect(attribute(message, 'reason')).toEqual(expect.stringMatching(/./));
     }
@@ -131,7 +139,12 @@ describe('SQS bodies (fuzz through the worker handler)', () => {
   };
 
   /** Runs `batches` generated batches through `worker`; returns how many records were reported failed, by kind. */
-  const fuzzBatches = async (worker: ReturnType<Stack['copy']>['worker'], batches: number, seed: number, queueArn = intakeArn) => {
+  const fuzzBatches = async (
+    worker: ReturnType<Stack['copy']>['worker'],
+    batches: number,
+    seed: number,
+    queueArn = intakeArn,
+  ) => {
     const expected = new Map<string, { routing: Routing; body: string }>();
     const counts = { cases: 0, failed: 0, withValidUsers: 0, deadLettered: 0 };
     let runs = 0;
@@ -182,7 +195,9 @@ describe('SQS bodies (fuzz through the worker handler)', () => {
     // Act: each batch is invoked and checked at once, so fast-check can shrink a failure.
     const counts = await fuzzBatches(worker, BATCHES, SEED);
     const elapsedMs = Math.round(performance.now() - started);
-    reportLine(`fuzz: sqs bodies: ${counts.cases} cases in ${elapsedMs} ms (seed ${SEED}); ${counts.withValidUsers} with valid users, ${counts.deadLettered} dead letters`);
+    reportLine(
+      `fuzz: sqs bodies: ${counts.cases} cases in ${elapsedMs} ms (seed ${SEED}); ${counts.withValidUsers} with valid users, ${counts.deadLettered} dead letters`,
+    );
     // Assess
     expect(counts.cases).toBe(BATCHES * BATCH_SIZE);
     // No fault is injected: nothing has a reason to be delivered again.
@@ -190,7 +205,9 @@ describe('SQS bodies (fuzz through the worker handler)', () => {
     expect(counts.withValidUsers).toBeGreaterThan(0);
     expect(counts.deadLettered).toBeGreaterThan(0);
     // Every valid user was moved into its lane.
-    const laned = (await stack.takeAll(stack.lanesUrl)).flatMap((m) => (JSON.parse(m.Body ?? '{}') as { UserAttrs: unknown[] }).UserAttrs);
+    const laned = (await stack.takeAll(stack.lanesUrl)).flatMap(
+      (m) => (JSON.parse(m.Body ?? '{}') as { UserAttrs: unknown[] }).UserAttrs,
+    );
     expect(laned.length).toBeGreaterThan(0);
   });
 
@@ -202,7 +219,9 @@ describe('SQS bodies (fuzz through the worker handler)', () => {
     // Act
     const counts = await fuzzBatches(worker, FAULT_BATCHES, SEED + 1, lanesArn);
     const elapsedMs = Math.round(performance.now() - started);
-    reportLine(`fuzz: sqs bodies under IM faults: ${counts.cases} cases in ${elapsedMs} ms (seed ${SEED + 1}); ${counts.failed} failed`);
+    reportLine(
+      `fuzz: sqs bodies under IM faults: ${counts.cases} cases in ${elapsedMs} ms (seed ${SEED + 1}); ${counts.failed} failed`,
+    );
     // Assess: the property already holds failed ⊆ records with valid users. A record whose values a later
     // record of the batch overwrote is done without a write of its own, so "all of them" is not required.
     expect(counts.cases).toBe(FAULT_BATCHES * BATCH_SIZE);
@@ -215,7 +234,10 @@ describe('SQS bodies (fuzz through the worker handler)', () => {
     // Prepare: 20 KB body; JSON.parse takes it, JSON.stringify (building the dead letter) overflows the stack.
     const { worker } = stack.copy(WORKER_ENV, 'worker');
     const deep = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
-    const records = recordsOf([`{"UserAttrs":[${deep},{"To_Account":"deep-ok","Attrs":{"city":"Oslo"}}]}`, '{"UserAttrs":[{"To_Account":"neighbour","Attrs":{"city":"Rome"}}]}']);
+    const records = recordsOf([
+      `{"UserAttrs":[${deep},{"To_Account":"deep-ok","Attrs":{"city":"Oslo"}}]}`,
+      '{"UserAttrs":[{"To_Account":"neighbour","Attrs":{"city":"Rome"}}]}',
+    ]);
     // Act
     const result = await worker({ Records: records }, lambdaContext(60_000));
     // Assess
@@ -263,7 +285,9 @@ describe('SQS bodies (fuzz through the worker handler)', () => {
       expect(outcome.failedIds).toEqual([]);
       const entries = sqs.commandCalls(SendMessageBatchCommand).flatMap((c) => c.args[0].input.Entries ?? []);
       expect(entries).toHaveLength(1);
-      expect(Object.values(entries[0]?.MessageAttributes ?? {}).every((v) => isSqsText(v.StringValue ?? ''))).toBe(true);
+      expect(Object.values(entries[0]?.MessageAttributes ?? {}).every((v) => isSqsText(v.StringValue ?? ''))).toBe(
+        true,
+      );
     } finally {
       sqs.restore();
     }

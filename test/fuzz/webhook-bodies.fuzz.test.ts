@@ -16,7 +16,12 @@ const RUNS = 10_000;
 const DRAIN_EVERY = 1_000;
 // No IM lookup (fixed names) and no early write: every accepted user is left in its lane, and counted Queued.
 const LANE_COUNT = 20;
-const FAST_ENV = { ...SILENT_LOGS, ATTR_NAMES: FUZZ_ATTR_NAMES.join(','), API_INLINE_CHUNKS: '0', LANE_COUNT: String(LANE_COUNT) } as const;
+const FAST_ENV = {
+  ...SILENT_LOGS,
+  ATTR_NAMES: FUZZ_ATTR_NAMES.join(','),
+  API_INLINE_CHUNKS: '0',
+  LANE_COUNT: String(LANE_COUNT),
+} as const;
 // Generous: these bound a hang, not a performance target.
 const HUGE_BODY_BOUND_MS = 5_000;
 // Lambda's limit for a synchronous invocation's response (API Gateway answers 502 beyond it).
@@ -28,7 +33,8 @@ const RULE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 function hasUserAttrsArray(body: string): number | undefined {
   try {
     const parsed: unknown = JSON.parse(body);
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !Object.hasOwn(parsed, 'UserAttrs')) return undefined;
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !Object.hasOwn(parsed, 'UserAttrs'))
+      return undefined;
     const users: unknown = (parsed as { UserAttrs: unknown }).UserAttrs;
     return Array.isArray(users) ? users.length : undefined;
   } catch {
@@ -40,7 +46,12 @@ function hasUserAttrsArray(body: string): number | undefined {
 function expectRefusal(status: number, answer: Answer): void {
   expect(answer.ActionStatus).toBe('FAIL');
   if (status === 401) {
-    expect(answer).toEqual({ ActionStatus: 'FAIL', ErrorCode: 1401, ErrorInfo: 'unauthorized', RequestId: expect.any(String) });
+    expect(answer).toEqual({
+      ActionStatus: 'FAIL',
+      ErrorCode: 1401,
+      ErrorInfo: 'unauthorized',
+      RequestId: expect.any(String),
+    });
     return;
   }
   expect(answer.Path).toEqual(expect.any(String));
@@ -55,7 +66,9 @@ function expectRefusal(status: number, answer: Answer): void {
 /** A count field of an answer: a whole number ≥ 0. */
 function count(answer: Answer, key: string): number {
   const value = answer[key];
-  expect(typeof value === 'number' && Number.isSafeInteger(value) && value >= 0, `${key} is ${String(value)}`).toBe(true);
+  expect(typeof value === 'number' && Number.isSafeInteger(value) && value >= 0, `${key} is ${String(value)}`).toBe(
+    true,
+  );
   return value as number;
 }
 
@@ -110,7 +123,9 @@ describe('webhook bodies (fuzz through the API handler)', () => {
       expect(message.MessageAttributes?.origin?.StringValue).toBe('api');
       const laned = (JSON.parse(body) as { UserAttrs: { To_Account: string }[] }).UserAttrs;
       // Each user travels in the lane of its account.
-      expect(laned.filter((u) => laneGroupId(laneOf(u.To_Account, LANE_COUNT)) !== message.Attributes?.MessageGroupId)).toEqual([]);
+      expect(
+        laned.filter((u) => laneGroupId(laneOf(u.To_Account, LANE_COUNT)) !== message.Attributes?.MessageGroupId),
+      ).toEqual([]);
       users += laned.length;
     }
     return users;
@@ -127,36 +142,42 @@ describe('webhook bodies (fuzz through the API handler)', () => {
     restoreTelemetry();
   });
 
-  it(`answers ${RUNS} generated requests without throwing or a 5xx, naming field and rule, with every accepted user in its lane`, { timeout: 120_000 }, async () => {
-    // Prepare
-    const { api } = stack.copy(FAST_ENV);
-    let cases = 0;
-    let acceptedCounted = 0;
-    let lanedFound = 0;
-    const statuses = new Map<number, number>();
-    const started = performance.now();
-    // Act: each case is invoked and its answer checked at once, so fast-check can shrink a failure.
-    await fc.assert(
-      fc.asyncProperty(webhookRequestArbitrary, async (request) => {
-        cases++;
-        const result = await api(toApiEvent(request), lambdaContext());
-        const answer = expectAnswer(request, result);
-        statuses.set(result.statusCode ?? 0, (statuses.get(result.statusCode ?? 0) ?? 0) + 1);
-        if (typeof answer.Accepted === 'number') acceptedCounted += answer.Accepted;
-        if (cases % DRAIN_EVERY === 0) lanedFound += await drainLanes();
-      }),
-      { seed: SEED, numRuns: RUNS },
-    );
-    lanedFound += await drainLanes();
-    const elapsedMs = Math.round(performance.now() - started);
-    reportLine(`fuzz: webhook bodies: ${cases} cases in ${elapsedMs} ms (seed ${SEED}); statuses ${JSON.stringify(Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])))}`);
-    // Assess
-    expect(cases).toBe(RUNS);
-    expect(lanedFound).toBe(acceptedCounted);
-    expect(prototypeChanges()).toEqual([]);
-    // Every kind of answer was reached: the generators are not stuck on one path.
-    expect([...statuses.keys()].sort()).toEqual([200, 202, 400, 401, 415, 422]);
-  });
+  it(
+    `answers ${RUNS} generated requests without throwing or a 5xx, naming field and rule, with every accepted user in its lane`,
+    { timeout: 120_000 },
+    async () => {
+      // Prepare
+      const { api } = stack.copy(FAST_ENV);
+      let cases = 0;
+      let acceptedCounted = 0;
+      let lanedFound = 0;
+      const statuses = new Map<number, number>();
+      const started = performance.now();
+      // Act: each case is invoked and its answer checked at once, so fast-check can shrink a failure.
+      await fc.assert(
+        fc.asyncProperty(webhookRequestArbitrary, async (request) => {
+          cases++;
+          const result = await api(toApiEvent(request), lambdaContext());
+          const answer = expectAnswer(request, result);
+          statuses.set(result.statusCode ?? 0, (statuses.get(result.statusCode ?? 0) ?? 0) + 1);
+          if (typeof answer.Accepted === 'number') acceptedCounted += answer.Accepted;
+          if (cases % DRAIN_EVERY === 0) lanedFound += await drainLanes();
+        }),
+        { seed: SEED, numRuns: RUNS },
+      );
+      lanedFound += await drainLanes();
+      const elapsedMs = Math.round(performance.now() - started);
+      reportLine(
+        `fuzz: webhook bodies: ${cases} cases in ${elapsedMs} ms (seed ${SEED}); statuses ${JSON.stringify(Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])))}`,
+      );
+      // Assess
+      expect(cases).toBe(RUNS);
+      expect(lanedFound).toBe(acceptedCounted);
+      expect(prototypeChanges()).toEqual([]);
+      // Every kind of answer was reached: the generators are not stuck on one path.
+      expect([...statuses.keys()].sort()).toEqual([200, 202, 400, 401, 415, 422]);
+    },
+  );
 
   it('answers 413 for a body one byte over MAX_BODY_BYTES, plain or base64, and not at the limit', async () => {
     // Prepare
@@ -178,12 +199,42 @@ describe('webhook bodies (fuzz through the API handler)', () => {
   });
 
   it.each([
-    ['a 1,000,000-deep array as the body', () => `${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}`, 400, 'body-must-be-object'],
-    ['a 1,000,000-deep array as a user', () => `{"UserAttrs":[${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}]}`, 422, 'user-must-be-object'],
-    ['a 1,000,000-deep array as a value', () => `{"UserAttrs":[{"To_Account":"deep","Attrs":{"city":${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}}}]}`, 422, 'value-must-be-string'],
-    ['a 5 MB string value', () => JSON.stringify({ UserAttrs: [{ To_Account: 'big', Attrs: { city: 'x'.repeat(5_000_000) } }] }), 422, 'value-max-50-bytes'],
-    ['a 5 MB account', () => JSON.stringify({ UserAttrs: [{ To_Account: '城'.repeat(1_700_000), Attrs: { city: 'x' } }] }), 422, 'to-account-max-32-bytes'],
-    ['a 5 MB attribute name', () => JSON.stringify({ UserAttrs: [{ To_Account: 'big', Attrs: { ['n'.repeat(5_000_000)]: 'x' } }] }), 422, 'attr-name-max-50-bytes'],
+    [
+      'a 1,000,000-deep array as the body',
+      () => `${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}`,
+      400,
+      'body-must-be-object',
+    ],
+    [
+      'a 1,000,000-deep array as a user',
+      () => `{"UserAttrs":[${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}]}`,
+      422,
+      'user-must-be-object',
+    ],
+    [
+      'a 1,000,000-deep array as a value',
+      () => `{"UserAttrs":[{"To_Account":"deep","Attrs":{"city":${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}}}]}`,
+      422,
+      'value-must-be-string',
+    ],
+    [
+      'a 5 MB string value',
+      () => JSON.stringify({ UserAttrs: [{ To_Account: 'big', Attrs: { city: 'x'.repeat(5_000_000) } }] }),
+      422,
+      'value-max-50-bytes',
+    ],
+    [
+      'a 5 MB account',
+      () => JSON.stringify({ UserAttrs: [{ To_Account: '城'.repeat(1_700_000), Attrs: { city: 'x' } }] }),
+      422,
+      'to-account-max-32-bytes',
+    ],
+    [
+      'a 5 MB attribute name',
+      () => JSON.stringify({ UserAttrs: [{ To_Account: 'big', Attrs: { ['n'.repeat(5_000_000)]: 'x' } }] }),
+      422,
+      'attr-name-max-50-bytes',
+    ],
     ['a 5 MB string as the body', () => JSON.stringify('x'.repeat(5_000_000)), 400, 'body-must-be-object'],
   ])('refuses %s with a short 4xx naming the rule, without throwing', async (name, makeBody, status, rule) => {
     // Prepare
@@ -239,7 +290,8 @@ describe('webhook bodies (fuzz through the API handler)', () => {
   it('ignores __proto__ and constructor keys on the body and on users: same answer, same laned users, no pollution', async () => {
     // Prepare
     const { api } = stack.copy(FAST_ENV);
-    const users = '[{"To_Account":"proto-1","Attrs":{"city":"Paris"}},{"__proto__":{"To_Account":"inherited","Attrs":{"city":"x"}}},{"To_Account":"proto-2","Attrs":{"tier":"t1"},"constructor":{"prototype":{"polluted":1}}}]';
+    const users =
+      '[{"To_Account":"proto-1","Attrs":{"city":"Paris"}},{"__proto__":{"To_Account":"inherited","Attrs":{"city":"x"}}},{"To_Account":"proto-2","Attrs":{"tier":"t1"},"constructor":{"prototype":{"polluted":1}}}]';
     const plain = `{"UserAttrs":${users}}`;
     const polluting = `{"__proto__":{"polluted":1,"UserAttrs":[]},"constructor":{"prototype":{"polluted":1}},"UserAttrs":${users}}`;
     const lanedUsers = async (): Promise<unknown[]> =>
@@ -256,9 +308,16 @@ describe('webhook bodies (fuzz through the API handler)', () => {
     const withoutId = ({ RequestId: _id, ...rest }: Answer) => rest;
     expect(withoutId(pollutingAnswer)).toEqual(withoutId(plainAnswer));
     expect(plainAnswer).toMatchObject({ Received: 3, Accepted: 2, Queued: 2, Rejected: 1 });
-    expect((plainAnswer.RejectedUsers as Answer[])[0]).toMatchObject({ To_Account: null, Path: 'UserAttrs[1].To_Account', Rule: 'to-account-required' });
+    expect((plainAnswer.RejectedUsers as Answer[])[0]).toMatchObject({
+      To_Account: null,
+      Path: 'UserAttrs[1].To_Account',
+      Rule: 'to-account-required',
+    });
     expect(pollutingLaned).toEqual(plainLaned);
-    expect(plainLaned).toEqual([{ To_Account: 'proto-1', Attrs: { city: 'Paris' } }, { To_Account: 'proto-2', Attrs: { tier: 't1' } }]);
+    expect(plainLaned).toEqual([
+      { To_Account: 'proto-1', Attrs: { city: 'Paris' } },
+      { To_Account: 'proto-2', Attrs: { tier: 't1' } },
+    ]);
     expect(prototypeChanges()).toEqual([]);
   });
 });

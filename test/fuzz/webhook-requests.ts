@@ -18,8 +18,27 @@ const WRONG_SECRET = 'whsec_d3Jvbmctc2VjcmV0LXdyb25nLXNlY3JldA==';
 
 const contentTypeArbitrary = fc.oneof(
   { weight: 20, arbitrary: fc.constant('application/json') },
-  { weight: 4, arbitrary: fc.constantFrom('application/json; charset=utf-8', 'Application/JSON', 'application/cloudevents+json', 'application/json ;charset=UTF-8') },
-  { weight: 2, arbitrary: fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', '', 'application/jsonx', 'json', 'multipart/form-data; boundary=x', 'application/xml') },
+  {
+    weight: 4,
+    arbitrary: fc.constantFrom(
+      'application/json; charset=utf-8',
+      'Application/JSON',
+      'application/cloudevents+json',
+      'application/json ;charset=UTF-8',
+    ),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      '',
+      'application/jsonx',
+      'json',
+      'multipart/form-data; boundary=x',
+      'application/xml',
+    ),
+  },
   { weight: 1, arbitrary: fc.constant(undefined) },
   { weight: 1, arbitrary: fc.string({ maxLength: 30 }) },
 );
@@ -30,7 +49,10 @@ export const webhookRequestArbitrary: fc.Arbitrary<WebhookRequest> = fc.record({
   contentType: contentTypeArbitrary,
   headerName: fc.constantFrom('content-type', 'content-type', 'content-type', 'Content-Type'),
   base64: fc.nat(9).map((n) => n === 0),
-  auth: fc.oneof({ weight: 40, arbitrary: fc.constant('signed' as const) }, { weight: 1, arbitrary: fc.constantFrom('unsigned' as const, 'wrong-secret' as const) }),
+  auth: fc.oneof(
+    { weight: 40, arbitrary: fc.constant('signed' as const) },
+    { weight: 1, arbitrary: fc.constantFrom('unsigned' as const, 'wrong-secret' as const) },
+  ),
 });
 
 /**
@@ -39,7 +61,10 @@ export const webhookRequestArbitrary: fc.Arbitrary<WebhookRequest> = fc.record({
  */
 export function toApiEvent(request: WebhookRequest): APIGatewayProxyEventV2 {
   const sign = request.auth === 'signed' ? undefined : request.auth === 'unsigned' ? (false as const) : WRONG_SECRET;
-  const event = apiEvent(request.body.toWellFormed(), { isBase64Encoded: request.base64, ...(sign === undefined ? {} : { sign }) });
+  const event = apiEvent(request.body.toWellFormed(), {
+    isBase64Encoded: request.base64,
+    ...(sign === undefined ? {} : { sign }),
+  });
   const headers: Record<string, string | undefined> = { ...event.headers };
   delete headers['content-type'];
   if (request.contentType !== undefined) headers[request.headerName] = request.contentType;

@@ -6,8 +6,15 @@ import { useStack } from '../helpers/use-stack.ts';
 import { PLANTED_PERSONAL } from '../setup/planted-personal-data.ts';
 
 /** The users of lane messages, with the message group each travelled in. */
-function lanedUsers(messages: readonly { Body?: string | undefined; Attributes?: Record<string, string> | undefined }[]): { account: string; group: string | undefined }[] {
-  return messages.flatMap((m) => (JSON.parse(m.Body ?? '{}') as { UserAttrs: { To_Account: string }[] }).UserAttrs.map((u) => ({ account: u.To_Account, group: m.Attributes?.MessageGroupId })));
+function lanedUsers(
+  messages: readonly { Body?: string | undefined; Attributes?: Record<string, string> | undefined }[],
+): { account: string; group: string | undefined }[] {
+  return messages.flatMap((m) =>
+    (JSON.parse(m.Body ?? '{}') as { UserAttrs: { To_Account: string }[] }).UserAttrs.map((u) => ({
+      account: u.To_Account,
+      group: m.Attributes?.MessageGroupId,
+    })),
+  );
 }
 
 describe('api handler (API Gateway v2 → lanes on fauxqs, early write to the IM emulator, idempotency on dynalite)', () => {
@@ -21,7 +28,15 @@ describe('api handler (API Gateway v2 → lanes on fauxqs, early write to the IM
     const result = await api(apiEvent(JSON.stringify({ UserAttrs: users })), lambdaContext());
     // Assess
     expect(result.statusCode).toBe(200);
-    expect(parseBody(result)).toMatchObject({ ActionStatus: 'OK', ErrorCode: 0, Received: 60, Accepted: 60, Applied: 60, Queued: 0, Rejected: 0 });
+    expect(parseBody(result)).toMatchObject({
+      ActionStatus: 'OK',
+      ErrorCode: 0,
+      Received: 60,
+      Accepted: 60,
+      Applied: 60,
+      Queued: 0,
+      Rejected: 0,
+    });
     expect(stack.emulator.attrs.get('small-59')).toEqual(users[59]?.Attrs);
     const laned = lanedUsers(await stack.takeAll(stack.lanesUrl));
     expect(laned.map((l) => l.account).sort()).toEqual(users.map((u) => u.To_Account).sort());
@@ -40,14 +55,24 @@ describe('api handler (API Gateway v2 → lanes on fauxqs, early write to the IM
     expect(Number(body.Applied) + Number(body.Queued)).toBe(5_000);
     const laned = lanedUsers(await stack.takeAll(stack.lanesUrl));
     expect(laned).toHaveLength(5_000);
-    for (const { account, group } of laned) expect(group).toBe(laneGroupId(laneOf(account, services.config.lanes.count)));
+    for (const { account, group } of laned)
+      expect(group).toBe(laneGroupId(laneOf(account, services.config.lanes.count)));
   });
 
   it('rejects bad users alone, naming field and rule; a null value removes the attribute', async () => {
     // Prepare
     const { api } = stack.copy();
-    await api(apiEvent(JSON.stringify({ UserAttrs: [{ To_Account: 'good-1', Attrs: { city: 'Paris', tier: 'gold' } }] })), lambdaContext());
-    const body = { UserAttrs: [{ To_Account: 'good-1', Attrs: { tier: null } }, { To_Account: 'bad-1', Attrs: { planet: 'Mars' } }, { To_Account: 'bad-2', Attrs: { city: '北'.repeat(17) } }] };
+    await api(
+      apiEvent(JSON.stringify({ UserAttrs: [{ To_Account: 'good-1', Attrs: { city: 'Paris', tier: 'gold' } }] })),
+      lambdaContext(),
+    );
+    const body = {
+      UserAttrs: [
+        { To_Account: 'good-1', Attrs: { tier: null } },
+        { To_Account: 'bad-1', Attrs: { planet: 'Mars' } },
+        { To_Account: 'bad-2', Attrs: { city: '北'.repeat(17) } },
+      ],
+    };
     // Act
     const result = await api(apiEvent(JSON.stringify(body)), lambdaContext());
     // Assess
@@ -55,7 +80,11 @@ describe('api handler (API Gateway v2 → lanes on fauxqs, early write to the IM
     expect(result.statusCode).toBe(200);
     expect(answer).toMatchObject({ ActionStatus: 'FAIL', Accepted: 1, Applied: 1, Rejected: 2 });
     expect(answer.RejectedUsers).toEqual([
-      expect.objectContaining({ To_Account: 'bad-1', Path: 'UserAttrs[1].Attrs.planet', Rule: 'attr-name-unregistered' }),
+      expect.objectContaining({
+        To_Account: 'bad-1',
+        Path: 'UserAttrs[1].Attrs.planet',
+        Rule: 'attr-name-unregistered',
+      }),
       expect.objectContaining({ To_Account: 'bad-2', Path: 'UserAttrs[2].Attrs.city', Rule: 'value-max-50-bytes' }),
     ]);
     expect(stack.emulator.attrs.get('good-1')).toEqual({ city: 'Paris' });
@@ -113,8 +142,17 @@ describe('api handler (API Gateway v2 → lanes on fauxqs, early write to the IM
     const payload = JSON.stringify({ UserAttrs: makeUsers(5, 'late') });
     const first = await api(apiEvent(payload, { webhookId: 'msg_late_1' }), lambdaContext());
     // Act
-    const late = await api(apiEvent(payload, { webhookId: 'msg_late_1', signedAt: new Date(Date.now() - 60 * 60_000) }), lambdaContext());
-    const otherBody = await api(apiEvent(JSON.stringify({ UserAttrs: makeUsers(6, 'late') }), { webhookId: 'msg_late_1', signedAt: new Date(Date.now() - 60 * 60_000) }), lambdaContext());
+    const late = await api(
+      apiEvent(payload, { webhookId: 'msg_late_1', signedAt: new Date(Date.now() - 60 * 60_000) }),
+      lambdaContext(),
+    );
+    const otherBody = await api(
+      apiEvent(JSON.stringify({ UserAttrs: makeUsers(6, 'late') }), {
+        webhookId: 'msg_late_1',
+        signedAt: new Date(Date.now() - 60 * 60_000),
+      }),
+      lambdaContext(),
+    );
     // Assess
     expect(first.statusCode).toBe(200);
     expect(late).toEqual(first);
@@ -166,9 +204,15 @@ describe('api handler (API Gateway v2 → lanes on fauxqs, early write to the IM
   it('refuses the same webhook-id with another body (422 webhook-id-reused)', async () => {
     // Prepare
     const { api } = stack.copy();
-    await api(apiEvent(JSON.stringify({ UserAttrs: makeUsers(2, 'reuse') }), { webhookId: 'msg_reused' }), lambdaContext());
+    await api(
+      apiEvent(JSON.stringify({ UserAttrs: makeUsers(2, 'reuse') }), { webhookId: 'msg_reused' }),
+      lambdaContext(),
+    );
     // Act
-    const result = await api(apiEvent(JSON.stringify({ UserAttrs: makeUsers(3, 'reuse') }), { webhookId: 'msg_reused' }), lambdaContext());
+    const result = await api(
+      apiEvent(JSON.stringify({ UserAttrs: makeUsers(3, 'reuse') }), { webhookId: 'msg_reused' }),
+      lambdaContext(),
+    );
     // Assess
     expect(result.statusCode).toBe(422);
     expect(parseBody(result)).toMatchObject({ ErrorCode: 1422, Rule: 'webhook-id-reused' });
@@ -180,7 +224,10 @@ describe('api handler (API Gateway v2 → lanes on fauxqs, early write to the IM
     const big = JSON.stringify({ UserAttrs: makeUsers(100, 'big') });
     // Act
     const tooLarge = await api(apiEvent(big), lambdaContext());
-    const notJson = await api(apiEvent('UserAttrs=1', { headers: { 'content-type': 'application/x-www-form-urlencoded' } }), lambdaContext());
+    const notJson = await api(
+      apiEvent('UserAttrs=1', { headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+      lambdaContext(),
+    );
     const malformed = await api(apiEvent('{"UserAttrs":[{"To_Account":"secret-person"', {}), lambdaContext());
     const wrongShape = await api(apiEvent('{"Users":[]}', {}), lambdaContext());
     // Assess
@@ -205,12 +252,18 @@ describe('api handler (API Gateway v2 → lanes on fauxqs, early write to the IM
     ];
     // Act
     const mixed = await api(apiEvent(JSON.stringify({ UserAttrs: users })), lambdaContext());
-    const malformed = await api(apiEvent(`{"UserAttrs":[{"To_Account":"pii-4","Attrs":{"city":${bodyFragment}}}]}`), lambdaContext());
+    const malformed = await api(
+      apiEvent(`{"UserAttrs":[{"To_Account":"pii-4","Attrs":{"city":${bodyFragment}}}]}`),
+      lambdaContext(),
+    );
     // Assess
     const answers = JSON.stringify([mixed, malformed]);
     expect(mixed.statusCode).toBe(200);
     expect(parseBody(mixed)).toMatchObject({ Accepted: 1, Rejected: 2 });
-    expect((parseBody(mixed).RejectedUsers as { To_Account: string }[]).map((r) => r.To_Account)).toEqual(['pii-2', 'pii-3']);
+    expect((parseBody(mixed).RejectedUsers as { To_Account: string }[]).map((r) => r.To_Account)).toEqual([
+      'pii-2',
+      'pii-3',
+    ]);
     expect(malformed.statusCode).toBe(400);
     expect(answers).not.toContain(attrValue);
     expect(answers).not.toContain(bodyFragment);
@@ -220,7 +273,11 @@ describe('api handler (API Gateway v2 → lanes on fauxqs, early write to the IM
   it('accepts unsigned webhooks when WEBHOOK_AUTH=none, keyed by the Idempotency-Key header when sent', async () => {
     // Prepare
     const { api } = stack.copy({ WEBHOOK_AUTH: 'none' });
-    const event = apiEvent(JSON.stringify({ UserAttrs: makeUsers(3, 'iam') }), { sign: false, iamCaller: true, headers: { 'idempotency-key': 'order-42' } });
+    const event = apiEvent(JSON.stringify({ UserAttrs: makeUsers(3, 'iam') }), {
+      sign: false,
+      iamCaller: true,
+      headers: { 'idempotency-key': 'order-42' },
+    });
     // Act
     const first = await api(event, lambdaContext());
     const callsAfterFirst = stack.emulator.counters.calls;
@@ -259,13 +316,18 @@ describe('api handler (API Gateway v2 → lanes on fauxqs, early write to the IM
   it('fails the first request on a weak webhook secret with a 500 and a log line naming the field, never the value', async () => {
     // Prepare: a 1-byte key, which a signature search would break.
     const weak = 'whsec_eA==';
-    stack.secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ ...TEST_CREDENTIALS, webhookSecret: weak }) });
+    stack.secrets
+      .on(GetSecretValueCommand)
+      .resolves({ SecretString: JSON.stringify({ ...TEST_CREDENTIALS, webhookSecret: weak }) });
     const { services, api } = stack.copy();
     const errors = vi.spyOn(services.logger, 'error');
     // Act
     let result: Awaited<ReturnType<typeof api>>;
     try {
-      result = await api(apiEvent(JSON.stringify({ UserAttrs: makeUsers(1, 'weak') }), { sign: weak }), lambdaContext());
+      result = await api(
+        apiEvent(JSON.stringify({ UserAttrs: makeUsers(1, 'weak') }), { sign: weak }),
+        lambdaContext(),
+      );
     } finally {
       stack.secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(TEST_CREDENTIALS) });
     }
@@ -285,10 +347,13 @@ describe('api handler (API Gateway v2 → lanes on fauxqs, early write to the IM
     stack.secrets.resetHistory();
     const { api } = stack.copy();
     // Act
-    for (let i = 0; i < 5; i++) await api(apiEvent(JSON.stringify({ UserAttrs: makeUsers(2, `cache${i}`) })), lambdaContext());
+    for (let i = 0; i < 5; i++)
+      await api(apiEvent(JSON.stringify({ UserAttrs: makeUsers(2, `cache${i}`) })), lambdaContext());
     // Assess
     expect(stack.secrets.commandCalls(GetSecretValueCommand)).toHaveLength(1);
-    expect(stack.secrets.commandCalls(GetSecretValueCommand)[0]?.args[0].input).toEqual({ SecretId: 'tim-attr-gateway/test' });
+    expect(stack.secrets.commandCalls(GetSecretValueCommand)[0]?.args[0].input).toEqual({
+      SecretId: 'tim-attr-gateway/test',
+    });
     expect(TEST_CREDENTIALS.sdkAppId).toBeGreaterThan(0);
   });
 });

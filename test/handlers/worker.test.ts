@@ -4,8 +4,10 @@ import { apiEvent, lambdaContext, makeUsers } from '../helpers/factories.ts';
 import { useStack } from '../helpers/use-stack.ts';
 import { PLANTED_PERSONAL } from '../setup/planted-personal-data.ts';
 
-const attr = (m: { MessageAttributes?: Record<string, { StringValue?: string }> }, name: string) => m.MessageAttributes?.[name]?.StringValue;
-const bodyUsers = (m: { Body?: string }) => (JSON.parse(m.Body ?? '{}') as { UserAttrs: { To_Account: string }[] }).UserAttrs;
+const attr = (m: { MessageAttributes?: Record<string, { StringValue?: string }> }, name: string) =>
+  m.MessageAttributes?.[name]?.StringValue;
+const bodyUsers = (m: { Body?: string }) =>
+  (JSON.parse(m.Body ?? '{}') as { UserAttrs: { To_Account: string }[] }).UserAttrs;
 
 describe('worker handler (FIFO lanes and intake on fauxqs → IM emulator; dead letters to fauxqs)', () => {
   const stack = useStack();
@@ -23,7 +25,11 @@ describe('worker handler (FIFO lanes and intake on fauxqs → IM emulator; dead 
     await intoLanes([...makeUsers(40, 'lane'), { To_Account: 'lane-0', Attrs: { tier: null } }]);
     // Act
     let failures = 0;
-    for (let event = await stack.receiveEvent(stack.lanesUrl); event.Records.length > 0; event = await stack.receiveEvent(stack.lanesUrl)) {
+    for (
+      let event = await stack.receiveEvent(stack.lanesUrl);
+      event.Records.length > 0;
+      event = await stack.receiveEvent(stack.lanesUrl)
+    ) {
       failures += (await worker(event, lambdaContext(30_000))).batchItemFailures.length;
     }
     // Assess
@@ -42,7 +48,10 @@ describe('worker handler (FIFO lanes and intake on fauxqs → IM emulator; dead 
       { To_Account: 'bad-value', Attrs: { city: 7 } },
       { To_Account: 'bad-long', Attrs: { city: PLANTED_PERSONAL.longValue } },
     ];
-    await stack.sendIntake(JSON.stringify({ UserAttrs: [...good, ...bad] }), { groupId: 'crm', attributes: { requestId: 'req-crm-1' } });
+    await stack.sendIntake(JSON.stringify({ UserAttrs: [...good, ...bad] }), {
+      groupId: 'crm',
+      attributes: { requestId: 'req-crm-1' },
+    });
     // Act
     const result = await worker(await stack.receiveEvent(stack.intakeUrl), lambdaContext(30_000));
     // Assess
@@ -50,7 +59,11 @@ describe('worker handler (FIFO lanes and intake on fauxqs → IM emulator; dead 
     const laned = (await stack.takeAll(stack.lanesUrl)).flatMap(bodyUsers).map((u) => u.To_Account);
     expect(laned.sort()).toEqual(good.map((u) => u.To_Account).sort());
     const dead = await stack.takeAll(stack.dlqUrl);
-    expect(dead.map((m) => attr(m, 'rule')).sort()).toEqual(['attr-name-unregistered', 'value-max-50-bytes', 'value-must-be-string']);
+    expect(dead.map((m) => attr(m, 'rule')).sort()).toEqual([
+      'attr-name-unregistered',
+      'value-max-50-bytes',
+      'value-must-be-string',
+    ]);
     for (const m of dead) expect(attr(m, 'reason')).not.toContain(PLANTED_PERSONAL.attrValue);
     expect(dead.flatMap(bodyUsers)).toEqual(expect.arrayContaining(bad));
     expect(dead.every((m) => attr(m, 'requestId') === 'req-crm-1')).toBe(true);
@@ -79,11 +92,15 @@ describe('worker handler (FIFO lanes and intake on fauxqs → IM emulator; dead 
     const event = await stack.receiveEvent(stack.lanesUrl);
     // Act
     const result = await worker(event, lambdaContext(30_000));
-    const rightAway = (await stack.sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.lanesUrl, WaitTimeSeconds: 0 }))).Messages ?? [];
+    const rightAway =
+      (await stack.sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.lanesUrl, WaitTimeSeconds: 0 }))).Messages ??
+      [];
     await new Promise((r) => setTimeout(r, 1_500));
     const later = await stack.receiveEvent(stack.lanesUrl);
     // Assess
-    expect(result.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(event.Records.map((r) => r.messageId).sort());
+    expect(result.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(
+      event.Records.map((r) => r.messageId).sort(),
+    );
     expect(rightAway).toEqual([]);
     expect(later.Records.map((r) => r.attributes.ApproximateReceiveCount)).toContain('2');
     expect(await stack.takeAll(stack.dlqUrl)).toEqual([]);

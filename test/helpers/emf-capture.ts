@@ -2,7 +2,9 @@
 import { vi } from 'vitest';
 
 export interface EmfLine {
-  _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] };
+  _aws: {
+    CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[];
+  };
   [key: string]: unknown;
 }
 
@@ -10,7 +12,11 @@ export interface EmfLine {
 export async function captureStdout(act: () => unknown): Promise<{ emf: EmfLine[]; logs: Record<string, unknown>[] }> {
   const lines: string[] = [];
   const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    lines.push(...String(chunk).split('\n').filter((l) => l.trim() !== ''));
+    lines.push(
+      ...String(chunk)
+        .split('\n')
+        .filter((l) => l.trim() !== ''),
+    );
     return true;
   });
   try {
@@ -49,5 +55,7 @@ export function samples(emf: EmfLine[], name: string): number {
 
 /** The dimension sets each EMF document declares for a metric. */
 export function dimensionSetsOf(emf: EmfLine[], name: string): string[][][] {
-  return emf.flatMap((d) => d._aws.CloudWatchMetrics.filter((m) => m.Metrics.some((x) => x.Name === name)).map((m) => m.Dimensions));
+  return emf.flatMap((d) =>
+    d._aws.CloudWatchMetrics.filter((m) => m.Metrics.some((x) => x.Name === name)).map((m) => m.Dimensions),
+  );
 }

@@ -51,7 +51,12 @@ const IAM_AUTHORIZER = {
 /** A real API Gateway HTTP API (payload 2.0) event for `POST /v1/user-attrs`. */
 export function apiEvent(body: string, options: ApiEventOptions = {}): APIGatewayProxyEventV2 {
   const now = Date.now();
-  const headers: Record<string, string> = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), host: 'abc123.execute-api.ap-southeast-1.amazonaws.com', ...options.headers };
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(body)),
+    host: 'abc123.execute-api.ap-southeast-1.amazonaws.com',
+    ...options.headers,
+  };
   const secret = options.sign === undefined ? TEST_CREDENTIALS.webhookSecret : options.sign;
   if (secret !== false) {
     const id = options.webhookId ?? `msg_${randomUUID()}`;
@@ -71,14 +76,22 @@ export function apiEvent(body: string, options: ApiEventOptions = {}): APIGatewa
       apiId: 'abc123',
       domainName: 'abc123.execute-api.ap-southeast-1.amazonaws.com',
       domainPrefix: 'abc123',
-      http: { method: 'POST', path: '/v1/user-attrs', protocol: 'HTTP/1.1', sourceIp: '203.0.113.7', userAgent: 'test' },
+      http: {
+        method: 'POST',
+        path: '/v1/user-attrs',
+        protocol: 'HTTP/1.1',
+        sourceIp: '203.0.113.7',
+        userAgent: 'test',
+      },
       requestId: `req-${randomUUID()}`,
       routeKey: 'POST /v1/user-attrs',
       stage: '$default',
       time: new Date(now).toUTCString(),
       timeEpoch: now,
       ...(options.iamCaller === true ? IAM_AUTHORIZER : {}),
-      ...(typeof options.iamCaller === 'string' ? { authorizer: { iam: { ...IAM_AUTHORIZER.authorizer.iam, userArn: options.iamCaller } } } : {}),
+      ...(typeof options.iamCaller === 'string'
+        ? { authorizer: { iam: { ...IAM_AUTHORIZER.authorizer.iam, userArn: options.iamCaller } } }
+        : {}),
     },
     body: options.isBase64Encoded === true ? Buffer.from(body).toString('base64') : body,
     isBase64Encoded: options.isBase64Encoded ?? false,

@@ -71,16 +71,30 @@ export interface ImCall {
  * - `throw`: anything else thrown (not an answer from IM).
  */
 export type ImFault =
-  | { readonly kind: 'error'; readonly errorCode: number; readonly errorClass?: ErrorClass; readonly attempts?: number; readonly applied?: boolean }
-  | { readonly kind: 'users'; readonly errorCode: number; readonly accounts: readonly string[] | ((account: string) => boolean) }
+  | {
+      readonly kind: 'error';
+      readonly errorCode: number;
+      readonly errorClass?: ErrorClass;
+      readonly attempts?: number;
+      readonly applied?: boolean;
+    }
+  | {
+      readonly kind: 'users';
+      readonly errorCode: number;
+      readonly accounts: readonly string[] | ((account: string) => boolean);
+    }
   | { readonly kind: 'errorList'; readonly codes: Readonly<Record<string, number>> }
   | { readonly kind: 'deadline'; readonly attempts?: number }
   | { readonly kind: 'throw'; readonly error: unknown };
 
-const commandOf = (kind: CallKind): string => (kind === 'set' ? 'all_member_push/im_set_attr' : 'all_member_push/im_remove_attr');
+const commandOf = (kind: CallKind): string =>
+  kind === 'set' ? 'all_member_push/im_set_attr' : 'all_member_push/im_remove_attr';
 
 /** An `ImError` as the IM client throws it. */
-export function imError(errorCode: number, options: { errorClass?: ErrorClass; attempts?: number; kind?: CallKind } = {}): ImError {
+export function imError(
+  errorCode: number,
+  options: { errorClass?: ErrorClass; attempts?: number; kind?: CallKind } = {},
+): ImError {
   return new ImError({
     errorCode,
     errorInfo: `fake IM error ${errorCode}`,
@@ -132,7 +146,14 @@ export class FakeIm implements AttrWriter {
 
   /** The whole store as plain objects, accounts sorted. */
   snapshot(): Record<string, Record<string, string>> {
-    return Object.fromEntries([...this.#state.keys()].sort().map((account) => [account, Object.fromEntries([...(this.#state.get(account) ?? [])].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))]));
+    return Object.fromEntries(
+      [...this.#state.keys()]
+        .sort()
+        .map((account) => [
+          account,
+          Object.fromEntries([...(this.#state.get(account) ?? [])].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+        ]),
+    );
   }
 
   /** How many users each call so far carried, in order. */
@@ -148,12 +169,22 @@ export class FakeIm implements AttrWriter {
     return this.#write('remove', users, options);
   }
 
-  async #write(kind: CallKind, users: readonly UserAttr[] | readonly UserAttrRemoval[], options: WriteOptions | undefined): Promise<WriteOutcome> {
+  async #write(
+    kind: CallKind,
+    users: readonly UserAttr[] | readonly UserAttrRemoval[],
+    options: WriteOptions | undefined,
+  ): Promise<WriteOutcome> {
     if (users.length > MAX_USERS_PER_CALL) {
       this.violations.push(`${commandOf(kind)} with ${users.length} users`);
       throw new RangeError(`IM takes at most ${MAX_USERS_PER_CALL} users per call, got ${users.length}`);
     }
-    const call: ImCall = { kind, users, accounts: users.map((u) => u.To_Account), deadlineMs: options?.deadlineMs, index: this.calls.length + 1 };
+    const call: ImCall = {
+      kind,
+      users,
+      accounts: users.map((u) => u.To_Account),
+      deadlineMs: options?.deadlineMs,
+      index: this.calls.length + 1,
+    };
     this.calls.push(call);
     // An IM call is asynchronous: other work may run while it is on the way.
     await Promise.resolve();
@@ -172,7 +203,11 @@ export class FakeIm implements AttrWriter {
     switch (fault.kind) {
       case 'error':
         if (fault.applied === true) applyAll();
-        throw imError(fault.errorCode, { kind, ...(fault.errorClass === undefined ? {} : { errorClass: fault.errorClass }), attempts: fault.attempts ?? 1 });
+        throw imError(fault.errorCode, {
+          kind,
+          ...(fault.errorClass === undefined ? {} : { errorClass: fault.errorClass }),
+          attempts: fault.attempts ?? 1,
+        });
       case 'users': {
         const chosen = fault.accounts;
         const fails = typeof chosen === 'function' ? chosen : (account: string) => chosen.includes(account);
@@ -183,7 +218,9 @@ export class FakeIm implements AttrWriter {
       case 'errorList': {
         const failed = call.accounts.filter((account) => Object.hasOwn(fault.codes, account));
         applyAll((account) => !failed.includes(account));
-        return { failedUsers: failed.map((To_Account) => ({ To_Account, errorCode: fault.codes[To_Account] as number })) };
+        return {
+          failedUsers: failed.map((To_Account) => ({ To_Account, errorCode: fault.codes[To_Account] as number })),
+        };
       }
       case 'deadline':
         throw new DeadlineError(commandOf(kind), fault.attempts ?? 0, options?.deadlineMs ?? 0);
@@ -248,9 +285,17 @@ export class ParkingWriter implements AttrWriter {
     return n;
   }
 
-  #park(kind: CallKind, users: readonly { To_Account: string }[], send: () => Promise<WriteOutcome>): Promise<WriteOutcome> {
+  #park(
+    kind: CallKind,
+    users: readonly { To_Account: string }[],
+    send: () => Promise<WriteOutcome>,
+  ): Promise<WriteOutcome> {
     return new Promise((resolve, reject) => {
-      this.#parked.push({ kind, accounts: users.map((u) => u.To_Account), run: () => void send().then(resolve, reject) });
+      this.#parked.push({
+        kind,
+        accounts: users.map((u) => u.To_Account),
+        run: () => void send().then(resolve, reject),
+      });
     });
   }
 }
@@ -429,7 +474,12 @@ export class FakeFifoQueue {
   }
 
   /** Adds a message to its group; a deduplication id seen within the window adds nothing (returns undefined). */
-  send(message: { readonly group: string; readonly body: string; readonly requestId?: string; readonly dedupId?: string }): QueuedMessage | undefined {
+  send(message: {
+    readonly group: string;
+    readonly body: string;
+    readonly requestId?: string;
+    readonly dedupId?: string;
+  }): QueuedMessage | undefined {
     const now = this.#now();
     if (message.dedupId !== undefined) {
       const seen = this.#dedup.get(message.dedupId);
@@ -558,7 +608,8 @@ export class FakeFifoQueue {
 
   #inFlight(record: QueueRecord): QueuedMessage {
     const m = this.#messages.find((x) => x.id === record.id);
-    if (m === undefined || m.receipt !== record.receipt) throw new Error(`${this.name}: receipt ${record.receipt} of ${record.id} is not current`);
+    if (m === undefined || m.receipt !== record.receipt)
+      throw new Error(`${this.name}: receipt ${record.receipt} of ${record.id} is not current`);
     return m;
   }
 
@@ -693,9 +744,22 @@ export class FakeLanes implements Lanes {
         unsent.push(message);
         continue;
       }
-      const sent = this.queue.send({ group: laneGroupId(message.lane), body: userUpdatesBody(message.users), requestId: meta.requestId, dedupId: message.dedupId });
+      const sent = this.queue.send({
+        group: laneGroupId(message.lane),
+        body: userUpdatesBody(message.users),
+        requestId: meta.requestId,
+        dedupId: message.dedupId,
+      });
       if (sent !== undefined) {
-        this.appended.push({ messageId: sent.id, lane: message.lane, position: message.position, dedupId: message.dedupId, requestId: meta.requestId, origin: meta.origin, users: message.users });
+        this.appended.push({
+          messageId: sent.id,
+          lane: message.lane,
+          position: message.position,
+          dedupId: message.dedupId,
+          requestId: meta.requestId,
+          origin: meta.origin,
+          users: message.users,
+        });
       }
     }
     if (throwing !== undefined) throw throwing.error;
@@ -704,7 +768,9 @@ export class FakeLanes implements Lanes {
 
   /** The users queued in a lane (not yet acknowledged), in lane order. */
   queuedUsers(lane: number): UserUpdate[] {
-    return this.queue.messages(laneGroupId(lane)).flatMap((m) => (JSON.parse(m.body) as { UserAttrs: UserUpdate[] }).UserAttrs);
+    return this.queue
+      .messages(laneGroupId(lane))
+      .flatMap((m) => (JSON.parse(m.body) as { UserAttrs: UserUpdate[] }).UserAttrs);
   }
 }
 

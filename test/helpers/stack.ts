@@ -33,7 +33,11 @@ export type Services = ApiServices & WorkerServices;
 import { createLocalQueues } from '../../scripts/local/local-queues.ts';
 import { startLocalTables } from '../../scripts/local/local-tables.ts';
 import { resourceNames } from '../../scripts/local/resource-names.ts';
-import { startSqsEventSource, type SqsEventSource, type SqsEventSourceStats } from '../../scripts/local/sqs-event-source.ts';
+import {
+  startSqsEventSource,
+  type SqsEventSource,
+  type SqsEventSourceStats,
+} from '../../scripts/local/sqs-event-source.ts';
 import { toSqsRecord } from '../../scripts/local/sqs-record.ts';
 import { startEmulator, type Emulator, type FaultOptions } from '../emulator/index.ts';
 import { recordForSecretScan } from '../setup/output-capture.ts';
@@ -106,7 +110,10 @@ export interface Stack {
   /** The mocked Secrets Manager (aws-sdk-client-mock), to change the secret mid-run. */
   readonly secrets: AwsStub<object, MetadataBearer, unknown>;
   /** Builds services and handlers from the stack's env plus `env` (a fresh Lambda copy). */
-  copy(env?: Readonly<Record<string, string>>, role?: 'api' | 'worker'): { services: Services; api: ReturnType<typeof createApiHandler>; worker: ReturnType<typeof createWorkerHandler> };
+  copy(
+    env?: Readonly<Record<string, string>>,
+    role?: 'api' | 'worker',
+  ): { services: Services; api: ReturnType<typeof createApiHandler>; worker: ReturnType<typeof createWorkerHandler> };
   /**
    * Runs the worker fleet the way the two event source mappings do (FIFO mode): `concurrency` pollers on the
    * lanes queue and one on the intake queue, all invoking the worker handler of one worker copy.
@@ -134,10 +141,17 @@ async function emptyTable(client: DynamoDBClient, tableName: string): Promise<vo
   let start: Record<string, AttributeValue> | undefined;
   do {
     const page = await client.send(
-      new ScanCommand({ TableName: tableName, ProjectionExpression: '#id', ExpressionAttributeNames: { '#id': 'id' }, ExclusiveStartKey: start }),
+      new ScanCommand({
+        TableName: tableName,
+        ProjectionExpression: '#id',
+        ExpressionAttributeNames: { '#id': 'id' },
+        ExclusiveStartKey: start,
+      }),
     );
     for (const keys of chunk(page.Items ?? [], 25)) {
-      let requests: BatchWriteItemCommand['input']['RequestItems'] = { [tableName]: keys.map((Key) => ({ DeleteRequest: { Key } })) };
+      let requests: BatchWriteItemCommand['input']['RequestItems'] = {
+        [tableName]: keys.map((Key) => ({ DeleteRequest: { Key } })),
+      };
       while (requests !== undefined && Object.keys(requests).length > 0) {
         ({ UnprocessedItems: requests } = await client.send(new BatchWriteItemCommand({ RequestItems: requests })));
       }
@@ -150,10 +164,18 @@ async function emptyTable(client: DynamoDBClient, tableName: string): Promise<vo
 function summedStats(sources: readonly SqsEventSource[]): Readonly<SqsEventSourceStats> {
   const sum = (key: keyof SqsEventSourceStats): number => sources.reduce((n, s) => n + s.stats[key], 0);
   return {
-    get invocations() { return sum('invocations'); },
-    get deleted() { return sum('deleted'); },
-    get failed() { return sum('failed'); },
-    get receiveErrors() { return sum('receiveErrors'); },
+    get invocations() {
+      return sum('invocations');
+    },
+    get deleted() {
+      return sum('deleted');
+    },
+    get failed() {
+      return sum('failed');
+    },
+    get receiveErrors() {
+      return sum('receiveErrors');
+    },
   };
 }
 
@@ -180,10 +202,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     lanesQueueName: names.lanes,
     intakeQueueName: names.intake,
     deadLetterQueueName: names.deadLetter,
-    ...(options.lanesVisibilityTimeoutSeconds === undefined ? {} : { lanesVisibilityTimeoutSeconds: options.lanesVisibilityTimeoutSeconds }),
-    ...(options.intakeVisibilityTimeoutSeconds === undefined ? {} : { intakeVisibilityTimeoutSeconds: options.intakeVisibilityTimeoutSeconds }),
+    ...(options.lanesVisibilityTimeoutSeconds === undefined
+      ? {}
+      : { lanesVisibilityTimeoutSeconds: options.lanesVisibilityTimeoutSeconds }),
+    ...(options.intakeVisibilityTimeoutSeconds === undefined
+      ? {}
+      : { intakeVisibilityTimeoutSeconds: options.intakeVisibilityTimeoutSeconds }),
   });
-  const tables = await startLocalTables({ tableName: names.idempotencyTable, budgetTableName: names.budgetTable, port: 0, region: REGION });
+  const tables = await startLocalTables({
+    tableName: names.idempotencyTable,
+    budgetTableName: names.budgetTable,
+    port: 0,
+    region: REGION,
+  });
   const dynamodb = new DynamoDBClient({ region: REGION, endpoint: tables.endpoint, credentials: FAKE_CREDENTIALS });
   const secretsClient = new SecretsManagerClient({ region: REGION });
   const secrets = mockClient(secretsClient);
@@ -216,7 +247,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const config = loadConfig({ ...baseEnv, FUNCTION_ROLE: role, ...env });
     // One copy of each function sharing the core, as a test drives both through one copy.
     const core = createCoreServices(config, { secretsManager: secretsClient, sqs });
-    const services: Services = { ...core, ...apiParts(config, core, { secretsManager: secretsClient }), ...workerParts(core) };
+    const services: Services = {
+      ...core,
+      ...apiParts(config, core, { secretsManager: secretsClient }),
+      ...workerParts(core),
+    };
     const api = createApiHandler(services);
     const worker = createWorkerHandler(services);
     // Every answer goes into the suite-wide secret scan, not only what is logged.
@@ -237,20 +272,41 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const { Attributes: a = {} } = await sqs.send(
       new GetQueueAttributesCommand({
         QueueUrl: queueUrl,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+        AttributeNames: [
+          'ApproximateNumberOfMessages',
+          'ApproximateNumberOfMessagesNotVisible',
+          'ApproximateNumberOfMessagesDelayed',
+        ],
       }),
     );
-    return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(a.ApproximateNumberOfMessagesDelayed ?? 0);
+    return (
+      Number(a.ApproximateNumberOfMessages ?? 0) +
+      Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
+      Number(a.ApproximateNumberOfMessagesDelayed ?? 0)
+    );
   };
 
   const takeAll: Stack['takeAll'] = async (queueUrl) => {
     const all: Message[] = [];
     for (;;) {
-      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['All'] }));
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 0,
+          MessageAttributeNames: ['All'],
+          MessageSystemAttributeNames: ['All'],
+        }),
+      );
       if (Messages.length === 0) return all;
       all.push(...Messages);
       // Deleting unlocks each FIFO message group, so the next receive gets the groups' next messages.
-      await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })) }));
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
+        }),
+      );
     }
   };
 
@@ -287,8 +343,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         awsRegion: REGION,
         ...(o.retryVisibilitySeconds === undefined ? {} : { retryVisibilitySeconds: o.retryVisibilitySeconds }),
       };
-      const lanes = startSqsEventSource({ ...common, queueUrl: queues.lanesQueueUrl, batchSize: DEFAULTS.workerBatchSize, concurrency: o.concurrency ?? 2 });
-      const intake = startSqsEventSource({ ...common, queueUrl: queues.intakeQueueUrl, batchSize: INTAKE_BATCH_SIZE, concurrency: 1 });
+      const lanes = startSqsEventSource({
+        ...common,
+        queueUrl: queues.lanesQueueUrl,
+        batchSize: DEFAULTS.workerBatchSize,
+        concurrency: o.concurrency ?? 2,
+      });
+      const intake = startSqsEventSource({
+        ...common,
+        queueUrl: queues.intakeQueueUrl,
+        batchSize: INTAKE_BATCH_SIZE,
+        concurrency: 1,
+      });
       sources.push(lanes, intake);
       return {
         lanes,
@@ -302,9 +368,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     drained: async (timeoutMs = 60_000) => {
       const until = Date.now() + timeoutMs;
       for (;;) {
-        const [lanes, intake] = await Promise.all([messageCount(queues.lanesQueueUrl), messageCount(queues.intakeQueueUrl)]);
+        const [lanes, intake] = await Promise.all([
+          messageCount(queues.lanesQueueUrl),
+          messageCount(queues.intakeQueueUrl),
+        ]);
         if (lanes === 0 && intake === 0) return;
-        if (Date.now() > until) throw new Error(`the queues did not drain within ${timeoutMs} ms: ${lanes} lane and ${intake} intake messages left`);
+        if (Date.now() > until)
+          throw new Error(
+            `the queues did not drain within ${timeoutMs} ms: ${lanes} lane and ${intake} intake messages left`,
+          );
         await new Promise((r) => setTimeout(r, 100));
       }
     },
@@ -315,7 +387,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           MessageBody: body,
           MessageGroupId: groupId,
           MessageDeduplicationId: dedupId,
-          MessageAttributes: Object.fromEntries(Object.entries(attributes).map(([name, value]) => [name, { DataType: 'String', StringValue: value }])),
+          MessageAttributes: Object.fromEntries(
+            Object.entries(attributes).map(([name, value]) => [name, { DataType: 'String', StringValue: value }]),
+          ),
         }),
       );
       if (MessageId === undefined) throw new Error('SendMessage returned no MessageId');
@@ -324,10 +398,20 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     receiveEvent: async (queueUrl) => {
       let arn = arns.get(queueUrl);
       if (arn === undefined) {
-        const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+        const { Attributes } = await sqs.send(
+          new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
+        );
         arn = Attributes?.QueueArn ?? '';
       }
-      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['All'] }));
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 1,
+          MessageAttributeNames: ['All'],
+          MessageSystemAttributeNames: ['All'],
+        }),
+      );
       const source = { queueArn: arn, awsRegion: REGION };
       return { Records: Messages.map((m) => toSqsRecord(m, source)) };
     },

@@ -8,7 +8,8 @@ import { startStack, type Stack, type StackOptions } from './stack.ts';
 export function useStack(options: StackOptions = {}): Stack {
   let started: Stack | undefined;
   const current = (): Stack => {
-    if (started === undefined) throw new Error('useStack: the stack starts in beforeAll; use it inside tests and hooks');
+    if (started === undefined)
+      throw new Error('useStack: the stack starts in beforeAll; use it inside tests and hooks');
     return started;
   };
   beforeAll(async () => {

@@ -29,7 +29,11 @@ describe('answers', () => {
 
     // Assess
     expect(Buffer.byteLength(answer.body)).toBeLessThan(350_000);
-    const body = JSON.parse(answer.body) as { Rejected: number; RejectedUsers: unknown[]; RejectedUsersOmitted: number };
+    const body = JSON.parse(answer.body) as {
+      Rejected: number;
+      RejectedUsers: unknown[];
+      RejectedUsersOmitted: number;
+    };
     expect(answer.statusCode).toBe(422);
     expect(body.Rejected).toBe(20_000);
     expect(body.RejectedUsers.length + body.RejectedUsersOmitted).toBe(20_000);
@@ -55,7 +59,12 @@ describe('answers', () => {
 
     // Assess
     expect(unavailable.statusCode).toBe(503);
-    expect(JSON.parse(unavailable.body)).toMatchObject({ ErrorCode: 1503, Accepted: 5, Pending: 7, RequestId: 'req-2' });
+    expect(JSON.parse(unavailable.body)).toMatchObject({
+      ErrorCode: 1503,
+      Accepted: 5,
+      Pending: 7,
+      RequestId: 'req-2',
+    });
     expect(inProgress.statusCode).toBe(409);
     expect(inProgress.headers).toMatchObject({ 'retry-after': '5' });
   });

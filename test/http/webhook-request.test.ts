@@ -1,6 +1,12 @@
 import { describe, expect, it, vi } from 'vitest';
 import { RequestRefusedError } from '../../lib/http/request-errors.ts';
-import { authenticateRequest, LAMBDA_EVENT_MAX_BYTES, MAX_EVENT_BYTES, parseJsonBody, type WebhookRequestOptions } from '../../lib/http/webhook-request.ts';
+import {
+  authenticateRequest,
+  LAMBDA_EVENT_MAX_BYTES,
+  MAX_EVENT_BYTES,
+  parseJsonBody,
+  type WebhookRequestOptions,
+} from '../../lib/http/webhook-request.ts';
 import { WebhookAuthenticator, WebhookAuthError } from '../../lib/webhook/webhook-authenticator.ts';
 import { apiEvent, TEST_CREDENTIALS } from '../helpers/factories.ts';
 
@@ -10,7 +16,16 @@ const MAX_BODY_BYTES = 6_000_000;
 /** Options whose secret reader counts its calls: a refusal before it never read the secret nor computed an HMAC. */
 function options(overrides: Partial<WebhookRequestOptions> = {}) {
   const webhookSecret = vi.fn(async (): Promise<string | undefined> => TEST_CREDENTIALS.webhookSecret);
-  return { webhookSecret, options: { maxBodyBytes: MAX_BODY_BYTES, auth: 'standard-webhooks' as const, authenticator: new WebhookAuthenticator(), webhookSecret, ...overrides } };
+  return {
+    webhookSecret,
+    options: {
+      maxBodyBytes: MAX_BODY_BYTES,
+      auth: 'standard-webhooks' as const,
+      authenticator: new WebhookAuthenticator(),
+      webhookSecret,
+      ...overrides,
+    },
+  };
 }
 
 /** The error `authenticateRequest` rejects with (fails the test when it resolves). */
@@ -37,7 +52,12 @@ describe('authenticateRequest: cheap refusals before the secret and the HMAC', (
 
     // Assess
     expect(error).toBeInstanceOf(RequestRefusedError);
-    expect(error).toMatchObject({ status: 413, path: 'body', rule: 'body-max-bytes', message: 'body: 7000000 bytes (content-length) exceeds the limit of 6000000 bytes' });
+    expect(error).toMatchObject({
+      status: 413,
+      path: 'body',
+      rule: 'body-max-bytes',
+      message: 'body: 7000000 bytes (content-length) exceeds the limit of 6000000 bytes',
+    });
     expect(webhookSecret).not.toHaveBeenCalled();
   });
 
@@ -48,9 +68,21 @@ describe('authenticateRequest: cheap refusals before the secret and the HMAC', (
     ['a timestamp that is not digits', { 'webhook-timestamp': '17e8' }, 'bad-timestamp'],
     ['a timestamp one hour in the future', { 'webhook-timestamp': String(nowSeconds() + 3600) }, 'bad-timestamp'],
     ['a signature that is not base64', { 'webhook-signature': 'v1,not base64!' }, 'bad-signature-format'],
-    ['a v1 signature too short for an HMAC-SHA256', { 'webhook-signature': `v1,${Buffer.alloc(16).toString('base64')}` }, 'bad-signature-format'],
-    ['only signatures of other versions', { 'webhook-signature': `v1a,${Buffer.alloc(64).toString('base64')}` }, 'bad-signature-format'],
-    ['a signature header of 2,000 characters', { 'webhook-signature': Array.from({ length: 45 }, () => `v1,${Buffer.alloc(32).toString('base64')}`).join(' ') }, 'bad-signature-format'],
+    [
+      'a v1 signature too short for an HMAC-SHA256',
+      { 'webhook-signature': `v1,${Buffer.alloc(16).toString('base64')}` },
+      'bad-signature-format',
+    ],
+    [
+      'only signatures of other versions',
+      { 'webhook-signature': `v1a,${Buffer.alloc(64).toString('base64')}` },
+      'bad-signature-format',
+    ],
+    [
+      'a signature header of 2,000 characters',
+      { 'webhook-signature': Array.from({ length: 45 }, () => `v1,${Buffer.alloc(32).toString('base64')}`).join(' ') },
+      'bad-signature-format',
+    ],
   ])('refuses %s as 401 without reading the secret', async (_label, headers, reason) => {
     // Prepare
     const { webhookSecret, options: o } = options();
@@ -101,7 +133,7 @@ describe('authenticateRequest: cheap refusals before the secret and the HMAC', (
     expect(accepted.fresh).toBe(true);
   });
 
-  it('keeps the event limit below Lambda\'s 6 MB cap and above a body of MAX_BODY_BYTES without escapes', async () => {
+  it("keeps the event limit below Lambda's 6 MB cap and above a body of MAX_BODY_BYTES without escapes", async () => {
     // Prepare
     const { options: o } = options();
     const plain = `{"UserAttrs":[],"x":"${'x'.repeat(MAX_BODY_BYTES - 23)}"}`;
@@ -137,11 +169,19 @@ describe('authenticateRequest in IAM mode (WEBHOOK_AUTH=none)', () => {
     // Prepare
     const { options: o } = options({ auth: 'none' });
     const headers = { 'idempotency-key': 'order-1' };
-    const billing = apiEvent(BODY, { sign: false, iamCaller: 'arn:aws:sts::123456789012:assumed-role/billing/s', headers });
+    const billing = apiEvent(BODY, {
+      sign: false,
+      iamCaller: 'arn:aws:sts::123456789012:assumed-role/billing/s',
+      headers,
+    });
     const crm = apiEvent(BODY, { sign: false, iamCaller: 'arn:aws:sts::123456789012:assumed-role/crm/s', headers });
 
     // Act
-    const [a, b, again] = await Promise.all([authenticateRequest(billing, o), authenticateRequest(crm, o), authenticateRequest(billing, o)]);
+    const [a, b, again] = await Promise.all([
+      authenticateRequest(billing, o),
+      authenticateRequest(crm, o),
+      authenticateRequest(billing, o),
+    ]);
 
     // Assess
     expect(a.key?.id).not.toBe(b.key?.id);
@@ -151,7 +191,7 @@ describe('authenticateRequest in IAM mode (WEBHOOK_AUTH=none)', () => {
 });
 
 describe('parseJsonBody', () => {
-  it('refuses malformed JSON without V8\'s snippet of the body', () => {
+  it("refuses malformed JSON without V8's snippet of the body", () => {
     // Prepare: V8's message for this body quotes it: `Unexpected token 'a', "{"u": ann-lee}" is not valid JSON`.
     const body = '{"u": ann-lee}';
     let message = '';

@@ -1,7 +1,11 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbIdempotency } from '../../lib/idempotency/dynamodb-idempotency.ts';
-import { IdempotencyUnavailableError, RequestInProgressError, RequestKeyReusedError } from '../../lib/usecases/errors.ts';
+import {
+  IdempotencyUnavailableError,
+  RequestInProgressError,
+  RequestKeyReusedError,
+} from '../../lib/usecases/errors.ts';
 import type { StoredAnswer } from '../../lib/usecases/ports.ts';
 import { startLocalTables, type LocalTables } from '../../scripts/local/local-tables.ts';
 
@@ -13,7 +17,12 @@ let client: DynamoDBClient;
 
 beforeAll(async () => {
   tables = await startLocalTables({ tableName: TABLE, budgetTableName: 'idempotency-test-budget', region: REGION });
-  client = new DynamoDBClient({ region: REGION, endpoint: tables.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+  client = new DynamoDBClient({
+    region: REGION,
+    endpoint: tables.endpoint,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    maxAttempts: 1,
+  });
 });
 afterAll(async () => {
   client.destroy();
@@ -28,10 +37,12 @@ function setup(start = 1_800_000_000_000) {
   const store = new DynamoDbIdempotency({ client, tableName: TABLE, ttlSeconds: TTL_SECONDS, now: () => now });
   const id = `msg_${Math.random().toString(36).slice(2)}`;
   let runs = 0;
-  const work = (answer: StoredAnswer = ANSWER, store = true) => async () => {
-    runs += 1;
-    return { answer, store };
-  };
+  const work =
+    (answer: StoredAnswer = ANSWER, store = true) =>
+    async () => {
+      runs += 1;
+      return { answer, store };
+    };
   return { store, key: { id, bodyHash: 'body-a' }, work, runs: () => runs, advance: (ms: number) => void (now += ms) };
 }
 
@@ -155,7 +166,13 @@ describe('DynamoDbIdempotency', () => {
 
     // Act
     await store.once(key, 30_000, work());
-    const { Item: item } = await client.send(new GetItemCommand({ TableName: TABLE, Key: { id: { S: 'webhook#Ip0x6dy8a0TI0cnbK+KpTw==' } }, ConsistentRead: true }));
+    const { Item: item } = await client.send(
+      new GetItemCommand({
+        TableName: TABLE,
+        Key: { id: { S: 'webhook#Ip0x6dy8a0TI0cnbK+KpTw==' } },
+        ConsistentRead: true,
+      }),
+    );
 
     // Assess
     expect(item?.['status']).toEqual({ S: 'COMPLETED' });

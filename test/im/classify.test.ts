@@ -24,7 +24,9 @@ const REFERENCE_TABLE = {
   ],
 } as const;
 
-const rows = Object.entries(REFERENCE_TABLE).flatMap(([errorClass, codes]) => codes.map((code) => [code, errorClass] as const));
+const rows = Object.entries(REFERENCE_TABLE).flatMap(([errorClass, codes]) =>
+  codes.map((code) => [code, errorClass] as const),
+);
 
 describe('classifyErrorCode', () => {
   it.each(rows)('classifies %i as %s', (code, expected) => {
@@ -85,12 +87,36 @@ describe('classifyErrorCode', () => {
 
   it('classifies transport failures and HTTP 5xx as transient, 429 as rate-limited, other HTTP errors as permanent', () => {
     // Prepare
-    const codes = [TRANSPORT_ERROR_CODES.timeout, TRANSPORT_ERROR_CODES.connection, TRANSPORT_ERROR_CODES.deadline, TRANSPORT_ERROR_CODES.invalidResponse, httpStatusCode(500), httpStatusCode(502), httpStatusCode(503), httpStatusCode(504), httpStatusCode(429), httpStatusCode(404), httpStatusCode(400)];
+    const codes = [
+      TRANSPORT_ERROR_CODES.timeout,
+      TRANSPORT_ERROR_CODES.connection,
+      TRANSPORT_ERROR_CODES.deadline,
+      TRANSPORT_ERROR_CODES.invalidResponse,
+      httpStatusCode(500),
+      httpStatusCode(502),
+      httpStatusCode(503),
+      httpStatusCode(504),
+      httpStatusCode(429),
+      httpStatusCode(404),
+      httpStatusCode(400),
+    ];
 
     // Act
     const classes = codes.map(classifyErrorCode);
 
     // Assess
-    expect(classes).toEqual(['transient', 'transient', 'transient', 'transient', 'transient', 'transient', 'transient', 'transient', 'rate-limited', 'permanent', 'permanent']);
+    expect(classes).toEqual([
+      'transient',
+      'transient',
+      'transient',
+      'transient',
+      'transient',
+      'transient',
+      'transient',
+      'transient',
+      'rate-limited',
+      'permanent',
+      'permanent',
+    ]);
   });
 });

@@ -27,7 +27,11 @@ function chunksOf<T>(items: readonly T[], size: number): T[][] {
   return chunks;
 }
 
-const usersFor = (count: number, tag: string) => Array.from({ length: count }, (_, i) => ({ To_Account: `user-${i}`, Attrs: { city: `${tag}-${i}`, sex: i % 2 === 0 ? 'f' : 'm' } }));
+const usersFor = (count: number, tag: string) =>
+  Array.from({ length: count }, (_, i) => ({
+    To_Account: `user-${i}`,
+    Attrs: { city: `${tag}-${i}`, sex: i % 2 === 0 ? 'f' : 'm' },
+  }));
 
 describe('ImClient against the emulator', () => {
   it('applies every user of a few thousand despite ~10% of each retryable fault', async () => {
@@ -73,7 +77,11 @@ describe('ImClient against the emulator', () => {
       faults: { latencyMs: [5, 25] },
     });
     const chunks = chunksOf(usersFor(25_000, 'paced'), 100);
-    client = new ImClient({ baseUrl: emulator.url, credentials: countingCredentials(appKey), limiter: new RateLimiter() });
+    client = new ImClient({
+      baseUrl: emulator.url,
+      credentials: countingCredentials(appKey),
+      limiter: new RateLimiter(),
+    });
     const current = client;
 
     // Act

@@ -25,7 +25,10 @@ interface Harness {
 }
 
 /** A client against a scripted server, with a fast limiter and a sleep that only records. */
-async function harness(script: (request: RecordedRequest, index: number) => ScriptedAnswer, overrides: Partial<ImClientOptions> = {}): Promise<Harness> {
+async function harness(
+  script: (request: RecordedRequest, index: number) => ScriptedAnswer,
+  overrides: Partial<ImClientOptions> = {},
+): Promise<Harness> {
   server = await startRecordingServer(script);
   const credentials = countingCredentials(appKey);
   const sig = countingSigProvider();
@@ -106,7 +109,9 @@ describe('ImClient: commands', () => {
 
   it('reads attribute names in slot order', async () => {
     // Prepare
-    const { client, server } = await harness(() => ok({ AttrNames: { '1': 'city', '0': 'sex', '10': 'late', '2': 'tier' } }));
+    const { client, server } = await harness(() =>
+      ok({ AttrNames: { '1': 'city', '0': 'sex', '10': 'late', '2': 'tier' } }),
+    );
 
     // Act
     const names = await client.getAttrNames();
@@ -120,7 +125,14 @@ describe('ImClient: commands', () => {
   it('sends setAttrNames, getAttr and removeAttr bodies in IM shape', async () => {
     // Prepare
     const { client, server } = await harness((request) =>
-      request.pathname.endsWith('im_get_attr') ? ok({ UserAttrs: [{ To_Account: 'u1', Attrs: { sex: 'f' } }, { To_Account: 'u2', Attrs: {} }] }) : ok(),
+      request.pathname.endsWith('im_get_attr')
+        ? ok({
+            UserAttrs: [
+              { To_Account: 'u1', Attrs: { sex: 'f' } },
+              { To_Account: 'u2', Attrs: {} },
+            ],
+          })
+        : ok(),
     );
 
     // Act
@@ -186,7 +198,13 @@ describe('ImClient: retries by class', () => {
     // Assess
     expect(server.requests).toHaveLength(6);
     expect(slept).toHaveLength(5);
-    expect(error).toMatchObject({ name: 'ImError', errorCode: 70169, errorClass: 'transient', attempts: 6, command: 'all_member_push/im_set_attr' });
+    expect(error).toMatchObject({
+      name: 'ImError',
+      errorCode: 70169,
+      errorClass: 'transient',
+      attempts: 6,
+      command: 'all_member_push/im_set_attr',
+    });
   });
 
   it('penalizes the limiter on a rate-limit answer and retries', async () => {
@@ -280,7 +298,8 @@ describe('ImClient: retries by class', () => {
 
   it('recovers from a key rotation: refreshed credentials differ, so it re-signs and retries once', async () => {
     // Prepare: the server only accepts UserSigs signed with the rotated key
-    const accepts = (request: RecordedRequest): boolean => verifyUserSig(request.query.get('usersig') ?? '', rotatedKey).ok;
+    const accepts = (request: RecordedRequest): boolean =>
+      verifyUserSig(request.query.get('usersig') ?? '', rotatedKey).ok;
     const { client, server, sig } = await harness((request) => (accepts(request) ? ok() : fail(70009)), {
       credentials: countingCredentials(appKey, [rotatedKey]),
     });

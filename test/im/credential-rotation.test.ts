@@ -74,7 +74,9 @@ describe('CredentialRotation', () => {
     source.finish();
 
     // Assess
-    expect(await Promise.all(decisions)).toEqual(Array.from({ length: 5 }, () => ({ kind: 'retry', creds: rotatedKey })));
+    expect(await Promise.all(decisions)).toEqual(
+      Array.from({ length: 5 }, () => ({ kind: 'retry', creds: rotatedKey })),
+    );
     expect(source.refreshes()).toBe(1);
   });
 

@@ -61,12 +61,19 @@ describe('resolveEndpoint', () => {
 
     // Assess
     expect(act).toThrow(UnknownRegionError);
-    expect(act).toThrow(/Unknown IM region "mars"; valid regions: china, singapore, seoul, tokyo, frankfurt, mumbai, silicon-valley, jakarta/);
+    expect(act).toThrow(
+      /Unknown IM region "mars"; valid regions: china, singapore, seoul, tokyo, frankfurt, mumbai, silicon-valley, jakarta/,
+    );
   });
 
   it('refuses a missing region, a non-http URL and a URL with a query string', () => {
     // Prepare
-    const bad = [{}, { baseUrl: 'ftp://example.com' }, { baseUrl: 'not a url' }, { baseUrl: 'https://x.example?usersig=abc' }];
+    const bad = [
+      {},
+      { baseUrl: 'ftp://example.com' },
+      { baseUrl: 'not a url' },
+      { baseUrl: 'https://x.example?usersig=abc' },
+    ];
 
     // Act
     const errors = bad.map((options) => {

@@ -11,7 +11,10 @@ const auth = { sdkAppId: 1400000123, identifier: 'admin', userSig: 'eJw*sig-_val
 let server: RecordingServer | undefined;
 let transport: ImTransport | undefined;
 
-async function setup(script?: (index: number) => ScriptedAnswer, timeoutMs?: number): Promise<{ server: RecordingServer; transport: ImTransport }> {
+async function setup(
+  script?: (index: number) => ScriptedAnswer,
+  timeoutMs?: number,
+): Promise<{ server: RecordingServer; transport: ImTransport }> {
   server = await startRecordingServer(script === undefined ? undefined : (_request, index) => script(index));
   transport = new ImTransport({ baseUrl: server.url, timeoutMs });
   return { server, transport };
@@ -65,13 +68,18 @@ describe('ImTransport', () => {
 
   it('returns a 200 with ErrorCode != 0 as an answer carrying that code, and ErrorList entries', async () => {
     // Prepare
-    const { transport } = await setup(() => fail(90033, { ErrorList: [{ To_Account: 'u1', ErrorCode: 70107 }, { bogus: true }] }));
+    const { transport } = await setup(() =>
+      fail(90033, { ErrorList: [{ To_Account: 'u1', ErrorCode: 70107 }, { bogus: true }] }),
+    );
 
     // Act
     const result = await transport.post('all_member_push/im_set_attr', auth, { UserAttrs: [] });
 
     // Assess
-    expect(result).toMatchObject({ kind: 'answer', body: { ActionStatus: 'FAIL', ErrorCode: 90033, ErrorList: [{ To_Account: 'u1', ErrorCode: 70107 }] } });
+    expect(result).toMatchObject({
+      kind: 'answer',
+      body: { ActionStatus: 'FAIL', ErrorCode: 90033, ErrorList: [{ To_Account: 'u1', ErrorCode: 70107 }] },
+    });
   });
 
   it('turns HTTP 502 into a transient failure -502', async () => {
@@ -143,7 +151,8 @@ describe('ImTransport', () => {
 
   it('refuses a timeout not longer than the server-side 3 s', () => {
     // Prepare
-    const make = (timeoutMs: number) => (): ImTransport => new ImTransport({ baseUrl: 'http://127.0.0.1:1', timeoutMs });
+    const make = (timeoutMs: number) => (): ImTransport =>
+      new ImTransport({ baseUrl: 'http://127.0.0.1:1', timeoutMs });
 
     // Act / Assess
     expect(make(3000)).toThrow(RangeError);
@@ -153,12 +162,17 @@ describe('ImTransport', () => {
 
   it('keeps other fields of the answer body, and takes neither non-JSON nor a body without ErrorCode as an answer', async () => {
     // Prepare
-    const answers: ScriptedAnswer[] = [ok({ AttrNames: { '0': 'sex' } }), { text: 'not json' }, { text: '{"ActionStatus":"OK"}' }];
+    const answers: ScriptedAnswer[] = [
+      ok({ AttrNames: { '0': 'sex' } }),
+      { text: 'not json' },
+      { text: '{"ActionStatus":"OK"}' },
+    ];
     const { transport } = await setup((index) => answers[index] ?? ok());
 
     // Act
     const results: TransportResult[] = [];
-    for (let i = 0; i < answers.length; i += 1) results.push(await transport.post('all_member_push/im_get_attr_name', auth, {}));
+    for (let i = 0; i < answers.length; i += 1)
+      results.push(await transport.post('all_member_push/im_get_attr_name', auth, {}));
 
     // Assess
     const [withFields, notJson, noErrorCode] = results;

@@ -7,7 +7,12 @@ function record(messageId: string): SQSRecord {
     messageId,
     receiptHandle: `rh-${messageId}`,
     body: '{}',
-    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '1', SenderId: 'local', ApproximateFirstReceiveTimestamp: '1' },
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: '1',
+      SenderId: 'local',
+      ApproximateFirstReceiveTimestamp: '1',
+    },
     messageAttributes: {},
     md5OfBody: '99914b932bd37a50b983c5e7c90ae93b',
     eventSource: 'aws:sqs',

@@ -1,4 +1,10 @@
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { startFauxqs } from 'fauxqs';
 import type { FauxqsServer } from 'fauxqs';
@@ -15,7 +21,11 @@ let queueSerial = 0;
 
 beforeAll(async () => {
   server = await startFauxqs({ port: 0, logger: false, defaultRegion: region });
-  client = new SQSClient({ endpoint: server.address, region, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  client = new SQSClient({
+    endpoint: server.address,
+    region,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
 });
 
 afterAll(async () => {
@@ -31,7 +41,9 @@ interface StandardQueues {
 
 async function createQueue(name: string, attributes: Record<string, string>): Promise<{ url: string; arn: string }> {
   const { QueueUrl: url = '' } = await client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
-  const { Attributes } = await client.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+  const { Attributes } = await client.send(
+    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
+  );
   return { url, arn: Attributes?.QueueArn ?? '' };
 }
 
@@ -63,11 +75,19 @@ async function depth(queueUrl: string): Promise<number> {
   const answer = await client.send(
     new GetQueueAttributesCommand({
       QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+      AttributeNames: [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ],
     }),
   );
   const a = answer.Attributes ?? {};
-  return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(a.ApproximateNumberOfMessagesDelayed ?? 0);
+  return (
+    Number(a.ApproximateNumberOfMessages ?? 0) +
+    Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
+    Number(a.ApproximateNumberOfMessagesDelayed ?? 0)
+  );
 }
 
 async function waitFor(condition: () => Promise<boolean>, timeoutMs = 8000): Promise<void> {
@@ -79,7 +99,9 @@ async function waitFor(condition: () => Promise<boolean>, timeoutMs = 8000): Pro
 }
 
 async function drainBodies(queueUrl: string): Promise<string[]> {
-  const answer = await client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+  const answer = await client.send(
+    new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+  );
   return (answer.Messages ?? []).map((m) => m.Body ?? '').sort();
 }
 
@@ -104,14 +126,27 @@ describe('startSqsEventSource', () => {
     const log = deliveryLog();
     const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
       event.Records.forEach((r) => log.note(r));
-      return { batchItemFailures: event.Records.filter((r) => r.body.startsWith('fail')).map((r) => ({ itemIdentifier: r.messageId })) };
+      return {
+        batchItemFailures: event.Records.filter((r) => r.body.startsWith('fail')).map((r) => ({
+          itemIdentifier: r.messageId,
+        })),
+      };
     };
 
     // Act
     const source = startSqsEventSource({
-      client, queueUrl: queues.sourceQueueUrl, handler, waitTimeSeconds: 1, concurrency: 2, retryVisibilitySeconds: 0, awsRegion: region, log: quietLog,
+      client,
+      queueUrl: queues.sourceQueueUrl,
+      handler,
+      waitTimeSeconds: 1,
+      concurrency: 2,
+      retryVisibilitySeconds: 0,
+      awsRegion: region,
+      log: quietLog,
     });
-    await waitFor(async () => (await depth(queues.deadLetterQueueUrl)) === 2 && (await depth(queues.sourceQueueUrl)) === 0);
+    await waitFor(
+      async () => (await depth(queues.deadLetterQueueUrl)) === 2 && (await depth(queues.sourceQueueUrl)) === 0,
+    );
     await source.stop();
 
     // Assess
@@ -139,8 +174,15 @@ describe('startSqsEventSource', () => {
 
     // Act
     const source = startSqsEventSource({
-      client, queueUrl: queues.sourceQueueUrl, handler, waitTimeSeconds: 1, retryVisibilitySeconds: 0, awsRegion: region,
-      log: (entry) => { if (entry.level === 'error') errors.push(entry); },
+      client,
+      queueUrl: queues.sourceQueueUrl,
+      handler,
+      waitTimeSeconds: 1,
+      retryVisibilitySeconds: 0,
+      awsRegion: region,
+      log: (entry) => {
+        if (entry.level === 'error') errors.push(entry);
+      },
     });
     await waitFor(async () => source.stats.deleted === 2);
     await source.stop();
@@ -160,12 +202,20 @@ describe('startSqsEventSource', () => {
     const log = deliveryLog();
     const handler = async (event: SQSEvent): Promise<void> => {
       event.Records.forEach((r) => log.note(r));
-      if (event.Records.some((r) => r.attributes.ApproximateReceiveCount === '1')) await new Promise((resolve) => setTimeout(resolve, 1000));
+      if (event.Records.some((r) => r.attributes.ApproximateReceiveCount === '1'))
+        await new Promise((resolve) => setTimeout(resolve, 1000));
     };
 
     // Act
     const source = startSqsEventSource({
-      client, queueUrl: queues.sourceQueueUrl, handler, timeoutMs: 100, waitTimeSeconds: 1, retryVisibilitySeconds: 0, awsRegion: region, log: quietLog,
+      client,
+      queueUrl: queues.sourceQueueUrl,
+      handler,
+      timeoutMs: 100,
+      waitTimeSeconds: 1,
+      retryVisibilitySeconds: 0,
+      awsRegion: region,
+      log: quietLog,
     });
     await waitFor(async () => source.stats.deleted === 1);
     await source.stop();
@@ -184,7 +234,12 @@ describe('startSqsEventSource', () => {
 
     // Act
     const source = startSqsEventSource({
-      client, queueUrl: queues.sourceQueueUrl, timeoutMs: 5000, waitTimeSeconds: 1, awsRegion: region, log: quietLog,
+      client,
+      queueUrl: queues.sourceQueueUrl,
+      timeoutMs: 5000,
+      waitTimeSeconds: 1,
+      awsRegion: region,
+      log: quietLog,
       handler: async (event, context) => {
         events.push(event);
         remainingMs = context.getRemainingTimeInMillis();
@@ -200,7 +255,9 @@ describe('startSqsEventSource', () => {
       eventSource: 'aws:sqs',
       eventSourceARN: queues.sourceQueueArn,
       awsRegion: region,
-      messageAttributes: { kind: { dataType: 'String', stringValue: 'test', stringListValues: [], binaryListValues: [] } },
+      messageAttributes: {
+        kind: { dataType: 'String', stringValue: 'test', stringListValues: [], binaryListValues: [] },
+      },
       attributes: { ApproximateReceiveCount: '1' },
     });
     expect(record?.md5OfBody).toMatch(/^[0-9a-f]{32}$/);
@@ -216,16 +273,32 @@ describe('startSqsEventSource: batches above 10 records', () => {
   it('gathers up to batchSize records over several receives within the batching window, and settles them all', async () => {
     // Prepare
     const queues = await freshQueues();
-    await send(queues.sourceQueueUrl, Array.from({ length: 25 }, (_, i) => `big-${i}`));
+    await send(
+      queues.sourceQueueUrl,
+      Array.from({ length: 25 }, (_, i) => `big-${i}`),
+    );
     const sizes: number[] = [];
     const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
       sizes.push(event.Records.length);
       // Fail one record so that the release path also crosses the 10-entry limit of SQS batch calls.
-      return { batchItemFailures: event.Records.filter((r) => r.body === 'big-3').map((r) => ({ itemIdentifier: r.messageId })) };
+      return {
+        batchItemFailures: event.Records.filter((r) => r.body === 'big-3').map((r) => ({
+          itemIdentifier: r.messageId,
+        })),
+      };
     };
 
     // Act
-    const source = startSqsEventSource({ client, queueUrl: queues.sourceQueueUrl, handler, batchSize: 25, batchingWindowSeconds: 1, waitTimeSeconds: 1, retryVisibilitySeconds: 30, log: () => undefined });
+    const source = startSqsEventSource({
+      client,
+      queueUrl: queues.sourceQueueUrl,
+      handler,
+      batchSize: 25,
+      batchingWindowSeconds: 1,
+      waitTimeSeconds: 1,
+      retryVisibilitySeconds: 30,
+      log: () => undefined,
+    });
     await waitFor(async () => source.stats.deleted >= 24);
     await source.stop();
 
@@ -252,7 +325,14 @@ describe('startSqsEventSource: FIFO queues', () => {
 
   async function sendToGroup(queueUrl: string, groupId: string, bodies: readonly string[]): Promise<void> {
     for (const body of bodies) {
-      await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, MessageGroupId: groupId, MessageDeduplicationId: body }));
+      await client.send(
+        new SendMessageCommand({
+          QueueUrl: queueUrl,
+          MessageBody: body,
+          MessageGroupId: groupId,
+          MessageDeduplicationId: body,
+        }),
+      );
     }
   }
 
@@ -260,14 +340,28 @@ describe('startSqsEventSource: FIFO queues', () => {
     // Prepare
     const queues = await freshFifoQueues(7);
     const attributesOf = async (queueUrl: string) =>
-      (await client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['All'] }))).Attributes ?? {};
+      (await client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['All'] }))).Attributes ??
+      {};
 
     // Act
-    const [lanes, intake, dlq] = await Promise.all([queues.lanesQueueUrl, queues.intakeQueueUrl, queues.deadLetterQueueUrl].map(attributesOf));
+    const [lanes, intake, dlq] = await Promise.all(
+      [queues.lanesQueueUrl, queues.intakeQueueUrl, queues.deadLetterQueueUrl].map(attributesOf),
+    );
 
     // Assess
-    expect(lanes).toMatchObject({ FifoQueue: 'true', ContentBasedDeduplication: 'false', VisibilityTimeout: '7', MaximumMessageSize: '1048576', MessageRetentionPeriod: '345600' });
-    expect(intake).toMatchObject({ FifoQueue: 'true', ContentBasedDeduplication: 'false', VisibilityTimeout: String(DEFAULTS.intakeVisibilityTimeoutSeconds), MaximumMessageSize: '1048576' });
+    expect(lanes).toMatchObject({
+      FifoQueue: 'true',
+      ContentBasedDeduplication: 'false',
+      VisibilityTimeout: '7',
+      MaximumMessageSize: '1048576',
+      MessageRetentionPeriod: '345600',
+    });
+    expect(intake).toMatchObject({
+      FifoQueue: 'true',
+      ContentBasedDeduplication: 'false',
+      VisibilityTimeout: String(DEFAULTS.intakeVisibilityTimeoutSeconds),
+      MaximumMessageSize: '1048576',
+    });
     expect(lanes).not.toHaveProperty('RedrivePolicy');
     expect(intake).not.toHaveProperty('RedrivePolicy');
     expect(dlq).toMatchObject({ MessageRetentionPeriod: '1209600', MaximumMessageSize: '1048576' });
@@ -307,7 +401,15 @@ describe('startSqsEventSource: FIFO queues', () => {
     };
 
     // Act
-    const source = startSqsEventSource({ client, queueUrl: queues.lanesQueueUrl, handler, concurrency: 3, waitTimeSeconds: 1, awsRegion: region, log: quietLog });
+    const source = startSqsEventSource({
+      client,
+      queueUrl: queues.lanesQueueUrl,
+      handler,
+      concurrency: 3,
+      waitTimeSeconds: 1,
+      awsRegion: region,
+      log: quietLog,
+    });
     await waitFor(async () => (await depth(queues.lanesQueueUrl)) === 0, 15_000);
     await source.stop();
 
@@ -339,7 +441,15 @@ describe('startSqsEventSource: FIFO queues', () => {
     // Act
     const make = (options: { batchSize?: number; batchingWindowSeconds?: number }) => () =>
       startSqsEventSource({ client, queueUrl: queues.intakeQueueUrl, handler, log: quietLog, ...options });
-    const source = startSqsEventSource({ client, queueUrl: queues.intakeQueueUrl, handler, batchSize: 10, waitTimeSeconds: 1, awsRegion: region, log: quietLog });
+    const source = startSqsEventSource({
+      client,
+      queueUrl: queues.intakeQueueUrl,
+      handler,
+      batchSize: 10,
+      waitTimeSeconds: 1,
+      awsRegion: region,
+      log: quietLog,
+    });
     await waitFor(async () => source.stats.deleted === 15);
     await source.stop();
 

@@ -30,7 +30,13 @@ describe('dead letters by rule (DeadLetters, dimension Rule)', () => {
     expect(total(emf, 'DeadLetters', ['Rule', 'attr-name-unregistered'])).toBe(2);
     expect(total(emf, 'DeadLetters', ['Rule', 'im-error-70107'])).toBe(1);
     expect(dimensionSetsOf(emf, 'DeadLetters')).toEqual([[['service', 'Rule']], [['service', 'Rule']]]);
-    expect(emf.every((d) => d['service'] === 'tim-attr-gateway-test' && d._aws.CloudWatchMetrics.every((m) => m.Namespace === 'TimAttrGateway'))).toBe(true);
+    expect(
+      emf.every(
+        (d) =>
+          d['service'] === 'tim-attr-gateway-test' &&
+          d._aws.CloudWatchMetrics.every((m) => m.Namespace === 'TimAttrGateway'),
+      ),
+    ).toBe(true);
   });
 
   it('counts nothing for a send the queue refused, and starts afresh after a flush', async () => {

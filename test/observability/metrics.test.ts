@@ -24,7 +24,12 @@ describe('metrics and structured logs', () => {
     // Prepare: 250 users in 2 lanes, 2 of them bad. The 248 good ones fit an early write of 3 calls, so the API
     // writes them itself; every accepted user is also written into its lane.
     const { api } = stack.copy({ LANE_COUNT: '2', API_INLINE_CHUNKS: '3', ATTR_NAMES: NAMES });
-    const users = [...usersInLane(60, 'metrics-a', 0, 2), ...usersInLane(188, 'metrics-b', 1, 2), { To_Account: 'bad-1', Attrs: { planet: 'x' } }, { To_Account: 'bad-2', Attrs: { city: 7 } }];
+    const users = [
+      ...usersInLane(60, 'metrics-a', 0, 2),
+      ...usersInLane(188, 'metrics-b', 1, 2),
+      { To_Account: 'bad-1', Attrs: { planet: 'x' } },
+      { To_Account: 'bad-2', Attrs: { city: 7 } },
+    ];
     const event = apiEvent(JSON.stringify({ UserAttrs: users }));
     // Act
     let answer: Awaited<ReturnType<typeof api>> | undefined;
@@ -34,7 +39,13 @@ describe('metrics and structured logs', () => {
     // Assess
     // Every accepted user applied: 200, with the rejections listed.
     expect(answer?.statusCode).toBe(200);
-    expect(parseBody(answer ?? {})).toMatchObject({ Received: 250, Accepted: 248, Applied: 248, Queued: 0, Rejected: 2 });
+    expect(parseBody(answer ?? {})).toMatchObject({
+      Received: 250,
+      Accepted: 248,
+      Applied: 248,
+      Queued: 0,
+      Rejected: 2,
+    });
     expect(emf.every((d) => d._aws.CloudWatchMetrics.every((m) => m.Namespace === 'TimAttrGateway'))).toBe(true);
     expect(total(emf, 'UsersReceived')).toBe(250);
     expect(total(emf, 'UsersApplied')).toBe(248);
@@ -45,17 +56,24 @@ describe('metrics and structured logs', () => {
     // Each value by its code, and under `service` alone: the total the rate-limited share divides by.
     expect(dimensionSetsOf(emf, 'ImCalls')).toEqual([[['service', 'ErrorCode'], ['service']]]);
     expect(samples(emf, 'ImLatency')).toBe(3);
-    const laned = (await stack.takeAll(stack.lanesUrl)).flatMap((m) => (JSON.parse(m.Body ?? '{}') as { UserAttrs: unknown[] }).UserAttrs);
+    const laned = (await stack.takeAll(stack.lanesUrl)).flatMap(
+      (m) => (JSON.parse(m.Body ?? '{}') as { UserAttrs: unknown[] }).UserAttrs,
+    );
     expect(laned).toHaveLength(248);
     const requestLines = logs.filter((l) => l.requestId !== undefined);
     expect(requestLines.length).toBeGreaterThan(0);
-    expect(requestLines.every((l) => l.requestId === event.requestContext.requestId && l.function_request_id !== undefined)).toBe(true);
+    expect(
+      requestLines.every((l) => l.requestId === event.requestContext.requestId && l.function_request_id !== undefined),
+    ).toBe(true);
   });
 
   it('counts intake users moved into lanes and the bad ones dead-lettered in the worker', async () => {
     // Prepare
     const { worker } = stack.copy({ LANE_COUNT: '2', ATTR_NAMES: NAMES }, 'worker');
-    await stack.sendIntake(JSON.stringify({ UserAttrs: [...makeUsers(50, 'wi'), { To_Account: 'dead-1', Attrs: { planet: 'x' } }] }), { groupId: 'crm' });
+    await stack.sendIntake(
+      JSON.stringify({ UserAttrs: [...makeUsers(50, 'wi'), { To_Account: 'dead-1', Attrs: { planet: 'x' } }] }),
+      { groupId: 'crm' },
+    );
     const event = await stack.receiveEvent(stack.intakeUrl);
     // Act
     const { emf } = await captureStdout(() => worker(event, lambdaContext(30_000)));
@@ -67,7 +85,9 @@ describe('metrics and structured logs', () => {
     expect(total(emf, 'DeadLetters')).toBe(1);
     expect(total(emf, 'UsersApplied')).toBe(0);
     expect(total(emf, 'ImCalls')).toBe(0);
-    expect((await stack.takeAll(stack.dlqUrl)).map((m) => m.MessageAttributes?.rule?.StringValue)).toEqual(['attr-name-unregistered']);
+    expect((await stack.takeAll(stack.dlqUrl)).map((m) => m.MessageAttributes?.rule?.StringValue)).toEqual([
+      'attr-name-unregistered',
+    ]);
   });
 
   it('counts applied and dead-lettered users, retries and rate-limit answers of a lane batch', async () => {
@@ -75,7 +95,12 @@ describe('metrics and structured logs', () => {
     // when the worker reads them, so the one user setting it is dead-lettered by rule.
     const { api } = stack.copy({ LANE_COUNT: '1', API_INLINE_CHUNKS: '0', ATTR_NAMES: NAMES });
     const { worker } = stack.copy({ LANE_COUNT: '1', ATTR_NAMES: 'sex,city,tier' }, 'worker');
-    await api(apiEvent(JSON.stringify({ UserAttrs: [...makeUsers(50, 'wm'), { To_Account: 'dead-2', Attrs: { lang: 'fr' } }] })), lambdaContext());
+    await api(
+      apiEvent(
+        JSON.stringify({ UserAttrs: [...makeUsers(50, 'wm'), { To_Account: 'dead-2', Attrs: { lang: 'fr' } }] }),
+      ),
+      lambdaContext(),
+    );
     const event = await stack.receiveEvent(stack.lanesUrl);
     // Every attempt is answered 60007 until the emulator recovers after 150 ms.
     stack.emulator.setFaults({ pRateLimit: 1 });
@@ -100,6 +125,8 @@ describe('metrics and structured logs', () => {
     expect(total(emf, 'ImCalls')).toBe(total(emf, 'ImRateLimited') + 1);
     expect(samples(emf, 'ImLatency')).toBe(total(emf, 'ImCalls'));
     const dead = await stack.takeAll(stack.dlqUrl);
-    expect(dead.map((m) => [m.MessageAttributes?.rule?.StringValue, m.Body])).toEqual([['attr-name-unregistered', JSON.stringify({ UserAttrs: [{ To_Account: 'dead-2', Attrs: { lang: 'fr' } }] })]]);
+    expect(dead.map((m) => [m.MessageAttributes?.rule?.StringValue, m.Body])).toEqual([
+      ['attr-name-unregistered', JSON.stringify({ UserAttrs: [{ To_Account: 'dead-2', Attrs: { lang: 'fr' } }] })],
+    ]);
   });
 });

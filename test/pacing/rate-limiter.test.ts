@@ -23,7 +23,13 @@ describe('RateLimiter', () => {
   it('never starts more than the rate in any 1000 ms window over thousands of starts', async () => {
     // Prepare
     const time = fakeTime();
-    const limiter = new RateLimiter({ ratePerSecond: 100, safetyMarginMs: 0, smooth: false, now: time.now, sleep: time.sleep });
+    const limiter = new RateLimiter({
+      ratePerSecond: 100,
+      safetyMarginMs: 0,
+      smooth: false,
+      now: time.now,
+      sleep: time.sleep,
+    });
 
     // Act
     const starts = await startMany(limiter, 5000, time.now);
@@ -38,7 +44,13 @@ describe('RateLimiter', () => {
   it('adds the safety margin to every window', async () => {
     // Prepare
     const time = fakeTime();
-    const limiter = new RateLimiter({ ratePerSecond: 10, safetyMarginMs: 5, smooth: false, now: time.now, sleep: time.sleep });
+    const limiter = new RateLimiter({
+      ratePerSecond: 10,
+      safetyMarginMs: 5,
+      smooth: false,
+      now: time.now,
+      sleep: time.sleep,
+    });
 
     // Act
     const starts = await startMany(limiter, 30, time.now);
@@ -52,12 +64,20 @@ describe('RateLimiter', () => {
   it('keeps the window bound when starts are spread over time', async () => {
     // Prepare
     const time = fakeTime();
-    const limiter = new RateLimiter({ ratePerSecond: 100, safetyMarginMs: 0, smooth: false, now: time.now, sleep: time.sleep });
+    const limiter = new RateLimiter({
+      ratePerSecond: 100,
+      safetyMarginMs: 0,
+      smooth: false,
+      now: time.now,
+      sleep: time.sleep,
+    });
     const starts: number[] = [];
 
     // Act: bursts of varying size separated by varying gaps
     for (let round = 0; round < 200; round += 1) {
-      await Promise.all(Array.from({ length: (round * 37) % 61 }, () => limiter.acquire().then(() => starts.push(time.now()))));
+      await Promise.all(
+        Array.from({ length: (round * 37) % 61 }, () => limiter.acquire().then(() => starts.push(time.now()))),
+      );
       time.advance((round * 53) % 170);
     }
 
@@ -86,7 +106,13 @@ describe('RateLimiter', () => {
   it('counts a start from when its request left, once the ticket reports it', async () => {
     // Prepare
     const time = fakeTime();
-    const limiter = new RateLimiter({ ratePerSecond: 2, safetyMarginMs: 0, smooth: false, now: time.now, sleep: time.sleep });
+    const limiter = new RateLimiter({
+      ratePerSecond: 2,
+      safetyMarginMs: 0,
+      smooth: false,
+      now: time.now,
+      sleep: time.sleep,
+    });
     const first = await limiter.acquire();
     await limiter.acquire();
     time.advance(300); // the first request needed a slow connection setup
@@ -116,7 +142,13 @@ describe('RateLimiter', () => {
   it('halves the rate on penalize (factor 0.5), counts a burst of penalties once, and recovers additively', async () => {
     // Prepare
     const time = fakeTime();
-    const limiter = new RateLimiter({ ratePerSecond: 100, recoveryPerWindow: 10, penaltyFactor: 0.5, now: time.now, sleep: time.sleep });
+    const limiter = new RateLimiter({
+      ratePerSecond: 100,
+      recoveryPerWindow: 10,
+      penaltyFactor: 0.5,
+      now: time.now,
+      sleep: time.sleep,
+    });
 
     // Act
     limiter.penalize();
@@ -156,7 +188,15 @@ describe('RateLimiter', () => {
   it('enforces the lowered rate after a penalty', async () => {
     // Prepare
     const time = fakeTime();
-    const limiter = new RateLimiter({ ratePerSecond: 100, safetyMarginMs: 0, smooth: false, recoveryPerWindow: 1, penaltyFactor: 0.5, now: time.now, sleep: time.sleep });
+    const limiter = new RateLimiter({
+      ratePerSecond: 100,
+      safetyMarginMs: 0,
+      smooth: false,
+      recoveryPerWindow: 1,
+      penaltyFactor: 0.5,
+      now: time.now,
+      sleep: time.sleep,
+    });
     limiter.penalize();
 
     // Act
@@ -170,7 +210,14 @@ describe('RateLimiter', () => {
   it('never goes below the minimum rate', () => {
     // Prepare
     const time = fakeTime();
-    const limiter = new RateLimiter({ ratePerSecond: 100, minRatePerSecond: 1, penaltyCooldownMs: 0, penaltyFactor: 0.5, now: time.now, sleep: time.sleep });
+    const limiter = new RateLimiter({
+      ratePerSecond: 100,
+      minRatePerSecond: 1,
+      penaltyCooldownMs: 0,
+      penaltyFactor: 0.5,
+      now: time.now,
+      sleep: time.sleep,
+    });
 
     // Act
     for (let i = 0; i < 20; i += 1) limiter.penalize();
@@ -215,7 +262,13 @@ describe('RateLimiter', () => {
   it('catches up a short gap on its grid (never past the window), and restarts the grid after a long one', async () => {
     // Prepare: 10/s is a start every 100 ms.
     const time = fakeTime();
-    const limiter = new RateLimiter({ ratePerSecond: 10, safetyMarginMs: 0, catchUpMs: 250, now: time.now, sleep: time.sleep });
+    const limiter = new RateLimiter({
+      ratePerSecond: 10,
+      safetyMarginMs: 0,
+      catchUpMs: 250,
+      now: time.now,
+      sleep: time.sleep,
+    });
     await startMany(limiter, 3, time.now);
 
     // Act: the last start was at 200 ms; 300 ms later the slots of 300 and 400 ms were missed. Then a second's gap.

@@ -13,7 +13,8 @@ describe('RetryPolicy', () => {
     // Assess
     expect(delays[0]).toEqual([0, 0, 0, 0, 0, 0]);
     expect(delays[1]).toEqual([50, 100, 200, 400, 500, 500]);
-    for (const [i, delay] of (delays[2] ?? []).entries()) expect(delay).toBeLessThan([100, 200, 400, 800, 1000, 1000][i] ?? 0);
+    for (const [i, delay] of (delays[2] ?? []).entries())
+      expect(delay).toBeLessThan([100, 200, 400, 800, 1000, 1000][i] ?? 0);
   });
 
   it('stops after maxAttempts attempts', () => {
@@ -30,7 +31,13 @@ describe('RetryPolicy', () => {
 
   it('stops when the next delay would pass the total time budget', () => {
     // Prepare
-    const policy = new RetryPolicy({ maxAttempts: 100, baseDelayMs: 1000, maxDelayMs: 1000, maxTotalMs: 5000, random: () => 0.9 });
+    const policy = new RetryPolicy({
+      maxAttempts: 100,
+      baseDelayMs: 1000,
+      maxDelayMs: 1000,
+      maxTotalMs: 5000,
+      random: () => 0.9,
+    });
 
     // Act
     const within = policy.nextDelayMs(2, 4000);
@@ -63,7 +70,11 @@ describe('RetryPolicy', () => {
 
   it('rejects invalid options', () => {
     // Prepare
-    const make = [() => new RetryPolicy({ maxAttempts: 0 }), () => new RetryPolicy({ baseDelayMs: -1 }), () => new RetryPolicy({ maxTotalMs: Number.POSITIVE_INFINITY })];
+    const make = [
+      () => new RetryPolicy({ maxAttempts: 0 }),
+      () => new RetryPolicy({ baseDelayMs: -1 }),
+      () => new RetryPolicy({ maxTotalMs: Number.POSITIVE_INFINITY }),
+    ];
 
     // Act
     const outcomes = make.map((fn) => {

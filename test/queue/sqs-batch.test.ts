@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { messageSize, SQS_MAX_MESSAGE_BYTES, type OutgoingMessage } from '../../lib/queue/message-format.ts';
 import { packBatches, QueueSendError } from '../../lib/queue/sqs-batch.ts';
 
-const message = (n: number, attributes: Record<string, string> = {}): OutgoingMessage => ({ body: `{"UserAttrs":[{"To_Account":"u-${n}","Attrs":{}}]}`, attributes });
+const message = (n: number, attributes: Record<string, string> = {}): OutgoingMessage => ({
+  body: `{"UserAttrs":[{"To_Account":"u-${n}","Attrs":{}}]}`,
+  attributes,
+});
 /** A message of exactly `bytes` bytes as SQS counts them (no attributes). */
 const sized = (bytes: number): OutgoingMessage => ({ body: 'x'.repeat(bytes), attributes: {} });
 

@@ -1,4 +1,11 @@
-import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+  type SendMessageBatchRequestEntry,
+} from '@aws-sdk/client-sqs';
 import { createHash } from 'node:crypto';
 import { mockClient } from 'aws-sdk-client-mock';
 import { startFauxqs } from 'fauxqs';
@@ -22,11 +29,17 @@ describe('SqsLanes (SDK boundary)', () => {
     sqs = mockClient(SQSClient);
   });
   afterEach(() => sqs.restore());
-  const calls = (): SendMessageBatchRequestEntry[][] => sqs.commandCalls(SendMessageBatchCommand).map((c) => c.args[0].input.Entries ?? []);
+  const calls = (): SendMessageBatchRequestEntry[][] =>
+    sqs.commandCalls(SendMessageBatchCommand).map((c) => c.args[0].input.Entries ?? []);
 
   it('sends at most one message per lane in each call, with the lane as message group and the dedup id', async () => {
     // Prepare
-    sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: SendMessageBatchRequestEntry[] }) => ({ Successful: input.Entries.map((e) => ({ Id: e.Id })), Failed: [] }));
+    sqs
+      .on(SendMessageBatchCommand)
+      .callsFake((input: { Entries: SendMessageBatchRequestEntry[] }) => ({
+        Successful: input.Entries.map((e) => ({ Id: e.Id })),
+        Failed: [],
+      }));
     const messages = planLaneMessages(makeUsers(1000), 4, 'hook-1', SMALL);
     const lanes = new SqsLanes({ client: new SQSClient({ region: 'ap-southeast-1' }), queueUrl: QUEUE_URL });
 
@@ -52,19 +65,36 @@ describe('SqsLanes (SDK boundary)', () => {
     const doomed = messages.find((m) => m.lane === 1 && m.position === 1);
     sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: SendMessageBatchRequestEntry[] }) => ({
       Successful: input.Entries.filter((e) => e.MessageDeduplicationId !== doomed?.dedupId).map((e) => ({ Id: e.Id })),
-      Failed: input.Entries.filter((e) => e.MessageDeduplicationId === doomed?.dedupId).map((e) => ({ Id: e.Id, Code: 'ServiceUnavailable', SenderFault: false })),
+      Failed: input.Entries.filter((e) => e.MessageDeduplicationId === doomed?.dedupId).map((e) => ({
+        Id: e.Id,
+        Code: 'ServiceUnavailable',
+        SenderFault: false,
+      })),
     }));
-    const lanes = new SqsLanes({ client: new SQSClient({ region: 'ap-southeast-1' }), queueUrl: QUEUE_URL, attempts: 3 });
+    const lanes = new SqsLanes({
+      client: new SQSClient({ region: 'ap-southeast-1' }),
+      queueUrl: QUEUE_URL,
+      attempts: 3,
+    });
 
     // Act
     const unsent = await lanes.enqueue(messages, META);
 
     // Assess
-    expect(unsent.map((m) => [m.lane, m.position])).toEqual(messages.filter((m) => m.lane === 1 && m.position >= 1).map((m) => [m.lane, m.position]));
-    const sentLane1 = calls().flat().filter((e) => e.MessageGroupId === 'lane-1').map((e) => e.MessageDeduplicationId);
+    expect(unsent.map((m) => [m.lane, m.position])).toEqual(
+      messages.filter((m) => m.lane === 1 && m.position >= 1).map((m) => [m.lane, m.position]),
+    );
+    const sentLane1 = calls()
+      .flat()
+      .filter((e) => e.MessageGroupId === 'lane-1')
+      .map((e) => e.MessageDeduplicationId);
     expect(sentLane1.filter((id) => id === doomed?.dedupId)).toHaveLength(3);
     expect(sentLane1.at(-1)).toBe(doomed?.dedupId);
-    expect(calls().flat().filter((e) => e.MessageGroupId === 'lane-0')).toHaveLength(messages.filter((m) => m.lane === 0).length);
+    expect(
+      calls()
+        .flat()
+        .filter((e) => e.MessageGroupId === 'lane-0'),
+    ).toHaveLength(messages.filter((m) => m.lane === 0).length);
   });
 });
 
@@ -72,9 +102,18 @@ describe('SqsLanes and SqsDeadLetters against fauxqs', () => {
   it('a re-send with the same key adds nothing twice; a lane comes back in order with null removals kept', async () => {
     // Prepare
     const server = await startFauxqs({ port: 0, logger: false });
-    const client = new SQSClient({ region: 'ap-southeast-1', endpoint: `http://127.0.0.1:${server.port}`, credentials: { accessKeyId: 't', secretAccessKey: 't' } });
+    const client = new SQSClient({
+      region: 'ap-southeast-1',
+      endpoint: `http://127.0.0.1:${server.port}`,
+      credentials: { accessKeyId: 't', secretAccessKey: 't' },
+    });
     try {
-      const { QueueUrl = '' } = await client.send(new CreateQueueCommand({ QueueName: 'lanes-test.fifo', Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'false' } }));
+      const { QueueUrl = '' } = await client.send(
+        new CreateQueueCommand({
+          QueueName: 'lanes-test.fifo',
+          Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'false' },
+        }),
+      );
       const users = [...makeUsers(150), { To_Account: 'gone', Attrs: { city: null } }];
       const messages = planLaneMessages(users, 1, 'hook-3', SMALL);
       const lanes = new SqsLanes({ client, queueUrl: QueueUrl });
@@ -87,11 +126,19 @@ describe('SqsLanes and SqsDeadLetters against fauxqs', () => {
         const { Messages = [] } = await client.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10 }));
         if (Messages.length === 0) break;
         bodies.push(...Messages.map((m) => m.Body ?? ''));
-        await client.send(new DeleteMessageBatchCommand({ QueueUrl, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })) }));
+        await client.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl,
+            Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
+          }),
+        );
       }
 
       // Assess
-      const received = bodies.flatMap((b) => (JSON.parse(b) as { UserAttrs: { To_Account: string; Attrs: Record<string, string | null> }[] }).UserAttrs);
+      const received = bodies.flatMap(
+        (b) =>
+          (JSON.parse(b) as { UserAttrs: { To_Account: string; Attrs: Record<string, string | null> }[] }).UserAttrs,
+      );
       expect(received.map((u) => u.To_Account)).toEqual(users.map((u) => u.To_Account));
       expect(received.at(-1)).toEqual({ To_Account: 'gone', Attrs: { city: null } });
       expect(laneOf('gone', 1)).toBe(0);
@@ -104,17 +151,38 @@ describe('SqsLanes and SqsDeadLetters against fauxqs', () => {
   it('splits a dead letter over 1 MiB and writes every part with its reason', async () => {
     // Prepare
     const server = await startFauxqs({ port: 0, logger: false });
-    const client = new SQSClient({ region: 'ap-southeast-1', endpoint: `http://127.0.0.1:${server.port}`, credentials: { accessKeyId: 't', secretAccessKey: 't' } });
+    const client = new SQSClient({
+      region: 'ap-southeast-1',
+      endpoint: `http://127.0.0.1:${server.port}`,
+      credentials: { accessKeyId: 't', secretAccessKey: 't' },
+    });
     try {
-      const { QueueUrl = '' } = await client.send(new CreateQueueCommand({ QueueName: 'dlq-test', Attributes: { MaximumMessageSize: '1048576' } }));
-      const entries = Array.from({ length: 40 }, (_, i) => ({ To_Account: `u-${i}`, Attrs: { note: 'x'.repeat(40_000) } }));
+      const { QueueUrl = '' } = await client.send(
+        new CreateQueueCommand({ QueueName: 'dlq-test', Attributes: { MaximumMessageSize: '1048576' } }),
+      );
+      const entries = Array.from({ length: 40 }, (_, i) => ({
+        To_Account: `u-${i}`,
+        Attrs: { note: 'x'.repeat(40_000) },
+      }));
       const letters = new SqsDeadLetters({ client, queueUrl: QueueUrl });
 
       // Act
-      await letters.send([{ entries, why: { rule: 'attr-name-unregistered', reason: 'UserAttrs[0].Attrs.note is not registered', requestId: 'req-9', records: ['m-1'] } }]);
+      await letters.send([
+        {
+          entries,
+          why: {
+            rule: 'attr-name-unregistered',
+            reason: 'UserAttrs[0].Attrs.note is not registered',
+            requestId: 'req-9',
+            records: ['m-1'],
+          },
+        },
+      ]);
       const got: { body: string; rule: string | undefined }[] = [];
       for (;;) {
-        const { Messages = [] } = await client.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'] }));
+        const { Messages = [] } = await client.send(
+          new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'] }),
+        );
         if (Messages.length === 0) break;
         got.push(...Messages.map((m) => ({ body: m.Body ?? '', rule: m.MessageAttributes?.['rule']?.StringValue })));
       }
@@ -122,7 +190,9 @@ describe('SqsLanes and SqsDeadLetters against fauxqs', () => {
       // Assess
       expect(got.length).toBeGreaterThan(1);
       expect(got.every((g) => g.rule === 'attr-name-unregistered')).toBe(true);
-      const accounts = got.flatMap((g) => (JSON.parse(g.body) as { UserAttrs: { To_Account: string }[] }).UserAttrs.map((u) => u.To_Account));
+      const accounts = got.flatMap((g) =>
+        (JSON.parse(g.body) as { UserAttrs: { To_Account: string }[] }).UserAttrs.map((u) => u.To_Account),
+      );
       expect(accounts.sort()).toEqual(entries.map((e) => e.To_Account).sort());
     } finally {
       client.destroy();
@@ -133,21 +203,37 @@ describe('SqsLanes and SqsDeadLetters against fauxqs', () => {
   it('dead-letters a poison message near 1 MiB: the letter keeps its rule and reason and carries the body cut to fit, with its size and hash', async () => {
     // Prepare: a raw body SQS took (1 MiB less a little) and a one-entry letter whose value alone is 1 MB
     const server = await startFauxqs({ port: 0, logger: false });
-    const client = new SQSClient({ region: 'ap-southeast-1', endpoint: `http://127.0.0.1:${server.port}`, credentials: { accessKeyId: 't', secretAccessKey: 't' } });
+    const client = new SQSClient({
+      region: 'ap-southeast-1',
+      endpoint: `http://127.0.0.1:${server.port}`,
+      credentials: { accessKeyId: 't', secretAccessKey: 't' },
+    });
     try {
-      const { QueueUrl = '' } = await client.send(new CreateQueueCommand({ QueueName: 'dlq-poison', Attributes: { MaximumMessageSize: '1048576' } }));
+      const { QueueUrl = '' } = await client.send(
+        new CreateQueueCommand({ QueueName: 'dlq-poison', Attributes: { MaximumMessageSize: '1048576' } }),
+      );
       const raw = `not json ${'é'.repeat(524_245)}`; // 1,048,499 bytes: it fits SQS alone, not with a reason beside it
       const entry = { To_Account: 'big', Attrs: { city: 'x'.repeat(1_048_500) } };
       const letters = new SqsDeadLetters({ client, queueUrl: QueueUrl });
       const why = (rule: string) => ({ rule, reason: `the reason for ${rule}`, requestId: 'req-p', records: ['m-p'] });
 
       // Act
-      await letters.send([{ raw, why: why('body-must-be-json') }, { entries: [entry], why: why('value-max-50-bytes') }]);
+      await letters.send([
+        { raw, why: why('body-must-be-json') },
+        { entries: [entry], why: why('value-max-50-bytes') },
+      ]);
       const got: { body: string; attrs: Record<string, string | undefined> }[] = [];
       for (;;) {
-        const { Messages = [] } = await client.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'] }));
+        const { Messages = [] } = await client.send(
+          new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'] }),
+        );
         if (Messages.length === 0) break;
-        got.push(...Messages.map((m) => ({ body: m.Body ?? '', attrs: Object.fromEntries(Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue])) })));
+        got.push(
+          ...Messages.map((m) => ({
+            body: m.Body ?? '',
+            attrs: Object.fromEntries(Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue])),
+          })),
+        );
       }
 
       // Assess
@@ -155,10 +241,18 @@ describe('SqsLanes and SqsDeadLetters against fauxqs', () => {
       const rawLetter = byRule.get('body-must-be-json');
       const entryLetter = byRule.get('value-max-50-bytes');
       const entryBody = JSON.stringify({ UserAttrs: [entry] });
-      expect(rawLetter?.attrs).toMatchObject({ reason: 'the reason for body-must-be-json', bodyBytes: String(Buffer.byteLength(raw)), bodySha256: sha256(raw) });
+      expect(rawLetter?.attrs).toMatchObject({
+        reason: 'the reason for body-must-be-json',
+        bodyBytes: String(Buffer.byteLength(raw)),
+        bodySha256: sha256(raw),
+      });
       expect(raw.startsWith(rawLetter?.body ?? '-')).toBe(true);
       expect(Buffer.byteLength(rawLetter?.body ?? '')).toBeGreaterThan(1_000_000);
-      expect(entryLetter?.attrs).toMatchObject({ requestId: 'req-p', bodyBytes: String(Buffer.byteLength(entryBody)), bodySha256: sha256(entryBody) });
+      expect(entryLetter?.attrs).toMatchObject({
+        requestId: 'req-p',
+        bodyBytes: String(Buffer.byteLength(entryBody)),
+        bodySha256: sha256(entryBody),
+      });
       expect(entryBody.startsWith(entryLetter?.body ?? '-')).toBe(true);
     } finally {
       client.destroy();
@@ -167,12 +261,18 @@ describe('SqsLanes and SqsDeadLetters against fauxqs', () => {
   });
 });
 
-describe('SqsDeadLetters: a letter SQS refuses as the sender\'s fault', () => {
+describe("SqsDeadLetters: a letter SQS refuses as the sender's fault", () => {
   it('is written once more without its body, keeping its reason, size and hash; a bare letter refused again fails', async () => {
     // Prepare
     const sqs = mockClient(SQSClient);
-    sqs.on(SendMessageBatchCommand).resolvesOnce({ Failed: [{ Id: '0', Code: 'InvalidMessageContents', SenderFault: true }] }).resolves({ Successful: [{ Id: '0', MessageId: 'x', MD5OfMessageBody: '' }] });
-    const letters = new SqsDeadLetters({ client: new SQSClient({ region: 'ap-southeast-1' }), queueUrl: 'https://sqs.test/dlq' });
+    sqs
+      .on(SendMessageBatchCommand)
+      .resolvesOnce({ Failed: [{ Id: '0', Code: 'InvalidMessageContents', SenderFault: true }] })
+      .resolves({ Successful: [{ Id: '0', MessageId: 'x', MD5OfMessageBody: '' }] });
+    const letters = new SqsDeadLetters({
+      client: new SQSClient({ region: 'ap-southeast-1' }),
+      queueUrl: 'https://sqs.test/dlq',
+    });
 
     // Act
     await letters.send([{ raw: 'odd body', why: { rule: 'body-must-be-json', reason: 'r', requestId: 'q' } }]);
@@ -186,8 +286,12 @@ describe('SqsDeadLetters: a letter SQS refuses as the sender\'s fault', () => {
 
     // Act / Assess: refused again without its body, it is not retried for ever
     sqs.reset();
-    sqs.on(SendMessageBatchCommand).resolves({ Failed: [{ Id: '0', Code: 'InvalidMessageContents', SenderFault: true }] });
-    await expect(letters.send([{ raw: 'odd body', why: { rule: 'body-must-be-json', reason: 'r', requestId: 'q' } }])).rejects.toThrow(/even without its body/);
+    sqs
+      .on(SendMessageBatchCommand)
+      .resolves({ Failed: [{ Id: '0', Code: 'InvalidMessageContents', SenderFault: true }] });
+    await expect(
+      letters.send([{ raw: 'odd body', why: { rule: 'body-must-be-json', reason: 'r', requestId: 'q' } }]),
+    ).rejects.toThrow(/even without its body/);
     expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(2);
     sqs.restore();
   });

@@ -22,7 +22,22 @@ function isSqsText(text: string): boolean {
 
 /** Any UTF-16 code unit, with the troublesome ones drawn often. */
 const codeUnit = fc.oneof(
-  fc.constantFrom('\uFFFE', '\uFFFF', '\uD800', '\uDBFF', '\uDC00', '\uDFFF', '\u0000', '\u0008', '\u001F', '\t', '\n', '\r', '😀', '中'),
+  fc.constantFrom(
+    '\uFFFE',
+    '\uFFFF',
+    '\uD800',
+    '\uDBFF',
+    '\uDC00',
+    '\uDFFF',
+    '\u0000',
+    '\u0008',
+    '\u001F',
+    '\t',
+    '\n',
+    '\r',
+    '😀',
+    '中',
+  ),
   fc.integer({ min: 0, max: 0xffff }).map((n) => String.fromCharCode(n)),
 );
 const anyText = fc.string({ unit: codeUnit, maxLength: 40 });
@@ -202,7 +217,10 @@ describe('message attributes', () => {
     const sqsAttributes = toSqsAttributes(attributes);
 
     // Assess
-    expect(sqsAttributes).toEqual({ requestId: { DataType: 'String', StringValue: 'req-1' }, ErrorCode: { DataType: 'String', StringValue: '90033' } });
+    expect(sqsAttributes).toEqual({
+      requestId: { DataType: 'String', StringValue: 'req-1' },
+      ErrorCode: { DataType: 'String', StringValue: '90033' },
+    });
   });
 
   it('sizes a message as SQS does: body, plus name, type and value of each attribute, in bytes', () => {

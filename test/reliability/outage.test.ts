@@ -10,7 +10,9 @@ const NAMES = { ATTR_NAMES: 'sex,city,tier,lang' } as const;
 
 /** The users whose attributes in IM are not exactly the ones sent. */
 const notApplied = (stack: Stack, users: readonly UserAttr[]): string[] =>
-  users.filter((u) => JSON.stringify(stack.emulator.attrs.get(u.To_Account)) !== JSON.stringify(u.Attrs)).map((u) => u.To_Account);
+  users
+    .filter((u) => JSON.stringify(stack.emulator.attrs.get(u.To_Account)) !== JSON.stringify(u.Attrs))
+    .map((u) => u.To_Account);
 
 describe('IM outage', () => {
   describe('down for 30 s, then back', () => {
@@ -65,59 +67,86 @@ describe('IM outage', () => {
       await stack.close();
     });
 
-    it('dead-letters the record with rule outage-tolerance-exceeded and its last error, intact for replay, and the lane moves on', { timeout: 60_000 }, async () => {
-      // Prepare: one lane, so the second webhook's record waits behind the first one.
-      const env = { ...NAMES, LANE_COUNT: '1', API_INLINE_CHUNKS: '0', IM_RETRY_MAX_ATTEMPTS: '1', OUTAGE_TOLERANCE_MINUTES: '1' };
-      const { api } = stack.copy(env);
-      const { worker } = stack.copy(env, 'worker');
-      const stuck = makeUsers(30, 'stuck');
-      const behind = makeUsers(30, 'behind');
-      const stuckEvent = apiEvent(JSON.stringify({ UserAttrs: stuck }));
-      stack.emulator.setFaults({ pHttp502: 1 });
-      const answers = [await api(stuckEvent, lambdaContext()), await api(apiEvent(JSON.stringify({ UserAttrs: behind })), lambdaContext())];
-      const deliveries = new Map<string, { body: string; received: number; failed: number }>();
-      const aged = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-        const records = event.Records.map((r) => ({ ...r, attributes: { ...r.attributes, ApproximateFirstReceiveTimestamp: String(Number(r.attributes.ApproximateFirstReceiveTimestamp) - SKEW_MS) } }));
-        const result = await worker({ Records: records }, context);
-        for (const r of records) {
-          const seen = deliveries.get(r.messageId) ?? { body: r.body, received: 0, failed: 0 };
-          seen.received += 1;
-          if (result.batchItemFailures.some((f) => f.itemIdentifier === r.messageId)) seen.failed += 1;
-          deliveries.set(r.messageId, seen);
+    it(
+      'dead-letters the record with rule outage-tolerance-exceeded and its last error, intact for replay, and the lane moves on',
+      { timeout: 60_000 },
+      async () => {
+        // Prepare: one lane, so the second webhook's record waits behind the first one.
+        const env = {
+          ...NAMES,
+          LANE_COUNT: '1',
+          API_INLINE_CHUNKS: '0',
+          IM_RETRY_MAX_ATTEMPTS: '1',
+          OUTAGE_TOLERANCE_MINUTES: '1',
+        };
+        const { api } = stack.copy(env);
+        const { worker } = stack.copy(env, 'worker');
+        const stuck = makeUsers(30, 'stuck');
+        const behind = makeUsers(30, 'behind');
+        const stuckEvent = apiEvent(JSON.stringify({ UserAttrs: stuck }));
+        stack.emulator.setFaults({ pHttp502: 1 });
+        const answers = [
+          await api(stuckEvent, lambdaContext()),
+          await api(apiEvent(JSON.stringify({ UserAttrs: behind })), lambdaContext()),
+        ];
+        const deliveries = new Map<string, { body: string; received: number; failed: number }>();
+        const aged = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+          const records = event.Records.map((r) => ({
+            ...r,
+            attributes: {
+              ...r.attributes,
+              ApproximateFirstReceiveTimestamp: String(Number(r.attributes.ApproximateFirstReceiveTimestamp) - SKEW_MS),
+            },
+          }));
+          const result = await worker({ Records: records }, context);
+          for (const r of records) {
+            const seen = deliveries.get(r.messageId) ?? { body: r.body, received: 0, failed: 0 };
+            seen.received += 1;
+            if (result.batchItemFailures.some((f) => f.itemIdentifier === r.messageId)) seen.failed += 1;
+            deliveries.set(r.messageId, seen);
+          }
+          return result;
+        };
+        // Act: the lanes' event source, as deployed but for the skewed clock; IM comes back once the letter is written.
+        const source = startSqsEventSource({
+          client: stack.sqs,
+          queueUrl: stack.lanesUrl,
+          handler: aged,
+          concurrency: 1,
+          timeoutMs: 30_000,
+          waitTimeSeconds: 1,
+          log: () => undefined,
+        });
+        let dead: Awaited<ReturnType<Stack['takeAll']>> = [];
+        try {
+          for (let i = 0; i < 200 && dead.length === 0; i++) {
+            await new Promise((r) => setTimeout(r, 100));
+            dead = await stack.takeAll(stack.dlqUrl);
+          }
+          stack.emulator.setFaults({});
+          await stack.drained(30_000);
+        } finally {
+          await source.stop();
         }
-        return result;
-      };
-      // Act: the lanes' event source, as deployed but for the skewed clock; IM comes back once the letter is written.
-      const source = startSqsEventSource({ client: stack.sqs, queueUrl: stack.lanesUrl, handler: aged, concurrency: 1, timeoutMs: 30_000, waitTimeSeconds: 1, log: () => undefined });
-      let dead: Awaited<ReturnType<Stack['takeAll']>> = [];
-      try {
-        for (let i = 0; i < 200 && dead.length === 0; i++) {
-          await new Promise((r) => setTimeout(r, 100));
-          dead = await stack.takeAll(stack.dlqUrl);
-        }
-        stack.emulator.setFaults({});
-        await stack.drained(30_000);
-      } finally {
-        await source.stop();
-      }
-      // Assess
-      expect(answers.map((a) => a.statusCode)).toEqual([202, 202]);
-      expect(dead).toHaveLength(1);
-      const letter = dead[0];
-      const [stuckId, stuckDeliveries] = [...deliveries].find(([, d]) => d.body === letter?.Body) ?? [];
-      expect(JSON.parse(letter?.Body ?? '{}')).toEqual({ UserAttrs: stuck });
-      expect(stuckDeliveries?.failed).toBeGreaterThanOrEqual(2);
-      expect(stuckDeliveries?.received).toBe((stuckDeliveries?.failed ?? 0) + 1);
-      const attribute = (name: string): string | undefined => letter?.MessageAttributes?.[name]?.StringValue;
-      expect(attribute('rule')).toBe('outage-tolerance-exceeded');
-      expect(attribute('ErrorCode')).toBe('-502');
-      expect(attribute('ErrorInfo')).toEqual(expect.stringMatching(/./));
-      expect(attribute('reason')).toContain('last error');
-      expect(attribute('requestId')).toBe(stuckEvent.requestContext.requestId);
-      expect(attribute('records')).toBe(stuckId);
-      expect(notApplied(stack, behind)).toEqual([]);
-      expect(stuck.filter((u) => stack.emulator.attrs.has(u.To_Account))).toEqual([]);
-      expect(await stack.takeAll(stack.dlqUrl)).toEqual([]);
-    });
+        // Assess
+        expect(answers.map((a) => a.statusCode)).toEqual([202, 202]);
+        expect(dead).toHaveLength(1);
+        const letter = dead[0];
+        const [stuckId, stuckDeliveries] = [...deliveries].find(([, d]) => d.body === letter?.Body) ?? [];
+        expect(JSON.parse(letter?.Body ?? '{}')).toEqual({ UserAttrs: stuck });
+        expect(stuckDeliveries?.failed).toBeGreaterThanOrEqual(2);
+        expect(stuckDeliveries?.received).toBe((stuckDeliveries?.failed ?? 0) + 1);
+        const attribute = (name: string): string | undefined => letter?.MessageAttributes?.[name]?.StringValue;
+        expect(attribute('rule')).toBe('outage-tolerance-exceeded');
+        expect(attribute('ErrorCode')).toBe('-502');
+        expect(attribute('ErrorInfo')).toEqual(expect.stringMatching(/./));
+        expect(attribute('reason')).toContain('last error');
+        expect(attribute('requestId')).toBe(stuckEvent.requestContext.requestId);
+        expect(attribute('records')).toBe(stuckId);
+        expect(notApplied(stack, behind)).toEqual([]);
+        expect(stuck.filter((u) => stack.emulator.attrs.has(u.To_Account))).toEqual([]);
+        expect(await stack.takeAll(stack.dlqUrl)).toEqual([]);
+      },
+    );
   });
 });

@@ -32,7 +32,10 @@ export const userEntryArbitrary: fc.Arbitrary<unknown> = fc.oneof(
         To_Account: accountArbitrary,
         Attrs: fc.oneof(
           { weight: 6, arbitrary: fc.dictionary(attrNameArbitrary, attrValueArbitrary, { maxKeys: 4 }) },
-          { weight: 2, arbitrary: fc.dictionary(fc.string({ maxLength: 3 }), fc.string(), { minKeys: 9, maxKeys: 12 }) },
+          {
+            weight: 2,
+            arbitrary: fc.dictionary(fc.string({ maxLength: 3 }), fc.string(), { minKeys: 9, maxKeys: 12 }),
+          },
           { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 1 }) },
         ),
       },

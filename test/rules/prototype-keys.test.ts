@@ -50,7 +50,9 @@ describe('prototype keys', () => {
 
   it('rejects an attribute named __proto__ as unregistered when an allow-list exists', () => {
     // Prepare
-    const body = parsed('{"UserAttrs":[{"To_Account":"u1","Attrs":{"__proto__":"x"}},{"To_Account":"u2","Attrs":{"city":"Paris"}}]}');
+    const body = parsed(
+      '{"UserAttrs":[{"To_Account":"u1","Attrs":{"__proto__":"x"}},{"To_Account":"u2","Attrs":{"city":"Paris"}}]}',
+    );
 
     // Act
     const result = validateUsers(body, { allowedNames: new Set(['city']) });

@@ -10,7 +10,10 @@ import { entryIndex } from './factories.ts';
 const SEED = 424242;
 
 // The expected users, rebuilt independently: accepted entries merged per account, later names winning.
-function mergeAccepted(entries: readonly unknown[], rejectedIndexes: ReadonlySet<number>): Map<string, Map<string, string>> {
+function mergeAccepted(
+  entries: readonly unknown[],
+  rejectedIndexes: ReadonlySet<number>,
+): Map<string, Map<string, string>> {
   const merged = new Map<string, Map<string, string>>();
   entries.forEach((entry, index) => {
     if (rejectedIndexes.has(index)) return;

@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  MAX_ACCOUNT_BYTES,
-  MAX_ATTR_NAME_BYTES,
-  MAX_ATTR_NAMES,
-  MAX_VALUE_BYTES,
-} from '../../lib/rules/constants.ts';
+import { MAX_ACCOUNT_BYTES, MAX_ATTR_NAME_BYTES, MAX_ATTR_NAMES, MAX_VALUE_BYTES } from '../../lib/rules/constants.ts';
 import { validateUsers } from '../../lib/rules/validate-users.ts';
 import { attrsWithNames, bodyOf, cjk, userEntry } from './factories.ts';
 
@@ -58,7 +53,13 @@ describe('validateUsers per-user rules', () => {
     // Assess
     expect(result.users).toEqual([{ To_Account: 'ten', Attrs: attrsWithNames(10) }]);
     expect(result.rejected).toEqual([
-      { To_Account: 'eleven', index: 1, path: 'UserAttrs[1].Attrs', rule: 'attrs-max-10-names', message: expect.any(String) },
+      {
+        To_Account: 'eleven',
+        index: 1,
+        path: 'UserAttrs[1].Attrs',
+        rule: 'attrs-max-10-names',
+        message: expect.any(String),
+      },
     ]);
   });
 
@@ -94,7 +95,13 @@ describe('validateUsers per-user rules', () => {
     // Assess
     expect(result.users).toEqual([{ To_Account: 'ok', Attrs: { [atLimit]: 'v' } }]);
     expect(result.rejected).toEqual([
-      { To_Account: 'ko', index: 1, path: `UserAttrs[1].Attrs.${pastLimit}`, rule: 'attr-name-max-50-bytes', message: expect.any(String) },
+      {
+        To_Account: 'ko',
+        index: 1,
+        path: `UserAttrs[1].Attrs.${pastLimit}`,
+        rule: 'attr-name-max-50-bytes',
+        message: expect.any(String),
+      },
     ]);
   });
 
@@ -107,7 +114,13 @@ describe('validateUsers per-user rules', () => {
 
     // Assess
     expect(result.rejected).toEqual([
-      { To_Account: 'u1', index: 0, path: 'UserAttrs[0].Attrs[""]', rule: 'attr-name-required', message: expect.any(String) },
+      {
+        To_Account: 'u1',
+        index: 0,
+        path: 'UserAttrs[0].Attrs[""]',
+        rule: 'attr-name-required',
+        message: expect.any(String),
+      },
     ]);
   });
 
@@ -124,7 +137,13 @@ describe('validateUsers per-user rules', () => {
     // Assess
     expect(result.users.map((user) => user.To_Account)).toEqual(['ok']);
     expect(result.rejected).toEqual([
-      { To_Account: 'ko', index: 1, path: 'UserAttrs[1].Attrs.city', rule: 'value-max-50-bytes', message: expect.any(String) },
+      {
+        To_Account: 'ko',
+        index: 1,
+        path: 'UserAttrs[1].Attrs.city',
+        rule: 'value-max-50-bytes',
+        message: expect.any(String),
+      },
     ]);
   });
 
@@ -171,7 +190,11 @@ describe('validateUsers per-user rules', () => {
 
   it('merges a later null over an earlier value of the same account, and a later value over an earlier null', () => {
     // Prepare
-    const body = bodyOf(userEntry('u1', { city: 'Paris', level: 'gold' }), userEntry('u1', { level: null, city: null }), userEntry('u1', { city: 'Rome' }));
+    const body = bodyOf(
+      userEntry('u1', { city: 'Paris', level: 'gold' }),
+      userEntry('u1', { level: null, city: null }),
+      userEntry('u1', { city: 'Rome' }),
+    );
 
     // Act
     const result = validateUsers(body);
@@ -194,7 +217,13 @@ describe('validateUsers per-user rules', () => {
 
     // Assess
     expect(result.rejected).toEqual([
-      { To_Account: 'u1', index: 0, path: 'UserAttrs[0].Attrs.level', rule: 'value-must-be-string', message: expect.any(String) },
+      {
+        To_Account: 'u1',
+        index: 0,
+        path: 'UserAttrs[0].Attrs.level',
+        rule: 'value-must-be-string',
+        message: expect.any(String),
+      },
     ]);
   });
 

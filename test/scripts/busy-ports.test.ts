@@ -20,6 +20,8 @@ describe('npm start: a port already in use', () => {
 
     // Assess
     expect(busy).toEqual([{ setting: 'SQS_PORT', port: taken }]);
-    expect(describeBusyPorts(busy)).toBe(`port ${taken} is already in use by another program: set SQS_PORT to a free port, e.g. SQS_PORT=${taken + 10} npm start`);
+    expect(describeBusyPorts(busy)).toBe(
+      `port ${taken} is already in use by another program: set SQS_PORT to a free port, e.g. SQS_PORT=${taken + 10} npm start`,
+    );
   });
 });

@@ -6,7 +6,11 @@ import { resourceNames } from '../../scripts/local/resource-names.ts';
 const parts = {
   imBaseUrl: 'http://127.0.0.1:5080',
   sqsEndpoint: 'http://localhost:4566',
-  queues: { lanesQueueUrl: 'http://q/lanes.fifo', intakeQueueUrl: 'http://q/intake.fifo', deadLetterQueueUrl: 'http://q/dlq' },
+  queues: {
+    lanesQueueUrl: 'http://q/lanes.fifo',
+    intakeQueueUrl: 'http://q/intake.fifo',
+    deadLetterQueueUrl: 'http://q/dlq',
+  },
   tables: { tableName: 'tim-attr-gateway-local-idempotency', endpoint: 'http://localhost:4567' },
   credentials: { TIM_SDKAPPID: '1400000000' },
 };

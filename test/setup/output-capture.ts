@@ -35,7 +35,17 @@ export function installOutputCapture(): void {
   for (const level of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const) {
     const original = console[level].bind(console);
     console[level] = (...args: unknown[]) => {
-      recordForSecretScan(args.map((a) => (typeof a === 'string' ? a : a instanceof Error ? `${a.name}: ${a.message}\n${a.stack ?? ''}` : safeStringify(a))).join(' '));
+      recordForSecretScan(
+        args
+          .map((a) =>
+            typeof a === 'string'
+              ? a
+              : a instanceof Error
+                ? `${a.name}: ${a.message}\n${a.stack ?? ''}`
+                : safeStringify(a),
+          )
+          .join(' '),
+      );
       original(...args);
     };
   }

@@ -19,10 +19,17 @@ describe('secret scan patterns', () => {
     // Act
     const hits = findSecrets(text);
     // Assess
-    expect(hits.map((h) => `${h.kind}@${h.line}`)).toEqual(['secret key@2', 'webhook secret@3', 'webhook secret (key part)@3', 'signed IM URL@4', 'UserSig@4', 'UserSig@5']);
+    expect(hits.map((h) => `${h.kind}@${h.line}`)).toEqual([
+      'secret key@2',
+      'webhook secret@3',
+      'webhook secret (key part)@3',
+      'signed IM URL@4',
+      'UserSig@4',
+      'UserSig@5',
+    ]);
   });
 
-  it('finds planted personal values in a log line or an answer, and lets a rejected user\'s account and field path through', () => {
+  it("finds planted personal values in a log line or an answer, and lets a rejected user's account and field path through", () => {
     // Prepare
     const text = [
       `{"level":"WARN","message":"webhook refused","error":{"message":"body: not valid JSON: ${PLANTED_PERSONAL.bodyFragment}"}}`,

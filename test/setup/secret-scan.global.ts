@@ -20,7 +20,12 @@ export default function setup(): () => void {
     const lines = text.split('\n').length;
     const hits = findSecrets(text);
     if (hits.length > 0) {
-      throw new Error(`secret scan: ${hits.length} planted secret(s) found in the suite's output (${lines} lines scanned): ${hits.map((h) => `${h.kind} at line ${h.line}`).slice(0, 10).join(', ')}`);
+      throw new Error(
+        `secret scan: ${hits.length} planted secret(s) found in the suite's output (${lines} lines scanned): ${hits
+          .map((h) => `${h.kind} at line ${h.line}`)
+          .slice(0, 10)
+          .join(', ')}`,
+      );
     }
     process.stdout.write(`secret scan: ${lines} captured lines scanned, no secret found\n`);
   };

@@ -153,14 +153,19 @@ function planSoak(users: number, random: () => number, badShare: number, webhook
         list.push({ entry: { To_Account: account, Attrs: kind.attrs }, bad: kind.rule });
       } else if (round === 0) {
         const account = `soak-${fresh++}`;
-        list.push({ entry: { To_Account: account, Attrs: { city: `c${i % 1000}`, tier: `t${i % 7}`, lang: i % 2 === 0 ? 'zh' : 'en' } } });
+        list.push({
+          entry: {
+            To_Account: account,
+            Attrs: { city: `c${i % 1000}`, tier: `t${i % 7}`, lang: i % 2 === 0 ? 'zh' : 'en' },
+          },
+        });
       } else {
         list.push({ entry: { To_Account: candidates.pop() as string, Attrs: update(round, i) } });
       }
     }
     // Requests of mixed sizes: mostly small, sometimes thousands of users.
     const requests: Request[] = [];
-    for (let at = 0; at < list.length; ) {
+    for (let at = 0; at < list.length;) {
       const size = Math.max(1, Math.floor(random() < 0.8 ? random() * 300 : random() * 5_000));
       const slice = list.slice(at, at + size);
       at += slice.length;
@@ -195,9 +200,20 @@ function planSoak(users: number, random: () => number, badShare: number, webhook
 /** Messages of a queue, visible, in flight or delayed. */
 async function messagesIn(stack: Stack, queueUrl: string): Promise<number> {
   const { Attributes: a = {} } = await stack.sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ],
+    }),
   );
-  return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(a.ApproximateNumberOfMessagesDelayed ?? 0);
+  return (
+    Number(a.ApproximateNumberOfMessages ?? 0) +
+    Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
+    Number(a.ApproximateNumberOfMessagesDelayed ?? 0)
+  );
 }
 
 /** Same names and values, whatever the order of the keys. */
@@ -234,10 +250,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakTally> {
     const sendWebhook = async (entries: readonly Entry[]): Promise<void> => {
       const api = idle.pop();
       if (api === undefined) throw new Error('no idle API copy');
-      const result = await api(apiEvent(JSON.stringify({ UserAttrs: entries })), lambdaContext()).finally(() => idle.push(api));
-      if (result.statusCode !== 200 && result.statusCode !== 202 && result.statusCode !== 422) throw new Error(`webhook answered ${result.statusCode}: ${result.body ?? ''}`);
+      const result = await api(apiEvent(JSON.stringify({ UserAttrs: entries })), lambdaContext()).finally(() =>
+        idle.push(api),
+      );
+      if (result.statusCode !== 200 && result.statusCode !== 202 && result.statusCode !== 422)
+        throw new Error(`webhook answered ${result.statusCode}: ${result.body ?? ''}`);
       const body = parseBody(result);
-      for (const r of (body.RejectedUsers as { To_Account: string | null; Rule: string }[] | undefined) ?? []) if (r.To_Account !== null) rejected.set(r.To_Account, r.Rule);
+      for (const r of (body.RejectedUsers as { To_Account: string | null; Rule: string }[] | undefined) ?? [])
+        if (r.To_Account !== null) rejected.set(r.To_Account, r.Rule);
       omitted += Number(body.RejectedUsersOmitted ?? 0);
       webhooks++;
     };
@@ -256,9 +276,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakTally> {
         if (Date.now() > until) throw new Error(`round ${round}: the intake queue did not empty within 120 s`);
         await new Promise((r) => setTimeout(r, 50));
       }
-      log(`soak: round ${round}: ${requests.length} requests accepted, ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      log(
+        `soak: round ${round}: ${requests.length} requests accepted, ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      );
     }
-    log(`soak: ${webhooks} webhooks and ${producerMessages} producer messages sent in ${((Date.now() - started) / 1000).toFixed(1)} s; draining`);
+    log(
+      `soak: ${webhooks} webhooks and ${producerMessages} producer messages sent in ${((Date.now() - started) / 1000).toFixed(1)} s; draining`,
+    );
     await stack.drained(options.users * 20 + 120_000);
 
     const deadLettered = new Map<string, string>();
@@ -290,7 +314,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakTally> {
       else lost++;
     }
     const counters = stack.emulator.counters;
-    const faultsInjected = [...counters.rejectedByCode.values()].reduce((a, b) => a + b, 0) + counters.http502 + counters.resets + counters.slow;
+    const faultsInjected =
+      [...counters.rejectedByCode.values()].reduce((a, b) => a + b, 0) +
+      counters.http502 +
+      counters.resets +
+      counters.slow;
     return {
       received: plan.entries,
       good: plan.expected.size,

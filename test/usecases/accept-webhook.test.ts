@@ -2,7 +2,12 @@ import { LANE_MESSAGE_LIMITS, planLaneMessages, type LaneMessage } from '../../l
 import { describe, expect, it } from 'vitest';
 import { laneGroupId, laneOf } from '../../lib/lanes/lane-of.ts';
 import type { UserUpdate } from '../../lib/rules/types.ts';
-import { acceptWebhook, HEAD_FIRST_MIN_ENTRIES, readWebhook, type AcceptWebhookDeps } from '../../lib/usecases/accept-webhook.ts';
+import {
+  acceptWebhook,
+  HEAD_FIRST_MIN_ENTRIES,
+  readWebhook,
+  type AcceptWebhookDeps,
+} from '../../lib/usecases/accept-webhook.ts';
 import { validateUsers } from '../../lib/rules/validate-users.ts';
 import { LanesUnavailableError } from '../../lib/usecases/errors.ts';
 import { LearnedAttrNames } from '../../lib/attr-names/registered-names.ts';
@@ -24,7 +29,8 @@ function setup(options: { inlineChunks?: number; inlineCapacity?: () => number }
     inlineChunks: options.inlineChunks ?? 0,
     ...(options.inlineCapacity === undefined ? {} : { inlineCapacity: options.inlineCapacity }),
   };
-  const accept = (body: unknown, key = 'hook-1', requestId = `req-${key}`) => acceptWebhook(deps, { requestId, key, body, deadlineMs: clock.now() + 5_000 });
+  const accept = (body: unknown, key = 'hook-1', requestId = `req-${key}`) =>
+    acceptWebhook(deps, { requestId, key, body, deadlineMs: clock.now() + 5_000 });
   return { clock, im, lanes, deps, accept };
 }
 
@@ -47,10 +53,21 @@ describe('acceptWebhook', () => {
       const result = await accept({ UserAttrs: [...users.slice(0, 200), ...invalid, ...users.slice(200)] });
 
       // Assess
-      const placed = lanes.queue.messages().flatMap((m) => (JSON.parse(m.body) as { UserAttrs: UserUpdate[] }).UserAttrs.map((u) => ({ account: u.To_Account, group: m.group })));
+      const placed = lanes.queue
+        .messages()
+        .flatMap((m) =>
+          (JSON.parse(m.body) as { UserAttrs: UserUpdate[] }).UserAttrs.map((u) => ({
+            account: u.To_Account,
+            group: m.group,
+          })),
+        );
       expect(placed.map((p) => p.account).sort()).toEqual(users.map((u) => u.To_Account).sort());
       for (const p of placed) expect(p.group).toBe(laneGroupId(laneOf(p.account, LANES)));
-      expect(Math.max(...lanes.queue.messages().map((m) => (JSON.parse(m.body) as { UserAttrs: unknown[] }).UserAttrs.length))).toBeLessThanOrEqual(LANE_MESSAGE_LIMITS.maxUsers);
+      expect(
+        Math.max(
+          ...lanes.queue.messages().map((m) => (JSON.parse(m.body) as { UserAttrs: unknown[] }).UserAttrs.length),
+        ),
+      ).toBeLessThanOrEqual(LANE_MESSAGE_LIMITS.maxUsers);
       expect(result).toMatchObject({ received: 452, accepted: 450, queued: 450, applied: 0 });
       expect(result.rejected.map((r) => r.rule)).toEqual(['attr-name-unregistered', 'to-account-required']);
     });
@@ -66,7 +83,9 @@ describe('acceptWebhook', () => {
       await accept({ UserAttrs: [{ To_Account: 'u-1', Attrs: { city: 'Rome' } }] }, 'hook-9');
 
       // Assess: the second body is in, and its exact re-send still adds nothing twice
-      const cities = lanes.queue.messages().flatMap((m) => (JSON.parse(m.body) as { UserAttrs: UserUpdate[] }).UserAttrs.map((u) => u.Attrs['city']));
+      const cities = lanes.queue
+        .messages()
+        .flatMap((m) => (JSON.parse(m.body) as { UserAttrs: UserUpdate[] }).UserAttrs.map((u) => u.Attrs['city']));
       expect(cities).toEqual(['Paris', 'Rome']);
     });
 
@@ -80,7 +99,15 @@ describe('acceptWebhook', () => {
       clock.advance(60_000);
       inIm.push('plan');
       const accept = (key: string, name: string) =>
-        acceptWebhook({ ...deps, attrNames }, { requestId: key, key, body: { UserAttrs: [{ To_Account: 'u-1', Attrs: { [name]: 'x' } }] }, deadlineMs: clock.now() + 5_000 });
+        acceptWebhook(
+          { ...deps, attrNames },
+          {
+            requestId: key,
+            key,
+            body: { UserAttrs: [{ To_Account: 'u-1', Attrs: { [name]: 'x' } }] },
+            deadlineMs: clock.now() + 5_000,
+          },
+        );
 
       // Act
       const registered = await accept('k1', 'plan');
@@ -185,7 +212,8 @@ describe('acceptWebhook', () => {
       await accept({ UserAttrs: users }, 'hook-resend');
 
       // Assess
-      for (let lane = 0; lane < LANES; lane++) expect(lanes.queuedUsers(lane)).toEqual(users.filter((u) => laneOf(u.To_Account, LANES) === lane));
+      for (let lane = 0; lane < LANES; lane++)
+        expect(lanes.queuedUsers(lane)).toEqual(users.filter((u) => laneOf(u.To_Account, LANES) === lane));
     });
   });
 
@@ -215,9 +243,12 @@ describe('acceptWebhook', () => {
       // 3,000 entries over 4 lanes: about HEAD_FIRST_USERS (2,000) is 3 lanes' worth, capped at half the lanes.
       expect(new Set(read.head.map((m) => m.lane)).size).toBe(2);
       expect(read.head.length).toBeGreaterThan(0);
-      const byId = (messages: readonly LaneMessage[]) => [...messages].sort((a, b) => a.dedupId.localeCompare(b.dedupId));
+      const byId = (messages: readonly LaneMessage[]) =>
+        [...messages].sort((a, b) => a.dedupId.localeCompare(b.dedupId));
       expect(byId([...read.head, ...rest.messages])).toEqual(byId(planned));
-      expect([...rest.users].sort((a, b) => a.To_Account.localeCompare(b.To_Account))).toEqual([...oneStep.users].sort((a, b) => a.To_Account.localeCompare(b.To_Account)));
+      expect([...rest.users].sort((a, b) => a.To_Account.localeCompare(b.To_Account))).toEqual(
+        [...oneStep.users].sort((a, b) => a.To_Account.localeCompare(b.To_Account)),
+      );
       expect(rest.rejected).toEqual(oneStep.rejected);
       expect(rest.received).toBe(oneStep.received);
     });
@@ -234,7 +265,12 @@ describe('acceptWebhook', () => {
       expect(lanes.calls).toHaveLength(2);
       expect(headLanes.size).toBe(2);
       expect(lanes.calls[1]?.messages.some((m) => headLanes.has(m.lane))).toBe(false);
-      expect(result).toMatchObject({ received: 3_000, rejected: expect.any(Array) as unknown, accepted: 2_996, queued: 2_996 });
+      expect(result).toMatchObject({
+        received: 3_000,
+        rejected: expect.any(Array) as unknown,
+        accepted: 2_996,
+        queued: 2_996,
+      });
       expect(result.rejected.map((r) => /^UserAttrs\[(\d+)\]/.exec(r.path)?.[1])).toEqual(['0', '9', '2999']);
     });
   });
@@ -250,7 +286,9 @@ describe('acceptWebhook', () => {
         return undefined;
       });
       // Lanes of 30, 50, 60 and 70 users: 210 users, 3 calls' worth, more than the early write's 2.
-      const users = [30, 50, 60, 70].flatMap((count, lane) => accountsInLane(lane, count, 'early').map((To_Account) => ({ To_Account, Attrs: { city: 'x' } })));
+      const users = [30, 50, 60, 70].flatMap((count, lane) =>
+        accountsInLane(lane, count, 'early').map((To_Account) => ({ To_Account, Attrs: { city: 'x' } })),
+      );
 
       // Act
       const large = await accept({ UserAttrs: users });
@@ -266,7 +304,9 @@ describe('acceptWebhook', () => {
     it('writes nothing early for a webhook larger than its calls: the workers write it, with no extra call', async () => {
       // Prepare: 905 users in 4 lanes, an early write of at most 1 call
       const { im, lanes, accept } = setup({ inlineChunks: 1 });
-      const users = [0, 1, 2, 3].flatMap((lane) => accountsInLane(lane, lane === 0 ? 5 : 300, 'large').map((To_Account) => ({ To_Account, Attrs: { city: 'x' } })));
+      const users = [0, 1, 2, 3].flatMap((lane) =>
+        accountsInLane(lane, lane === 0 ? 5 : 300, 'large').map((To_Account) => ({ To_Account, Attrs: { city: 'x' } })),
+      );
 
       // Act
       const result = await accept({ UserAttrs: users });
@@ -358,7 +398,11 @@ describe('acceptWebhook', () => {
       // Assess
       expect(im.calls).toHaveLength(1);
       expect(result).toMatchObject({ received: 9, merged: 2, accepted: 5, applied: 3, queued: 1 });
-      expect(result.rejected.map((r) => r.rule)).toEqual(['attr-name-unregistered', 'attrs-must-not-be-empty', 'im-error-70107']);
+      expect(result.rejected.map((r) => r.rule)).toEqual([
+        'attr-name-unregistered',
+        'attrs-must-not-be-empty',
+        'im-error-70107',
+      ]);
       expect(result.applied + result.queued + result.rejected.length + result.merged).toBe(result.received);
     });
 
@@ -387,7 +431,11 @@ describe('acceptWebhook', () => {
       expect(result).toMatchObject({ received: 4, merged: 0, accepted: 3, applied: 1, queued: 1 });
       expect(result.applied + result.queued + result.rejected.length + result.merged).toBe(result.received);
       // The lanes still carry every accepted user: the worker decides for good.
-      expect(lanes.appended.flatMap((a) => a.users.map((u) => u.To_Account)).sort()).toEqual(['flaky', 'ghost', 'real']);
+      expect(lanes.appended.flatMap((a) => a.users.map((u) => u.To_Account)).sort()).toEqual([
+        'flaky',
+        'ghost',
+        'real',
+      ]);
     });
   });
 
@@ -396,7 +444,16 @@ describe('acceptWebhook', () => {
       // Prepare: the first early write finds no start in time
       const { clock, im, deps } = setup({ inlineChunks: 1 });
       const gate = new EarlyWriteGate({ now: clock.now });
-      const accept = (key: string) => acceptWebhook({ ...deps, inlineGate: gate }, { requestId: key, key, body: { UserAttrs: [{ To_Account: `u-${key}`, Attrs: { city: 'x' } }] }, deadlineMs: clock.now() + 5_000 });
+      const accept = (key: string) =>
+        acceptWebhook(
+          { ...deps, inlineGate: gate },
+          {
+            requestId: key,
+            key,
+            body: { UserAttrs: [{ To_Account: `u-${key}`, Attrs: { city: 'x' } }] },
+            deadlineMs: clock.now() + 5_000,
+          },
+        );
       im.plan({ kind: 'deadline', attempts: 0 });
 
       // Act

@@ -7,7 +7,11 @@ class FakeIdempotency implements Idempotency {
   readonly stored = new Map<string, StoredAnswer>();
   readonly onceCalls: { key: IdempotencyKey; remainingMs: number }[] = [];
 
-  async once(key: IdempotencyKey, remainingMs: number, work: () => Promise<{ answer: StoredAnswer; store: boolean }>): Promise<StoredAnswer> {
+  async once(
+    key: IdempotencyKey,
+    remainingMs: number,
+    work: () => Promise<{ answer: StoredAnswer; store: boolean }>,
+  ): Promise<StoredAnswer> {
     this.onceCalls.push({ key, remainingMs });
     const stored = this.stored.get(key.id);
     if (stored !== undefined) return stored;
@@ -44,17 +48,20 @@ describe('answerOnce', () => {
     { case: 'nothing stored', idempotency: new FakeIdempotency(), key: KEY },
     { case: 'no key', idempotency: new FakeIdempotency(), key: undefined },
     { case: 'no store', idempotency: undefined, key: KEY },
-  ])('refuses a stale request with StaleRequestError ($case), without running the work', async ({ idempotency, key }) => {
-    // Prepare
-    const work = vi.fn(async () => ({ answer: ACCEPTED, store: true }));
+  ])(
+    'refuses a stale request with StaleRequestError ($case), without running the work',
+    async ({ idempotency, key }) => {
+      // Prepare
+      const work = vi.fn(async () => ({ answer: ACCEPTED, store: true }));
 
-    // Act
-    const attempt = answerOnce(idempotency, { key, fresh: false, remainingMs: 5_000 }, work);
+      // Act
+      const attempt = answerOnce(idempotency, { key, fresh: false, remainingMs: 5_000 }, work);
 
-    // Assess
-    await expect(attempt).rejects.toBeInstanceOf(StaleRequestError);
-    expect(work).not.toHaveBeenCalled();
-  });
+      // Assess
+      await expect(attempt).rejects.toBeInstanceOf(StaleRequestError);
+      expect(work).not.toHaveBeenCalled();
+    },
+  );
 
   it.each([
     { case: 'no key', idempotency: new FakeIdempotency(), key: undefined },

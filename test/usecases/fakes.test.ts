@@ -6,7 +6,12 @@ import { makeUsers } from '../helpers/factories.ts';
 import { FakeClock, FakeFifoQueue, FakeIm, FakeLanes, prng } from '../helpers/fakes.ts';
 
 const meta = { requestId: 'req-1', origin: 'test' };
-const laneMessage = (lane: number, position: number, account: string): LaneMessage => ({ lane, position, users: [{ To_Account: account, Attrs: { city: account } }], dedupId: `d-${lane}-${position}-${account}` });
+const laneMessage = (lane: number, position: number, account: string): LaneMessage => ({
+  lane,
+  position,
+  users: [{ To_Account: account, Attrs: { city: account } }],
+  dedupId: `d-${lane}-${position}-${account}`,
+});
 
 describe('FakeFifoQueue', () => {
   it('never delivers a group with a record in flight, and keeps each group in order', () => {
@@ -42,7 +47,13 @@ describe('FakeFifoQueue', () => {
     }
 
     // Assess
-    delivered.forEach((bodies, g) => expect(bodies).toEqual(Array.from({ length: 40 }, (_, i) => i).filter((i) => i % 3 === g).map(String)));
+    delivered.forEach((bodies, g) =>
+      expect(bodies).toEqual(
+        Array.from({ length: 40 }, (_, i) => i)
+          .filter((i) => i % 3 === g)
+          .map(String),
+      ),
+    );
   });
 
   it('hides a failed record for its backoff, then delivers it again first, counting receives', async () => {
@@ -55,7 +66,10 @@ describe('FakeFifoQueue', () => {
     await queue.redelivery.retryLater(batch, 2);
 
     // Act
-    queue.settle(batch, batch.map((r) => r.id));
+    queue.settle(
+      batch,
+      batch.map((r) => r.id),
+    );
     const hidden = queue.receive();
     clock.advance(2_000);
     const again = queue.receive();
@@ -94,7 +108,10 @@ describe('FakeFifoQueue', () => {
     const queue = new FakeFifoQueue({ now: clock.now, dedupWindowMs: 300_000 });
 
     // Act
-    const sent = [queue.send({ group: 'g', body: 'a', dedupId: 'x' }), queue.send({ group: 'g', body: 'a', dedupId: 'x' })];
+    const sent = [
+      queue.send({ group: 'g', body: 'a', dedupId: 'x' }),
+      queue.send({ group: 'g', body: 'a', dedupId: 'x' }),
+    ];
     clock.advance(300_000);
     sent.push(queue.send({ group: 'g', body: 'a', dedupId: 'x' }));
 

@@ -21,7 +21,19 @@ import type { QueueRecord } from '../../lib/usecases/ports.ts';
 import { processLaneBatch, type LaneBatchDeps, type LaneBatchOutcome } from '../../lib/usecases/process-lane-batch.ts';
 import { processLanes } from '../../lib/usecases/process-lanes.ts';
 import { relaneIntake, type RelaneDeps } from '../../lib/usecases/relane-intake.ts';
-import { FakeClock, FakeDeadLetters, FakeFifoQueue, FakeIm, FakeLanes, FakeLaneSource, FixedNames, ParkingWriter, flush, prng, type ImFault } from '../helpers/fakes.ts';
+import {
+  FakeClock,
+  FakeDeadLetters,
+  FakeFifoQueue,
+  FakeIm,
+  FakeLanes,
+  FakeLaneSource,
+  FixedNames,
+  ParkingWriter,
+  flush,
+  prng,
+  type ImFault,
+} from '../helpers/fakes.ts';
 
 const SEED = 7_340_101;
 const RUNS = 400;
@@ -48,7 +60,13 @@ interface UpdateSpec {
 
 type Step =
   | { readonly kind: 'accept'; readonly seed: number }
-  | { readonly kind: 'lanes'; readonly seed: number; readonly concurrent: boolean; readonly crash: boolean; readonly gather: boolean }
+  | {
+      readonly kind: 'lanes';
+      readonly seed: number;
+      readonly concurrent: boolean;
+      readonly crash: boolean;
+      readonly gather: boolean;
+    }
   | { readonly kind: 'intake'; readonly seed: number; readonly crash: boolean }
   /** An intake invocation that wrote its lanes, then timed out: the message comes back past the windows. */
   | { readonly kind: 'late-intake'; readonly seed: number }
@@ -63,7 +81,10 @@ interface Scenario {
 const seedArb = fc.integer({ min: 0, max: 0x7fffffff });
 const entryArb: fc.Arbitrary<EntrySpec> = fc.record({
   account: fc.constantFrom(...ACCOUNTS),
-  attrs: fc.uniqueArray(fc.tuple(fc.constantFrom(...NAMES), fc.constantFrom<'set' | 'remove'>('set', 'set', 'remove')), { minLength: 1, maxLength: 4, selector: ([name]) => name }),
+  attrs: fc.uniqueArray(
+    fc.tuple(fc.constantFrom(...NAMES), fc.constantFrom<'set' | 'remove'>('set', 'set', 'remove')),
+    { minLength: 1, maxLength: 4, selector: ([name]) => name },
+  ),
   // One entry in 20 also carries an unregistered name.
   invalid: fc.integer({ min: 0, max: 19 }).map((roll) => roll === 0),
 });
@@ -76,9 +97,22 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('accept' as const), seed: seedArb }) },
   {
     weight: 5,
-    arbitrary: fc.record({ kind: fc.constant('lanes' as const), seed: seedArb, concurrent: fc.boolean(), crash: fc.integer({ min: 0, max: 9 }).map((n) => n === 0), gather: fc.boolean() }),
+    arbitrary: fc.record({
+      kind: fc.constant('lanes' as const),
+      seed: seedArb,
+      concurrent: fc.boolean(),
+      crash: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
+      gather: fc.boolean(),
+    }),
   },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('intake' as const), seed: seedArb, crash: fc.integer({ min: 0, max: 9 }).map((n) => n === 0) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('intake' as const),
+      seed: seedArb,
+      crash: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('release' as const), seed: seedArb }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('late-intake' as const), seed: seedArb }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 5_000 }) }) },
@@ -89,11 +123,17 @@ const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
 });
 
 /** The body of update `i`: values unique to the update and entry, so any mix-up shows in IM. */
-function bodyOf(update: UpdateSpec, i: number): { UserAttrs: { To_Account: string; Attrs: Record<string, string | null> }[] } {
+function bodyOf(
+  update: UpdateSpec,
+  i: number,
+): { UserAttrs: { To_Account: string; Attrs: Record<string, string | null> }[] } {
   return {
     UserAttrs: update.entries.map((entry, j) => ({
       To_Account: entry.account,
-      Attrs: Object.fromEntries([...entry.attrs.map(([name, op]) => [name, op === 'remove' ? null : `u${i}e${j}`]), ...(entry.invalid ? [['planet', 'x']] : [])]),
+      Attrs: Object.fromEntries([
+        ...entry.attrs.map(([name, op]) => [name, op === 'remove' ? null : `u${i}e${j}`]),
+        ...(entry.invalid ? [['planet', 'x']] : []),
+      ]),
     })),
   };
 }
@@ -127,7 +167,20 @@ function imFault(rng: Rng): ImFault | undefined {
 type Variant = 'correct' | 'reversed-records' | 'ack-everything';
 
 /** What a run exercised, summed over all runs: the property must not pass by never getting there. */
-const coverage = { laneBatches: 0, sameLaneBatches: 0, failedRecords: 0, crashes: 0, concurrentBatches: 0, earlyWrites: 0, lateEarlyWrites: 0, intakeRecords: 0, refusedAccepts: 0, lateIntakes: 0, gatherRounds: 0, undeleted: 0 };
+const coverage = {
+  laneBatches: 0,
+  sameLaneBatches: 0,
+  failedRecords: 0,
+  crashes: 0,
+  concurrentBatches: 0,
+  earlyWrites: 0,
+  lateEarlyWrites: 0,
+  intakeRecords: 0,
+  refusedAccepts: 0,
+  lateIntakes: 0,
+  gatherRounds: 0,
+  undeleted: 0,
+};
 
 interface RunResult {
   readonly actual: Record<string, Record<string, string>>;
@@ -150,8 +203,24 @@ async function simulate(scenario: Scenario, variant: Variant = 'correct'): Promi
   lanes.failWhen(() => chaos?.chance(0.15) ?? false);
 
   const apiDeps: AcceptWebhookDeps = { writer: early, attrNames, lanes, laneCount: LANE_COUNT, inlineChunks: 1 };
-  const laneDeps: LaneBatchDeps = { writer: im, attrNames, deadLetters, redelivery: lanes.queue.redelivery, outageToleranceMs: 1e12, retryMaxSeconds: 8, now: clock.now };
-  const relaneDeps: RelaneDeps = { attrNames, lanes, deadLetters, redelivery: intake.redelivery, laneCount: LANE_COUNT, retryWindowMs: 120_000, now: clock.now };
+  const laneDeps: LaneBatchDeps = {
+    writer: im,
+    attrNames,
+    deadLetters,
+    redelivery: lanes.queue.redelivery,
+    outageToleranceMs: 1e12,
+    retryMaxSeconds: 8,
+    now: clock.now,
+  };
+  const relaneDeps: RelaneDeps = {
+    attrNames,
+    lanes,
+    deadLetters,
+    redelivery: intake.redelivery,
+    laneCount: LANE_COUNT,
+    retryWindowMs: 120_000,
+    now: clock.now,
+  };
   const problems: string[] = [];
 
   const laneBatch = async (records: readonly QueueRecord[]): Promise<LaneBatchOutcome> => {
@@ -170,13 +239,19 @@ async function simulate(scenario: Scenario, variant: Variant = 'correct'): Promi
 
   // The accepting side: one webhook at a time (the producer waits for the answer), intake messages in groups.
   let next = 0;
-  let pendingAccept: { readonly done: Promise<void>; readonly status: { refused: boolean }; readonly index: number } | undefined;
+  let pendingAccept:
+    { readonly done: Promise<void>; readonly status: { refused: boolean }; readonly index: number } | undefined;
   const sendWebhook = async (i: number, rng: Rng | undefined, firstAttempt: number): Promise<void> => {
     const body = bodyOf(scenario.updates[i] as UpdateSpec, i);
     for (let attempt = firstAttempt; ; attempt++) {
       chaos = attempt < 3 ? rng : undefined;
       const status = { refused: false };
-      const done = acceptWebhook(apiDeps, { requestId: `req-${i}`, key: `hook-${i}`, body, deadlineMs: clock.now() + 5_000 }).then(
+      const done = acceptWebhook(apiDeps, {
+        requestId: `req-${i}`,
+        key: `hook-${i}`,
+        body,
+        deadlineMs: clock.now() + 5_000,
+      }).then(
         () => undefined,
         () => {
           status.refused = true;
@@ -214,7 +289,11 @@ async function simulate(scenario: Scenario, variant: Variant = 'correct'): Promi
     const update = scenario.updates[i];
     if (update === undefined) return;
     if (update.route === 'intake') {
-      intake.send({ group: `producer-${update.producer}`, body: JSON.stringify(bodyOf(update, i)), requestId: `req-${i}` });
+      intake.send({
+        group: `producer-${update.producer}`,
+        body: JSON.stringify(bodyOf(update, i)),
+        requestId: `req-${i}`,
+      });
       return;
     }
     await sendWebhook(i, rng, 0);
@@ -234,21 +313,42 @@ async function simulate(scenario: Scenario, variant: Variant = 'correct'): Promi
    * receives, rounds of random size, the budget idle or not), and some of its deletes fail.
    */
   const invoke = async (records: readonly QueueRecord[], rng: Rng | undefined, gather: boolean) => {
-    if (!gather || variant !== 'correct' || rng === undefined) return { outcome: await laneBatch(records), gathered: [] as QueueRecord[], gatheredFailed: [] as string[], undeleted: [] as QueueRecord[] };
+    if (!gather || variant !== 'correct' || rng === undefined)
+      return {
+        outcome: await laneBatch(records),
+        gathered: [] as QueueRecord[],
+        gatheredFailed: [] as string[],
+        undeleted: [] as QueueRecord[],
+      };
     const source = new FakeLaneSource(lanes.queue, rng.int);
     if (rng.chance(0.5)) source.failDeletesWhen(() => rng.chance(0.7));
     const outcome = await processLanes(
-      { ...laneDeps, source, budgetIdle: () => rng.chance(0.5), gather: { forMs: 1e9, maxRecords: 1 + rng.int(25), reserveMs: 0 } },
+      {
+        ...laneDeps,
+        source,
+        budgetIdle: () => rng.chance(0.5),
+        gather: { forMs: 1e9, maxRecords: 1 + rng.int(25), reserveMs: 0 },
+      },
       records,
       clock.now() + 10_000,
     );
     coverage.gatherRounds += outcome.rounds - 1;
     coverage.undeleted += source.undeleted.length;
     // Records left undeleted (a failed delete, and the later records of its lane) stay in flight until their timeout.
-    return { outcome, gathered: source.received, gatheredFailed: [...outcome.gatheredFailedIds], undeleted: source.received.filter((r) => outcome.undeletedIds.includes(r.id)) };
+    return {
+      outcome,
+      gathered: source.received,
+      gatheredFailed: [...outcome.gatheredFailedIds],
+      undeleted: source.received.filter((r) => outcome.undeletedIds.includes(r.id)),
+    };
   };
 
-  const lanesStep = async (rng: Rng | undefined, concurrent: boolean, crash: boolean, gather = false): Promise<void> => {
+  const lanesStep = async (
+    rng: Rng | undefined,
+    concurrent: boolean,
+    crash: boolean,
+    gather = false,
+  ): Promise<void> => {
     const batches = [lanes.queue.receive(rng === undefined ? {} : { random: rng.int })];
     if (concurrent) batches.push(lanes.queue.receive(rng === undefined ? {} : { random: rng.int }));
     const work = batches
@@ -356,7 +456,8 @@ async function simulate(scenario: Scenario, variant: Variant = 'correct'): Promi
       clock.advance(Number.isFinite(wake) ? Math.max(1, wake - clock.now()) : 1_000);
     }
   }
-  if (intake.size > 0 || lanes.queue.size > 0) problems.push(`not drained: ${intake.size} intake and ${lanes.queue.size} lane messages left`);
+  if (intake.size > 0 || lanes.queue.size > 0)
+    problems.push(`not drained: ${intake.size} intake and ${lanes.queue.size} lane messages left`);
 
   // Assess: the oracle.
   const intended = new Map(scenario.updates.map((u, i) => [`req-${i}`, intendedOf(u, i)]));
@@ -395,75 +496,97 @@ async function simulate(scenario: Scenario, variant: Variant = 'correct'): Promi
       sequences.set(producer, [...(sequences.get(producer) ?? []), indexOf(requestId)]);
     }
     for (const [producer, order] of sequences) {
-      if (order.some((n, k) => k > 0 && n < (order[k - 1] ?? 0))) problems.push(`${account}: ${producer} updates entered the lane out of order: ${order.join(', ')}`);
+      if (order.some((n, k) => k > 0 && n < (order[k - 1] ?? 0)))
+        problems.push(`${account}: ${producer} updates entered the lane out of order: ${order.join(', ')}`);
     }
   }
 
   // Nothing lost: every intended user entered its lane, or was dead-lettered for the re-lane window.
   const windowedEntries = (l: (typeof deadLetters.letters)[number]): readonly { To_Account: string }[] => {
     if (l.why.rule !== 'relane-window-exceeded') return [];
-    return 'entries' in l ? (l.entries as { To_Account: string }[]) : (JSON.parse(l.raw) as { UserAttrs: { To_Account: string }[] }).UserAttrs;
+    return 'entries' in l
+      ? (l.entries as { To_Account: string }[])
+      : (JSON.parse(l.raw) as { UserAttrs: { To_Account: string }[] }).UserAttrs;
   };
-  const windowed = new Set(deadLetters.letters.flatMap((l) => windowedEntries(l).map((e) => `${l.why.requestId}|${e.To_Account}`)));
+  const windowed = new Set(
+    deadLetters.letters.flatMap((l) => windowedEntries(l).map((e) => `${l.why.requestId}|${e.To_Account}`)),
+  );
   for (const [requestId, users] of intended) {
     for (const account of users.keys()) {
-      if (!(firstEntries.get(account) ?? []).includes(requestId) && !windowed.has(`${requestId}|${account}`)) problems.push(`${account} of ${requestId} never entered its lane`);
+      if (!(firstEntries.get(account) ?? []).includes(requestId) && !windowed.has(`${requestId}|${account}`))
+        problems.push(`${account} of ${requestId} never entered its lane`);
     }
   }
-  for (const rule of deadLetters.rules()) if (!ALLOWED_LETTER_RULES.has(rule)) problems.push(`unexpected dead letter: ${rule}`);
+  for (const rule of deadLetters.rules())
+    if (!ALLOWED_LETTER_RULES.has(rule)) problems.push(`unexpected dead letter: ${rule}`);
   problems.push(...im.violations);
 
   const plain = (m: Map<string, Map<string, string>>) =>
-    Object.fromEntries([...m.keys()].sort().map((account) => [account, Object.fromEntries([...(m.get(account) ?? [])].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))]));
+    Object.fromEntries(
+      [...m.keys()]
+        .sort()
+        .map((account) => [
+          account,
+          Object.fromEntries([...(m.get(account) ?? [])].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+        ]),
+    );
   return { actual: im.snapshot(), expected: plain(expected), problems };
 }
 
 describe('ordering: IM ends with the last accepted value', () => {
-  it('holds under random batches, faults, redeliveries, deadlines, crashes and early writes', { timeout: 60_000 }, async () => {
-    // Prepare
-    const property = fc.asyncProperty(scenarioArb, async (scenario) => {
+  it(
+    'holds under random batches, faults, redeliveries, deadlines, crashes and early writes',
+    { timeout: 60_000 },
+    async () => {
+      // Prepare
+      const property = fc.asyncProperty(scenarioArb, async (scenario) => {
+        // Act
+        const result = await simulate(scenario);
+
+        // Assess
+        expect(result.problems).toEqual([]);
+        expect(result.actual).toEqual(result.expected);
+      });
+
+      // Act & Assess
+      await fc.assert(property, { seed: SEED, numRuns: RUNS });
+      // The runs did reach what the promise is about.
+      expect(coverage.sameLaneBatches).toBeGreaterThan(50);
+      expect(coverage.failedRecords).toBeGreaterThan(50);
+      expect(coverage.crashes).toBeGreaterThan(5);
+      expect(coverage.concurrentBatches).toBeGreaterThan(5);
+      expect(coverage.lateEarlyWrites).toBeGreaterThan(5);
+      expect(coverage.intakeRecords).toBeGreaterThan(50);
+      expect(coverage.refusedAccepts).toBeGreaterThan(5);
+      expect(coverage.lateIntakes).toBeGreaterThan(20);
+      expect(coverage.gatherRounds).toBeGreaterThan(15);
+      expect(coverage.undeleted).toBeGreaterThan(8);
+    },
+  );
+
+  it.each<Variant>(['reversed-records', 'ack-everything'])(
+    'catches a deliberately broken worker (%s) with the same oracle',
+    { timeout: 60_000 },
+    async (variant) => {
+      // Prepare
+      let caught: RunResult | undefined;
+      const property = fc.asyncProperty(scenarioArb, async (scenario) => {
+        // Act
+        const result = await simulate(scenario, variant);
+        const holds = isDeepStrictEqual(result.actual, result.expected);
+        if (!holds) caught = result;
+        return holds;
+      });
+
       // Act
-      const result = await simulate(scenario);
+      const details = await fc.check(property, { seed: SEED, numRuns: RUNS, endOnFailure: true });
 
       // Assess
-      expect(result.problems).toEqual([]);
-      expect(result.actual).toEqual(result.expected);
-    });
-
-    // Act & Assess
-    await fc.assert(property, { seed: SEED, numRuns: RUNS });
-    // The runs did reach what the promise is about.
-    expect(coverage.sameLaneBatches).toBeGreaterThan(50);
-    expect(coverage.failedRecords).toBeGreaterThan(50);
-    expect(coverage.crashes).toBeGreaterThan(5);
-    expect(coverage.concurrentBatches).toBeGreaterThan(5);
-    expect(coverage.lateEarlyWrites).toBeGreaterThan(5);
-    expect(coverage.intakeRecords).toBeGreaterThan(50);
-    expect(coverage.refusedAccepts).toBeGreaterThan(5);
-    expect(coverage.lateIntakes).toBeGreaterThan(20);
-    expect(coverage.gatherRounds).toBeGreaterThan(15);
-    expect(coverage.undeleted).toBeGreaterThan(8);
-  });
-
-  it.each<Variant>(['reversed-records', 'ack-everything'])('catches a deliberately broken worker (%s) with the same oracle', { timeout: 60_000 }, async (variant) => {
-    // Prepare
-    let caught: RunResult | undefined;
-    const property = fc.asyncProperty(scenarioArb, async (scenario) => {
-      // Act
-      const result = await simulate(scenario, variant);
-      const holds = isDeepStrictEqual(result.actual, result.expected);
-      if (!holds) caught = result;
-      return holds;
-    });
-
-    // Act
-    const details = await fc.check(property, { seed: SEED, numRuns: RUNS, endOnFailure: true });
-
-    // Assess
-    expect(details.failed).toBe(true);
-    expect(caught).toBeDefined();
-    expect(caught?.actual).not.toEqual(caught?.expected);
-  });
+      expect(details.failed).toBe(true);
+      expect(caught).toBeDefined();
+      expect(caught?.actual).not.toEqual(caught?.expected);
+    },
+  );
 
   // Overlapping webhooks are concurrent updates (the second was received before the first was answered):
   // the promise lets them land in either order. The early write is not ordered with the lane, so here the
@@ -477,21 +600,50 @@ describe('ordering: IM ends with the last accepted value', () => {
     const lanes = new FakeLanes({ now: clock.now });
     const attrNames = new FixedNames(NAMES);
     const apiDeps: AcceptWebhookDeps = { writer: early, attrNames, lanes, laneCount: LANE_COUNT, inlineChunks: 1 };
-    const laneDeps: LaneBatchDeps = { writer: im, attrNames, deadLetters: new FakeDeadLetters(), redelivery: lanes.queue.redelivery, outageToleranceMs: 1e12, retryMaxSeconds: 8, now: clock.now };
+    const laneDeps: LaneBatchDeps = {
+      writer: im,
+      attrNames,
+      deadLetters: new FakeDeadLetters(),
+      redelivery: lanes.queue.redelivery,
+      outageToleranceMs: 1e12,
+      retryMaxSeconds: 8,
+      now: clock.now,
+    };
     const deadlineMs = clock.now() + 5_000;
 
     // Act: webhook 1 is in its lane, its early write on the way; webhook 2 (same user) is accepted and
     // applied by the worker; then webhook 1's early write lands.
-    const first = acceptWebhook(apiDeps, { requestId: 'r1', key: 'hook-1', body: { UserAttrs: [{ To_Account: 'acc-1', Attrs: { city: 'old' } }] }, deadlineMs });
+    const first = acceptWebhook(apiDeps, {
+      requestId: 'r1',
+      key: 'hook-1',
+      body: { UserAttrs: [{ To_Account: 'acc-1', Attrs: { city: 'old' } }] },
+      deadlineMs,
+    });
     await flush();
-    const second = acceptWebhook({ ...apiDeps, inlineChunks: 0 }, { requestId: 'r2', key: 'hook-2', body: { UserAttrs: [{ To_Account: 'acc-1', Attrs: { city: 'new' } }] }, deadlineMs });
+    const second = acceptWebhook(
+      { ...apiDeps, inlineChunks: 0 },
+      {
+        requestId: 'r2',
+        key: 'hook-2',
+        body: { UserAttrs: [{ To_Account: 'acc-1', Attrs: { city: 'new' } }] },
+        deadlineMs,
+      },
+    );
     await second;
     const batch = lanes.queue.receive();
     lanes.queue.settle(batch, (await processLaneBatch(laneDeps, batch, deadlineMs)).failedIds);
     early.releaseAll();
     await first;
     const afterOverlap = im.attrsOf('acc-1');
-    await acceptWebhook({ ...apiDeps, writer: im }, { requestId: 'r3', key: 'hook-3', body: { UserAttrs: [{ To_Account: 'acc-1', Attrs: { city: 'latest' } }] }, deadlineMs });
+    await acceptWebhook(
+      { ...apiDeps, writer: im },
+      {
+        requestId: 'r3',
+        key: 'hook-3',
+        body: { UserAttrs: [{ To_Account: 'acc-1', Attrs: { city: 'latest' } }] },
+        deadlineMs,
+      },
+    );
     for (let batch = lanes.queue.receive(); batch.length > 0; batch = lanes.queue.receive()) {
       lanes.queue.settle(batch, (await processLaneBatch(laneDeps, batch, deadlineMs)).failedIds);
     }

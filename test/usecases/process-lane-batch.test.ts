@@ -5,7 +5,15 @@ import { processLaneBatch, type LaneBatchDeps } from '../../lib/usecases/process
 import type { DeadLetter, QueueRecord } from '../../lib/usecases/ports.ts';
 import { LearnedAttrNames } from '../../lib/attr-names/registered-names.ts';
 import { ATTR_NAMES, makeUsers } from '../helpers/factories.ts';
-import { FakeClock, FakeDeadLetters, FakeIm, FakeLanes, FakeRedelivery, FixedNames, queueRecord } from '../helpers/fakes.ts';
+import {
+  FakeClock,
+  FakeDeadLetters,
+  FakeIm,
+  FakeLanes,
+  FakeRedelivery,
+  FixedNames,
+  queueRecord,
+} from '../helpers/fakes.ts';
 
 const TOLERANCE_MS = 15 * 60_000;
 
@@ -23,14 +31,19 @@ function setup(options: { retryMaxSeconds?: number; names?: readonly string[] } 
     retryMaxSeconds: options.retryMaxSeconds ?? 60,
     now: clock.now,
   };
-  const record = (group: string, users: readonly UserUpdate[], extra: { id?: string; receiveCount?: number; firstReceivedAt?: number } = {}): QueueRecord =>
-    queueRecord({ group, users, firstReceivedAt: clock.now(), ...extra });
+  const record = (
+    group: string,
+    users: readonly UserUpdate[],
+    extra: { id?: string; receiveCount?: number; firstReceivedAt?: number } = {},
+  ): QueueRecord => queueRecord({ group, users, firstReceivedAt: clock.now(), ...extra });
   const run = (records: readonly QueueRecord[]) => processLaneBatch(deps, records, clock.now() + 10_000);
   return { clock, im, deadLetters, redelivery, deps, record, run };
 }
 
-const entriesOf = (letter: DeadLetter | undefined): readonly unknown[] | undefined => (letter !== undefined && 'entries' in letter ? letter.entries : undefined);
-const rawOf = (letter: DeadLetter | undefined): string | undefined => (letter !== undefined && 'raw' in letter ? letter.raw : undefined);
+const entriesOf = (letter: DeadLetter | undefined): readonly unknown[] | undefined =>
+  letter !== undefined && 'entries' in letter ? letter.entries : undefined;
+const rawOf = (letter: DeadLetter | undefined): string | undefined =>
+  letter !== undefined && 'raw' in letter ? letter.raw : undefined;
 
 describe('processLaneBatch', () => {
   describe('merging', () => {
@@ -113,7 +126,12 @@ describe('processLaneBatch', () => {
       // Assess
       expect(outcome.failedIds).toEqual([a2.id, a3.id]);
       expect(redelivery.calls).toEqual([{ ids: [a2.id, a3.id], delaySeconds: 1 }]);
-      expect(im.snapshot()).toEqual({ 'a-1': { city: 'x' }, 'a-3': { city: 'x' }, 'b-1': { city: 'x' }, 'b-2': { city: 'x' } });
+      expect(im.snapshot()).toEqual({
+        'a-1': { city: 'x' },
+        'a-3': { city: 'x' },
+        'b-1': { city: 'x' },
+        'b-2': { city: 'x' },
+      });
       expect(outcome.applied).toBe(4);
     });
 
@@ -135,7 +153,10 @@ describe('processLaneBatch', () => {
     it('fails a record whose earlier value was overtaken only when its own last value fails', async () => {
       // Prepare: r1's city is overtaken by r2 in the batch; r1 also writes tier, which fails.
       const { im, record, run } = setup();
-      const r1 = record('lane-0', [{ To_Account: 'u-1', Attrs: { city: 'A' } }, { To_Account: 'u-2', Attrs: { tier: 't' } }]);
+      const r1 = record('lane-0', [
+        { To_Account: 'u-1', Attrs: { city: 'A' } },
+        { To_Account: 'u-2', Attrs: { tier: 't' } },
+      ]);
       const r2 = record('lane-0', [{ To_Account: 'u-1', Attrs: { city: 'B' } }]);
       im.failWhen(() => ({ kind: 'users', errorCode: 91000, accounts: ['u-2'] }));
 
@@ -189,7 +210,10 @@ describe('processLaneBatch', () => {
     it('dead-letters a record failing past the outage tolerance, and its lane moves on', async () => {
       // Prepare
       const { clock, im, deadLetters, redelivery, record, run } = setup();
-      const aged = record('lane-0', [{ To_Account: 'u-1', Attrs: { city: 'x' } }], { receiveCount: 14, firstReceivedAt: clock.now() - TOLERANCE_MS - 1 });
+      const aged = record('lane-0', [{ To_Account: 'u-1', Attrs: { city: 'x' } }], {
+        receiveCount: 14,
+        firstReceivedAt: clock.now() - TOLERANCE_MS - 1,
+      });
       const next = record('lane-0', [{ To_Account: 'u-2', Attrs: { city: 'y' } }]);
       im.failWhen(() => ({ kind: 'users', errorCode: 91000, accounts: ['u-1'] }));
 
@@ -201,7 +225,12 @@ describe('processLaneBatch', () => {
       expect(redelivery.calls).toEqual([]);
       expect(deadLetters.letters).toHaveLength(1);
       expect(rawOf(deadLetters.letters[0])).toBe(aged.body);
-      expect(deadLetters.letters[0]?.why).toMatchObject({ rule: 'outage-tolerance-exceeded', errorCode: 91000, records: [aged.id], requestId: aged.requestId });
+      expect(deadLetters.letters[0]?.why).toMatchObject({
+        rule: 'outage-tolerance-exceeded',
+        errorCode: 91000,
+        records: [aged.id],
+        requestId: aged.requestId,
+      });
       expect(deadLetters.letters[0]?.why.reason).toContain('14 deliveries');
       expect(im.attrsOf('u-2')).toEqual({ city: 'y' });
       expect(outcome.deadLettered).toBe(1);
@@ -211,13 +240,22 @@ describe('processLaneBatch', () => {
       // Prepare: u-stuck fails transiently every time; its record has failed for 6 minutes (the outage tolerance is 15)
       const { clock, im, deadLetters, deps, record } = setup();
       const stuckDeps = { ...deps, stuckLaneToleranceMs: 5 * 60_000 };
-      const stuck = record('lane-0', [{ To_Account: 'u-stuck', Attrs: { city: 'A' } }], { firstReceivedAt: clock.now() - 6 * 60_000, receiveCount: 40 });
+      const stuck = record('lane-0', [{ To_Account: 'u-stuck', Attrs: { city: 'A' } }], {
+        firstReceivedAt: clock.now() - 6 * 60_000,
+        receiveCount: 40,
+      });
       const healthy = record('lane-1', [{ To_Account: 'u-ok', Attrs: { city: 'B' } }]);
-      im.failWhen((call) => (call.accounts.includes('u-stuck') ? { kind: 'users', errorCode: 91000, accounts: ['u-stuck'] } : undefined));
+      im.failWhen((call) =>
+        call.accounts.includes('u-stuck') ? { kind: 'users', errorCode: 91000, accounts: ['u-stuck'] } : undefined,
+      );
 
       // Act
       const alone = await processLaneBatch(stuckDeps, [stuck], clock.now() + 10_000);
-      const withOthers = await processLaneBatch(stuckDeps, [{ ...stuck, receiveCount: 41 }, healthy], clock.now() + 10_000);
+      const withOthers = await processLaneBatch(
+        stuckDeps,
+        [{ ...stuck, receiveCount: 41 }, healthy],
+        clock.now() + 10_000,
+      );
 
       // Assess: alone, nothing is applied (it may be an outage): retried; beside an applied lane: dead-lettered
       expect(alone.failedIds).toEqual([stuck.id]);
@@ -230,7 +268,10 @@ describe('processLaneBatch', () => {
     it('keeps retrying a record failing exactly as long as the tolerance', async () => {
       // Prepare
       const { clock, im, deadLetters, record, run } = setup();
-      const edge = record('lane-0', [{ To_Account: 'u-1', Attrs: { city: 'x' } }], { receiveCount: 9, firstReceivedAt: clock.now() - TOLERANCE_MS });
+      const edge = record('lane-0', [{ To_Account: 'u-1', Attrs: { city: 'x' } }], {
+        receiveCount: 9,
+        firstReceivedAt: clock.now() - TOLERANCE_MS,
+      });
       im.failWhen(() => ({ kind: 'error', errorCode: 91000 }));
 
       // Act
@@ -244,9 +285,14 @@ describe('processLaneBatch', () => {
     it('keeps an aged record and its lane for the next delivery when the dead-letter queue fails', async () => {
       // Prepare
       const { clock, im, deadLetters, record, run } = setup();
-      const aged = record('lane-0', [{ To_Account: 'u-1', Attrs: { city: 'x' } }], { receiveCount: 14, firstReceivedAt: clock.now() - TOLERANCE_MS - 1 });
+      const aged = record('lane-0', [{ To_Account: 'u-1', Attrs: { city: 'x' } }], {
+        receiveCount: 14,
+        firstReceivedAt: clock.now() - TOLERANCE_MS - 1,
+      });
       const next = record('lane-0', [{ To_Account: 'u-2', Attrs: { city: 'y' } }]);
-      im.failWhen((call) => (call.accounts.includes('u-1') ? { kind: 'users', errorCode: 91000, accounts: ['u-1'] } : undefined));
+      im.failWhen((call) =>
+        call.accounts.includes('u-1') ? { kind: 'users', errorCode: 91000, accounts: ['u-1'] } : undefined,
+      );
       deadLetters.failAlways();
 
       // Act
@@ -292,7 +338,12 @@ describe('processLaneBatch', () => {
       expect(deadLetters.letters).toHaveLength(1);
       const letter = deadLetters.letters[0];
       expect(entriesOf(letter)).toEqual([{ To_Account: 'ghost', Attrs: { city: 'A', tier: 'B' } }]);
-      expect(letter?.why).toMatchObject({ rule: 'im-error-70107', errorCode: 70107, records: [r1.id, r2.id], requestId: r1.requestId });
+      expect(letter?.why).toMatchObject({
+        rule: 'im-error-70107',
+        errorCode: 70107,
+        records: [r1.id, r2.id],
+        requestId: r1.requestId,
+      });
       expect(letter?.why.reason).toContain('city, tier');
       expect(letter?.why.reason).toContain(r1.id);
       expect(im.snapshot()).toEqual({ real: { city: 'C' } });
@@ -438,7 +489,10 @@ describe('processLaneBatch', () => {
       const lanes = new FakeLanes({ now: clock.now });
       const users = [{ To_Account: 'u-1', Attrs: { city: 'A' } }];
       await lanes.enqueue(planLaneMessages(users, 1, 'k1'), { requestId: 'r1', origin: 'api' });
-      await lanes.enqueue(planLaneMessages([{ To_Account: 'u-1', Attrs: { city: 'B' } }], 1, 'k2'), { requestId: 'r2', origin: 'api' });
+      await lanes.enqueue(planLaneMessages([{ To_Account: 'u-1', Attrs: { city: 'B' } }], 1, 'k2'), {
+        requestId: 'r2',
+        origin: 'api',
+      });
       const worker = { ...deps, redelivery: lanes.queue.redelivery };
       im.plan({ kind: 'error', errorCode: 91000 });
 
@@ -473,7 +527,10 @@ describe('processLaneBatch', () => {
       const records = [
         record('lane-1', shared),
         record('lane-2', makeUsers(250, 'h')),
-        record('lane-1', shared.map((u) => ({ To_Account: u.To_Account, Attrs: { city: 'later' } }))),
+        record(
+          'lane-1',
+          shared.map((u) => ({ To_Account: u.To_Account, Attrs: { city: 'later' } })),
+        ),
         record('lane-3', makeUsers(50, 'c')),
       ];
 
@@ -512,9 +569,16 @@ describe('processLaneBatch', () => {
       // Prepare: u-x is in an earlier record of lane-1 (two records: not alone), in lane-2's early record, and in
       // a later record of lane-1; u-y only in the earlier one and the early one
       const { im, record, run } = setup();
-      const early = [{ To_Account: 'u-x', Attrs: { city: 'middle' } }, { To_Account: 'u-y', Attrs: { city: 'newer' } }, ...makeUsers(98, 'h')];
+      const early = [
+        { To_Account: 'u-x', Attrs: { city: 'middle' } },
+        { To_Account: 'u-y', Attrs: { city: 'newer' } },
+        ...makeUsers(98, 'h'),
+      ];
       const records = [
-        record('lane-1', [{ To_Account: 'u-x', Attrs: { city: 'oldest' } }, { To_Account: 'u-y', Attrs: { city: 'older' } }]),
+        record('lane-1', [
+          { To_Account: 'u-x', Attrs: { city: 'oldest' } },
+          { To_Account: 'u-y', Attrs: { city: 'older' } },
+        ]),
         record('lane-2', early),
         record('lane-1', [{ To_Account: 'u-x', Attrs: { city: 'last' } }]),
       ];
@@ -550,7 +614,11 @@ describe('processLaneBatch', () => {
 
       // Act
       const first = await processLaneBatch({ ...deps, attrNames: names }, [replayed], clock.now() + 10_000);
-      const again = await processLaneBatch({ ...deps, attrNames: names }, [{ ...replayed, receiveCount: 2 }], clock.now() + 10_000);
+      const again = await processLaneBatch(
+        { ...deps, attrNames: names },
+        [{ ...replayed, receiveCount: 2 }],
+        clock.now() + 10_000,
+      );
 
       // Assess
       expect(deadLetters.letters).toEqual([]);
@@ -571,7 +639,11 @@ describe('processLaneBatch', () => {
       // Act
       const held = await processLaneBatch({ ...deps, attrNames: names }, [late], clock.now() + 10_000);
       clock.advance(8_000);
-      const decided = await processLaneBatch({ ...deps, attrNames: names }, [{ ...late, receiveCount: 2 }], clock.now() + 10_000);
+      const decided = await processLaneBatch(
+        { ...deps, attrNames: names },
+        [{ ...late, receiveCount: 2 }],
+        clock.now() + 10_000,
+      );
 
       // Assess
       expect(held.failedIds).toEqual([late.id]);
@@ -580,7 +652,7 @@ describe('processLaneBatch', () => {
       expect(deadLetters.rules()).toEqual(['attr-name-unregistered']);
     });
 
-    it("retries at once a call IM refused with 90033 when the names read again now hold every name of it", async () => {
+    it('retries at once a call IM refused with 90033 when the names read again now hold every name of it', async () => {
       // Prepare: the copy does not know the names (IM enforces them); IM refused `plan` moments before it was registered
       const { clock, im, deadLetters, redelivery, deps, record } = setup();
       const inIm = ['city', 'plan'];
@@ -589,7 +661,19 @@ describe('processLaneBatch', () => {
       im.failWhen((call) => (call.index === 1 ? { kind: 'error', errorCode: 90033 } : undefined));
 
       // Act
-      const outcome = await processLaneBatch({ ...deps, attrNames: { current: async () => undefined, known: () => true, refresh: () => names.refresh(), reads: () => names.reads() } }, [r1], clock.now() + 10_000);
+      const outcome = await processLaneBatch(
+        {
+          ...deps,
+          attrNames: {
+            current: async () => undefined,
+            known: () => true,
+            refresh: () => names.refresh(),
+            reads: () => names.reads(),
+          },
+        },
+        [r1],
+        clock.now() + 10_000,
+      );
 
       // Assess
       expect(deadLetters.letters).toEqual([]);

@@ -11,7 +11,11 @@ function setup(lanesCount: number, perLane: number) {
   const lanes = new FakeLanes({ now: clock.now });
   for (let i = 0; i < perLane; i++) {
     for (let lane = 0; lane < lanesCount; lane++) {
-      lanes.queue.send({ group: `lane-${lane}`, body: JSON.stringify({ UserAttrs: [{ To_Account: `u-${lane}`, Attrs: { city: `v${i}` } }] }), requestId: `req-${lane}-${i}` });
+      lanes.queue.send({
+        group: `lane-${lane}`,
+        body: JSON.stringify({ UserAttrs: [{ To_Account: `u-${lane}`, Attrs: { city: `v${i}` } }] }),
+        requestId: `req-${lane}-${i}`,
+      });
     }
   }
   const source = new FakeLaneSource(lanes.queue);
@@ -41,7 +45,14 @@ describe('processLanes: gathering beyond the event batch', () => {
 
     // Assess: two rounds of 100 records, one call each, nothing left
     expect(im.calls.map((c) => c.users.length)).toEqual([100, 100]);
-    expect(outcome).toMatchObject({ gathered: 190, rounds: 2, applied: 200, undeleted: 0, failedIds: [], gatheredFailedIds: [] });
+    expect(outcome).toMatchObject({
+      gathered: 190,
+      rounds: 2,
+      applied: 200,
+      undeleted: 0,
+      failedIds: [],
+      gatheredFailedIds: [],
+    });
     expect(source.received).toHaveLength(190);
     expect(lanes.queue.size).toBe(0);
   });
@@ -104,14 +115,18 @@ describe('processLanes: gathering beyond the event batch', () => {
   it('leaves a failed gathered record and the rest of its lane to the backoff, and the other lanes go on', async () => {
     // Prepare: IM refuses u-1's writes transiently
     const { im, lanes, deps } = setup(4, 2);
-    im.failWhen((call) => (call.accounts.includes('u-1') ? { kind: 'users', errorCode: 91000, accounts: ['u-1'] } : undefined));
+    im.failWhen((call) =>
+      call.accounts.includes('u-1') ? { kind: 'users', errorCode: 91000, accounts: ['u-1'] } : undefined,
+    );
 
     // Act
     const outcome = await processLanes(deps, [], Date.now() + 30_000);
 
     // Assess: u-1's last record stays (its earlier one was superseded in the merge and is done)
     const left = lanes.queue.messages();
-    expect(left.map((m) => [m.group, JSON.parse(m.body) as unknown])).toEqual([['lane-1', { UserAttrs: [{ To_Account: 'u-1', Attrs: { city: 'v1' } }] }]]);
+    expect(left.map((m) => [m.group, JSON.parse(m.body) as unknown])).toEqual([
+      ['lane-1', { UserAttrs: [{ To_Account: 'u-1', Attrs: { city: 'v1' } }] }],
+    ]);
     expect(outcome.gatheredFailedIds).toEqual([left[0]?.id]);
     expect(im.attrsOf('u-0')).toEqual({ city: 'v1' });
     expect(im.attrsOf('u-1')).toBeUndefined();
@@ -122,7 +137,11 @@ describe('processLanes: gathering beyond the event batch', () => {
     const { clock, im, lanes, source, deps } = setup(2, 1);
     source.failDeletesWhen((r: QueueRecord) => r.group === 'lane-0');
     const first = await processLanes({ ...deps, budgetIdle: () => true }, [], Date.now() + 30_000);
-    lanes.queue.send({ group: 'lane-0', body: JSON.stringify({ UserAttrs: [{ To_Account: 'u-0', Attrs: { city: 'newer' } }] }), requestId: 'req-newer' });
+    lanes.queue.send({
+      group: 'lane-0',
+      body: JSON.stringify({ UserAttrs: [{ To_Account: 'u-0', Attrs: { city: 'newer' } }] }),
+      requestId: 'req-newer',
+    });
     source.failDeletesWhen(() => false);
 
     // Act: while the undeleted record is in flight, nothing of its lane is received; once its visibility timeout
@@ -175,7 +194,11 @@ describe('processLanes: gathering beyond the event batch', () => {
     };
 
     // Act
-    const outcome = await processLanes({ ...deps, writer: slow, gather: { maxRecords: 10, roundsInFlight: 2 } }, [], Date.now() + 30_000);
+    const outcome = await processLanes(
+      { ...deps, writer: slow, gather: { maxRecords: 10, roundsInFlight: 2 } },
+      [],
+      Date.now() + 30_000,
+    );
 
     // Assess
     expect(outcome.rounds).toBe(3);
@@ -186,11 +209,18 @@ describe('processLanes: gathering beyond the event batch', () => {
   it('stops gathering after gather.forMs, and gathers nothing without a source', async () => {
     // Prepare
     const { clock, im, lanes, deps } = setup(50, 1);
-    const slowIm = { setAttr: async (...args: Parameters<FakeIm['setAttr']>) => (clock.advance(600), im.setAttr(...args)), removeAttr: im.removeAttr.bind(im) };
+    const slowIm = {
+      setAttr: async (...args: Parameters<FakeIm['setAttr']>) => (clock.advance(600), im.setAttr(...args)),
+      removeAttr: im.removeAttr.bind(im),
+    };
     const withoutSource: LanesDeps = { ...deps, source: undefined };
 
     // Act
-    const bounded = await processLanes({ ...deps, writer: slowIm, budgetIdle: () => true, gather: { forMs: 1_000, maxRecords: 10 } }, [], Date.now() + 30_000);
+    const bounded = await processLanes(
+      { ...deps, writer: slowIm, budgetIdle: () => true, gather: { forMs: 1_000, maxRecords: 10 } },
+      [],
+      Date.now() + 30_000,
+    );
     const alone = await processLanes(withoutSource, [], Date.now() + 30_000);
 
     // Assess: rounds of 10 taking 600 ms each, so two rounds fit the second

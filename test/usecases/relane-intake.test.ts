@@ -3,7 +3,15 @@ import { laneOf } from '../../lib/lanes/lane-of.ts';
 import { relaneIntake, type RelaneDeps } from '../../lib/usecases/relane-intake.ts';
 import type { DeadLetter, QueueRecord } from '../../lib/usecases/ports.ts';
 import { ATTR_NAMES, makeUsers } from '../helpers/factories.ts';
-import { FakeClock, FakeDeadLetters, FakeFifoQueue, FakeLanes, FakeRedelivery, FixedNames, queueRecord } from '../helpers/fakes.ts';
+import {
+  FakeClock,
+  FakeDeadLetters,
+  FakeFifoQueue,
+  FakeLanes,
+  FakeRedelivery,
+  FixedNames,
+  queueRecord,
+} from '../helpers/fakes.ts';
 
 const LANES = 4;
 const WINDOW_MS = 120_000;
@@ -13,13 +21,26 @@ function setup() {
   const lanes = new FakeLanes({ now: clock.now });
   const deadLetters = new FakeDeadLetters();
   const redelivery = new FakeRedelivery();
-  const deps: RelaneDeps = { attrNames: new FixedNames(ATTR_NAMES), lanes, deadLetters, redelivery, laneCount: LANES, retryWindowMs: WINDOW_MS, now: clock.now };
-  const record = (group: string, users: readonly unknown[], extra: { id?: string; receiveCount?: number; firstReceivedAt?: number } = {}): QueueRecord =>
+  const deps: RelaneDeps = {
+    attrNames: new FixedNames(ATTR_NAMES),
+    lanes,
+    deadLetters,
+    redelivery,
+    laneCount: LANES,
+    retryWindowMs: WINDOW_MS,
+    now: clock.now,
+  };
+  const record = (
+    group: string,
+    users: readonly unknown[],
+    extra: { id?: string; receiveCount?: number; firstReceivedAt?: number } = {},
+  ): QueueRecord =>
     queueRecord({ group, users, firstReceivedAt: clock.now(), requestId: `req-${extra.id ?? group}`, ...extra });
   return { clock, lanes, deadLetters, redelivery, deps, record };
 }
 
-const entriesOf = (letter: DeadLetter | undefined): readonly unknown[] | undefined => (letter !== undefined && 'entries' in letter ? letter.entries : undefined);
+const entriesOf = (letter: DeadLetter | undefined): readonly unknown[] | undefined =>
+  letter !== undefined && 'entries' in letter ? letter.entries : undefined;
 
 describe('relaneIntake', () => {
   it('moves every valid user of a message into its lane, in order, and acknowledges it', async () => {
@@ -33,7 +54,8 @@ describe('relaneIntake', () => {
 
     // Assess
     expect(outcome).toMatchObject({ failedIds: [], received: 250, laned: 250, deadLettered: 0 });
-    for (let lane = 0; lane < LANES; lane++) expect(lanes.queuedUsers(lane)).toEqual(users.filter((u) => laneOf(u.To_Account, LANES) === lane));
+    for (let lane = 0; lane < LANES; lane++)
+      expect(lanes.queuedUsers(lane)).toEqual(users.filter((u) => laneOf(u.To_Account, LANES) === lane));
     expect(new Set(lanes.appended.map((a) => a.origin))).toEqual(new Set(['intake']));
     expect(new Set(lanes.appended.map((a) => a.requestId))).toEqual(new Set([message.requestId]));
   });
@@ -54,7 +76,9 @@ describe('relaneIntake', () => {
     // Assess
     expect(outcome.failedIds).toEqual([m2.id, m3.id]);
     expect(redelivery.calls).toEqual([{ ids: [m2.id, m3.id], delaySeconds: 1 }]);
-    expect(new Set(lanes.appended.map((a) => a.requestId))).toEqual(new Set([m1.requestId, n1.requestId, n2.requestId]));
+    expect(new Set(lanes.appended.map((a) => a.requestId))).toEqual(
+      new Set([m1.requestId, n1.requestId, n2.requestId]),
+    );
     // m3 was never offered to the lanes: it must not get ahead of m2.
     expect(lanes.calls.some((c) => c.meta.requestId === m3.requestId)).toBe(false);
     expect(outcome).toMatchObject({ received: 20, laned: 15 });
@@ -114,7 +138,9 @@ describe('relaneIntake', () => {
 
     // Assess
     expect(outcome).toMatchObject({ failedIds: [], received: 1, laned: 0, deadLettered: 1 });
-    expect(deadLetters.letters).toEqual([{ raw: 'UserAttrs=1', why: expect.objectContaining({ rule: 'body-must-be-json', records: [broken.id] }) }]);
+    expect(deadLetters.letters).toEqual([
+      { raw: 'UserAttrs=1', why: expect.objectContaining({ rule: 'body-must-be-json', records: [broken.id] }) },
+    ]);
   });
 
   it('keeps a message and the rest of its group when its dead letters cannot be written', async () => {
@@ -137,7 +163,11 @@ describe('relaneIntake', () => {
     // could append these old values behind newer updates of the same users.
     const { clock, lanes, deadLetters, deps, record } = setup();
     const users = [...makeUsers(40, 'late'), { To_Account: 'bad', Attrs: { planet: 'Mars' } }];
-    const late = record('producer-a', users, { id: 'late', receiveCount: 7, firstReceivedAt: clock.now() - WINDOW_MS - 1 });
+    const late = record('producer-a', users, {
+      id: 'late',
+      receiveCount: 7,
+      firstReceivedAt: clock.now() - WINDOW_MS - 1,
+    });
 
     // Act
     const outcome = await relaneIntake(deps, [late]);
@@ -146,13 +176,18 @@ describe('relaneIntake', () => {
     expect(lanes.calls).toEqual([]);
     expect(outcome).toMatchObject({ failedIds: [], laned: 0, deadLettered: 41 });
     expect(deadLetters.rules()).toEqual(['relane-window-exceeded']);
-    expect(deadLetters.letters[0]).toEqual({ raw: late.body, why: expect.objectContaining({ requestId: late.requestId, records: [late.id] }) });
+    expect(deadLetters.letters[0]).toEqual({
+      raw: late.body,
+      why: expect.objectContaining({ requestId: late.requestId, records: [late.id] }),
+    });
   });
 
   it("writes a message's rule letters once: not on the retries while its lanes fail", async () => {
     // Prepare
     const { lanes, deadLetters, deps, record } = setup();
-    const message = record('producer-a', [...makeUsers(3, 'm'), { To_Account: 'bad', Attrs: { planet: 'Mars' } }], { id: 'm1' });
+    const message = record('producer-a', [...makeUsers(3, 'm'), { To_Account: 'bad', Attrs: { planet: 'Mars' } }], {
+      id: 'm1',
+    });
     lanes.failWhen(() => true);
 
     // Act: two deliveries fail on their lanes, the third goes through
@@ -170,7 +205,11 @@ describe('relaneIntake', () => {
   it('keeps retrying inside the retry window', async () => {
     // Prepare
     const { clock, lanes, deadLetters, deps, record } = setup();
-    const young = record('producer-a', makeUsers(4), { id: 'young', receiveCount: 5, firstReceivedAt: clock.now() - WINDOW_MS });
+    const young = record('producer-a', makeUsers(4), {
+      id: 'young',
+      receiveCount: 5,
+      firstReceivedAt: clock.now() - WINDOW_MS,
+    });
     lanes.failWhen(() => true);
 
     // Act
@@ -187,7 +226,10 @@ describe('relaneIntake', () => {
   it('counts the users dead-lettered for the retry window as dead-lettered, not laned', async () => {
     // Prepare
     const { clock, lanes, deps, record } = setup();
-    const late = record('producer-a', makeUsers(10, 'late'), { id: 'late', firstReceivedAt: clock.now() - WINDOW_MS - 1 });
+    const late = record('producer-a', makeUsers(10, 'late'), {
+      id: 'late',
+      firstReceivedAt: clock.now() - WINDOW_MS - 1,
+    });
     lanes.failWhen(() => true);
 
     // Act
@@ -219,7 +261,8 @@ describe('relaneIntake', () => {
     expect(second.map((r) => [r.id, r.receiveCount])).toEqual([[first[0]?.id, 2]]);
     expect(outcome.failedIds).toEqual([]);
     expect(intake.size).toBe(0);
-    for (let lane = 0; lane < LANES; lane++) expect(lanes.queuedUsers(lane)).toEqual(users.filter((u) => laneOf(u.To_Account, LANES) === lane));
+    for (let lane = 0; lane < LANES; lane++)
+      expect(lanes.queuedUsers(lane)).toEqual(users.filter((u) => laneOf(u.To_Account, LANES) === lane));
     expect(new Set(lanes.appended.map((a) => a.dedupId)).size).toBe(lanes.appended.length);
     expect(lanes.appended.some((a) => a.lane === 1 && a.position === 1)).toBe(true);
   });
@@ -238,6 +281,8 @@ describe('relaneIntake', () => {
     // Assess
     expect(first.failedIds).toEqual([message.id]);
     expect(second.failedIds).toEqual([]);
-    expect(lanes.appended.flatMap((a) => a.users.map((u) => u.To_Account)).sort()).toEqual(users.map((u) => u.To_Account).sort());
+    expect(lanes.appended.flatMap((a) => a.users.map((u) => u.To_Account)).sort()).toEqual(
+      users.map((u) => u.To_Account).sort(),
+    );
   });
 });

@@ -67,7 +67,12 @@ describe('AdminSigCache', () => {
     // Prepare
     const clock = fakeClock();
     const signer = countingSigner();
-    const cache = new AdminSigCache({ now: clock.now, sign: signer.sign, expireSeconds: 86_400, renewBeforeSeconds: 3_600 });
+    const cache = new AdminSigCache({
+      now: clock.now,
+      sign: signer.sign,
+      expireSeconds: 86_400,
+      renewBeforeSeconds: 3_600,
+    });
     const first = cache.getUserSig(CREDS);
 
     // Act

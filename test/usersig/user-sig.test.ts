@@ -7,7 +7,11 @@ import { officialSigner } from './official-signer.ts';
 
 // Reference vector: the sample app and key of Tencent's tls-sig-api-v2 examples, signed for 180 days at a fixed time.
 const VECTOR = {
-  key: { sdkAppId: 1400000000, identifier: 'xiaojun', secretKey: '5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e' },
+  key: {
+    sdkAppId: 1400000000,
+    identifier: 'xiaojun',
+    secretKey: '5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e',
+  },
   time: 1700000000,
   expire: 15552000,
   sig: 'LvA7d/Iw7gSsnskvVzBDPOCCDbuNCw4GHwTC0bip+B4=',
@@ -15,7 +19,8 @@ const VECTOR = {
 const KEY: SigningKey = VECTOR.key;
 
 /** Encodes bytes the way a UserSig is: standard Base64, then `+`→`*`, `/`→`-`, `=`→`_`. */
-const toSigAlphabet = (bytes: Buffer): string => bytes.toString('base64').replaceAll('+', '*').replaceAll('/', '-').replaceAll('=', '_');
+const toSigAlphabet = (bytes: Buffer): string =>
+  bytes.toString('base64').replaceAll('+', '*').replaceAll('/', '-').replaceAll('=', '_');
 const fromSigAlphabet = (s: string): string => s.replaceAll('*', '+').replaceAll('-', '/').replaceAll('_', '=');
 /** A UserSig around any JSON document, for hand-made (tampered, odd) inputs. */
 const encodeDoc = (doc: unknown): string => toSigAlphabet(deflateSync(Buffer.from(JSON.stringify(doc))));
@@ -70,7 +75,14 @@ describe('UserSig v2: reference vector', () => {
     const fields = verifiedFields(userSig);
 
     // Assess
-    expect(fields).toEqual({ version: '2.0', identifier: 'xiaojun', sdkAppId: 1400000000, time: VECTOR.time, expire: VECTOR.expire, sig: VECTOR.sig });
+    expect(fields).toEqual({
+      version: '2.0',
+      identifier: 'xiaojun',
+      sdkAppId: 1400000000,
+      time: VECTOR.time,
+      expire: VECTOR.expire,
+      sig: VECTOR.sig,
+    });
   });
 
   it('the official package signs the same TLS.sig for the vector', () => {
@@ -194,7 +206,11 @@ describe('UserSig v2: verification', () => {
 
   it('accepts numbers written as strings, as some signers do', () => {
     // Prepare
-    const userSig = encodeDoc({ ...vectorDoc(), 'TLS.sdkappid': String(VECTOR.key.sdkAppId), 'TLS.time': String(VECTOR.time) });
+    const userSig = encodeDoc({
+      ...vectorDoc(),
+      'TLS.sdkappid': String(VECTOR.key.sdkAppId),
+      'TLS.time': String(VECTOR.time),
+    });
 
     // Act
     const result = verifyUserSig(userSig, KEY, VECTOR.time);
@@ -217,7 +233,10 @@ describe('UserSig v2: malformed input', () => {
     ['a field missing', encodeDoc({ ...vectorDoc(), 'TLS.sig': undefined })],
     ['a fractional time', encodeDoc({ ...vectorDoc(), 'TLS.time': VECTOR.time + 0.5 })],
     ['a negative expire', encodeDoc({ ...vectorDoc(), 'TLS.expire': -1 })],
-    ['an infinite expire', toSigAlphabet(deflateSync(Buffer.from(doc.replace(`"TLS.expire":${VECTOR.expire}`, '"TLS.expire":1e999'))))],
+    [
+      'an infinite expire',
+      toSigAlphabet(deflateSync(Buffer.from(doc.replace(`"TLS.expire":${VECTOR.expire}`, '"TLS.expire":1e999')))),
+    ],
     ['raw deflate instead of zlib', toSigAlphabet(deflateRawSync(Buffer.from(doc)))],
     ['gzip instead of zlib', toSigAlphabet(gzipSync(Buffer.from(doc)))],
     ['a zlib bomb', toSigAlphabet(deflateSync(Buffer.from(`{"pad":"${' '.repeat(1_000_000)}"}`)))],

@@ -9,7 +9,10 @@ const NOW = new Date('2026-03-01T12:00:00Z');
 const BODY = JSON.stringify({ UserAttrs: [{ To_Account: 'u-1', Attrs: { city: 'Shenzhen' } }] });
 
 /** The three Standard Webhooks headers for `body`, signed with `secret` at `at`. */
-function signedHeaders(body: string, options: { id?: string; at?: Date; secret?: string } = {}): Record<string, string> {
+function signedHeaders(
+  body: string,
+  options: { id?: string; at?: Date; secret?: string } = {},
+): Record<string, string> {
   const id = options.id ?? 'msg_2m9dJ7Xk';
   const at = options.at ?? NOW;
   return {
@@ -20,7 +23,12 @@ function signedHeaders(body: string, options: { id?: string; at?: Date; secret?:
 }
 
 /** Runs `verify` and returns the WebhookAuthError it throws (fails the test when it throws none). */
-function authError(auth: WebhookAuthenticator, body: string, headers: HeaderBag, secret: string | undefined): WebhookAuthError {
+function authError(
+  auth: WebhookAuthenticator,
+  body: string,
+  headers: HeaderBag,
+  secret: string | undefined,
+): WebhookAuthError {
   try {
     auth.verify(body, headers, secret);
   } catch (error) {
@@ -58,7 +66,11 @@ describe('WebhookAuthenticator', () => {
     // Prepare
     const auth = new WebhookAuthenticator();
     const signed = signedHeaders(BODY);
-    const headers = { 'Webhook-Id': signed['webhook-id'], 'WEBHOOK-TIMESTAMP': signed['webhook-timestamp'], 'Webhook-Signature': signed['webhook-signature'] };
+    const headers = {
+      'Webhook-Id': signed['webhook-id'],
+      'WEBHOOK-TIMESTAMP': signed['webhook-timestamp'],
+      'Webhook-Signature': signed['webhook-signature'],
+    };
 
     // Act
     const act = () => auth.verify(BODY, headers, SECRET);
@@ -81,17 +93,20 @@ describe('WebhookAuthenticator', () => {
     expect(act).not.toThrow();
   });
 
-  it.each(['webhook-id', 'webhook-timestamp', 'webhook-signature'])('refuses a request without %s as missing-headers', (name) => {
-    // Prepare
-    const auth = new WebhookAuthenticator();
-    const headers: HeaderBag = { ...signedHeaders(BODY), [name]: undefined };
+  it.each(['webhook-id', 'webhook-timestamp', 'webhook-signature'])(
+    'refuses a request without %s as missing-headers',
+    (name) => {
+      // Prepare
+      const auth = new WebhookAuthenticator();
+      const headers: HeaderBag = { ...signedHeaders(BODY), [name]: undefined };
 
-    // Act
-    const error = authError(auth, BODY, headers, SECRET);
+      // Act
+      const error = authError(auth, BODY, headers, SECRET);
 
-    // Assess
-    expect(error.reason).toBe('missing-headers');
-  });
+      // Assess
+      expect(error.reason).toBe('missing-headers');
+    },
+  );
 
   it('refuses every request when no secret is configured, as no-secret', () => {
     // Prepare
@@ -320,8 +335,12 @@ describe('WebhookAuthenticator', () => {
     expect(errors).toHaveLength(attempts.length - 1);
     for (const error of errors) {
       expect(error).toBeInstanceOf(WebhookAuthError);
-      const cause = error instanceof Error && error.cause instanceof Error ? `${error.cause.message} ${error.cause.stack ?? ''}` : '';
-      const shown = error instanceof Error ? `${error.message} ${error.stack ?? ''} ${cause} ${JSON.stringify(error)}` : '';
+      const cause =
+        error instanceof Error && error.cause instanceof Error
+          ? `${error.cause.message} ${error.cause.stack ?? ''}`
+          : '';
+      const shown =
+        error instanceof Error ? `${error.message} ${error.stack ?? ''} ${cause} ${JSON.stringify(error)}` : '';
       expect(shown).not.toContain(keyPart);
     }
     expect(errors.map((e) => (e instanceof WebhookAuthError ? e.reason : 'other'))).toEqual([

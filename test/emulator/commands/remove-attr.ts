@@ -22,7 +22,8 @@ export const removeAttr: Command = (body, { store, partialFailureAccounts }) => 
     if ('refusal' in at) return at.refusal;
     const { entry, account } = at;
     const names: unknown = entry['Attrs'];
-    if (!Array.isArray(names)) return fail(ImErrorCode.invalidParameter, `UserAttrs[${index}].Attrs must be an array of names`);
+    if (!Array.isArray(names))
+      return fail(ImErrorCode.invalidParameter, `UserAttrs[${index}].Attrs must be an array of names`);
     const checked: string[] = [];
     for (const name of names) {
       if (typeof name !== 'string' || !store.isRegistered(name)) {

@@ -16,7 +16,8 @@ export const setAttrName: Command = (body, { store }) => {
   const assignments = new Map<number, string>();
   for (const key of Object.keys(attrNames)) {
     const slot = Number(key);
-    if (!SLOT_KEY.test(key) || slot >= ATTR_SLOT_COUNT) return fail(ImErrorCode.invalidParameter, `AttrNames keys must be "0".."${ATTR_SLOT_COUNT - 1}"`);
+    if (!SLOT_KEY.test(key) || slot >= ATTR_SLOT_COUNT)
+      return fail(ImErrorCode.invalidParameter, `AttrNames keys must be "0".."${ATTR_SLOT_COUNT - 1}"`);
     const name = attrNames[key];
     if (!fitsAttrBytes(name) || name.length === 0) {
       return fail(ImErrorCode.invalidParameter, `AttrNames["${key}"] must be a name of 1..${MAX_ATTR_BYTES} bytes`);

@@ -27,9 +27,11 @@ export const setAttr: Command = (body, { store, partialFailureAccounts }): Comma
     const attrs = entry['Attrs'];
     if (!isJsonObject(attrs)) return fail(ImErrorCode.invalidParameter, `UserAttrs[${index}].Attrs must be an object`);
     for (const name of Object.keys(attrs)) {
-      if (!store.isRegistered(name)) return fail(ImErrorCode.invalidAttribute, `UserAttrs[${index}]: attribute name not registered`);
+      if (!store.isRegistered(name))
+        return fail(ImErrorCode.invalidAttribute, `UserAttrs[${index}]: attribute name not registered`);
       // Inferred: a non-string or over-long value is an invalid attribute too (docs/im-api.md).
-      if (!fitsAttrBytes(attrs[name])) return fail(ImErrorCode.invalidAttribute, `UserAttrs[${index}]: value must be a string of at most 50 bytes`);
+      if (!fitsAttrBytes(attrs[name]))
+        return fail(ImErrorCode.invalidAttribute, `UserAttrs[${index}]: value must be a string of at most 50 bytes`);
     }
     valid.push({ account, attrs: attrs as Record<string, string> });
   }

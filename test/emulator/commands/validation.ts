@@ -31,19 +31,36 @@ export function fitsAttrBytes(value: unknown): value is string {
  * The `UserAttrs` array of an `im_set_attr` / `im_remove_attr` body, or the answer refusing it: not an array
  * is 90001 (the body does not have the documented shape), more than 100 users is 90018.
  */
-export function userAttrsOf(body: unknown): { readonly entries: readonly unknown[] } | { readonly refusal: CommandResult } {
+export function userAttrsOf(
+  body: unknown,
+): { readonly entries: readonly unknown[] } | { readonly refusal: CommandResult } {
   const userAttrs = isJsonObject(body) ? body['UserAttrs'] : undefined;
   if (!Array.isArray(userAttrs)) return { refusal: fail(ImErrorCode.jsonParseFailed, 'UserAttrs must be an array') };
   if (userAttrs.length > MAX_USERS_PER_CALL) {
-    return { refusal: fail(ImErrorCode.tooManyAccounts, `at most ${MAX_USERS_PER_CALL} users per call, got ${userAttrs.length}`) };
+    return {
+      refusal: fail(
+        ImErrorCode.tooManyAccounts,
+        `at most ${MAX_USERS_PER_CALL} users per call, got ${userAttrs.length}`,
+      ),
+    };
   }
   return { entries: userAttrs };
 }
 
 /** Entry `index` of `UserAttrs` with its account, or the answer refusing it (60003, invalid parameter). */
-export function accountEntryAt(entry: unknown, index: number): { readonly entry: JsonObject; readonly account: string } | { readonly refusal: CommandResult } {
-  if (!isJsonObject(entry)) return { refusal: fail(ImErrorCode.invalidParameter, `UserAttrs[${index}] must be an object`) };
+export function accountEntryAt(
+  entry: unknown,
+  index: number,
+): { readonly entry: JsonObject; readonly account: string } | { readonly refusal: CommandResult } {
+  if (!isJsonObject(entry))
+    return { refusal: fail(ImErrorCode.invalidParameter, `UserAttrs[${index}] must be an object`) };
   const account = entry['To_Account'];
-  if (!isAccount(account)) return { refusal: fail(ImErrorCode.invalidParameter, `UserAttrs[${index}].To_Account must be 1..${MAX_ACCOUNT_BYTES} bytes`) };
+  if (!isAccount(account))
+    return {
+      refusal: fail(
+        ImErrorCode.invalidParameter,
+        `UserAttrs[${index}].To_Account must be 1..${MAX_ACCOUNT_BYTES} bytes`,
+      ),
+    };
   return { entry, account };
 }

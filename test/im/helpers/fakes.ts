@@ -3,7 +3,11 @@ import type { CredentialSource, ImCredentials } from '../../../lib/credentials/t
 import type { UserSigProvider } from '../../../lib/im/types.ts';
 import { AdminSigCache } from '../../../lib/usersig/admin-sig-cache.ts';
 
-export const appKey: ImCredentials = { sdkAppId: 1400000123, identifier: 'administrator', secretKey: 'client-test-secret' };
+export const appKey: ImCredentials = {
+  sdkAppId: 1400000123,
+  identifier: 'administrator',
+  secretKey: 'client-test-secret',
+};
 export const rotatedKey: ImCredentials = { ...appKey, secretKey: 'client-test-secret-rotated' };
 
 export interface CountingCredentials extends CredentialSource {
@@ -11,7 +15,10 @@ export interface CountingCredentials extends CredentialSource {
 }
 
 /** `get()` answers `current`; `refresh()` moves to the next of `onRefresh` (or stays) and answers it. */
-export function countingCredentials(current: ImCredentials, onRefresh: readonly ImCredentials[] = []): CountingCredentials {
+export function countingCredentials(
+  current: ImCredentials,
+  onRefresh: readonly ImCredentials[] = [],
+): CountingCredentials {
   const calls = { get: 0, refresh: 0 };
   let now = current;
   return {

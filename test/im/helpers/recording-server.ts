@@ -25,9 +25,13 @@ export type ScriptedAnswer =
   | { readonly hang: true };
 
 /** An IM success body. */
-export const ok = (extra: Record<string, unknown> = {}): ScriptedAnswer => ({ body: { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '', ...extra } });
+export const ok = (extra: Record<string, unknown> = {}): ScriptedAnswer => ({
+  body: { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '', ...extra },
+});
 /** An IM failure body with `code`. */
-export const fail = (code: number, extra: Record<string, unknown> = {}): ScriptedAnswer => ({ body: { ActionStatus: 'FAIL', ErrorCode: code, ErrorInfo: `code ${code}`, ...extra } });
+export const fail = (code: number, extra: Record<string, unknown> = {}): ScriptedAnswer => ({
+  body: { ActionStatus: 'FAIL', ErrorCode: code, ErrorInfo: `code ${code}`, ...extra },
+});
 
 export interface RecordingServer {
   readonly url: string;
@@ -41,7 +45,9 @@ export interface RecordingServer {
  * Starts the server on an ephemeral port. `script` decides the answer to the request number `index`
  * (0-based); the default answers success.
  */
-export async function startRecordingServer(script: (request: RecordedRequest, index: number) => ScriptedAnswer = () => ok()): Promise<RecordingServer> {
+export async function startRecordingServer(
+  script: (request: RecordedRequest, index: number) => ScriptedAnswer = () => ok(),
+): Promise<RecordingServer> {
   const requests: RecordedRequest[] = [];
   const socketIds = new WeakMap<Socket, number>();
   let sockets = 0;
@@ -57,7 +63,13 @@ export async function startRecordingServer(script: (request: RecordedRequest, in
       } catch {
         body = text;
       }
-      const recorded: RecordedRequest = { method: req.method ?? '', pathname: url.pathname, query: url.searchParams, body, socketId: socketIds.get(req.socket) ?? -1 };
+      const recorded: RecordedRequest = {
+        method: req.method ?? '',
+        pathname: url.pathname,
+        query: url.searchParams,
+        body,
+        socketId: socketIds.get(req.socket) ?? -1,
+      };
       const index = requests.length;
       requests.push(recorded);
       const answer = script(recorded, index);
@@ -70,7 +82,9 @@ export async function startRecordingServer(script: (request: RecordedRequest, in
         res.writeHead(answer.status, { 'content-type': 'text/html' }).end('<html>Bad Gateway</html>');
         return;
       }
-      res.writeHead(200, { 'content-type': 'application/json' }).end('text' in answer ? answer.text : JSON.stringify(answer.body));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end('text' in answer ? answer.text : JSON.stringify(answer.body));
     });
   });
   server.on('connection', (socket) => {

@@ -1,0 +1,45 @@
+/**
+ * The layers, checked in `npm run lint`. lib/ is the product and stands alone; handlers/ wire it into Lambda;
+ * cli/, scripts/, bench/ and test/ use it. No module imports itself back through a circle.
+ * @type {import('dependency-cruiser').IConfiguration}
+ */
+module.exports = {
+  forbidden: [
+    { name: 'no-circular', severity: 'error', comment: 'Modules that import each other in a loop.', from: {}, to: { circular: true } },
+    {
+      name: 'lib-stands-alone',
+      severity: 'error',
+      comment: 'The product imports none of the tools around it.',
+      from: { path: '^lib/' },
+      to: { path: '^(handlers|cli|scripts|bench|test)/' },
+    },
+    {
+      name: 'handlers-only-wire',
+      severity: 'error',
+      comment: 'A handler wires lib/ into Lambda and nothing else.',
+      from: { path: '^handlers/' },
+      to: { path: '^(cli|scripts|bench|test)/' },
+    },
+    {
+      name: 'cli-uses-lib-only',
+      severity: 'error',
+      comment: 'The operator CLI ships without the local stack or the tests.',
+      from: { path: '^cli/' },
+      to: { path: '^(scripts|bench|test|handlers)/' },
+    },
+    {
+      name: 'scripts-not-cli',
+      severity: 'error',
+      comment: 'The local stack does not depend on the operator CLI.',
+      from: { path: '^scripts/' },
+      to: { path: '^(cli|bench)/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '^(node_modules|dist|coverage)/' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { extensions: ['.ts', '.js', '.json'] },
+  },
+};
