@@ -5,7 +5,13 @@
  */
 module.exports = {
   forbidden: [
-    { name: 'no-circular', severity: 'error', comment: 'Modules that import each other in a loop.', from: {}, to: { circular: true } },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'Modules that import each other in a loop.',
+      from: {},
+      to: { circular: true },
+    },
     {
       name: 'lib-stands-alone',
       severity: 'error',

@@ -128,13 +128,11 @@ try {
     for (let i = 0; i < RUNS; i++) {
       samples.get('bare')?.push(importTimeMs(empty, { env: initEnv('api', flags.nodeOptions) }));
       for (const [key, b] of bundles)
-        samples
-          .get(key)
-          ?.push(
-            importTimeMs(b.modulePath, {
-              env: initEnv(key.startsWith('worker') ? 'worker' : 'api', flags.nodeOptions),
-            }),
-          );
+        samples.get(key)?.push(
+          importTimeMs(b.modulePath, {
+            env: initEnv(key.startsWith('worker') ? 'worker' : 'api', flags.nodeOptions),
+          }),
+        );
     }
     const bare = median(samples.get('bare') ?? []);
     console.log(`\ninit, ${flags.label}: median of ${RUNS} fresh processes; bare Node start ${bare.toFixed(1)} ms`);

@@ -34,12 +34,10 @@ describe('SqsLanes (SDK boundary)', () => {
 
   it('sends at most one message per lane in each call, with the lane as message group and the dedup id', async () => {
     // Prepare
-    sqs
-      .on(SendMessageBatchCommand)
-      .callsFake((input: { Entries: SendMessageBatchRequestEntry[] }) => ({
-        Successful: input.Entries.map((e) => ({ Id: e.Id })),
-        Failed: [],
-      }));
+    sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: SendMessageBatchRequestEntry[] }) => ({
+      Successful: input.Entries.map((e) => ({ Id: e.Id })),
+      Failed: [],
+    }));
     const messages = planLaneMessages(makeUsers(1000), 4, 'hook-1', SMALL);
     const lanes = new SqsLanes({ client: new SQSClient({ region: 'ap-southeast-1' }), queueUrl: QUEUE_URL });
 

@@ -53,14 +53,12 @@ describe('acceptWebhook', () => {
       const result = await accept({ UserAttrs: [...users.slice(0, 200), ...invalid, ...users.slice(200)] });
 
       // Assess
-      const placed = lanes.queue
-        .messages()
-        .flatMap((m) =>
-          (JSON.parse(m.body) as { UserAttrs: UserUpdate[] }).UserAttrs.map((u) => ({
-            account: u.To_Account,
-            group: m.group,
-          })),
-        );
+      const placed = lanes.queue.messages().flatMap((m) =>
+        (JSON.parse(m.body) as { UserAttrs: UserUpdate[] }).UserAttrs.map((u) => ({
+          account: u.To_Account,
+          group: m.group,
+        })),
+      );
       expect(placed.map((p) => p.account).sort()).toEqual(users.map((u) => u.To_Account).sort());
       for (const p of placed) expect(p.group).toBe(laneGroupId(laneOf(p.account, LANES)));
       expect(
