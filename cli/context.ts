@@ -43,14 +43,14 @@ export class CliContext {
   async im(options: CommonOptions, ratePerSecond: number = DEFAULT_IM_RATE): Promise<ImClient> {
     const target = await this.target(options);
     // Loaded on first use, like the target: a dry run with --attr-names never calls IM.
-    const [{ ImClient }, { RateLimiter }] = await Promise.all([
+    const [{ ImClient }, { ownPacers }] = await Promise.all([
       import('../lib/im/client.ts'),
-      import('../lib/pacing/rate-limiter.ts'),
+      import('../lib/pacing/pacer-for.ts'),
     ]);
     const client = new ImClient({
       baseUrl: target.imBaseUrl,
       credentials: target.imCredentials,
-      limiter: new RateLimiter({ ratePerSecond }),
+      pacerFor: ownPacers(ratePerSecond),
       retry: { maxAttempts: 4, maxTotalMs: 10_000 },
     });
     this.#closers.push(() => client.close());

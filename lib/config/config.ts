@@ -4,7 +4,7 @@
  */
 import * as z from '../validation/zod.ts';
 import DEFAULTS from './defaults.json' with { type: 'json' };
-import { planFleetBudget, planSharedGrid, type FleetBudget, type SharedGrid } from './fleet-budget.ts';
+import { planFleetBudget, planSharedGrid, type FleetBudget, type SharedGrid } from '../pacing/fleet-budget.ts';
 
 /** The tunables' defaults: one file, read by this schema, by serverless.yml (`params.default`) and by the local runner. */
 export { DEFAULTS };

@@ -9,8 +9,8 @@
  * - permanent: thrown at once.
  */
 import { ConcurrencyLimiter, DEFAULT_MAX_IN_FLIGHT } from '../pacing/concurrency-limiter.ts';
-import type { CallPacer } from '../pacing/call-pacer.ts';
-import { processRateLimiter, RateLimiter, type StartTicket } from '../pacing/rate-limiter.ts';
+import type { CallPacer, StartTicket } from '../pacing/call-pacer.ts';
+import { processPacerFor, type PacerFor } from '../pacing/pacer-for.ts';
 import { RetryPolicy } from '../pacing/retry-policy.ts';
 import type { RetryOptions } from '../pacing/retry-policy.ts';
 import type { CredentialSource, ImCredentials } from '../credentials/types.ts';
@@ -42,13 +42,11 @@ export interface ImClientOptions {
   readonly credentials: CredentialSource;
   /** Default: a new {@link AdminSigCache}. */
   readonly sigProvider?: UserSigProvider;
-  /** Paces `im_set_attr`. Default: the process-wide limiter ({@link processRateLimiter}, 100 calls/s). */
-  readonly limiter?: CallPacer;
   /**
-   * Paces each other command (IM limits each separately); asked once per command. Default: a limiter of its
-   * own at the pace of `limiter`.
+   * The pacer of each command (IM limits each separately; lib/pacing/pacer-for.ts decides which).
+   * @default the process-wide pacers at IM's 100 calls/s ({@link processPacerFor})
    */
-  readonly pacerFor?: (command: string) => CallPacer;
+  readonly pacerFor?: PacerFor;
   /** Most calls in flight. Default 64. */
   readonly maxInFlight?: number;
   /** Per-attempt timeout in ms, > 3000. Default 5000. */
@@ -142,10 +140,7 @@ interface Attempt {
 export class ImClient {
   readonly #sig: UserSigProvider;
   readonly #rotation: CredentialRotation;
-  readonly #limiter: CallPacer;
-  /** IM limits each command separately (100 calls/s per app, per API): the other commands get their own. */
-  readonly #otherLimiters = new Map<string, CallPacer>();
-  readonly #pacerFor: (command: string) => CallPacer;
+  readonly #pacerFor: PacerFor;
   readonly #concurrency: ConcurrencyLimiter;
   readonly #transport: ImTransport;
   readonly #retry: RetryPolicy;
@@ -157,9 +152,7 @@ export class ImClient {
     this.#now = options.now ?? Date.now;
     this.#rotation = new CredentialRotation(options.credentials, this.#now);
     this.#sig = options.sigProvider ?? new AdminSigCache();
-    const limiter = options.limiter ?? processRateLimiter();
-    this.#limiter = limiter;
-    this.#pacerFor = options.pacerFor ?? (() => new RateLimiter({ ratePerSecond: limiter.configuredRate }));
+    this.#pacerFor = options.pacerFor ?? processPacerFor();
     this.#concurrency = new ConcurrencyLimiter(options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
     this.#transport = new ImTransport({
       baseUrl: options.baseUrl,
@@ -239,7 +232,7 @@ export class ImClient {
   async call(command: string, body: unknown, opts: CallOptions = {}): Promise<ImResponseBody> {
     const call: CallState = {
       command,
-      limiter: this.#limiterFor(command),
+      limiter: this.#pacerFor(command),
       deadlineMs: opts.deadlineMs,
       latestStartMs: Math.min(
         opts.deadlineMs === undefined ? Number.POSITIVE_INFINITY : opts.deadlineMs - this.#timeoutMs,
@@ -357,17 +350,6 @@ export class ImClient {
       default:
         throw error;
     }
-  }
-
-  /** `im_set_attr` uses the configured limiter (this copy's share); other commands one pacer each. */
-  #limiterFor(command: string): CallPacer {
-    if (command === IM_COMMANDS.setAttr) return this.#limiter;
-    let limiter = this.#otherLimiters.get(command);
-    if (limiter === undefined) {
-      limiter = this.#pacerFor(command);
-      this.#otherLimiters.set(command, limiter);
-    }
-    return limiter;
   }
 
   /** Closes pooled connections. The client must not be used afterwards. */

@@ -1,9 +1,7 @@
 /**
  * What the IM client needs from pacing: a start for each attempt, and a way to report a rate-limit answer.
- * A copy's own {@link RateLimiter} is one; the fleet's shared slot grid (lib/budget) is another.
+ * A copy's own {@link RateLimiter} is one; the fleet's shared slot grid (fleet-pacer.ts) is another.
  */
-import type { StartTicket } from './rate-limiter.ts';
-
 export interface CallPacer {
   /** The most calls per second this pacer can start (its floor plus any share it can draw). */
   readonly configuredRate: number;
@@ -20,4 +18,20 @@ export interface CallPacer {
    * its starts remotely books them now, so the round trip overlaps the caller's own preparation; others ignore it.
    */
   expect?(calls: number): void;
+}
+
+/** A granted start. */
+export interface StartTicket {
+  /**
+   * Reports that the request has left (its last byte was written to the socket); the start then counts
+   * from that moment. Optional: without it, the start counts from the grant.
+   */
+  sent(): void;
+  /**
+   * Whether the start is too late to use now: a pacer that counts a start at its slot's time (the fleet's grid)
+   * says so once the slot is past its tolerance. The caller then drops it and acquires another, so a request
+   * delayed after its grant (a slow credentials read, a blocked event loop) never bunches up with punctual ones.
+   * Absent: the start counts from `sent()`, and is never late.
+   */
+  late?(): boolean;
 }

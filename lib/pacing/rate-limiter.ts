@@ -18,7 +18,7 @@
  */
 import { monotonicClock, realSleep } from './clock.ts';
 import type { Clock, Sleep } from './clock.ts';
-import type { CallPacer } from './call-pacer.ts';
+import type { CallPacer, StartTicket } from './call-pacer.ts';
 import { insertSorted, upperBound } from './sorted.ts';
 import { WaiterQueue } from './waiter-queue.ts';
 
@@ -80,22 +80,6 @@ const RATE_LIMITER_DEFAULTS = {
   smooth: true,
   catchUpMs: 250,
 } as const;
-
-/** A granted start. */
-export interface StartTicket {
-  /**
-   * Reports that the request has left (its last byte was written to the socket); the start then counts
-   * from that moment. Optional: without it, the start counts from the grant.
-   */
-  sent(): void;
-  /**
-   * Whether the start is too late to use now: a pacer that counts a start at its slot's time (the fleet's grid)
-   * says so once the slot is past its tolerance. The caller then drops it and acquires another, so a request
-   * delayed after its grant (a slow credentials read, a blocked event loop) never bunches up with punctual ones.
-   * Absent: the start counts from `sent()`, and is never late.
-   */
-  late?(): boolean;
-}
 
 function positiveNumber(name: string, value: number): number {
   if (!Number.isFinite(value) || value <= 0)
@@ -310,15 +294,4 @@ export class RateLimiter implements CallPacer {
       this.#pumping = false;
     }
   }
-}
-
-let processLimiter: RateLimiter | undefined;
-
-/**
- * The process-wide limiter at the default rate. IM's limit is per app, so every client in a process
- * should share one budget; a Lambda copy gets its own share through explicit `ratePerSecond` instead.
- */
-export function processRateLimiter(): RateLimiter {
-  processLimiter ??= new RateLimiter();
-  return processLimiter;
 }

@@ -1,5 +1,5 @@
 /** Callers waiting for a start, first-in first-out, each with the latest time it may still be served. */
-import type { StartTicket } from './rate-limiter.ts';
+import type { StartTicket } from './call-pacer.ts';
 
 export interface Waiter {
   readonly resolve: (ticket: StartTicket | undefined) => void;

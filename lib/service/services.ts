@@ -15,15 +15,13 @@ import type { Config } from '../config/config.ts';
 import { SecretsManagerSource } from '../credentials/secrets-manager-source.ts';
 import { StaticCredentialSource } from '../credentials/static-source.ts';
 import type { CredentialSource } from '../credentials/types.ts';
-import { DynamoDbSlotLedger } from '../budget/dynamodb-slot-ledger.ts';
-import { FleetPacer } from '../budget/fleet-pacer.ts';
-import { LaneSlotFloor } from '../budget/lane-slot-floor.ts';
+import { DynamoDbSlotLedger } from '../pacing/dynamodb-slot-ledger.ts';
+import { fleetPacing, type LanesInvocation } from '../pacing/pacer-for.ts';
 import { IM_COMMANDS, ImClient } from '../im/client.ts';
 import { resolveEndpoint } from '../im/regions.ts';
 import { DeadLetterRecorder } from '../observability/dead-letter-metrics.ts';
 import { createLogger, createMetrics, ImCallRecorder } from '../observability/telemetry.ts';
 import type { CallPacer } from '../pacing/call-pacer.ts';
-import { RateLimiter } from '../pacing/rate-limiter.ts';
 import { SqsLanes } from '../queue/sqs-lanes.ts';
 import { AdminSigCache } from '../usersig/admin-sig-cache.ts';
 
@@ -85,7 +83,6 @@ export function createCoreServices(config: Config, overrides: ServiceOverrides =
     baseUrl: resolveEndpoint(config.im),
     credentials,
     sigProvider: new AdminSigCache(),
-    limiter,
     pacerFor,
     maxInFlight: config.im.maxInFlight,
     timeoutMs: config.im.timeoutMs,
@@ -128,64 +125,36 @@ export function createCoreServices(config: Config, overrides: ServiceOverrides =
   };
 }
 
-/**
- * Pacing per IM command. With a budget table, `im_set_attr` and `im_remove_attr` each draw on the fleet's
- * grid beside this copy's floor; the rare other commands (attribute names, reads) pace on their own. Without
- * one, every command paces to this copy's static share. Fractional rates are spaced evenly.
- */
-function pacing(
-  config: Config,
-  dynamodb: DynamoDBClient | undefined,
-  onLedgerError: (error: unknown) => void,
-): { pacerFor: (command: string) => CallPacer; lanesInvocation: LanesInvocation } {
-  const own = (rate: number): RateLimiter =>
-    new RateLimiter({ ratePerSecond: rate, safetyMarginMs: config.im.pacingMarginMs });
+/** The copy's pacing (lib/pacing/pacer-for.ts), on the fleet's grid when a budget table is configured. */
+function pacing(config: Config, dynamodb: DynamoDBClient | undefined, onLedgerError: (error: unknown) => void) {
   const { grid } = config;
-  if (grid === undefined) return { pacerFor: () => own(config.callsPerSecond), lanesInvocation: ALWAYS_OPEN };
-  const ledger = new DynamoDbSlotLedger({
-    client:
-      dynamodb ??
-      // A lease must never hold up calls: a short timeout and no SDK retries (the pacer backs off itself).
-      new DynamoDBClient({
-        region: config.sqs.region,
-        maxAttempts: 1,
-        requestHandler: { connectionTimeout: 250, requestTimeout: 250 },
-        ...(grid.endpoint === undefined ? {} : { endpoint: grid.endpoint }),
-      }),
-    tableName: grid.tableName,
+  const ledger =
+    grid === undefined
+      ? undefined
+      : new DynamoDbSlotLedger({
+          client:
+            dynamodb ??
+            // A lease must never hold up calls: a short timeout and no SDK retries (the pacer backs off itself).
+            new DynamoDBClient({
+              region: config.sqs.region,
+              maxAttempts: 1,
+              requestHandler: { connectionTimeout: 250, requestTimeout: 250 },
+              ...(grid.endpoint === undefined ? {} : { endpoint: grid.endpoint }),
+            }),
+          tableName: grid.tableName,
+        });
+  return fleetPacing({
+    grid:
+      grid === undefined || ledger === undefined
+        ? undefined
+        : { ledger, gridRate: grid.gridRate, workerFloorRate: grid.workerFloorRate },
+    callsPerSecond: config.callsPerSecond,
+    safetyMarginMs: config.im.pacingMarginMs,
+    sharedCommands: [IM_COMMANDS.setAttr, IM_COMMANDS.removeAttr],
+    workerFloor: config.role === 'worker' ? { laneCount: config.lanes.count } : undefined,
+    onLedgerError,
   });
-  // The worker fleet's floor per command, handed round the lanes by the clock (lib/budget/lane-slot-floor.ts).
-  const floors = new Map<string, LaneSlotFloor>(
-    config.role === 'worker'
-      ? [IM_COMMANDS.setAttr, IM_COMMANDS.removeAttr].map((command) => [
-          command,
-          new LaneSlotFloor({ floorRate: grid.workerFloorRate, laneCount: config.lanes.count }),
-        ])
-      : [],
-  );
-  const shared = new Set<string>([IM_COMMANDS.setAttr, IM_COMMANDS.removeAttr]);
-  return {
-    pacerFor: (command) => {
-      if (!shared.has(command)) return own(Math.max(1, config.callsPerSecond));
-      return new FleetPacer({ command, ledger, gridRate: grid.gridRate, floor: floors.get(command), onLedgerError });
-    },
-    lanesInvocation: {
-      begin: (lanes) => {
-        const ends = [...floors.values()].map((floor) => floor.begin(lanes));
-        return () => ends.forEach((end) => end());
-      },
-    },
-  };
 }
-
-/** Brackets a lanes invocation: a worker's floor is open only for the lanes one holds. */
-export interface LanesInvocation {
-  /** The invocation holding these lanes begins; the returned function ends it. */
-  begin(lanes: readonly number[]): () => void;
-}
-
-/** Without the shared grid a copy's own share is its whole pace, open at all times. */
-const ALWAYS_OPEN: LanesInvocation = { begin: () => () => undefined };
 
 /** An error's name and message for logs: messages in this code base never carry secrets or signed URLs. */
 export function describe(error: unknown): { name: string; message: string } {

@@ -4,10 +4,10 @@ import { runCli } from '../../cli/main.ts';
 import type { CliIo } from '../../cli/io.ts';
 import { StaticCredentialSource } from '../../lib/credentials/static-source.ts';
 import { ImClient } from '../../lib/im/client.ts';
-import { RateLimiter } from '../../lib/pacing/rate-limiter.ts';
 import { TEST_CREDENTIALS } from '../helpers/factories.ts';
 import type { Stack } from '../helpers/stack.ts';
 import { recordForSecretScan } from '../setup/output-capture.ts';
+import { ownPacers } from '../../lib/pacing/pacer-for.ts';
 
 export interface CliRun {
   readonly code: number;
@@ -94,7 +94,7 @@ export function emulatorClient(stack: Stack): ImClient {
       identifier: TEST_CREDENTIALS.identifier,
       secretKey: TEST_CREDENTIALS.secretKey,
     }),
-    limiter: new RateLimiter({ ratePerSecond: 100 }),
+    pacerFor: ownPacers(100),
   });
 }
 

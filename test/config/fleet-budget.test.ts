@@ -4,7 +4,7 @@ import {
   planFleetBudget,
   planSharedGrid,
   type FleetBudgetInput,
-} from '../../lib/config/fleet-budget.ts';
+} from '../../lib/pacing/fleet-budget.ts';
 
 const VALID: FleetBudgetInput = { imRateLimit: 100, apiRateShare: 10, apiMaxConcurrency: 2, workerMaxConcurrency: 5 };
 

@@ -4,10 +4,10 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ImClient } from '../../lib/im/client.ts';
-import { RateLimiter } from '../../lib/pacing/rate-limiter.ts';
 import { startEmulator } from '../emulator/index.ts';
 import type { Emulator } from '../emulator/index.ts';
 import { appKey, countingCredentials } from './helpers/fakes.ts';
+import { ownPacers } from '../../lib/pacing/pacer-for.ts';
 
 const RATE_LIMITED = 60007;
 
@@ -49,7 +49,7 @@ describe('ImClient against the emulator', () => {
     client = new ImClient({
       baseUrl: emulator.url,
       credentials: countingCredentials(appKey),
-      limiter: new RateLimiter(),
+      pacerFor: ownPacers(),
       retry: { maxAttempts: 25, baseDelayMs: 5, maxDelayMs: 50, maxTotalMs: 60_000, random: () => 0.5 },
     });
     const current = client;
@@ -80,7 +80,7 @@ describe('ImClient against the emulator', () => {
     client = new ImClient({
       baseUrl: emulator.url,
       credentials: countingCredentials(appKey),
-      limiter: new RateLimiter(),
+      pacerFor: ownPacers(),
     });
     const current = client;
 

@@ -8,6 +8,7 @@ import { verifyUserSig } from '../../lib/usersig/user-sig.ts';
 import { appKey, countingCredentials, countingSigProvider, rotatedKey } from './helpers/fakes.ts';
 import { fail, ok, startRecordingServer } from './helpers/recording-server.ts';
 import type { RecordedRequest, RecordingServer, ScriptedAnswer } from './helpers/recording-server.ts';
+import { ownPacers } from '../../lib/pacing/pacer-for.ts';
 
 const users = (n: number) => Array.from({ length: n }, (_, i) => ({ To_Account: `u${i}`, Attrs: { sex: 'f' } }));
 
@@ -39,7 +40,7 @@ async function harness(
     baseUrl: server.url,
     credentials,
     sigProvider: sig,
-    limiter,
+    pacerFor: () => limiter,
     retry: { random: () => 0.5, sleep: async (ms) => void slept.push(ms) },
     onAttempt: (event) => events.push(event),
     ...overrides,
@@ -376,7 +377,7 @@ describe('ImClient: deadlines', () => {
 
   it('gives a call up at startByMs when no start came, however far the deadline (the early write waits apiInlineWaitMs, not the deadline)', async () => {
     // Prepare: a copy whose pace (1 call/s) is spent, so its next start is a second away
-    const { client, server } = await harness(() => ok(), { limiter: new RateLimiter({ ratePerSecond: 1 }) });
+    const { client, server } = await harness(() => ok(), { pacerFor: ownPacers(1) });
     await client.setAttr(users(1));
     const began = Date.now();
 

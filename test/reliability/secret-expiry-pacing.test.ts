@@ -5,12 +5,13 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FleetPacer } from '../../lib/budget/fleet-pacer.ts';
+import { FleetPacer } from '../../lib/pacing/fleet-pacer.ts';
 import { SecretsManagerSource } from '../../lib/credentials/secrets-manager-source.ts';
-import { IM_COMMANDS, ImClient } from '../../lib/im/client.ts';
-import { InMemorySlotLedger } from '../budget/in-memory-ledger.ts';
+import { ImClient } from '../../lib/im/client.ts';
+import { InMemorySlotLedger } from '../pacing/in-memory-ledger.ts';
 import { startEmulator, type Emulator } from '../emulator/index.ts';
 import { appKey } from '../im/helpers/fakes.ts';
+import { memoPacers } from '../../lib/pacing/pacer-for.ts';
 
 const READ_MS = 150;
 const GRID_RATE = 97;
@@ -54,7 +55,9 @@ describe('a slow secret read at every cache expiry', () => {
               secretId: 's',
               cacheTtlSeconds: 1,
             }),
-            limiter: new FleetPacer({ command: IM_COMMANDS.setAttr, ledger, gridRate: GRID_RATE, floor: undefined }),
+            pacerFor: memoPacers(
+              (command) => new FleetPacer({ command, ledger, gridRate: GRID_RATE, floor: undefined }),
+            ),
           }),
       );
 

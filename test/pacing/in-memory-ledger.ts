@@ -1,5 +1,5 @@
 /** The slot grid's ledger in memory, with the DynamoDB ledger's rules: for the pacer's unit tests. */
-import type { GridPenalty, LeaseRequest, LeaseResult, SlotLedger } from '../../lib/budget/slot-ledger.ts';
+import type { GridPenalty, LeaseRequest, LeaseResult, SlotLedger } from '../../lib/pacing/slot-ledger.ts';
 
 export class InMemorySlotLedger implements SlotLedger {
   readonly #bookedUntil = new Map<string, number>();

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { FleetPacer, type FleetPacerOptions } from '../../lib/budget/fleet-pacer.ts';
-import { LaneSlotFloor } from '../../lib/budget/lane-slot-floor.ts';
+import { FleetPacer, type FleetPacerOptions } from '../../lib/pacing/fleet-pacer.ts';
+import { LaneSlotFloor } from '../../lib/pacing/lane-slot-floor.ts';
 import { RateLimiter } from '../../lib/pacing/rate-limiter.ts';
 import { fakeScheduler, type FakeScheduler } from './fake-scheduler.ts';
-import type { SlotLedger } from '../../lib/budget/slot-ledger.ts';
+import type { SlotLedger } from '../../lib/pacing/slot-ledger.ts';
 import { InMemorySlotLedger } from './in-memory-ledger.ts';
 import { mostInWindow } from './most-in-window.ts';
 

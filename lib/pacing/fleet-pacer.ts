@@ -13,12 +13,11 @@
  * with other copies' punctual ones. A lease that fails (no table, a timeout) leaves the copy on its floor
  * and is tried again after a backoff; a lease never holds up a call that the floor can start.
  */
-import { realSleep } from '../pacing/clock.ts';
-import type { Clock, Sleep } from '../pacing/clock.ts';
-import type { CallPacer } from '../pacing/call-pacer.ts';
-import type { StartTicket } from '../pacing/rate-limiter.ts';
-import { insertSorted } from '../pacing/sorted.ts';
-import { WaiterQueue } from '../pacing/waiter-queue.ts';
+import { realSleep } from './clock.ts';
+import type { Clock, Sleep } from './clock.ts';
+import type { CallPacer, StartTicket } from './call-pacer.ts';
+import { insertSorted } from './sorted.ts';
+import { WaiterQueue } from './waiter-queue.ts';
 import type { Floor } from './lane-slot-floor.ts';
 import type { GridPenalty, SlotLedger } from './slot-ledger.ts';
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { floorStartsInWorstSecond, LaneSlotFloor } from '../../lib/budget/lane-slot-floor.ts';
-import { fakeTime } from '../pacing/fake-time.ts';
+import { floorStartsInWorstSecond, LaneSlotFloor } from '../../lib/pacing/lane-slot-floor.ts';
+import { fakeTime } from './fake-time.ts';
 import { mostInWindow } from './most-in-window.ts';
 
 /** Epoch ms on a slot boundary for every rate used here. */

@@ -18,8 +18,8 @@
  * `ceil(floorRate) + 1` of them ({@link floorStartsInWorstSecond}). The grid is sized around that. Copies
  * agree on slots through their wall clocks; the budget's margin covers their skew.
  */
-import type { Clock } from '../pacing/clock.ts';
-import type { StartTicket } from '../pacing/rate-limiter.ts';
+import type { Clock } from './clock.ts';
+import type { StartTicket } from './call-pacer.ts';
 
 /** What a pacer draws from a floor; a plain `RateLimiter` is one that is always open. */
 export interface Floor {

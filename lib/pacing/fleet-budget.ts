@@ -1,4 +1,4 @@
-import { floorStartsInWorstSecond } from '../budget/lane-slot-floor.ts';
+import { floorStartsInWorstSecond } from './lane-slot-floor.ts';
 
 /**
  * The fleet-wide IM rate budget. Tencent limits `im_set_attr` to 100 calls/s per app, while Lambda runs
@@ -79,7 +79,7 @@ export interface SharedGrid extends SharedGridInput {
 
 /**
  * The shared budget's arithmetic. The worker fleet's floor is handed round the lanes by the clock, one call
- * per slot for the whole fleet (lib/budget/lane-slot-floor.ts), so in any second it starts at most
+ * per slot for the whole fleet (lib/pacing/lane-slot-floor.ts), so in any second it starts at most
  * `ceil(workerFloorRate) + 1` calls however many copies run; the grid hands out only what that and the margin
  * leave (`gridRate = limit − margin − floorWorstSecond`), so the fleet stays within IM's limit whichever
  * copies reach the grid's table.

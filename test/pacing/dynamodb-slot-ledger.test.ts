@@ -1,7 +1,7 @@
 import { DeleteTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbSlotLedger, gridId } from '../../lib/budget/dynamodb-slot-ledger.ts';
-import type { LeaseRequest } from '../../lib/budget/slot-ledger.ts';
+import { DynamoDbSlotLedger, gridId } from '../../lib/pacing/dynamodb-slot-ledger.ts';
+import type { LeaseRequest } from '../../lib/pacing/slot-ledger.ts';
 import { startLocalTables, type LocalTables } from '../../scripts/local/local-tables.ts';
 
 const REGION = 'ap-southeast-1';
