@@ -1,20 +1,8 @@
 import type { Command } from 'commander';
 import { numberIn, withCommonOptions } from '../common-options.ts';
-import { DEFAULT_IM_RATE, type CliContext, type CommonOptions } from '../context.ts';
+import { DEFAULT_IM_RATE, type CliContext } from '../context.ts';
+import type { PurgeOptions, ReadOptions, ReplayOptions } from '../dlq/options.ts';
 import { UsageError } from '../exit-codes.ts';
-
-export interface ReadOptions extends CommonOptions {
-  readonly rule?: string;
-  readonly max: number;
-}
-export interface ReplayOptions extends ReadOptions {
-  readonly verify?: boolean;
-  readonly includeAbsent?: boolean;
-  readonly rate: number;
-}
-export interface PurgeOptions extends CommonOptions {
-  readonly yes?: boolean;
-}
 
 const DEFAULT_MAX = 10_000;
 

@@ -2,7 +2,7 @@
 import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
 import { checkUser } from '../../lib/rules/check-user.ts';
 import { confirm } from '../confirm.ts';
-import type { PurgeOptions, ReadOptions, ReplayOptions } from '../commands/dlq.ts';
+import type { PurgeOptions, ReadOptions, ReplayOptions } from './options.ts';
 import type { CliContext } from '../context.ts';
 import {
   groupDeadLetters,

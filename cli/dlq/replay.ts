@@ -9,7 +9,7 @@ import type { BatchEntry } from '../../lib/queue/sqs-batch.ts';
 import { checkUser } from '../../lib/rules/check-user.ts';
 import { chunk } from '../../lib/rules/chunk.ts';
 import type { UserUpdate } from '../../lib/rules/types.ts';
-import type { ReplayOptions } from '../commands/dlq.ts';
+import type { ReplayOptions } from './options.ts';
 import type { CliContext } from '../context.ts';
 import { describeError } from '../describe-error.ts';
 import { EXIT } from '../exit-codes.ts';
