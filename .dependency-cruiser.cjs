@@ -34,11 +34,19 @@ module.exports = {
       to: { path: '^(scripts|bench|test|handlers)/' },
     },
     {
-      name: 'scripts-not-cli',
+      name: 'local-stack-uses-lib-only',
       severity: 'error',
-      comment: 'The local stack does not depend on the operator CLI.',
+      comment:
+        'The local stack (IM emulator, queues, tables, the event source that invokes the handlers) serves npm start, the tests and the benchmarks alike.',
+      from: { path: '^local/' },
+      to: { path: '^(cli|scripts|bench|test)/' },
+    },
+    {
+      name: 'scripts-not-cli-or-tests',
+      severity: 'error',
+      comment: 'npm start and its scripts depend on lib/ and local/ only.',
       from: { path: '^scripts/' },
-      to: { path: '^(cli|bench)/' },
+      to: { path: '^(cli|bench|test)/' },
     },
   ],
   options: {

@@ -6,7 +6,7 @@
  */
 import { ImClient } from '../lib/im/client.ts';
 import { RateLimiter } from '../lib/pacing/rate-limiter.ts';
-import { startEmulator } from '../test/emulator/index.ts';
+import { startEmulator } from '../local/emulator/index.ts';
 
 const USERS = 100_000;
 const CHUNK = 100;

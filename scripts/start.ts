@@ -9,7 +9,7 @@
  *   handlers/worker.ts like the event source mappings.
  *
  * Everything stops on SIGINT/SIGTERM, or when one of the child processes dies.
- * Settings: see scripts/local/local-settings.ts and scripts/local/local-credentials.ts.
+ * Settings: see lib/config/local-settings.ts and lib/config/local-credentials.ts.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -19,13 +19,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
-import { localCredentials, printableCredential } from './local/local-credentials.ts';
-import { busyPorts, describeBusyPorts } from './local/busy-ports.ts';
-import { localFunctionEnv } from './local/function-env.ts';
-import { createLocalQueues } from './local/local-queues.ts';
-import { readLocalSettings } from './local/local-settings.ts';
-import { startLocalTables } from './local/local-tables.ts';
-import { resourceNames } from './local/resource-names.ts';
+import { localCredentials, printableCredential } from '../lib/config/local-credentials.ts';
+import { busyPorts, describeBusyPorts } from '../local/busy-ports.ts';
+import { localFunctionEnv } from '../local/function-env.ts';
+import { createLocalQueues } from '../local/local-queues.ts';
+import { readLocalSettings } from '../lib/config/local-settings.ts';
+import { startLocalTables } from '../local/local-tables.ts';
+import { resourceNames } from '../lib/config/resource-names.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const settings = readLocalSettings(process.env);
@@ -97,7 +97,7 @@ const tables = await startLocalTables({
 let closeEmulator: () => Promise<void> = async () => undefined;
 let imBaseUrl = settings.imBaseUrl;
 if (imBaseUrl === undefined) {
-  const { startEmulator } = await import('../test/emulator/index.ts');
+  const { startEmulator } = await import('../local/emulator/index.ts');
   const emulator = await startEmulator({
     sdkAppId: Number(credentials.TIM_SDKAPPID),
     adminIdentifier: credentials.TIM_IDENTIFIER,
@@ -197,15 +197,11 @@ const pollerEnv = (queueUrl: string, batchSize: number): NodeJS.ProcessEnv => ({
 for (let copy = 1; copy <= settings.workerProcesses; copy += 1) {
   launch(
     `lanes poller ${copy}`,
-    [join(root, 'scripts/local-sqs-poller.ts')],
+    [join(root, 'local/sqs-poller.ts')],
     pollerEnv(queues.lanesQueueUrl, settings.workerBatchSize),
   );
 }
-launch(
-  'intake poller',
-  [join(root, 'scripts/local-sqs-poller.ts')],
-  pollerEnv(queues.intakeQueueUrl, INTAKE_BATCH_SIZE),
-);
+launch('intake poller', [join(root, 'local/sqs-poller.ts')], pollerEnv(queues.intakeQueueUrl, INTAKE_BATCH_SIZE));
 
 try {
   await waitForPort(settings.port, 60_000);

@@ -8,9 +8,9 @@ import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import DEFAULTS from '../../lib/config/defaults.json' with { type: 'json' };
-import { createLocalQueues, type LocalQueues } from '../../scripts/local/local-queues.ts';
-import { resourceNames } from '../../scripts/local/resource-names.ts';
-import { startEmulator, type Emulator, type FaultOptions } from '../../test/emulator/index.ts';
+import { createLocalQueues, type LocalQueues } from '../../local/local-queues.ts';
+import { resourceNames } from '../../lib/config/resource-names.ts';
+import { startEmulator, type Emulator, type FaultOptions } from '../../local/emulator/index.ts';
 import { TEST_CREDENTIALS } from '../../test/helpers/factories.ts';
 
 const REGION = 'ap-southeast-1';
@@ -173,7 +173,7 @@ export async function startLocalFleet(options: LocalFleetOptions): Promise<Local
       return child;
     },
     workerCopy(extra = {}) {
-      const poller = fileURLToPath(new URL('../../scripts/local-sqs-poller.ts', import.meta.url));
+      const poller = fileURLToPath(new URL('../../local/sqs-poller.ts', import.meta.url));
       children.push(
         spawn(process.execPath, [poller], { env: { ...env, ...extra }, stdio: ['ignore', 'ignore', 'inherit'] }),
       );

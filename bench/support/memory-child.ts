@@ -20,7 +20,7 @@ import type {
   SQSEvent,
 } from 'aws-lambda';
 import DEFAULTS from '../../lib/config/defaults.json' with { type: 'json' };
-import { createLambdaContext } from '../../scripts/local/lambda-context.ts';
+import { createLambdaContext } from '../../local/lambda-context.ts';
 
 /** What the child reports; RSS figures in bytes. */
 export interface MemoryChildResult {

@@ -8,7 +8,7 @@
 import { createServer, request as forward } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startFauxqs } from 'fauxqs';
-import { startLocalTables } from '../../scripts/local/local-tables.ts';
+import { startLocalTables } from '../../local/local-tables.ts';
 
 const kind = process.argv[2];
 /** DynamoDB requests by operation, or SQS requests by action, sent to the parent when it asks (`stats`). */

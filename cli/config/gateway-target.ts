@@ -19,9 +19,9 @@ import { StaticCredentialSource } from '../../lib/credentials/static-source.ts';
 import { WebhookSecretSource } from '../../lib/credentials/webhook-secret-source.ts';
 import type { CredentialSource } from '../../lib/credentials/types.ts';
 import { resolveEndpoint } from '../../lib/im/regions.ts';
-import { localCredentials } from '../../scripts/local/local-credentials.ts';
-import { LocalSettingsError, readLocalSettings } from '../../scripts/local/local-settings.ts';
-import { resourceNames } from '../../scripts/local/resource-names.ts';
+import { localCredentials } from '../../lib/config/local-credentials.ts';
+import { LocalSettingsError, readLocalSettings } from '../../lib/config/local-settings.ts';
+import { resourceNames } from '../../lib/config/resource-names.ts';
 import { UsageError } from '../exit-codes.ts';
 import { readStackOutputs, stackName } from './stack-outputs.ts';
 

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { signWebhook } from '../../scripts/local/sign-webhook.ts';
+import { signWebhook } from '../../lib/webhook/sign-webhook.ts';
 import type { Destination, GatewayRejection } from './destination.ts';
 import type { PackedMessage } from './message-packer.ts';
 

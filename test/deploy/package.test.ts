@@ -7,8 +7,8 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import DEFAULTS from '../../lib/config/defaults.json' with { type: 'json' };
-import { localQueuesDefaults } from '../../scripts/local/local-queues.ts';
-import { resourceNames } from '../../scripts/local/resource-names.ts';
+import { localQueuesDefaults } from '../../local/local-queues.ts';
+import { resourceNames } from '../../lib/config/resource-names.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const serverlessBin = join(root, 'node_modules/serverless/bin/serverless.js');

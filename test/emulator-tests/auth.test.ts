@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { signUserSig } from '../../lib/usersig/user-sig.ts';
-import type { Emulator } from '../emulator/index.ts';
+import type { Emulator } from '../../local/emulator/index.ts';
 import { callIm, signedQuery, startTestEmulator, T0, testKey, users } from './helpers.ts';
 
 describe('query-string and UserSig checks', () => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Emulator, FaultOptions } from '../emulator/index.ts';
+import type { Emulator, FaultOptions } from '../../local/emulator/index.ts';
 import { callIm, signedQuery, startTestEmulator, users } from './helpers.ts';
 
 /** One call's outcome in a comparable form: an IM code, an HTTP status or a network failure. */

@@ -3,8 +3,8 @@
  */
 import { signUserSig } from '../../lib/usersig/user-sig.ts';
 import type { SigningKey } from '../../lib/usersig/user-sig.ts';
-import { startEmulator } from '../emulator/index.ts';
-import type { Emulator, EmulatorOptions } from '../emulator/index.ts';
+import { startEmulator } from '../../local/emulator/index.ts';
+import type { Emulator, EmulatorOptions } from '../../local/emulator/index.ts';
 
 export const testApp = {
   sdkAppId: 1400000123,

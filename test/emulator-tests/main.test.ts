@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { DEV_SECRET_KEY, readEmulatorEnv } from '../emulator/index.ts';
+import { DEV_SECRET_KEY, readEmulatorEnv } from '../../local/emulator/index.ts';
 import { signUserSig } from '../../lib/usersig/user-sig.ts';
 
 describe('readEmulatorEnv', () => {
@@ -80,7 +80,7 @@ describe('readEmulatorEnv', () => {
 describe('main.ts', () => {
   it('serves on its own, prints its URL and settings without the secret, and stops on SIGTERM', async () => {
     // Prepare
-    const main = fileURLToPath(new URL('../emulator/main.ts', import.meta.url));
+    const main = fileURLToPath(new URL('../../local/emulator/main.ts', import.meta.url));
     const child = spawn(process.execPath, [main], {
       env: { ...process.env, EMULATOR_PORT: '0', TIM_SECRET_KEY: 'main-test-secret', TIM_SDKAPPID: '1400000777' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Emulator } from '../emulator/index.ts';
+import type { Emulator } from '../../local/emulator/index.ts';
 import { callIm, startTestEmulator, T0, users } from './helpers.ts';
 
 describe('per-command sliding 1 s rate limit', () => {

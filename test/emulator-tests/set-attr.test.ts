@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Emulator } from '../emulator/index.ts';
+import type { Emulator } from '../../local/emulator/index.ts';
 import { callIm, startTestEmulator, users } from './helpers.ts';
 
 describe('im_set_attr', () => {

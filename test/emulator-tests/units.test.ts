@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { FaultPlan } from '../emulator/fault-plan.ts';
-import { mulberry32 } from '../emulator/prng.ts';
-import { SignatureLockout } from '../emulator/signature-lockout.ts';
-import { SlidingWindow } from '../emulator/sliding-window.ts';
+import { FaultPlan } from '../../local/emulator/fault-plan.ts';
+import { mulberry32 } from '../../local/emulator/prng.ts';
+import { SignatureLockout } from '../../local/emulator/signature-lockout.ts';
+import { SlidingWindow } from '../../local/emulator/sliding-window.ts';
 import { startTestEmulator } from './helpers.ts';
 
 describe('SlidingWindow', () => {

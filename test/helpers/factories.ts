@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { Webhook } from 'standardwebhooks';
-import { createLambdaContext } from '../../scripts/local/lambda-context.ts';
+import { createLambdaContext } from '../../local/lambda-context.ts';
 import type { UserAttr } from '../../lib/rules/types.ts';
 
 export const TEST_CREDENTIALS = {

@@ -30,16 +30,12 @@ import { workerParts, type WorkerServices } from '../../lib/service/worker-servi
 
 /** Both functions' services over one core: a test copy runs either handler. */
 export type Services = ApiServices & WorkerServices;
-import { createLocalQueues } from '../../scripts/local/local-queues.ts';
-import { startLocalTables } from '../../scripts/local/local-tables.ts';
-import { resourceNames } from '../../scripts/local/resource-names.ts';
-import {
-  startSqsEventSource,
-  type SqsEventSource,
-  type SqsEventSourceStats,
-} from '../../scripts/local/sqs-event-source.ts';
-import { toSqsRecord } from '../../scripts/local/sqs-record.ts';
-import { startEmulator, type Emulator, type FaultOptions } from '../emulator/index.ts';
+import { createLocalQueues } from '../../local/local-queues.ts';
+import { startLocalTables } from '../../local/local-tables.ts';
+import { resourceNames } from '../../lib/config/resource-names.ts';
+import { startSqsEventSource, type SqsEventSource, type SqsEventSourceStats } from '../../local/sqs-event-source.ts';
+import { toSqsRecord } from '../../local/sqs-record.ts';
+import { startEmulator, type Emulator, type FaultOptions } from '../../local/emulator/index.ts';
 import { recordForSecretScan } from '../setup/output-capture.ts';
 import { ATTR_NAMES, TEST_CREDENTIALS } from './factories.ts';
 

@@ -7,7 +7,7 @@ import {
   RequestKeyReusedError,
 } from '../../lib/usecases/errors.ts';
 import type { StoredAnswer } from '../../lib/usecases/ports.ts';
-import { startLocalTables, type LocalTables } from '../../scripts/local/local-tables.ts';
+import { startLocalTables, type LocalTables } from '../../local/local-tables.ts';
 
 const REGION = 'ap-southeast-1';
 const TABLE = 'idempotency-test';

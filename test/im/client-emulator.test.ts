@@ -4,8 +4,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ImClient } from '../../lib/im/client.ts';
-import { startEmulator } from '../emulator/index.ts';
-import type { Emulator } from '../emulator/index.ts';
+import { startEmulator } from '../../local/emulator/index.ts';
+import type { Emulator } from '../../local/emulator/index.ts';
 import { appKey, countingCredentials } from './helpers/fakes.ts';
 import { ownPacers } from '../../lib/pacing/pacer-for.ts';
 

@@ -1,6 +1,6 @@
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { settleBatch } from '../../scripts/local/batch-outcome.ts';
+import { settleBatch } from '../../local/batch-outcome.ts';
 
 function record(messageId: string): SQSRecord {
   return {

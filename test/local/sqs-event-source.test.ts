@@ -10,9 +10,9 @@ import { startFauxqs } from 'fauxqs';
 import type { FauxqsServer } from 'fauxqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../lib/config/config.ts';
-import { createLocalQueues } from '../../scripts/local/local-queues.ts';
-import { SqsEventSourceOptionsError, startSqsEventSource } from '../../scripts/local/sqs-event-source.ts';
-import type { SqsEventSourceLogEntry } from '../../scripts/local/sqs-event-source.ts';
+import { createLocalQueues } from '../../local/local-queues.ts';
+import { SqsEventSourceOptionsError, startSqsEventSource } from '../../local/sqs-event-source.ts';
+import type { SqsEventSourceLogEntry } from '../../local/sqs-event-source.ts';
 
 const region = 'ap-southeast-1';
 let server: FauxqsServer;

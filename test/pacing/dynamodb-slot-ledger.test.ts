@@ -2,7 +2,7 @@ import { DeleteTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/cli
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbSlotLedger, gridId } from '../../lib/pacing/dynamodb-slot-ledger.ts';
 import type { LeaseRequest } from '../../lib/pacing/slot-ledger.ts';
-import { startLocalTables, type LocalTables } from '../../scripts/local/local-tables.ts';
+import { startLocalTables, type LocalTables } from '../../local/local-tables.ts';
 
 const REGION = 'ap-southeast-1';
 const COMMAND = 'all_member_push/im_set_attr';

@@ -9,7 +9,7 @@ import { FleetPacer } from '../../lib/pacing/fleet-pacer.ts';
 import { SecretsManagerSource } from '../../lib/credentials/secrets-manager-source.ts';
 import { ImClient } from '../../lib/im/client.ts';
 import { InMemorySlotLedger } from '../pacing/in-memory-ledger.ts';
-import { startEmulator, type Emulator } from '../emulator/index.ts';
+import { startEmulator, type Emulator } from '../../local/emulator/index.ts';
 import { appKey } from '../im/helpers/fakes.ts';
 import { memoPacers } from '../../lib/pacing/pacer-for.ts';
 

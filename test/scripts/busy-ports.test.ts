@@ -1,6 +1,6 @@
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { busyPorts, describeBusyPorts } from '../../scripts/local/busy-ports.ts';
+import { busyPorts, describeBusyPorts } from '../../local/busy-ports.ts';
 
 let holder: Server | undefined;
 afterEach(() => holder?.close());

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { localFunctionEnv } from '../../scripts/local/function-env.ts';
-import { readLocalSettings } from '../../scripts/local/local-settings.ts';
-import { resourceNames } from '../../scripts/local/resource-names.ts';
+import { localFunctionEnv } from '../../local/function-env.ts';
+import { readLocalSettings } from '../../lib/config/local-settings.ts';
+import { resourceNames } from '../../lib/config/resource-names.ts';
 
 const parts = {
   imBaseUrl: 'http://127.0.0.1:5080',

@@ -10,7 +10,7 @@ const run = promisify(execFile);
 describe('npm run send', () => {
   it('names a missing body file and exits 2, without a stack trace', async () => {
     // Act
-    const outcome = await run(process.execPath, [join(root, 'scripts/send.ts'), 'nosuchfile.json'], { cwd: root }).then(
+    const outcome = await run(process.execPath, [join(root, 'cli/send.ts'), 'nosuchfile.json'], { cwd: root }).then(
       () => ({ code: 0, stderr: '' }),
       (error: { code?: number; stderr?: string }) => ({ code: error.code, stderr: error.stderr ?? '' }),
     );

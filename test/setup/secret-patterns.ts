@@ -1,5 +1,5 @@
 /** The secrets and personal data planted in the test suite and the shapes of signed material, to look for in its output. */
-import { DEV_SECRET_KEY } from '../emulator/index.ts';
+import { DEV_SECRET_KEY } from '../../local/emulator/index.ts';
 import { TEST_CREDENTIALS } from '../helpers/factories.ts';
 import { PLANTED_PERSONAL } from './planted-personal-data.ts';
 

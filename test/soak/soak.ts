@@ -11,8 +11,8 @@
  */
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import DEFAULTS from '../../lib/config/defaults.json' with { type: 'json' };
-import { mulberry32 } from '../emulator/index.ts';
-import type { FaultOptions } from '../emulator/index.ts';
+import { mulberry32 } from '../../local/emulator/index.ts';
+import type { FaultOptions } from '../../local/emulator/index.ts';
 import { apiEvent, lambdaContext, parseBody } from '../helpers/factories.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
 

@@ -5,7 +5,7 @@
  * wrongly.
  */
 import { parseArgs } from 'node:util';
-import { formatTally, runSoak } from '../test/soak/soak.ts';
+import { formatTally, runSoak } from './soak.ts';
 
 const { values } = parseArgs({
   options: {

@@ -1,4 +1,4 @@
-import DEFAULTS from '../../lib/config/defaults.json' with { type: 'json' };
+import DEFAULTS from './defaults.json' with { type: 'json' };
 
 /** The names serverless.yml gives a stage's queues and table; the figures are in lib/config/defaults.json. */
 export interface ResourceNames {

@@ -1,4 +1,8 @@
-import { DEV_SECRET_KEY } from '../../test/emulator/index.ts';
+/**
+ * The fixed secret key a local run and a stand-alone emulator use when TIM_SECRET_KEY is unset.
+ * For local runs only: it is public, so it protects nothing.
+ */
+export const DEV_SECRET_KEY = 'local-dev-only-5bd2850fff3ecb11d7c805251c51ee46';
 
 /**
  * Credentials of a local run: they sign UserSigs for the local IM emulator and webhooks for the local

@@ -1,5 +1,5 @@
 /**
- * Stand-alone IM emulator: `npm run emulator` (or `npx node test/emulator/main.ts`).
+ * Stand-alone IM emulator: `npm run emulator` (or `npx node local/emulator/main.ts`).
  * Settings come from the environment (see readEmulatorEnv); it serves until SIGINT or SIGTERM.
  */
 import { readEmulatorEnv } from './env-config.ts';

@@ -1,11 +1,9 @@
 import { EmulatorOptionsError } from './errors.ts';
 import type { EmulatorOptions, FaultOptions } from './types.ts';
 
-/**
- * The fixed secret key a stand-alone emulator uses when TIM_SECRET_KEY is unset.
- * For local runs only: it is public, so it protects nothing.
- */
-export const DEV_SECRET_KEY = 'local-dev-only-5bd2850fff3ecb11d7c805251c51ee46';
+import { DEV_SECRET_KEY } from '../../lib/config/local-credentials.ts';
+
+export { DEV_SECRET_KEY };
 
 /** Options read from the environment, plus what is safe to print about them. */
 export interface EmulatorEnvConfig {

@@ -16,10 +16,10 @@ import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { resolveTarget } from '../cli/config/gateway-target.ts';
+import { resolveTarget } from './config/gateway-target.ts';
 import { SQS_MAX_MESSAGE_BYTES } from '../lib/queue/message-format.ts';
-import { localCredentials } from './local/local-credentials.ts';
-import { signWebhook } from './local/sign-webhook.ts';
+import { localCredentials } from '../lib/config/local-credentials.ts';
+import { signWebhook } from '../lib/webhook/sign-webhook.ts';
 
 const usage = `usage: npm run send -- <body.json> [--url URL] [--secret whsec_…] [--webhook-id ID]
        npm run send -- <body.json> --intake [--group ID] [--dedup-id ID]`;

@@ -1,6 +1,6 @@
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import DEFAULTS from '../../lib/config/defaults.json' with { type: 'json' };
+import DEFAULTS from '../lib/config/defaults.json' with { type: 'json' };
 
 /** The largest message SQS takes (and serverless.yml's MaximumMessageSize): 1 MiB. */
 const MAXIMUM_MESSAGE_SIZE = 1_048_576;

@@ -1,6 +1,6 @@
-import DEFAULTS from '../../lib/config/defaults.json' with { type: 'json' };
-import type { LocalSettings } from './local-settings.ts';
-import { resourceNames } from './resource-names.ts';
+import DEFAULTS from '../lib/config/defaults.json' with { type: 'json' };
+import type { LocalSettings } from '../lib/config/local-settings.ts';
+import { resourceNames } from '../lib/config/resource-names.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

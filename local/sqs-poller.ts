@@ -4,7 +4,7 @@
  * `npm start` runs one process per worker copy on the lanes queue and one on the intake queue; it also runs alone:
  *
  *   QUEUE_URL=http://localhost:4566/000000000000/tim-attr-gateway-local-lanes.fifo SQS_ENDPOINT=http://localhost:4566 \
- *     LANES_QUEUE_URL=… INTAKE_QUEUE_URL=… DLQ_URL=… TIM_SDKAPPID=… … node scripts/local-sqs-poller.ts
+ *     LANES_QUEUE_URL=… INTAKE_QUEUE_URL=… DLQ_URL=… TIM_SDKAPPID=… … node local/sqs-poller.ts
  *
  * Environment: QUEUE_URL (the queue to poll; default LANES_QUEUE_URL), SQS_ENDPOINT, AWS_REGION,
  * WORKER_BATCH_SIZE (≤ 10 for a FIFO queue), WORKER_TIMEOUT_SECONDS, POLLER_CONCURRENCY (invocations side by
@@ -12,9 +12,9 @@
  * worker's own backoff says, as deployed). The worker itself reads the rest (LANES_QUEUE_URL, DLQ_URL, …).
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { LocalSettingsError, readLocalSettings } from './local/local-settings.ts';
-import { startSqsEventSource } from './local/sqs-event-source.ts';
-import type { SqsBatchHandler } from './local/sqs-event-source.ts';
+import { LocalSettingsError, readLocalSettings } from '../lib/config/local-settings.ts';
+import { startSqsEventSource } from './sqs-event-source.ts';
+import type { SqsBatchHandler } from './sqs-event-source.ts';
 
 const env = process.env;
 const nonEmpty = (name: string): string | undefined => {

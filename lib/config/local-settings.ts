@@ -1,4 +1,4 @@
-import DEFAULTS from '../../lib/config/defaults.json' with { type: 'json' };
+import DEFAULTS from './defaults.json' with { type: 'json' };
 
 type Env = Readonly<Record<string, string | undefined>>;
 
