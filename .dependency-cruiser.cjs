@@ -20,6 +20,21 @@ module.exports = {
       to: { path: '^(handlers|cli|scripts|bench|test)/' },
     },
     {
+      name: 'core-names-no-adapter',
+      severity: 'error',
+      comment:
+        'lib/core (use cases, rules, lane planning, dispatch) speaks through its ports (lib/core/ports.ts): it imports no adapter, no pacing, no AWS SDK.',
+      from: { path: '^lib/core/' },
+      to: { path: ['^lib/(?!core/|validation/)', '@aws-sdk/', '@aws-lambda-powertools/', '@middy/'] },
+    },
+    {
+      name: 'composition-root-on-top',
+      severity: 'error',
+      comment: 'lib/service wires the adapters to the core; nothing below it imports it.',
+      from: { path: '^lib/(?!service/)' },
+      to: { path: '^lib/service/' },
+    },
+    {
       name: 'handlers-only-wire',
       severity: 'error',
       comment: 'A handler wires lib/ into Lambda and nothing else.',

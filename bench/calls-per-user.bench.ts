@@ -11,7 +11,7 @@
  * Run: npx node bench/calls-per-user.bench.ts
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { UserAttr } from '../lib/rules/types.ts';
+import type { UserAttr } from '../lib/core/rules/types.ts';
 import { apiEvent, lambdaContext, makeUsers } from '../test/helpers/factories.ts';
 import { startStack } from '../test/helpers/stack.ts';
 

@@ -4,9 +4,9 @@
  * Target: at most 3× the baseline. Run with `npx node bench/cpu.bench.ts`.
  */
 import { performance } from 'node:perf_hooks';
-import { chunk } from '../lib/rules/chunk.ts';
-import { MAX_USERS_PER_CALL } from '../lib/rules/constants.ts';
-import { validateUsers } from '../lib/rules/validate-users.ts';
+import { chunk } from '../lib/core/rules/chunk.ts';
+import { MAX_USERS_PER_CALL } from '../lib/core/rules/constants.ts';
+import { validateUsers } from '../lib/core/rules/validate-users.ts';
 
 const USERS = 100_000;
 const WARM_UP_RUNS = 3;

@@ -6,7 +6,7 @@
  * Options: --sizes 2,5,10  --seconds 60
  */
 import { parseArgs } from 'node:util';
-import { planLaneMessages } from '../lib/lanes/lane-plan.ts';
+import { planLaneMessages } from '../lib/core/lanes/lane-plan.ts';
 import { SqsLanes } from '../lib/queue/sqs-lanes.ts';
 import DEFAULTS from '../lib/config/defaults.json' with { type: 'json' };
 import { makeUsers } from '../test/helpers/factories.ts';

@@ -21,9 +21,9 @@ import { fileURLToPath } from 'node:url';
 import type { SQSRecord } from 'aws-lambda';
 import { DEFAULTS } from '../lib/config/config.ts';
 import { MAX_EVENT_BYTES } from '../lib/http/webhook-request.ts';
-import { planLaneMessages, type LaneMessage } from '../lib/lanes/lane-plan.ts';
+import { planLaneMessages, type LaneMessage } from '../lib/core/lanes/lane-plan.ts';
 import { SQS_MAX_MESSAGE_BYTES } from '../lib/queue/message-format.ts';
-import type { UserUpdate } from '../lib/rules/types.ts';
+import type { UserUpdate } from '../lib/core/rules/types.ts';
 import { apiEvent, TEST_CREDENTIALS } from '../test/helpers/factories.ts';
 import { startStack } from '../test/helpers/stack.ts';
 import {

@@ -8,9 +8,9 @@
  * Random updates are printed for information. Exits non-zero when the target or the final state is missed.
  */
 import { DEFAULTS } from '../lib/config/config.ts';
-import { acceptWebhook } from '../lib/usecases/accept-webhook.ts';
-import { processLanes } from '../lib/usecases/process-lanes.ts';
-import type { UserUpdate } from '../lib/rules/types.ts';
+import { acceptWebhook } from '../lib/core/usecases/accept-webhook.ts';
+import { processLanes } from '../lib/core/usecases/process-lanes.ts';
+import type { UserUpdate } from '../lib/core/rules/types.ts';
 import { FakeDeadLetters, FakeIm, FakeLanes, FakeLaneSource, FixedNames, prng } from '../test/helpers/fakes.ts';
 
 const USERS = 20_000;

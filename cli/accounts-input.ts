@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { MAX_ACCOUNT_BYTES } from '../lib/rules/constants.ts';
-import { fitsInUtf8Bytes } from '../lib/rules/utf8.ts';
+import { MAX_ACCOUNT_BYTES } from '../lib/core/rules/constants.ts';
+import { fitsInUtf8Bytes } from '../lib/core/rules/utf8.ts';
 import { UsageError } from './exit-codes.ts';
 
 function checkAccount(account: string, where: string): string {

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { chunk } from '../lib/rules/chunk.ts';
+import { chunk } from '../lib/core/rules/chunk.ts';
 import { settleBatch } from './batch-outcome.ts';
 import type { InvocationResult } from './batch-outcome.ts';
 import { createLambdaContext } from './lambda-context.ts';

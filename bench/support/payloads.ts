@@ -2,7 +2,7 @@
  * Deterministic request bodies of a given size for benchmarks: valid users with the registered attribute
  * names, values padded so `count` users weigh close to (never over) `maxBytes`.
  */
-import type { UserAttr } from '../../lib/rules/types.ts';
+import type { UserAttr } from '../../lib/core/rules/types.ts';
 
 /** Options of {@link sizedUsers}. */
 export interface SizedUsersOptions {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import type { UserAttr } from '../../lib/rules/types.ts';
-import { chunk } from '../../lib/rules/chunk.ts';
-import { MAX_USERS_PER_CALL } from '../../lib/rules/constants.ts';
+import type { UserAttr } from '../../lib/core/rules/types.ts';
+import { chunk } from '../../lib/core/rules/chunk.ts';
+import { MAX_USERS_PER_CALL } from '../../lib/core/rules/constants.ts';
 import { readAccounts } from '../accounts-input.ts';
 import { numberIn, withCommonOptions } from '../common-options.ts';
 import { DEFAULT_IM_RATE, type CliContext, type CommonOptions } from '../context.ts';

@@ -11,7 +11,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { ATTR } from '../../lib/queue/message-format.ts';
-import { chunk } from '../../lib/rules/chunk.ts';
+import { chunk } from '../../lib/core/rules/chunk.ts';
 
 /** SQS batch calls take at most 10 entries. */
 const SQS_BATCH = 10;

@@ -1,6 +1,6 @@
 /** What the `dlq` subcommands do; loaded when one runs (it brings the SQS client). */
 import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
-import { checkUser } from '../../lib/rules/check-user.ts';
+import { checkUser } from '../../lib/core/rules/check-user.ts';
 import { confirm } from '../confirm.ts';
 import type { PurgeOptions, ReadOptions, ReplayOptions } from './options.ts';
 import type { CliContext } from '../context.ts';

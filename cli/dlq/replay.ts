@@ -6,9 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { ATTR, userUpdatesBody } from '../../lib/queue/message-format.ts';
 import type { BatchEntry } from '../../lib/queue/sqs-batch.ts';
-import { checkUser } from '../../lib/rules/check-user.ts';
-import { chunk } from '../../lib/rules/chunk.ts';
-import type { UserUpdate } from '../../lib/rules/types.ts';
+import { checkUser } from '../../lib/core/rules/check-user.ts';
+import { chunk } from '../../lib/core/rules/chunk.ts';
+import type { UserUpdate } from '../../lib/core/rules/types.ts';
 import type { ReplayOptions } from './options.ts';
 import type { CliContext } from '../context.ts';
 import { describeError } from '../describe-error.ts';

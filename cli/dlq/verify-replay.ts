@@ -5,8 +5,8 @@
  * An attribute IM holds no value for is skipped too, as "maybe removed since": a newer `null` may have removed it,
  * and writing the letter's value would bring the old value back. `--include-absent` replays those.
  */
-import { setOwn } from '../../lib/rules/own-record.ts';
-import type { AttrValue, UserUpdate } from '../../lib/rules/types.ts';
+import { setOwn } from '../../lib/core/rules/own-record.ts';
+import type { AttrValue, UserUpdate } from '../../lib/core/rules/types.ts';
 
 export type SkipReason = 'already-applied' | 'changed-since' | 'maybe-removed-since';
 

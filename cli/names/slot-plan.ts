@@ -2,7 +2,7 @@
  * `names set 0=sex 1=city`: the assignments, checked against IM's rules for attribute names, and the change
  * they make to the current slots.
  */
-import { MAX_ATTR_NAME_BYTES, MAX_ATTR_NAMES } from '../../lib/rules/constants.ts';
+import { MAX_ATTR_NAME_BYTES, MAX_ATTR_NAMES } from '../../lib/core/rules/constants.ts';
 import { UsageError } from '../exit-codes.ts';
 
 /** IM has 10 attribute slots, "0".."9" (docs/im-api.md). */

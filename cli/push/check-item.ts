@@ -1,7 +1,7 @@
-import { checkUser } from '../../lib/rules/check-user.ts';
-import type { UserUpdate } from '../../lib/rules/types.ts';
-import { ruleMessage } from '../../lib/rules/rule-messages.ts';
-import { describeFault } from '../../lib/rules/validate-users.ts';
+import { checkUser } from '../../lib/core/rules/check-user.ts';
+import type { UserUpdate } from '../../lib/core/rules/types.ts';
+import { ruleMessage } from '../../lib/core/rules/rule-messages.ts';
+import { describeFault } from '../../lib/core/rules/validate-users.ts';
 import type { InputItem } from './input-item.ts';
 
 /** A position refused by the gateway's rules (or unreadable), as written to `FILE.rejected.ndjson`. */
@@ -18,7 +18,7 @@ export type CheckedItem =
   | { readonly ok: true; readonly position: number; readonly user: UserUpdate }
   | { readonly ok: false; readonly rejected: RejectedItem };
 
-/** Checks one item with the gateway's own per-user rules (lib/rules/check-user.ts), as the intake worker will. */
+/** Checks one item with the gateway's own per-user rules (lib/core/rules/check-user.ts), as the intake worker will. */
 export function checkItem(
   item: InputItem,
   allowedNames: ReadonlySet<string> | undefined,

@@ -1,8 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
-import { MAX_ATTR_NAME_BYTES } from '../../lib/rules/constants.ts';
-import { setOwn } from '../../lib/rules/own-record.ts';
-import type { AttrValue } from '../../lib/rules/types.ts';
+import { MAX_ATTR_NAME_BYTES } from '../../lib/core/rules/constants.ts';
+import { setOwn } from '../../lib/core/rules/own-record.ts';
+import type { AttrValue } from '../../lib/core/rules/types.ts';
 import { UsageError } from '../exit-codes.ts';
 import type { InputItem, ItemBatch, ReadOptions } from './input-item.ts';
 

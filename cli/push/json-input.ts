@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
-import { RequestShapeError } from '../../lib/rules/request-shape-error.ts';
-import { parseUserAttrsEnvelope } from '../../lib/rules/schemas.ts';
+import { RequestShapeError } from '../../lib/core/errors.ts';
+import { parseUserAttrsEnvelope } from '../../lib/core/rules/schemas.ts';
 import { UsageError } from '../exit-codes.ts';
 import type { InputItem, ItemBatch, ReadOptions } from './input-item.ts';
 

@@ -1,5 +1,5 @@
 import { sqsSafeJson } from '../../lib/queue/sqs-text.ts';
-import type { UserUpdate } from '../../lib/rules/types.ts';
+import type { UserUpdate } from '../../lib/core/rules/types.ts';
 
 /** One intake message (or webhook body) in IM's shape, and the part of the file it settles. */
 export interface PackedMessage {

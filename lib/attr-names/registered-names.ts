@@ -1,5 +1,5 @@
 /** The app's registered attribute names: given in config, or learned from IM (`im_get_attr_name`) and cached. */
-import type { AttrNames } from '../usecases/ports.ts';
+import type { AttrNames } from '../core/ports.ts';
 
 export class FixedAttrNames implements AttrNames {
   readonly #names: ReadonlySet<string>;

@@ -5,6 +5,7 @@
 import * as z from '../validation/zod.ts';
 import DEFAULTS from './defaults.json' with { type: 'json' };
 import { planFleetBudget, planSharedGrid, type FleetBudget, type SharedGrid } from '../pacing/fleet-budget.ts';
+import { GatewayError } from '../core/errors.ts';
 
 /** The tunables' defaults: one file, read by this schema, by serverless.yml (`params.default`) and by the local runner. */
 export { DEFAULTS };
@@ -139,7 +140,7 @@ export interface Config {
   readonly apiInlineChunks: number;
   /** The API makes an early write only when its pacing can start it within this wait. */
   readonly apiInlineWaitMs: number;
-  /** How a lanes invocation gathers records beyond its event batch (lib/usecases/process-lanes.ts). */
+  /** How a lanes invocation gathers records beyond its event batch (lib/core/usecases/process-lanes.ts). */
   readonly gather: { readonly forMs: number; readonly maxRecords: number };
   /** Time kept free before the Lambda deadline: no IM call starts that could end inside it. */
   readonly deadlineMarginMs: number;
@@ -153,8 +154,8 @@ export interface Config {
   readonly callsPerSecond: number;
 }
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
+export class ConfigError extends GatewayError {
+  override name = 'ConfigError';
 }
 
 /** Problems with the credentials settings, or none. */

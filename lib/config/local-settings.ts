@@ -1,10 +1,11 @@
 import DEFAULTS from './defaults.json' with { type: 'json' };
+import { GatewayError } from '../core/errors.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** Thrown when an environment variable of a local run holds an unusable value. */
-export class LocalSettingsError extends Error {
-  override readonly name = 'LocalSettingsError';
+export class LocalSettingsError extends GatewayError {
+  override name = 'LocalSettingsError';
   readonly variable: string;
   readonly value: string;
 

@@ -1,5 +1,6 @@
 import * as z from '../validation/zod.ts';
 import type { ImCredentials } from './types.ts';
+import { GatewayError } from '../core/errors.ts';
 
 /** The least key Standard Webhooks allows (24 bytes); a short key makes forging a signature a search. */
 const MIN_WEBHOOK_KEY_BYTES = 24;
@@ -37,8 +38,8 @@ const secretSchema = z.object({
   webhookSecret: z.optional(webhookSecretSchema),
 });
 
-export class SecretFormatError extends Error {
-  override readonly name = 'SecretFormatError';
+export class SecretFormatError extends GatewayError {
+  override name = 'SecretFormatError';
 }
 
 /** Parses the secret string. Errors name the field and the rule, never the value. */

@@ -2,16 +2,16 @@
  * The one place where outcomes and errors become HTTP answers. Bodies use IM's envelope (`ActionStatus`,
  * `ErrorCode`, `ErrorInfo`) so callers that already speak IM read them the same way.
  */
-import { RequestShapeError } from '../rules/request-shape-error.ts';
-import type { AcceptWebhookResult } from '../usecases/accept-webhook.ts';
-import { StaleRequestError } from '../usecases/answer-once.ts';
+import { RequestShapeError } from '../core/errors.ts';
+import type { AcceptWebhookResult } from '../core/usecases/accept-webhook.ts';
+import { StaleRequestError } from '../core/errors.ts';
 import {
   IdempotencyUnavailableError,
   LanesUnavailableError,
   RequestInProgressError,
   RequestKeyReusedError,
-} from '../usecases/errors.ts';
-import type { StoredAnswer } from '../usecases/ports.ts';
+} from '../core/errors.ts';
+import type { StoredAnswer } from '../core/ports.ts';
 import { WebhookAuthError } from '../webhook/webhook-authenticator.ts';
 import { RequestRefusedError } from './request-errors.ts';
 

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { IdempotencyKey } from '../usecases/ports.ts';
+import type { IdempotencyKey } from '../core/ports.ts';
 import { WebhookAuthError, type WebhookAuthenticator } from '../webhook/webhook-authenticator.ts';
 import { RequestRefusedError } from './request-errors.ts';
 

@@ -23,8 +23,8 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import type { Idempotency, IdempotencyKey, StoredAnswer } from '../usecases/ports.ts';
-import { IdempotencyUnavailableError, RequestInProgressError, RequestKeyReusedError } from '../usecases/errors.ts';
+import type { Idempotency, IdempotencyKey, StoredAnswer } from '../core/ports.ts';
+import { IdempotencyUnavailableError, RequestInProgressError, RequestKeyReusedError } from '../core/errors.ts';
 
 export interface DynamoDbIdempotencyOptions {
   readonly client: DynamoDBClient;

@@ -1,5 +1,6 @@
 /** Maps an answer's ErrorCode (or a transport pseudo-code) to what the client should do about it. */
 import { IM_ERROR_CODES, TRANSPORT_ERROR_CODES } from './error-codes.ts';
+import type { RetryClass } from '../core/errors.ts';
 import type { ErrorClass } from './types.ts';
 
 const TRANSIENT_PSEUDO_CODES: ReadonlySet<number> = new Set(Object.values(TRANSPORT_ERROR_CODES));
@@ -28,6 +29,8 @@ export function classifyErrorCode(errorCode: number): ErrorClass {
   return 'permanent';
 }
 
-/** Whether a class is worth another attempt of the same request later (possibly after re-signing, or a fix of the configuration). */
-export const isRetryableClass = (errorClass: ErrorClass): boolean =>
-  errorClass === 'rate-limited' || errorClass === 'transient' || errorClass === 'configuration';
+/** The retry class of a failure's ErrorCode (never 0): a code IM calls success cannot be a failure's, so it is not trusted. */
+export function retryClassOf(errorCode: number): RetryClass {
+  const errorClass = classifyErrorCode(errorCode);
+  return errorClass === 'ok' ? 'permanent' : errorClass;
+}

@@ -14,10 +14,10 @@ import { processPacerFor, type PacerFor } from '../pacing/pacer-for.ts';
 import { RetryPolicy } from '../pacing/retry-policy.ts';
 import type { RetryOptions } from '../pacing/retry-policy.ts';
 import type { CredentialSource, ImCredentials } from '../credentials/types.ts';
-import { MAX_USERS_PER_CALL } from '../rules/constants.ts';
-import type { UserAttr, UserAttrRemoval } from '../rules/types.ts';
+import { MAX_USERS_PER_CALL } from '../core/rules/constants.ts';
+import type { UserAttr, UserAttrRemoval } from '../core/rules/types.ts';
 import { AdminSigCache } from '../usersig/admin-sig-cache.ts';
-import { classifyErrorCode } from './classify.ts';
+import { classifyErrorCode, retryClassOf } from './classify.ts';
 import { CredentialRotation } from './credential-rotation.ts';
 import type { AttemptCredentials } from './credential-rotation.ts';
 import { TRANSPORT_ERROR_CODES } from './error-codes.ts';
@@ -25,6 +25,7 @@ import { DeadlineError, ImError } from './errors.ts';
 import { ImTransport } from './transport.ts';
 import type { TransportResult } from './transport.ts';
 import type { AttemptEvent, ImResponseBody, ImUserError, UserSigProvider } from './types.ts';
+import type { FailedUser, WriteOptions, WriteOutcome } from '../core/ports.ts';
 
 /** The commands this client wraps, as `service/command`. */
 export const IM_COMMANDS = {
@@ -60,32 +61,14 @@ export interface ImClientOptions {
   readonly now?: () => number;
 }
 
-/** Per-call options. */
-export interface CallOptions {
-  /** Epoch ms by which the call must be over: no attempt starts that could not finish by then. */
-  readonly deadlineMs?: number;
-  /**
-   * Epoch ms after which no attempt may start, whatever the deadline: a caller with its own short wait (the
-   * API's early write, `apiInlineWaitMs`) gives the call up then, and leaves it to the lanes.
-   */
-  readonly startByMs?: number;
-}
-
-/** A per-user failure of `im_set_attr` / `im_remove_attr`. */
-export interface FailedUser {
-  readonly To_Account: string;
-  readonly errorCode: number;
-}
-
-/** The outcome of a successful call on many users: those listed failed, all others succeeded. */
-export interface SetAttrOutcome {
-  readonly failedUsers: readonly FailedUser[];
-}
-
 function toFailedUsers(list: readonly ImUserError[] | undefined): FailedUser[] {
   return (list ?? [])
     .filter((entry) => entry.ErrorCode !== 0)
-    .map((entry) => ({ To_Account: entry.To_Account, errorCode: entry.ErrorCode }));
+    .map((entry) => ({
+      To_Account: entry.To_Account,
+      errorCode: entry.ErrorCode,
+      errorClass: retryClassOf(entry.ErrorCode),
+    }));
 }
 
 function checkUserCount(command: string, count: number): void {
@@ -168,7 +151,7 @@ export class ImClient {
    * Sets attributes of at most 100 users in one call (`im_set_attr`).
    * @throws RangeError on more than 100 users; {@link ImError} when the call fails.
    */
-  async setAttr(users: readonly UserAttr[], opts: CallOptions = {}): Promise<SetAttrOutcome> {
+  async setAttr(users: readonly UserAttr[], opts: WriteOptions = {}): Promise<WriteOutcome> {
     checkUserCount(IM_COMMANDS.setAttr, users.length);
     if (users.length === 0) return { failedUsers: [] };
     const body = await this.call(IM_COMMANDS.setAttr, { UserAttrs: users }, opts);
@@ -176,7 +159,7 @@ export class ImClient {
   }
 
   /** Reads attributes of at most 100 users (`im_get_attr`); users without attributes have `Attrs: {}`. */
-  async getAttr(accounts: readonly string[], opts: CallOptions = {}): Promise<UserAttr[]> {
+  async getAttr(accounts: readonly string[], opts: WriteOptions = {}): Promise<UserAttr[]> {
     checkUserCount(IM_COMMANDS.getAttr, accounts.length);
     if (accounts.length === 0) return [];
     const body = await this.call(IM_COMMANDS.getAttr, { To_Account: accounts }, opts);
@@ -194,7 +177,7 @@ export class ImClient {
   }
 
   /** Removes attributes, by name, of at most 100 users (`im_remove_attr`). */
-  async removeAttr(users: readonly UserAttrRemoval[], opts: CallOptions = {}): Promise<SetAttrOutcome> {
+  async removeAttr(users: readonly UserAttrRemoval[], opts: WriteOptions = {}): Promise<WriteOutcome> {
     checkUserCount(IM_COMMANDS.removeAttr, users.length);
     if (users.length === 0) return { failedUsers: [] };
     const body = await this.call(IM_COMMANDS.removeAttr, { UserAttrs: users }, opts);
@@ -202,12 +185,12 @@ export class ImClient {
   }
 
   /** The registered attribute names (`im_get_attr_name`), in slot order "0".."9". */
-  async getAttrNames(opts: CallOptions = {}): Promise<string[]> {
+  async getAttrNames(opts: WriteOptions = {}): Promise<string[]> {
     return [...(await this.getAttrNameSlots(opts)).values()];
   }
 
   /** The registered attribute names by slot (`im_get_attr_name`): slot number → name, in slot order; free slots absent. */
-  async getAttrNameSlots(opts: CallOptions = {}): Promise<Map<number, string>> {
+  async getAttrNameSlots(opts: WriteOptions = {}): Promise<Map<number, string>> {
     const body = await this.call(IM_COMMANDS.getAttrName, {}, opts);
     const names = body['AttrNames'];
     if (typeof names !== 'object' || names === null) return new Map();
@@ -220,7 +203,7 @@ export class ImClient {
   }
 
   /** Registers attribute names by slot, e.g. `{"0":"sex","1":"city"}` (`im_set_attr_name`). */
-  async setAttrNames(names: Readonly<Record<string, string>>, opts: CallOptions = {}): Promise<void> {
+  async setAttrNames(names: Readonly<Record<string, string>>, opts: WriteOptions = {}): Promise<void> {
     await this.call(IM_COMMANDS.setAttrName, { AttrNames: names }, opts);
   }
 
@@ -229,7 +212,7 @@ export class ImClient {
    * @returns the answer body (ErrorCode 0)
    * @throws {@link ImError} when the call fails for good; {@link DeadlineError} when no time is left.
    */
-  async call(command: string, body: unknown, opts: CallOptions = {}): Promise<ImResponseBody> {
+  async call(command: string, body: unknown, opts: WriteOptions = {}): Promise<ImResponseBody> {
     const call: CallState = {
       command,
       limiter: this.#pacerFor(command),
@@ -307,7 +290,8 @@ export class ImClient {
     return new ImError({
       errorCode: result.errorCode,
       errorInfo: result.errorInfo,
-      errorClass,
+      // A failure always has a non-zero code (a transport failure a negative pseudo-code).
+      errorClass: retryClassOf(result.errorCode),
       command: call.command,
       attempts: call.attempts,
       errorList: result.body?.ErrorList,

@@ -2,6 +2,7 @@
  * IM REST regional domains (doc 269/1519). A wrong region does not fail as "not found":
  * IM answers 70016/70020, so the region must be chosen explicitly, never defaulted silently.
  */
+import { GatewayError } from '../core/errors.ts';
 
 /** Primary and backup domain of one region; the backup is for DNS trouble with the primary. */
 interface RegionDomains {
@@ -28,8 +29,8 @@ type ImRegion = keyof typeof IM_REGIONS;
 const IM_REGION_NAMES = Object.keys(IM_REGIONS) as ImRegion[];
 
 /** Thrown when the endpoint configuration names no valid region or URL. */
-export class UnknownRegionError extends Error {
-  override readonly name = 'UnknownRegionError';
+export class UnknownRegionError extends GatewayError {
+  override name = 'UnknownRegionError';
   readonly region: string | undefined;
 
   constructor(region: string | undefined, message: string, options?: ErrorOptions) {

@@ -1,9 +1,9 @@
 /** Shared types of the IM REST client. */
+import type { RetryClass } from '../core/errors.ts';
 import type { ImCredentials } from '../credentials/types.ts';
 
 /** What to do about an answer: the retry class of its ErrorCode (see `IM_ERROR_CODES`, doc 269/1671). */
-export type ErrorClass =
-  'ok' | 'rate-limited' | 'transient' | 'signature-stale' | 'signature-wrong' | 'configuration' | 'permanent';
+export type ErrorClass = 'ok' | RetryClass;
 
 /**
  * Supplies the admin UserSig for a set of credentials; implemented by `AdminSigCache`

@@ -4,7 +4,7 @@
  * needed split in two still counts once), and written at the invocation's end like the IM call counts.
  */
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import type { DeadLetter, DeadLetters } from '../usecases/ports.ts';
+import type { DeadLetter, DeadLetters } from '../core/ports.ts';
 import { DIMENSION, METRIC } from './telemetry.ts';
 
 export class DeadLetterRecorder {

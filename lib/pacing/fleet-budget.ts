@@ -1,4 +1,5 @@
 import { floorStartsInWorstSecond } from './lane-slot-floor.ts';
+import { GatewayError } from '../core/errors.ts';
 
 /**
  * The fleet-wide IM rate budget. Tencent limits `im_set_attr` to 100 calls/s per app, while Lambda runs
@@ -22,8 +23,8 @@ export interface FleetBudget extends FleetBudgetInput {
   readonly workerCallsPerSecondPerCopy: number;
 }
 
-export class FleetBudgetError extends Error {
-  override readonly name = 'FleetBudgetError';
+export class FleetBudgetError extends GatewayError {
+  override name = 'FleetBudgetError';
 }
 
 /**

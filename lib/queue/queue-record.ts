@@ -1,6 +1,6 @@
 import type { SQSRecord } from 'aws-lambda';
 import type { Message } from '@aws-sdk/client-sqs';
-import type { QueueRecord } from '../usecases/ports.ts';
+import type { QueueRecord } from '../core/ports.ts';
 import { ATTR } from './message-format.ts';
 
 /** The fields a Lambda SQS record and a received SQS message both carry, under their own names. */

@@ -1,11 +1,12 @@
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
 import { messageSize, SQS_MAX_MESSAGE_BYTES, toSqsAttributes, type OutgoingMessage } from './message-format.ts';
+import { GatewayError } from '../core/errors.ts';
 
 /** SQS's SendMessageBatch limits: 10 entries, and 1 MiB for the whole call. */
 const MAX_ENTRIES = 10;
 
-export class QueueSendError extends Error {
-  override readonly name = 'QueueSendError';
+export class QueueSendError extends GatewayError {
+  override name = 'QueueSendError';
 }
 
 /** A message to send, with the FIFO fields when the queue is FIFO. */

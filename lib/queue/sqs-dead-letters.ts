@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { DeadLetter, DeadLetters } from '../usecases/ports.ts';
+import type { DeadLetter, DeadLetters } from '../core/ports.ts';
 import { ATTR, messageSize, SQS_MAX_MESSAGE_BYTES, userUpdatesBody, type OutgoingMessage } from './message-format.ts';
 import { packBatches, QueueSendError, sendBatch } from './sqs-batch.ts';
 import { sqsSafeText } from './sqs-text.ts';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { chunk } from '../rules/chunk.ts';
-import type { LaneSource, QueueRecord } from '../usecases/ports.ts';
+import { chunk } from '../core/rules/chunk.ts';
+import type { LaneSource, QueueRecord } from '../core/ports.ts';
 import { ATTR } from './message-format.ts';
 import { receivedQueueRecord } from './queue-record.ts';
 

@@ -1,7 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { laneGroupId } from '../lanes/lane-of.ts';
-import type { LaneMessage } from '../lanes/lane-plan.ts';
-import type { LaneMeta, Lanes } from '../usecases/ports.ts';
+import { laneGroupId } from '../core/lanes/lane-of.ts';
+import type { LaneMessage } from '../core/lanes/lane-plan.ts';
+import type { LaneMeta, Lanes } from '../core/ports.ts';
 import { ATTR, userUpdatesBody } from './message-format.ts';
 import { packBatches, sendBatch, type BatchEntry } from './sqs-batch.ts';
 

@@ -1,6 +1,6 @@
 import { ChangeMessageVisibilityBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { chunk } from '../rules/chunk.ts';
-import type { QueueRecord, Redelivery } from '../usecases/ports.ts';
+import { chunk } from '../core/rules/chunk.ts';
+import type { QueueRecord, Redelivery } from '../core/ports.ts';
 
 /** ChangeMessageVisibilityBatch takes at most 10 entries. */
 const MAX_ENTRIES = 10;

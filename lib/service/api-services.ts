@@ -4,10 +4,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { WebhookSecretSource } from '../credentials/webhook-secret-source.ts';
-import { EarlyWriteGate } from '../usecases/early-write-gate.ts';
+import { EarlyWriteGate } from '../core/usecases/early-write-gate.ts';
 import { loadConfig, type Config } from '../config/config.ts';
 import { DynamoDbIdempotency } from '../idempotency/dynamodb-idempotency.ts';
-import type { Idempotency } from '../usecases/ports.ts';
+import type { Idempotency } from '../core/ports.ts';
 import { WebhookAuthenticator } from '../webhook/webhook-authenticator.ts';
 import { createCoreServices, type CoreServices, type ServiceOverrides } from './services.ts';
 

@@ -10,7 +10,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { FixedAttrNames, LearnedAttrNames } from '../attr-names/registered-names.ts';
-import type { AttrNames } from '../usecases/ports.ts';
+import type { AttrNames } from '../core/ports.ts';
 import type { Config } from '../config/config.ts';
 import { SecretsManagerSource } from '../credentials/secrets-manager-source.ts';
 import { StaticCredentialSource } from '../credentials/static-source.ts';

@@ -7,7 +7,7 @@ import { CountedDeadLetters } from '../observability/dead-letter-metrics.ts';
 import { SqsDeadLetters } from '../queue/sqs-dead-letters.ts';
 import { SqsLaneSource } from '../queue/sqs-lane-source.ts';
 import { SqsRedelivery } from '../queue/sqs-redelivery.ts';
-import type { DeadLetters, LaneSource } from '../usecases/ports.ts';
+import type { DeadLetters, LaneSource } from '../core/ports.ts';
 import { createCoreServices, type CoreServices, type ServiceOverrides } from './services.ts';
 
 export interface WorkerParts {

@@ -1,7 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { GatewayError } from '../core/errors.ts';
 
-export class WebhookAuthError extends Error {
-  override readonly name = 'WebhookAuthError';
+export class WebhookAuthError extends GatewayError {
+  override name = 'WebhookAuthError';
   /** Why, for logs only: the response never says which check failed. */
   readonly reason:
     | 'missing-headers'

@@ -11,17 +11,17 @@ import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
 import { RequestRefusedError, type RequestRule } from '../../lib/http/request-errors.ts';
 import { acceptedResponse, errorResponse, GATEWAY_CODES } from '../../lib/http/responses.ts';
-import { RequestShapeError } from '../../lib/rules/request-shape-error.ts';
-import { isUserRule } from '../../lib/rules/rule-messages.ts';
-import type { RequestShapeRule, UserRule } from '../../lib/rules/types.ts';
-import type { AcceptWebhookResult } from '../../lib/usecases/accept-webhook.ts';
-import { StaleRequestError } from '../../lib/usecases/answer-once.ts';
+import { RequestShapeError } from '../../lib/core/errors.ts';
+import { isUserRule } from '../../lib/core/rules/rule-messages.ts';
+import type { RequestShapeRule, UserRule } from '../../lib/core/rules/types.ts';
+import type { AcceptWebhookResult } from '../../lib/core/usecases/accept-webhook.ts';
+import { StaleRequestError } from '../../lib/core/errors.ts';
 import {
   IdempotencyUnavailableError,
   LanesUnavailableError,
   RequestInProgressError,
   RequestKeyReusedError,
-} from '../../lib/usecases/errors.ts';
+} from '../../lib/core/errors.ts';
 import { WebhookAuthError } from '../../lib/webhook/webhook-authenticator.ts';
 import { apiEvent, lambdaContext, makeUsers, TEST_CREDENTIALS } from '../helpers/factories.ts';
 import { useStack } from '../helpers/use-stack.ts';

@@ -5,7 +5,7 @@
  * removed.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { UserUpdate } from '../../lib/rules/types.ts';
+import type { UserUpdate } from '../../lib/core/rules/types.ts';
 import { apiEvent, lambdaContext, parseBody } from '../helpers/factories.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
 
@@ -58,8 +58,9 @@ describe('end to end: the last accepted value wins', () => {
     );
     const newer = await api(apiEvent(body(update(ids, () => ({ city: 'newer', tier: null })))), lambdaContext());
     await stack.sendIntake(body(update(ids.slice(0, 500), () => ({ lang: 'fr' }))), { groupId: 'crm' });
-    // The intake message takes its place when it is moved into lanes: wait for that before the next webhook.
-    await new Promise((r) => setTimeout(r, 3_000));
+    // The intake message takes its place when it is moved into lanes: wait for that before the next webhook (a fixed
+    // wait was too short on a loaded machine, and the webhook then came first, as the promise allows).
+    await stack.intakeMoved(60_000);
     const small = await api(apiEvent(body(update(ids.slice(0, 50), () => ({ lang: 'de' })))), lambdaContext());
     await new Promise((r) => setTimeout(r, 3_000));
     stack.emulator.setFaults({});

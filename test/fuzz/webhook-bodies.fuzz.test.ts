@@ -1,7 +1,7 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { laneGroupId, laneOf } from '../../lib/lanes/lane-of.ts';
+import { laneGroupId, laneOf } from '../../lib/core/lanes/lane-of.ts';
 import { apiEvent, lambdaContext, parseBody } from '../helpers/factories.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
 import { FUZZ_ATTR_NAMES } from './body-arbitraries.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { laneGroupId, laneOf } from '../../lib/lanes/lane-of.ts';
+import { laneGroupId, laneOf } from '../../lib/core/lanes/lane-of.ts';
 import { apiEvent, lambdaContext, makeUsers, parseBody, TEST_CREDENTIALS } from '../helpers/factories.ts';
 import { useStack } from '../helpers/use-stack.ts';
 import { PLANTED_PERSONAL } from '../setup/planted-personal-data.ts';

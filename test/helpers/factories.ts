@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { Webhook } from 'standardwebhooks';
 import { createLambdaContext } from '../../local/lambda-context.ts';
-import type { UserAttr } from '../../lib/rules/types.ts';
+import type { UserAttr } from '../../lib/core/rules/types.ts';
 
 export const TEST_CREDENTIALS = {
   sdkAppId: 1400000001,

@@ -1,5 +1,5 @@
 /**
- * In-memory fakes of the use cases' ports (lib/usecases/ports.ts), in the spirit of Powertools' own
+ * In-memory fakes of the use cases' ports (lib/core/ports.ts), in the spirit of Powertools' own
  * batch-processor tests: no SQS, no DynamoDB, no IM, only what the ports promise.
  *
  * - `FakeIm`: the IM attribute store behind `AttrWriter`, with scripted faults (a whole call, listed
@@ -11,13 +11,13 @@
  * - `FakeDeadLetters`, `FixedNames`, `FakeRedelivery`, `ParkingWriter`, `FakeClock`, `queueRecord`.
  */
 import { DeadlineError, ImError } from '../../lib/im/errors.ts';
-import { classifyErrorCode } from '../../lib/im/classify.ts';
-import type { ErrorClass } from '../../lib/im/types.ts';
-import { laneGroupId } from '../../lib/lanes/lane-of.ts';
-import type { LaneMessage } from '../../lib/lanes/lane-plan.ts';
+import { retryClassOf } from '../../lib/im/classify.ts';
+import type { RetryClass } from '../../lib/core/errors.ts';
+import { laneGroupId } from '../../lib/core/lanes/lane-of.ts';
+import type { LaneMessage } from '../../lib/core/lanes/lane-plan.ts';
 import { userUpdatesBody } from '../../lib/queue/message-format.ts';
-import { MAX_USERS_PER_CALL } from '../../lib/rules/constants.ts';
-import type { UserAttr, UserAttrRemoval, UserUpdate } from '../../lib/rules/types.ts';
+import { MAX_USERS_PER_CALL } from '../../lib/core/rules/constants.ts';
+import type { UserAttr, UserAttrRemoval, UserUpdate } from '../../lib/core/rules/types.ts';
 import type {
   AttrNames,
   AttrWriter,
@@ -30,7 +30,7 @@ import type {
   Redelivery,
   WriteOptions,
   WriteOutcome,
-} from '../../lib/usecases/ports.ts';
+} from '../../lib/core/ports.ts';
 
 /** A clock the test moves by hand. */
 export class FakeClock {
@@ -63,7 +63,7 @@ export interface ImCall {
 
 /**
  * What IM does to a call instead of applying it.
- * - `error`: the whole call fails with an `ImError` (class from `classifyErrorCode` unless given); with
+ * - `error`: the whole call fails with an `ImError` (class from `retryClassOf` unless given); with
  *   `applied`, IM applied it before the error came back (a timeout after the write).
  * - `users`: ErrorList-style partial success: the chosen users fail with `errorCode`, the rest are applied.
  * - `errorList`: the same with a code per account (accounts not in the call are ignored).
@@ -74,7 +74,7 @@ export type ImFault =
   | {
       readonly kind: 'error';
       readonly errorCode: number;
-      readonly errorClass?: ErrorClass;
+      readonly errorClass?: RetryClass;
       readonly attempts?: number;
       readonly applied?: boolean;
     }
@@ -93,12 +93,12 @@ const commandOf = (kind: CallKind): string =>
 /** An `ImError` as the IM client throws it. */
 export function imError(
   errorCode: number,
-  options: { errorClass?: ErrorClass; attempts?: number; kind?: CallKind } = {},
+  options: { errorClass?: RetryClass; attempts?: number; kind?: CallKind } = {},
 ): ImError {
   return new ImError({
     errorCode,
     errorInfo: `fake IM error ${errorCode}`,
-    errorClass: options.errorClass ?? classifyErrorCode(errorCode),
+    errorClass: options.errorClass ?? retryClassOf(errorCode),
     command: commandOf(options.kind ?? 'set'),
     attempts: options.attempts ?? 1,
   });
@@ -213,13 +213,22 @@ export class FakeIm implements AttrWriter {
         const fails = typeof chosen === 'function' ? chosen : (account: string) => chosen.includes(account);
         const failed = new Set(call.accounts.filter((account) => fails(account)));
         applyAll((account) => !failed.has(account));
-        return { failedUsers: [...failed].map((To_Account) => ({ To_Account, errorCode: fault.errorCode })) };
+        return {
+          failedUsers: [...failed].map((To_Account) => ({
+            To_Account,
+            errorCode: fault.errorCode,
+            errorClass: retryClassOf(fault.errorCode),
+          })),
+        };
       }
       case 'errorList': {
         const failed = call.accounts.filter((account) => Object.hasOwn(fault.codes, account));
         applyAll((account) => !failed.includes(account));
         return {
-          failedUsers: failed.map((To_Account) => ({ To_Account, errorCode: fault.codes[To_Account] as number })),
+          failedUsers: failed.map((To_Account) => {
+            const errorCode = fault.codes[To_Account] as number;
+            return { To_Account, errorCode, errorClass: retryClassOf(errorCode) };
+          }),
         };
       }
       case 'deadline':

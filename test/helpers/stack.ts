@@ -22,7 +22,7 @@ import type { MetadataBearer } from '@smithy/types';
 import type { SQSEvent } from 'aws-lambda';
 import DEFAULTS from '../../lib/config/defaults.json' with { type: 'json' };
 import { loadConfig } from '../../lib/config/config.ts';
-import { chunk } from '../../lib/rules/chunk.ts';
+import { chunk } from '../../lib/core/rules/chunk.ts';
 import { createApiHandler, createWorkerHandler } from '../../lib/service/lambda-handlers.ts';
 import { apiParts, type ApiServices } from '../../lib/service/api-services.ts';
 import { createCoreServices } from '../../lib/service/services.ts';
@@ -117,6 +117,8 @@ export interface Stack {
   startWorkers(options?: StartWorkersOptions): Workers;
   /** Waits until the lanes and intake queues hold no message, visible, in flight or delayed. */
   drained(timeoutMs?: number): Promise<void>;
+  /** Waits until the intake queue holds no message: every producer message sent so far has been moved into lanes. */
+  intakeMoved(timeoutMs?: number): Promise<void>;
   /** Sends a raw body to the intake queue, as another producer would; resolves to its message id. */
   sendIntake(body: string, options: SendIntakeOptions): Promise<string>;
   /** Receives up to 10 messages of a queue (one per message group, for a FIFO queue) as the SQS event Lambda would deliver. */
@@ -360,6 +362,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           await Promise.all([lanes.stop(), intake.stop()]);
         },
       };
+    },
+    intakeMoved: async (timeoutMs = 60_000) => {
+      const until = Date.now() + timeoutMs;
+      while ((await messageCount(queues.intakeQueueUrl)) > 0) {
+        if (Date.now() > until) throw new Error(`the intake queue was not moved into lanes within ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
     },
     drained: async (timeoutMs = 60_000) => {
       const until = Date.now() + timeoutMs;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { acceptedResponse, errorResponse } from '../../lib/http/responses.ts';
-import type { AcceptWebhookResult } from '../../lib/usecases/accept-webhook.ts';
-import { LanesUnavailableError, RequestInProgressError } from '../../lib/usecases/errors.ts';
+import type { AcceptWebhookResult } from '../../lib/core/usecases/accept-webhook.ts';
+import { LanesUnavailableError, RequestInProgressError } from '../../lib/core/errors.ts';
 
 const result = (overrides: Partial<AcceptWebhookResult>): AcceptWebhookResult => ({
   requestId: 'req-1',

@@ -1,12 +1,8 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbIdempotency } from '../../lib/idempotency/dynamodb-idempotency.ts';
-import {
-  IdempotencyUnavailableError,
-  RequestInProgressError,
-  RequestKeyReusedError,
-} from '../../lib/usecases/errors.ts';
-import type { StoredAnswer } from '../../lib/usecases/ports.ts';
+import { IdempotencyUnavailableError, RequestInProgressError, RequestKeyReusedError } from '../../lib/core/errors.ts';
+import type { StoredAnswer } from '../../lib/core/ports.ts';
 import { startLocalTables, type LocalTables } from '../../local/local-tables.ts';
 
 const REGION = 'ap-southeast-1';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { classifyErrorCode, isRetryableClass } from '../../lib/im/classify.ts';
+import { isRetryable } from '../../lib/core/errors.ts';
+import { classifyErrorCode, retryClassOf } from '../../lib/im/classify.ts';
 import { IM_ERROR_CODES, TRANSPORT_ERROR_CODES, httpStatusCode } from '../../lib/im/error-codes.ts';
 
 // The retry class of each code, read from Tencent's error code pages (doc 269/1671, 269/1519) and
@@ -71,7 +72,7 @@ describe('classifyErrorCode', () => {
 
     // Assess
     expect(errorClass).toBe('signature-wrong');
-    expect(isRetryableClass(errorClass)).toBe(false);
+    expect(isRetryable(retryClassOf(lockout))).toBe(false);
   });
 
   it('classifies unknown non-zero codes as permanent', () => {

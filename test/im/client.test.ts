@@ -82,7 +82,7 @@ describe('ImClient: commands', () => {
     // Assess
     expect(server.requests[0]?.pathname).toBe('/v4/all_member_push/im_set_attr');
     expect(server.requests[0]?.body).toEqual({ UserAttrs: users(5) });
-    expect(outcome.failedUsers).toEqual([{ To_Account: 'u3', errorCode: 70107 }]);
+    expect(outcome.failedUsers).toEqual([{ To_Account: 'u3', errorCode: 70107, errorClass: 'permanent' }]);
   });
 
   it('reports no failed users when the answer has no ErrorList', async () => {

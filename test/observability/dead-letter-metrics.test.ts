@@ -1,7 +1,7 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { describe, expect, it } from 'vitest';
 import { CountedDeadLetters, DeadLetterRecorder } from '../../lib/observability/dead-letter-metrics.ts';
-import type { DeadLetter } from '../../lib/usecases/ports.ts';
+import type { DeadLetter } from '../../lib/core/ports.ts';
 import { captureStdout, dimensionSetsOf, total } from '../helpers/emf-capture.ts';
 import { FakeDeadLetters } from '../helpers/fakes.ts';
 

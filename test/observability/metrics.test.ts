@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { laneOf } from '../../lib/lanes/lane-of.ts';
-import type { UserAttr } from '../../lib/rules/types.ts';
+import { laneOf } from '../../lib/core/lanes/lane-of.ts';
+import type { UserAttr } from '../../lib/core/rules/types.ts';
 import { captureStdout, dimensionSetsOf, samples, total } from '../helpers/emf-capture.ts';
 import { apiEvent, lambdaContext, makeUsers, parseBody } from '../helpers/factories.ts';
 import { useStack } from '../helpers/use-stack.ts';

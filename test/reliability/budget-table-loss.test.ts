@@ -1,6 +1,6 @@
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
-import type { UserAttr } from '../../lib/rules/types.ts';
+import type { UserAttr } from '../../lib/core/rules/types.ts';
 import { createTable } from '../../local/local-tables.ts';
 import { apiEvent, lambdaContext, makeUsers } from '../helpers/factories.ts';
 import { useStack } from '../helpers/use-stack.ts';

@@ -1,6 +1,6 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { UserAttr } from '../../lib/rules/types.ts';
+import type { UserAttr } from '../../lib/core/rules/types.ts';
 import { startSqsEventSource } from '../../local/sqs-event-source.ts';
 import { apiEvent, lambdaContext, makeUsers, parseBody } from '../helpers/factories.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';

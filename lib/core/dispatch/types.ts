@@ -1,0 +1,31 @@
+import type { UserAttr, UserAttrRemoval } from '../rules/types.ts';
+
+/** One IM call's worth of work: set or remove attributes of at most 100 users. */
+export type WriteCall =
+  | { readonly kind: 'set'; readonly users: readonly UserAttr[] }
+  | { readonly kind: 'remove'; readonly users: readonly UserAttrRemoval[] };
+
+/** Users IM refused for good, with IM's reason. */
+export interface RefusedGroup {
+  readonly call: WriteCall;
+  readonly errorCode: number;
+  readonly errorInfo: string;
+}
+
+/** Users that may still succeed later (transient failure, rate limit, deadline, credentials being fixed). */
+export interface RetryableGroup {
+  readonly call: WriteCall;
+  readonly errorCode: number;
+  readonly errorInfo: string;
+  /** False when no IM call was started for these users (e.g. the deadline came first). */
+  readonly attempted: boolean;
+  /** The writer found no time before the caller's deadline to start (another) attempt. */
+  readonly deadlineReached?: boolean;
+}
+
+/** Where every user of a dispatch ended: each (user, kind) is in exactly one list. */
+export interface DispatchResult {
+  readonly applied: WriteCall[];
+  readonly refused: RefusedGroup[];
+  readonly retryable: RetryableGroup[];
+}

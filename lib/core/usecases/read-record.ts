@@ -1,0 +1,76 @@
+import { RequestShapeError } from '../errors.ts';
+import type { Rejection, UserUpdate } from '../rules/types.ts';
+import { validateUsers } from '../rules/validate-users.ts';
+import type { DeadLetter, QueueRecord } from '../ports.ts';
+
+/** A queue record read with the request rules: its valid users, and dead letters for everything else. */
+export interface ReadRecord {
+  readonly record: QueueRecord;
+  readonly users: readonly UserUpdate[];
+  /** Dead letters for the record's refused entries, or for the whole record when it cannot be read. */
+  readonly deadLetters: readonly DeadLetter[];
+  /** How many entries the record held (1 for a body that is not a request). */
+  readonly received: number;
+  /** Entries dead-lettered by the rules. */
+  readonly rejected: number;
+}
+
+/** Reads a record's body with the gateway's own rules; a body that cannot be read goes to the dead-letter queue whole. */
+export function readRecord(record: QueueRecord, allowedNames: ReadonlySet<string> | undefined): ReadRecord {
+  const whole = (rule: string, reason: string): ReadRecord => ({
+    record,
+    users: [],
+    deadLetters: [{ raw: record.body, why: { rule, reason, requestId: record.requestId, records: [record.id] } }],
+    received: 1,
+    rejected: 1,
+  });
+  let body: unknown;
+  try {
+    body = JSON.parse(record.body);
+  } catch {
+    return whole('body-must-be-json', 'the message body is not JSON');
+  }
+  try {
+    const { users, rejected, received } = validateUsers(body, { allowedNames });
+    return {
+      record,
+      users,
+      deadLetters: rejectionLetters(record, body, rejected),
+      received,
+      rejected: rejected.length,
+    };
+  } catch (error) {
+    if (!(error instanceof RequestShapeError)) throw error;
+    return whole(error.rule, error.message);
+  }
+}
+
+/** The rejected entries grouped by rule, each group one dead letter with the entries as sent. */
+function rejectionLetters(record: QueueRecord, body: unknown, rejected: readonly Rejection[]): DeadLetter[] {
+  if (rejected.length === 0) return [];
+  const entries = (body as { UserAttrs: readonly unknown[] }).UserAttrs;
+  const byRule = new Map<string, { entries: unknown[]; reasons: string[] }>();
+  for (const r of rejected) {
+    let group = byRule.get(r.rule);
+    if (group === undefined) byRule.set(r.rule, (group = { entries: [], reasons: [] }));
+    group.entries.push(entries[r.index]);
+    if (group.reasons.length < 5) group.reasons.push(r.message);
+  }
+  const letters: DeadLetter[] = [...byRule].map(([rule, group]) => ({
+    entries: group.entries,
+    why: { rule, reason: group.reasons.join(' | '), requestId: record.requestId, records: [record.id] },
+  }));
+  try {
+    JSON.stringify(letters.map((l) => ('entries' in l ? l.entries : [])));
+    return letters;
+  } catch (error) {
+    // An entry nested too deep to serialise again (the stack runs out) cannot be cut out: keep the body whole.
+    if (!(error instanceof RangeError)) throw error;
+    const rules = [...byRule.keys()].join(',');
+    const reason = `the rejected users could not be cut out of the message (nested too deep), so it is kept whole: ${rejected
+      .map((r) => r.message)
+      .slice(0, 5)
+      .join(' | ')}`;
+    return [{ raw: record.body, why: { rule: rules, reason, requestId: record.requestId, records: [record.id] } }];
+  }
+}
