@@ -19,7 +19,7 @@ const EXIT_CODES_HELP = `
 Exit codes: 0 done; 1 failed, or partly failed (some users, letters or calls); 2 usage error (nothing
 changed); 130 interrupted by Ctrl-C after the work in flight was settled.
 With no --stage the commands work on the local stack of \`npm start\` (same PORT, SQS_PORT, DYNAMODB_PORT,
-EMULATOR_PORT, IM_BASE_URL, TIM_*, WEBHOOK_SECRET); see README "Operating it".`;
+EMULATOR_PORT, IM_BASE_URL, TIM_*, WEBHOOK_SECRET); see docs/operating.md.`;
 
 function buildProgram(ctx: CliContext): Command {
   const program = new Command('tim-attr')

@@ -45,7 +45,7 @@ export function localFunctionEnv(
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
     WORKER_MAX_CONCURRENCY: String(settings.workerProcesses),
-    // Reserved concurrency must cover the lanes pollers (README, fleet budget).
+    // Reserved concurrency must cover the lanes pollers (docs/fleet-budget.md).
     WORKER_RESERVED_CONCURRENCY: String(Math.max(DEFAULTS.workerReservedConcurrency, settings.workerProcesses)),
     WORKER_FLOOR_RATE: inherited['WORKER_FLOOR_RATE'] ?? String(DEFAULTS.workerFloorRate),
     PORT: String(settings.port),

@@ -92,7 +92,7 @@ export async function runStatus(ctx: CliContext, options: CommonOptions): Promis
   )
     ctx.fail(EXIT.failed);
 
-  // Drained: nothing visible, in flight or delayed, so no update can be reordered by a change of laneCount (README).
+  // Drained: nothing visible, in flight or delayed, so no update can be reordered by a change of laneCount (docs/architecture.md).
   const lanes = queues.find((q) => q.queue === 'lanes');
   const lanesDrained =
     lanes !== undefined &&

@@ -10,7 +10,7 @@ import type { LogLevel } from '../config/config.ts';
 
 export const SERVICE_NAME = 'tim-attr-gateway';
 
-/** Metric names, as they appear in CloudWatch (see the README for what each means and which alarms to set). */
+/** Metric names, as they appear in CloudWatch (docs/operating.md says what each means and which alarms to set). */
 export const METRIC = {
   usersReceived: 'UsersReceived',
   usersApplied: 'UsersApplied',

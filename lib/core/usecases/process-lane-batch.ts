@@ -111,7 +111,7 @@ export async function processLaneBatch(
     read.push(r);
     if (index === starter && head !== undefined) for (const key of head.pairs) lastWriter.set(key, index);
     let users = index === starter && head !== undefined ? head.rest : r.users;
-    // A user in the head's lane and in another (only while laneCount changes, README): an earlier record's value
+    // A user in the head's lane and in another (only while laneCount changes, docs/architecture.md): an earlier record's value
     // is superseded by the head's, and a later record's must land after it.
     if (head !== undefined && index < starter) users = withoutPairs(users, head.pairs);
     if (head !== undefined && index > starter && users.some((u) => head.accounts.has(u.To_Account))) meetsHead = true;
