@@ -75,6 +75,9 @@ export interface Lanes {
   enqueue(messages: readonly LaneMessage[], meta: LaneMeta): Promise<readonly LaneMessage[]>;
 }
 
+/** The most entries in one queue batch (a receive, a send, a delete, a visibility change): SQS's limit. */
+export const QUEUE_BATCH_MAX = 10;
+
 /** A record as the use cases see it: a message of the lanes or intake queue. */
 export interface QueueRecord {
   readonly id: string;

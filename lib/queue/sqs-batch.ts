@@ -1,9 +1,7 @@
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
 import { messageSize, SQS_MAX_MESSAGE_BYTES, toSqsAttributes, type OutgoingMessage } from './message-format.ts';
 import { GatewayError } from '../core/errors.ts';
-
-/** SQS's SendMessageBatch limits: 10 entries, and 1 MiB for the whole call. */
-const MAX_ENTRIES = 10;
+import { QUEUE_BATCH_MAX } from '../core/ports.ts';
 
 export class QueueSendError extends GatewayError {
   override name = 'QueueSendError';
@@ -24,7 +22,7 @@ export function packBatches<T extends OutgoingMessage>(entries: readonly T[]): T
     const size = messageSize(entry);
     if (size > SQS_MAX_MESSAGE_BYTES)
       throw new QueueSendError(`a message of ${size} bytes exceeds SQS's ${SQS_MAX_MESSAGE_BYTES}`);
-    if (current.length === MAX_ENTRIES || bytes + size > SQS_MAX_MESSAGE_BYTES) {
+    if (current.length === QUEUE_BATCH_MAX || bytes + size > SQS_MAX_MESSAGE_BYTES) {
       batches.push(current);
       current = [];
       bytes = 0;

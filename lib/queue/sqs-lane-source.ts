@@ -4,9 +4,7 @@ import { chunk } from '../core/rules/chunk.ts';
 import type { LaneSource, QueueRecord } from '../core/ports.ts';
 import { ATTR } from './message-format.ts';
 import { receivedQueueRecord } from './queue-record.ts';
-
-/** DeleteMessageBatch takes at most 10 entries. */
-const MAX_ENTRIES = 10;
+import { QUEUE_BATCH_MAX } from '../core/ports.ts';
 
 /**
  * The lanes queue read by the worker itself, beyond its event-source batch. Receives never wait (a short poll):
@@ -39,7 +37,7 @@ export class SqsLaneSource implements LaneSource {
 
   async delete(records: readonly QueueRecord[]): Promise<readonly string[]> {
     const undeleted: string[] = [];
-    for (const group of chunk(records, MAX_ENTRIES)) {
+    for (const group of chunk(records, QUEUE_BATCH_MAX)) {
       try {
         const answer = await this.#client.send(
           new DeleteMessageBatchCommand({

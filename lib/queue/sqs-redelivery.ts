@@ -1,9 +1,7 @@
 import { ChangeMessageVisibilityBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { chunk } from '../core/rules/chunk.ts';
 import type { QueueRecord, Redelivery } from '../core/ports.ts';
-
-/** ChangeMessageVisibilityBatch takes at most 10 entries. */
-const MAX_ENTRIES = 10;
+import { QUEUE_BATCH_MAX } from '../core/ports.ts';
 
 /**
  * Sets when failed records come back, by changing their visibility timeout: the worker's own backoff
@@ -20,7 +18,7 @@ export class SqsRedelivery implements Redelivery {
 
   async retryLater(records: readonly QueueRecord[], delaySeconds: number): Promise<void> {
     const timeout = Math.max(0, Math.min(43_200, Math.round(delaySeconds)));
-    for (const group of chunk(records, MAX_ENTRIES)) {
+    for (const group of chunk(records, QUEUE_BATCH_MAX)) {
       const answer = await this.#client.send(
         new ChangeMessageVisibilityBatchCommand({
           QueueUrl: this.#queueUrl,

@@ -29,3 +29,14 @@ export interface DispatchResult {
   readonly refused: RefusedGroup[];
   readonly retryable: RetryableGroup[];
 }
+
+/** The accounts of calls, once each: a user with values to set and names to remove is in two calls. */
+export function accountsOf(groups: readonly { readonly call: WriteCall }[]): Set<string> {
+  return new Set(groups.flatMap((g) => g.call.users.map((u) => u.To_Account)));
+}
+
+/** The accounts IM confirmed in every call they were in (none refused, none left to retry). */
+export function appliedAccounts(result: DispatchResult): Set<string> {
+  const unfinished = accountsOf([...result.refused, ...result.retryable]);
+  return new Set([...accountsOf(result.applied.map((call) => ({ call })))].filter((a) => !unfinished.has(a)));
+}

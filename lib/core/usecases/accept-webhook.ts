@@ -13,7 +13,7 @@
  */
 import { setImmediate } from 'node:timers/promises';
 import { applyCalls } from '../dispatch/apply-calls.ts';
-import type { DispatchResult, WriteCall } from '../dispatch/types.ts';
+import { accountsOf, appliedAccounts, type DispatchResult } from '../dispatch/types.ts';
 import { planWriteCalls } from '../dispatch/write-call.ts';
 import { planLaneMessages, type LaneMessage } from '../lanes/lane-plan.ts';
 import { MAX_USERS_PER_CALL } from '../rules/constants.ts';
@@ -167,11 +167,8 @@ export async function acceptWebhook(deps: AcceptWebhookDeps, input: AcceptWebhoo
   // A call that never started found the budget busy: the lanes write these users, and the copy pauses its early writes.
   if (outcome.retryable.some((group) => !group.attempted)) deps.inlineGate?.missed();
   // A user with values to set and names to remove is in two calls: count accounts, not call entries.
-  const accounts = (groups: readonly { readonly call: WriteCall }[]) =>
-    new Set(groups.flatMap((g) => g.call.users.map((u) => u.To_Account)));
-  const refusedAccounts = accounts(outcome.refused);
-  const unfinished = accounts([...outcome.refused, ...outcome.retryable]);
-  const applied = [...accounts(outcome.applied.map((call) => ({ call })))].filter((a) => !unfinished.has(a)).length;
+  const refusedAccounts = accountsOf(outcome.refused);
+  const applied = appliedAccounts(outcome).size;
   const refused = refusedToRejections(outcome.refused).filter(
     (r, i, all) => all.findIndex((o) => o.To_Account === r.To_Account) === i,
   );

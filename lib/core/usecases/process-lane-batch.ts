@@ -14,12 +14,13 @@
  */
 import { setImmediate } from 'node:timers/promises';
 import { applyCalls } from '../dispatch/apply-calls.ts';
-import type { DispatchResult, WriteCall } from '../dispatch/types.ts';
+import { appliedAccounts, type DispatchResult, type WriteCall } from '../dispatch/types.ts';
 import { callEntries, callPairs, planWriteCalls } from '../dispatch/write-call.ts';
 import { MAX_USERS_PER_CALL, sameNames, UNREGISTERED_NAME_RULE } from '../rules/constants.ts';
 import { setOwn } from '../rules/own-record.ts';
 import type { AttrValue, UserUpdate } from '../rules/types.ts';
 import type { AttrNames, AttrWriter, DeadLetter, DeadLetters, QueueRecord, Redelivery } from '../ports.ts';
+import { DONE, judgeInGroupOrder, retryLater } from './fifo-batch.ts';
 import { groupBy } from './group-by.ts';
 import { sendLetters } from './send-letters.ts';
 import { readRecord, type ReadRecord } from './read-record.ts';
@@ -212,40 +213,29 @@ export async function processLaneBatch(
         });
   }
 
-  // Walk each lane in order: done records are acknowledged; the first blocked one fails with all after it,
-  // unless it has been failing past the outage tolerance, in which case it is dead-lettered.
-  const failed: { record: QueueRecord; delaySeconds: number }[] = [];
-  // IM applied users of this batch: a lane still failing is stuck on its own, not caught in an outage.
+  // Walk each lane in order (the FIFO policy, fifo-batch.ts): done records are acknowledged; the first blocked one
+  // fails with all after it, unless it has been failing past the outage tolerance (or, stuck while IM applied
+  // users of this batch, past the stuck-lane tolerance), in which case it is dead-lettered.
   const othersApplied = result.applied.length > 0;
   const aged: { index: number; letter: DeadLetter }[] = [];
-  for (const lane of lanesOf(read)) {
-    let delaySeconds: number | undefined;
-    for (const index of lane) {
-      const record = read[index]?.record as QueueRecord;
-      if (delaySeconds !== undefined) {
-        failed.push({ record, delaySeconds });
-        continue;
-      }
-      const why = blocks.get(index);
-      if (why === undefined) continue;
-      const failingMs = now() - record.firstReceivedAt;
-      if (failingMs > deps.outageToleranceMs) {
-        aged.push({ index, letter: agedLetter(record, why, deps.outageToleranceMs, 'outage-tolerance-exceeded') });
-        continue;
-      }
-      if (
-        deps.stuckLaneToleranceMs !== undefined &&
-        why.attempted &&
-        othersApplied &&
-        failingMs > deps.stuckLaneToleranceMs
-      ) {
-        aged.push({ index, letter: agedLetter(record, why, deps.stuckLaneToleranceMs, 'lane-stuck') });
-        continue;
-      }
-      delaySeconds = retryDelaySeconds(record, why, deps.retryMaxSeconds);
-      failed.push({ record, delaySeconds });
-    }
-  }
+  const failed = await judgeInGroupOrder(records, (record, index) => {
+    const why = blocks.get(index);
+    if (why === undefined) return DONE;
+    const failingMs = now() - record.firstReceivedAt;
+    const rule =
+      failingMs > deps.outageToleranceMs
+        ? 'outage-tolerance-exceeded'
+        : deps.stuckLaneToleranceMs !== undefined &&
+            why.attempted &&
+            othersApplied &&
+            failingMs > deps.stuckLaneToleranceMs
+          ? 'lane-stuck'
+          : undefined;
+    if (rule === undefined) return { done: false, delaySeconds: retryDelaySeconds(record, why, deps.retryMaxSeconds) };
+    const tolerance = rule === 'lane-stuck' ? (deps.stuckLaneToleranceMs ?? 0) : deps.outageToleranceMs;
+    aged.push({ index, letter: agedLetter(record, why, tolerance, rule) });
+    return DONE;
+  });
   const agedSent =
     aged.length === 0 ||
     (await sendLetters(
@@ -266,28 +256,12 @@ export async function processLaneBatch(
     }
   }
 
-  let redeliveryError: unknown;
-  for (const [delaySeconds, group] of groupBy(failed, (f) => f.delaySeconds)) {
-    try {
-      await deps.redelivery.retryLater(
-        group.map((f) => f.record),
-        delaySeconds,
-      );
-    } catch (error) {
-      redeliveryError = error;
-    }
-  }
+  const redeliveryError = await retryLater(deps.redelivery, failed);
 
-  const unfinished = new Set(
-    [...result.retryable, ...result.refused].flatMap((g) => g.call.users.map((u) => u.To_Account)),
-  );
-  const appliedUsers = new Set(
-    result.applied.flatMap((c) => c.users.map((u) => u.To_Account)).filter((a) => !unfinished.has(a)),
-  );
   return {
     failedIds: failed.map((f) => f.record.id),
     received: read.reduce((n, r) => n + r.received, 0),
-    applied: appliedUsers.size,
+    applied: appliedAccounts(result).size,
     // Users, not records: an aged-out record counts its users; a user refused in a set and a remove call once.
     deadLettered:
       read.reduce((n, r, index) => n + (held.has(index) ? 0 : r.rejected), 0) +

@@ -17,7 +17,7 @@
  */
 import { processLaneBatch, type LaneBatchDeps, type LaneBatchOutcome } from './process-lane-batch.ts';
 import { groupBy } from './group-by.ts';
-import type { LaneSource, QueueRecord } from '../ports.ts';
+import { QUEUE_BATCH_MAX, type LaneSource, type QueueRecord } from '../ports.ts';
 
 /** How an invocation gathers. */
 export interface GatherOptions {
@@ -87,9 +87,6 @@ const DEFAULTS = {
 const FULL_CALL_BYTES = 8_000;
 const bodyBytes = (records: readonly QueueRecord[]): number => records.reduce((n, r) => n + r.body.length, 0);
 
-/** SQS's ReceiveMessage returns at most 10 messages. */
-const RECEIVE_MAX = 10;
-
 export async function processLanes(
   deps: LanesDeps,
   batch: readonly QueueRecord[],
@@ -151,7 +148,7 @@ export async function processLanes(
       !(round.length > 0 && idle()) &&
       timeLeft()
     ) {
-      const more = await (source as LaneSource).receive(Math.min(RECEIVE_MAX, maxRecords - round.length));
+      const more = await (source as LaneSource).receive(Math.min(QUEUE_BATCH_MAX, maxRecords - round.length));
       total.receives++;
       if (more.length === 0) drained = true;
       round.push(...more);

@@ -12,7 +12,7 @@
  */
 import { planLaneMessages } from '../lanes/lane-plan.ts';
 import type { AttrNames, DeadLetter, DeadLetters, Lanes, QueueRecord, Redelivery } from '../ports.ts';
-import { groupBy } from './group-by.ts';
+import { DONE, judgeInGroupOrder, retryLater } from './fifo-batch.ts';
 import { sendLetters } from './send-letters.ts';
 import { readRecord, type ReadRecord } from './read-record.ts';
 import { sameNames, UNREGISTERED_NAME_RULE } from '../rules/constants.ts';
@@ -93,48 +93,30 @@ const retryDelaySeconds = (receiveCount: number): number => Math.min(20, 2 ** Ma
 export async function relaneIntake(deps: RelaneDeps, records: readonly QueueRecord[]): Promise<RelaneOutcome> {
   const now = deps.now ?? Date.now;
   let allowedNames = await deps.attrNames.current();
-  const failed: QueueRecord[] = [];
-  const blockedGroups = new Set<string>();
   let received = 0;
   let laned = 0;
   let deadLettered = 0;
 
   // One record at a time: each is parsed, laned and released before the next, so a batch of ten 1 MiB
   // producer messages never holds all of them parsed at once (memory at 256 MB); moving one is a few SQS calls.
-  for (const group of groupBy(records, (r) => r.group).values()) {
-    for (const record of group) {
-      if (blockedGroups.has(record.group)) {
-        failed.push(record);
-        continue;
-      }
-      let read = readRecord(record, allowedNames);
-      // A name refused by a list that may be stale (an operator just registered it): read the list again first.
-      if (refusesUnregisteredName(read)) {
-        const fresh = await deps.attrNames.refresh();
-        if (!sameNames(fresh, allowedNames)) read = readRecord(record, (allowedNames = fresh));
-      }
-      received += read.received;
-      const moved = await moveRecord(deps, record, read, now);
-      if (moved === undefined) {
-        blockedGroups.add(record.group);
-        failed.push(record);
-        continue;
-      }
-      laned += moved.laned;
-      deadLettered += moved.deadLettered;
+  const failed = await judgeInGroupOrder(records, async (record) => {
+    let read = readRecord(record, allowedNames);
+    // A name refused by a list that may be stale (an operator just registered it): read the list again first.
+    if (refusesUnregisteredName(read)) {
+      const fresh = await deps.attrNames.refresh();
+      if (!sameNames(fresh, allowedNames)) read = readRecord(record, (allowedNames = fresh));
     }
-  }
+    received += read.received;
+    const moved = await moveRecord(deps, record, read, now);
+    if (moved === undefined) return { done: false, delaySeconds: retryDelaySeconds(record.receiveCount) };
+    laned += moved.laned;
+    deadLettered += moved.deadLettered;
+    return DONE;
+  });
 
-  let redeliveryError: unknown;
-  for (const [delay, list] of groupBy(failed, (r) => retryDelaySeconds(r.receiveCount))) {
-    try {
-      await deps.redelivery.retryLater(list, delay);
-    } catch (error) {
-      redeliveryError = error;
-    }
-  }
+  const redeliveryError = await retryLater(deps.redelivery, failed);
   return {
-    failedIds: failed.map((r) => r.id),
+    failedIds: failed.map((f) => f.record.id),
     received,
     laned,
     deadLettered,
