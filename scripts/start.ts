@@ -17,15 +17,11 @@ import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { startFauxqs } from 'fauxqs';
 import { localCredentials, printableCredential } from '../lib/config/local-credentials.ts';
 import { busyPorts, describeBusyPorts } from '../local/busy-ports.ts';
 import { localFunctionEnv } from '../local/function-env.ts';
-import { createLocalQueues } from '../local/local-queues.ts';
+import { startLocalStack } from '../local/local-stack.ts';
 import { readLocalSettings } from '../lib/config/local-settings.ts';
-import { startLocalTables } from '../local/local-tables.ts';
-import { resourceNames } from '../lib/config/resource-names.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const settings = readLocalSettings(process.env);
@@ -65,56 +61,39 @@ if (busy.length > 0) {
   process.exit(2);
 }
 
-// --- local SQS -------------------------------------------------------------------------------------
-const fauxqs = await startFauxqs({ port: settings.sqsPort, logger: false, defaultRegion: settings.awsRegion });
-const sqsEndpoint = `http://localhost:${fauxqs.port}`;
-const sqs = new SQSClient({
-  endpoint: sqsEndpoint,
+// --- the local stack: SQS, DynamoDB and IM (local/local-stack.ts) ------------------------------------
+const stack = await startLocalStack({
+  stage: settings.stage,
   region: settings.awsRegion,
-  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  sqsPort: settings.sqsPort,
+  sqsHost: 'localhost',
+  dynamodbPort: settings.dynamodbPort,
+  ...(settings.imBaseUrl === undefined
+    ? {
+        emulator: {
+          sdkAppId: Number(credentials.TIM_SDKAPPID),
+          adminIdentifier: credentials.TIM_IDENTIFIER,
+          secretKey: credentials.TIM_SECRET_KEY,
+          attrNames,
+          port: settings.emulatorPort,
+          // IM's own limit, lowered with IM_RATE_LIMIT as the functions' budget is, to watch saturation locally.
+          ...(process.env['IM_RATE_LIMIT'] === undefined
+            ? {}
+            : { rateLimitPerSecond: Number(process.env['IM_RATE_LIMIT']) }),
+        },
+      }
+    : { imBaseUrl: settings.imBaseUrl }),
 });
-const names = resourceNames(settings.stage);
-const queues = await createLocalQueues({
-  client: sqs,
-  lanesQueueName: names.lanes,
-  intakeQueueName: names.intake,
-  deadLetterQueueName: names.deadLetter,
-});
-sqs.destroy();
-
-// --- local DynamoDB --------------------------------------------------------------------------------
-const tables = await startLocalTables({
-  tableName: names.idempotencyTable,
-  budgetTableName: names.budgetTable,
-  port: settings.dynamodbPort,
-  region: settings.awsRegion,
-}).catch(async (error: unknown) => {
-  await fauxqs.stop();
-  throw error;
-});
-
-// --- IM ------------------------------------------------------------------------------------------
-let closeEmulator: () => Promise<void> = async () => undefined;
-let imBaseUrl = settings.imBaseUrl;
-if (imBaseUrl === undefined) {
-  const { startEmulator } = await import('../local/emulator/index.ts');
-  const emulator = await startEmulator({
-    sdkAppId: Number(credentials.TIM_SDKAPPID),
-    adminIdentifier: credentials.TIM_IDENTIFIER,
-    secretKey: credentials.TIM_SECRET_KEY,
-    attrNames,
-    port: settings.emulatorPort,
-    // IM's own limit, lowered with IM_RATE_LIMIT as the functions' budget is, to watch saturation locally.
-    ...(process.env['IM_RATE_LIMIT'] === undefined ? {} : { rateLimitPerSecond: Number(process.env['IM_RATE_LIMIT']) }),
-  });
-  imBaseUrl = emulator.url;
-  closeEmulator = async () => {
+const { queues, imBaseUrl, sqsEndpoint } = stack;
+const tables = { endpoint: stack.dynamodbEndpoint, tableName: stack.names.idempotencyTable };
+const closeStack = async (): Promise<void> => {
+  const { emulator } = stack;
+  if (emulator !== undefined)
     console.log(
       `IM emulator: ${emulator.counters.calls} calls, ${emulator.counters.usersApplied} users applied, ${emulator.attrs.size} users stored`,
     );
-    await emulator.close();
-  };
-}
+  await stack.close();
+};
 
 // --- the functions -------------------------------------------------------------------------------
 const { env: functionEnv, ignored } = localFunctionEnv(process.env, settings, {
@@ -156,9 +135,7 @@ async function shutdown(exitCode: number): Promise<void> {
   );
   await Promise.race([Promise.all(exits), sleep(5000)]);
   for (const child of children) child.kill('SIGKILL');
-  await closeEmulator();
-  await fauxqs.stop();
-  await tables.close();
+  await closeStack();
   process.exit(exitCode);
 }
 process.on('SIGINT', () => void shutdown(0));

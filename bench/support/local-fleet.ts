@@ -8,9 +8,9 @@ import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import DEFAULTS from '../../lib/config/defaults.json' with { type: 'json' };
-import { createLocalQueues, type LocalQueues } from '../../local/local-queues.ts';
-import { resourceNames } from '../../lib/config/resource-names.ts';
-import { startEmulator, type Emulator, type FaultOptions } from '../../local/emulator/index.ts';
+import type { Emulator, FaultOptions } from '../../local/emulator/index.ts';
+import type { LocalQueues } from '../../local/local-queues.ts';
+import { startLocalStack } from '../../local/local-stack.ts';
 import { TEST_CREDENTIALS } from '../../test/helpers/factories.ts';
 
 const REGION = 'ap-southeast-1';
@@ -71,57 +71,30 @@ export interface LocalFleet {
 export const epochMs = (): number => performance.timeOrigin + performance.now();
 
 export async function startLocalFleet(options: LocalFleetOptions): Promise<LocalFleet> {
-  const emulator = await startEmulator({
-    sdkAppId: TEST_CREDENTIALS.sdkAppId,
-    adminIdentifier: TEST_CREDENTIALS.identifier,
-    secretKey: TEST_CREDENTIALS.secretKey,
-    attrNames: ['sex', 'city', 'tier', 'lang'],
-    rateLimitPerSecond: options.imRateLimit ?? 100,
-    ...(options.faults === undefined ? {} : { faults: options.faults }),
+  const stack = await startLocalStack({
+    stage: options.name,
+    region: REGION,
+    ownProcesses: true,
+    emulator: {
+      sdkAppId: TEST_CREDENTIALS.sdkAppId,
+      adminIdentifier: TEST_CREDENTIALS.identifier,
+      secretKey: TEST_CREDENTIALS.secretKey,
+      attrNames: ['sex', 'city', 'tier', 'lang'],
+      rateLimitPerSecond: options.imRateLimit ?? 100,
+      ...(options.faults === undefined ? {} : { faults: options.faults }),
+    },
   });
-  const names = resourceNames(options.name);
+  const emulator = stack.emulator as Emulator;
+  const { queues } = stack;
   const children: ChildProcess[] = [];
-  const service = async (kind: 'sqs' | 'dynamodb'): Promise<string> => {
-    const child = fork(new URL('./service-process.ts', import.meta.url), [kind], {
-      env: { ...process.env, TABLE_NAME: names.idempotencyTable, BUDGET_TABLE_NAME: names.budgetTable },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    children.push(child);
-    const { endpoint } = await new Promise<{ endpoint: string }>((resolve) =>
-      child.once('message', (m) => resolve(m as { endpoint: string })),
-    );
-    return endpoint;
-  };
-  const [endpoint, dynamodbEndpoint] = await Promise.all([service('sqs'), service('dynamodb')]);
-  const sqsProcess = children[0];
-  const dynamodbProcess = children[1];
-  const statsOf = (child: ChildProcess | undefined): Promise<Record<string, number>> =>
-    new Promise((resolve) => {
-      child?.once('message', (m) => resolve((m as { requests: Record<string, number> }).requests));
-      child?.send('stats');
-    });
   const sqs = new SQSClient({
     region: REGION,
-    endpoint,
+    endpoint: stack.sqsEndpoint,
     credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
-  });
-  const queues = await createLocalQueues({
-    client: sqs,
-    lanesQueueName: names.lanes,
-    intakeQueueName: names.intake,
-    deadLetterQueueName: names.deadLetter,
   });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    IM_BASE_URL: emulator.url,
-    LANES_QUEUE_URL: queues.lanesQueueUrl,
-    INTAKE_QUEUE_URL: queues.intakeQueueUrl,
-    DLQ_URL: queues.deadLetterQueueUrl,
-    SQS_ENDPOINT: endpoint,
-    IDEMPOTENCY_TABLE: names.idempotencyTable,
-    BUDGET_TABLE: names.budgetTable,
-    DYNAMODB_ENDPOINT: dynamodbEndpoint,
-    AWS_REGION: REGION,
+    ...stack.functionEnv,
     AWS_ACCESS_KEY_ID: 'bench',
     AWS_SECRET_ACCESS_KEY: 'bench',
     TIM_SDKAPPID: String(TEST_CREDENTIALS.sdkAppId),
@@ -161,8 +134,8 @@ export async function startLocalFleet(options: LocalFleetOptions): Promise<Local
         },
       };
     },
-    dynamodbRequests: () => statsOf(dynamodbProcess),
-    sqsRequests: () => statsOf(sqsProcess),
+    dynamodbRequests: () => stack.requests('dynamodb'),
+    sqsRequests: () => stack.requests('sqs'),
     async apiStreamCopy(extra = {}) {
       const child = fork(new URL('../fleet/api-stream-copy.ts', import.meta.url), {
         env: { ...env, ...extra },
@@ -180,11 +153,10 @@ export async function startLocalFleet(options: LocalFleetOptions): Promise<Local
     },
     async close() {
       // Copies first, then the services they talk to.
-      for (const child of children.slice(2)) child.kill('SIGTERM');
+      for (const child of children) child.kill('SIGTERM');
       await sleep(500);
-      for (const child of children.slice(0, 2)) child.kill('SIGTERM');
       sqs.destroy();
-      await emulator.close();
+      await stack.close();
     },
   };
 }

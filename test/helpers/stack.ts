@@ -17,7 +17,6 @@ import {
   type Message,
 } from '@aws-sdk/client-sqs';
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
-import { startFauxqs, type FauxqsServer } from 'fauxqs';
 import type { MetadataBearer } from '@smithy/types';
 import type { SQSEvent } from 'aws-lambda';
 import DEFAULTS from '../../lib/config/defaults.json' with { type: 'json' };
@@ -30,12 +29,10 @@ import { workerParts, type WorkerServices } from '../../lib/service/worker-servi
 
 /** Both functions' services over one core: a test copy runs either handler. */
 export type Services = ApiServices & WorkerServices;
-import { createLocalQueues } from '../../local/local-queues.ts';
-import { startLocalTables } from '../../local/local-tables.ts';
-import { resourceNames } from '../../lib/config/resource-names.ts';
+import { startLocalStack } from '../../local/local-stack.ts';
 import { startSqsEventSource, type SqsEventSource, type SqsEventSourceStats } from '../../local/sqs-event-source.ts';
 import { toSqsRecord } from '../../local/sqs-record.ts';
-import { startEmulator, type Emulator, type FaultOptions } from '../../local/emulator/index.ts';
+import type { Emulator, FaultOptions } from '../../local/emulator/index.ts';
 import { recordForSecretScan } from '../setup/output-capture.ts';
 import { ATTR_NAMES, TEST_CREDENTIALS } from './factories.ts';
 
@@ -182,52 +179,38 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   process.env['AWS_ACCESS_KEY_ID'] ??= FAKE_CREDENTIALS.accessKeyId;
   process.env['AWS_SECRET_ACCESS_KEY'] ??= FAKE_CREDENTIALS.secretAccessKey;
 
-  const emulator = await startEmulator({
-    sdkAppId: TEST_CREDENTIALS.sdkAppId,
-    adminIdentifier: TEST_CREDENTIALS.identifier,
-    secretKey: TEST_CREDENTIALS.secretKey,
-    attrNames: ATTR_NAMES,
-    rateLimitPerSecond: options.emulatorRateLimit ?? 100,
-    ...(options.faults === undefined ? {} : { faults: options.faults }),
-    ...(options.seed === undefined ? {} : { seed: options.seed }),
-  });
-  const names = resourceNames('test');
-  const fauxqs: FauxqsServer = await startFauxqs({ port: 0, logger: false, defaultRegion: REGION });
-  const sqsEndpoint = `http://127.0.0.1:${fauxqs.port}`;
-  const sqs = new SQSClient({ region: REGION, endpoint: sqsEndpoint, credentials: FAKE_CREDENTIALS });
-  const queues = await createLocalQueues({
-    client: sqs,
-    lanesQueueName: names.lanes,
-    intakeQueueName: names.intake,
-    deadLetterQueueName: names.deadLetter,
-    ...(options.lanesVisibilityTimeoutSeconds === undefined
-      ? {}
-      : { lanesVisibilityTimeoutSeconds: options.lanesVisibilityTimeoutSeconds }),
-    ...(options.intakeVisibilityTimeoutSeconds === undefined
-      ? {}
-      : { intakeVisibilityTimeoutSeconds: options.intakeVisibilityTimeoutSeconds }),
-  });
-  const tables = await startLocalTables({
-    tableName: names.idempotencyTable,
-    budgetTableName: names.budgetTable,
-    port: 0,
+  const local = await startLocalStack({
+    stage: 'test',
     region: REGION,
+    emulator: {
+      sdkAppId: TEST_CREDENTIALS.sdkAppId,
+      adminIdentifier: TEST_CREDENTIALS.identifier,
+      secretKey: TEST_CREDENTIALS.secretKey,
+      attrNames: ATTR_NAMES,
+      rateLimitPerSecond: options.emulatorRateLimit ?? 100,
+      ...(options.faults === undefined ? {} : { faults: options.faults }),
+      ...(options.seed === undefined ? {} : { seed: options.seed }),
+    },
+    queues: {
+      ...(options.lanesVisibilityTimeoutSeconds === undefined
+        ? {}
+        : { lanesVisibilityTimeoutSeconds: options.lanesVisibilityTimeoutSeconds }),
+      ...(options.intakeVisibilityTimeoutSeconds === undefined
+        ? {}
+        : { intakeVisibilityTimeoutSeconds: options.intakeVisibilityTimeoutSeconds }),
+    },
   });
+  const emulator = local.emulator as Emulator;
+  const { queues, names } = local;
+  const sqs = new SQSClient({ region: REGION, endpoint: local.sqsEndpoint, credentials: FAKE_CREDENTIALS });
+  const tables = { tableName: names.idempotencyTable, endpoint: local.dynamodbEndpoint };
   const dynamodb = new DynamoDBClient({ region: REGION, endpoint: tables.endpoint, credentials: FAKE_CREDENTIALS });
   const secretsClient = new SecretsManagerClient({ region: REGION });
   const secrets = mockClient(secretsClient);
   secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(TEST_CREDENTIALS) });
   const baseEnv: Record<string, string> = {
     SECRET_ID: 'tim-attr-gateway/test',
-    IM_BASE_URL: emulator.url,
-    AWS_REGION: REGION,
-    LANES_QUEUE_URL: queues.lanesQueueUrl,
-    INTAKE_QUEUE_URL: queues.intakeQueueUrl,
-    DLQ_URL: queues.deadLetterQueueUrl,
-    SQS_ENDPOINT: sqsEndpoint,
-    IDEMPOTENCY_TABLE: tables.tableName,
-    BUDGET_TABLE: names.budgetTable,
-    DYNAMODB_ENDPOINT: tables.endpoint,
+    ...local.functionEnv,
     LOG_LEVEL: 'INFO',
     // Tests post several webhooks to one API copy; 5 calls/s per copy keeps them quick.
     API_RATE_SHARE: '10',
@@ -318,7 +301,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     emulator,
     sqs,
     dynamodb,
-    sqsEndpoint,
+    sqsEndpoint: local.sqsEndpoint,
     lanesUrl: queues.lanesQueueUrl,
     lanesArn: queues.lanesQueueArn,
     intakeUrl: queues.intakeQueueUrl,
@@ -432,9 +415,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       secrets.restore();
       sqs.destroy();
       dynamodb.destroy();
-      await emulator.close();
-      await fauxqs.stop();
-      await tables.close();
+      await local.close();
     },
   };
 }

@@ -1,5 +1,5 @@
 /**
- * A local AWS stand-in in a process of its own, for the multi-process benchmarks: `sqs` runs fauxqs, `dynamodb`
+ * A local AWS stand-in in a process of its own, for the multi-process benchmarks (local-stack.ts, `ownProcesses`): `sqs` runs fauxqs, `dynamodb`
  * runs dynalite with the gateway's two tables (TABLE_NAME, BUDGET_TABLE_NAME). On AWS these services do not
  * share a CPU with the IM endpoint; here a separate process keeps their large synchronous work (1 MB lane
  * messages) from delaying the emulator's clock and answers. Reports `{ endpoint }` to the parent once up, and
@@ -8,7 +8,7 @@
 import { createServer, request as forward } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startFauxqs } from 'fauxqs';
-import { startLocalTables } from '../../local/local-tables.ts';
+import { startLocalTables } from './local-tables.ts';
 
 const kind = process.argv[2];
 /** DynamoDB requests by operation, or SQS requests by action, sent to the parent when it asks (`stats`). */
