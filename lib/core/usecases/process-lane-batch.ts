@@ -12,18 +12,16 @@
  * 4. A record still failing `outageToleranceMs` after its first receive goes to the dead-letter queue with
  *    its last error, so a long outage ends in dead letters with a reason rather than a lane blocked forever.
  */
-import { setImmediate } from 'node:timers/promises';
 import { applyCalls } from '../dispatch/apply-calls.ts';
-import { appliedAccounts, type DispatchResult, type WriteCall } from '../dispatch/types.ts';
+import { appliedAccounts, type DispatchResult, type RefusedGroup, type WriteCall } from '../dispatch/types.ts';
 import { callEntries, callPairs, planWriteCalls } from '../dispatch/write-call.ts';
-import { MAX_USERS_PER_CALL, sameNames, UNREGISTERED_NAME_RULE } from '../rules/constants.ts';
-import { setOwn } from '../rules/own-record.ts';
-import type { AttrValue, UserUpdate } from '../rules/types.ts';
+import { sameNames, UNREGISTERED_NAME_RULE } from '../rules/constants.ts';
 import type { AttrNames, AttrWriter, DeadLetter, DeadLetters, QueueRecord, Redelivery } from '../ports.ts';
-import { DONE, judgeInGroupOrder, retryLater } from './fifo-batch.ts';
+import { DONE, judgeInGroupOrder, retryLater, type FailedRecord } from './fifo-batch.ts';
 import { groupBy } from './group-by.ts';
+import { pairKey, readAndMerge } from './lane-batch-merge.ts';
 import { sendLetters } from './send-letters.ts';
-import { readRecord, type ReadRecord } from './read-record.ts';
+import type { ReadRecord } from './read-record.ts';
 
 export interface LaneBatchDeps {
   readonly writer: AttrWriter;
@@ -76,8 +74,6 @@ interface Block {
 /** IM's "invalid attribute" (doc 269/45938): a name the app has not registered. */
 const UNREGISTERED_NAME_CODE = 90033;
 
-const pairKey = (account: string, name: string): string => `${account}\u0000${name}`;
-
 export async function processLaneBatch(
   deps: LaneBatchDeps,
   records: readonly QueueRecord[],
@@ -85,59 +81,85 @@ export async function processLaneBatch(
 ): Promise<LaneBatchOutcome> {
   const now = deps.now ?? Date.now;
   const allowedNames = await deps.attrNames.current();
-
-  // A fast start: a record alone in its lane in this batch needs no merging, so the first such record with full
-  // calls starts them before the rest of the batch is read (reading ten records takes a busy copy tens of ms it
-  // can spend calling IM). Its other users join the batch's merge: no more calls than merging all at once.
-  const readEarly = new Map<number, ReadRecord>();
-  let starter = -1;
-  let head: Head | undefined;
-  for (const index of records.length > 1 ? alonesInLane(records) : []) {
-    const r = readRecord(records[index] as QueueRecord, allowedNames);
-    readEarly.set(index, r);
-    head = startHead(deps.writer, r, deadlineMs);
-    if (head === undefined) continue;
-    starter = index;
-    await setImmediate();
-    break;
-  }
-
-  // Merge in batch order (each lane's records arrive in lane order): the last writer of each pair wins.
-  const lastWriter = new Map<string, number>();
-  const merged = new Map<string, Record<string, AttrValue>>();
-  const read: ReadRecord[] = [];
-  let meetsHead = false;
-  for (const [index, record] of records.entries()) {
-    const r = readEarly.get(index) ?? readRecord(record, allowedNames);
-    read.push(r);
-    if (index === starter && head !== undefined) for (const key of head.pairs) lastWriter.set(key, index);
-    let users = index === starter && head !== undefined ? head.rest : r.users;
-    // A user in the head's lane and in another (only while laneCount changes, docs/architecture.md): an earlier record's value
-    // is superseded by the head's, and a later record's must land after it.
-    if (head !== undefined && index < starter) users = withoutPairs(users, head.pairs);
-    if (head !== undefined && index > starter && users.some((u) => head.accounts.has(u.To_Account))) meetsHead = true;
-    mergeUsers(merged, users, (account, name) => lastWriter.set(pairKey(account, name), index));
-    // The head's calls go out between records, not after the whole batch.
-    if (head !== undefined) await setImmediate();
-  }
-  const updates: UserUpdate[] = [...merged].map(([To_Account, Attrs]) => ({ To_Account, Attrs }));
-  const calls = planWriteCalls(updates);
-  if (meetsHead) await head?.result;
+  const batch = await readAndMerge(deps.writer, records, allowedNames, deadlineMs);
+  const { head } = batch;
+  const calls = planWriteCalls(batch.updates);
+  if (batch.meetsHead) await head?.result;
   const [headResult, restResult] = await Promise.all([head?.result, applyCalls(deps.writer, calls, { deadlineMs })]);
   const result = headResult === undefined ? restResult : joinResults(headResult, restResult);
 
-  // Which records each outcome concerns, through the pairs they last wrote.
-  const writersOf = (call: WriteCall): Set<number> =>
-    new Set(callPairs(call).map((p) => lastWriter.get(pairKey(p.account, p.name)) ?? -1));
-  const blocks = new Map<number, Block>();
-  const block = (index: number, why: Block): void => {
-    if (!blocks.has(index)) blocks.set(index, why);
-  };
-  for (const group of result.retryable) for (const index of writersOf(group.call)) block(index, group);
+  const blocks = new RecordBlocks(batch.lastWriter);
+  for (const group of result.retryable) blocks.blockWriters(group.call, group);
+  const refusals = await refusalLetters(deps, records, batch.read, result, allowedNames, blocks, now);
+  if (
+    !(await sendLetters(
+      deps.deadLetters,
+      refusals.letters.map((l) => l.letter),
+    ))
+  ) {
+    const why = { errorCode: 0, errorInfo: 'the dead-letter queue could not take the refused users', attempted: true };
+    for (const { from } of refusals.letters) for (const index of from) blocks.block(index, why);
+  }
+  const lanes = await settleLanes(deps, records, blocks, result.applied.length > 0, now);
+  const redeliveryError = await retryLater(deps.redelivery, lanes.failed);
 
-  // Before a user is dead-lettered for a name the app lacks, the names are read again (an operator may have just
-  // registered it and replayed): if they changed, the record comes back at once and is read with them; if they
-  // were last read before the record arrived (the read is at most once per 10 s), it comes back after the next.
+  const { read } = batch;
+  return {
+    failedIds: lanes.failed.map((f) => f.record.id),
+    received: read.reduce((n, r) => n + r.received, 0),
+    applied: appliedAccounts(result).size,
+    // Users, not records: an aged-out record counts its users; a user refused in a set and a remove call once.
+    deadLettered:
+      read.reduce((n, r, index) => n + (refusals.held.has(index) ? 0 : r.rejected), 0) +
+      new Set(refusals.refused.flatMap((g) => g.call.users.map((u) => u.To_Account))).size +
+      (lanes.agedSent ? lanes.aged.reduce((n, a) => n + (read[a.index]?.users.length ?? 0), 0) : 0),
+    calls: calls.length + (head?.calls ?? 0),
+    ...(redeliveryError === undefined ? {} : { redeliveryError }),
+  };
+}
+
+/** Why each record is not done yet, found through the pairs it last wrote; the first reason found stays. */
+class RecordBlocks {
+  readonly #lastWriter: ReadonlyMap<string, number>;
+  readonly #blocks = new Map<number, Block>();
+
+  constructor(lastWriter: ReadonlyMap<string, number>) {
+    this.#lastWriter = lastWriter;
+  }
+
+  /** The records (indexes) a call's outcome concerns: the last writers of its pairs. */
+  writersOf(call: WriteCall): Set<number> {
+    return new Set(callPairs(call).map((p) => this.#lastWriter.get(pairKey(p.account, p.name)) ?? -1));
+  }
+
+  block(index: number, why: Block): void {
+    if (!this.#blocks.has(index)) this.#blocks.set(index, why);
+  }
+
+  blockWriters(call: WriteCall, why: Block): void {
+    for (const index of this.writersOf(call)) this.block(index, why);
+  }
+
+  get(index: number): Block | undefined {
+    return this.#blocks.get(index);
+  }
+}
+
+/**
+ * The dead letters of what the rules and IM refused for good, less what is held back for a name: before a user is
+ * dead-lettered for a name the app lacks, the names are read again (an operator may have just registered it and
+ * replayed). If they changed, the record comes back at once and is read with them; if they were last read before
+ * the record arrived (the read is at most once per 10 s), it comes back after the next.
+ */
+async function refusalLetters(
+  deps: LaneBatchDeps,
+  records: readonly QueueRecord[],
+  read: readonly ReadRecord[],
+  result: DispatchResult,
+  allowedNames: ReadonlySet<string> | undefined,
+  blocks: RecordBlocks,
+  now: () => number,
+): Promise<{ letters: { letter: DeadLetter; from: readonly number[] }[]; held: Set<number>; refused: RefusedGroup[] }> {
   const refusedForNames = result.refused.filter((g) => g.errorCode === UNREGISTERED_NAME_CODE);
   const namesRefused =
     refusedForNames.length > 0 || read.some((r) => r.deadLetters.some((l) => l.why.rule === UNREGISTERED_NAME_RULE));
@@ -167,68 +189,67 @@ export async function processLaneBatch(
     if (why === undefined) return false;
     for (const index of indexes) {
       held.add(index);
-      block(index, why);
+      blocks.block(index, why);
     }
     return true;
   };
-  const refused = result.refused.filter((g) => !refusedForNames.includes(g) || !hold([...writersOf(g.call)]));
+  const refused = result.refused.filter((g) => !refusedForNames.includes(g) || !hold([...blocks.writersOf(g.call)]));
   const ruleLetters = (r: ReadRecord, index: number): readonly DeadLetter[] =>
     r.deadLetters.some((l) => l.why.rule === UNREGISTERED_NAME_RULE) && (held.has(index) || hold([index]))
       ? []
       : r.deadLetters;
-
-  const letters: { letter: DeadLetter; from: readonly number[] }[] = read.flatMap((r, index) =>
-    ruleLetters(r, index).map((letter) => ({ letter, from: [index] })),
-  );
+  const letters = read.flatMap((r, index) => ruleLetters(r, index).map((letter) => ({ letter, from: [index] })));
   for (const group of refused) {
-    const from = [...writersOf(group.call)];
-    const ids = from.map((i) => records[i]?.id ?? '?');
+    const from = [...blocks.writersOf(group.call)];
     letters.push({
       from,
-      letter: {
-        entries: callEntries(group.call),
-        why: {
-          rule: `im-error-${group.errorCode}`,
-          reason: `IM refused these users for good (ErrorCode ${group.errorCode}: ${group.errorInfo}); attributes ${[...new Set(callPairs(group.call).map((p) => p.name))].join(', ')} from records ${ids.join(', ')}`,
-          requestId: records[from[0] ?? 0]?.requestId ?? '',
-          errorCode: group.errorCode,
-          errorInfo: group.errorInfo,
-          records: ids,
-        },
-      },
+      letter: imRefusalLetter(
+        group,
+        from.map((i) => records[i]?.id ?? '?'),
+        records[from[0] ?? 0],
+      ),
     });
   }
-  if (
-    !(await sendLetters(
-      deps.deadLetters,
-      letters.map((l) => l.letter),
-    ))
-  ) {
-    for (const { from } of letters)
-      for (const index of from)
-        block(index, {
-          errorCode: 0,
-          errorInfo: 'the dead-letter queue could not take the refused users',
-          attempted: true,
-        });
-  }
+  return { letters, held, refused };
+}
 
-  // Walk each lane in order (the FIFO policy, fifo-batch.ts): done records are acknowledged; the first blocked one
-  // fails with all after it, unless it has been failing past the outage tolerance (or, stuck while IM applied
-  // users of this batch, past the stuck-lane tolerance), in which case it is dead-lettered.
-  const othersApplied = result.applied.length > 0;
+function imRefusalLetter(group: RefusedGroup, ids: readonly string[], first: QueueRecord | undefined): DeadLetter {
+  return {
+    entries: callEntries(group.call),
+    why: {
+      rule: `im-error-${group.errorCode}`,
+      reason: `IM refused these users for good (ErrorCode ${group.errorCode}: ${group.errorInfo}); attributes ${[...new Set(callPairs(group.call).map((p) => p.name))].join(', ')} from records ${ids.join(', ')}`,
+      requestId: first?.requestId ?? '',
+      errorCode: group.errorCode,
+      errorInfo: group.errorInfo,
+      records: [...ids],
+    },
+  };
+}
+
+/**
+ * Walks each lane in order (the FIFO policy, fifo-batch.ts): done records are acknowledged; the first blocked one
+ * fails with all after it, unless it has been failing past the outage tolerance (or, stuck while IM applied users
+ * of this batch, past the stuck-lane tolerance): then it is dead-lettered. When those letters cannot be written,
+ * they and the rest of their lanes wait for the next delivery instead.
+ */
+async function settleLanes(
+  deps: LaneBatchDeps,
+  records: readonly QueueRecord[],
+  blocks: RecordBlocks,
+  othersApplied: boolean,
+  now: () => number,
+): Promise<{ failed: FailedRecord[]; aged: { index: number; letter: DeadLetter }[]; agedSent: boolean }> {
   const aged: { index: number; letter: DeadLetter }[] = [];
   const failed = await judgeInGroupOrder(records, (record, index) => {
     const why = blocks.get(index);
     if (why === undefined) return DONE;
     const failingMs = now() - record.firstReceivedAt;
+    const stuck = deps.stuckLaneToleranceMs !== undefined && why.attempted && othersApplied;
     const rule =
       failingMs > deps.outageToleranceMs
         ? 'outage-tolerance-exceeded'
-        : deps.stuckLaneToleranceMs !== undefined &&
-            why.attempted &&
-            othersApplied &&
-            failingMs > deps.stuckLaneToleranceMs
+        : stuck && failingMs > (deps.stuckLaneToleranceMs ?? 0)
           ? 'lane-stuck'
           : undefined;
     if (rule === undefined) return { done: false, delaySeconds: retryDelaySeconds(record, why, deps.retryMaxSeconds) };
@@ -243,94 +264,18 @@ export async function processLaneBatch(
       aged.map((a) => a.letter),
     ));
   if (!agedSent) {
-    // Could not dead-letter them: they and the rest of their lanes wait for the next delivery instead.
     const agedIds = new Set(aged.map((a) => records[a.index]?.id));
-    for (const lane of lanesOf(read)) {
+    for (const lane of groupBy([...records.keys()], (index) => records[index]?.group).values()) {
       const start = lane.findIndex((i) => agedIds.has(records[i]?.id));
       if (start === -1) continue;
       for (const index of lane.slice(start)) {
-        const record = read[index]?.record as QueueRecord;
+        const record = records[index] as QueueRecord;
         if (!failed.some((f) => f.record === record))
           failed.push({ record, delaySeconds: Math.min(deps.retryMaxSeconds, 30) });
       }
     }
   }
-
-  const redeliveryError = await retryLater(deps.redelivery, failed);
-
-  return {
-    failedIds: failed.map((f) => f.record.id),
-    received: read.reduce((n, r) => n + r.received, 0),
-    applied: appliedAccounts(result).size,
-    // Users, not records: an aged-out record counts its users; a user refused in a set and a remove call once.
-    deadLettered:
-      read.reduce((n, r, index) => n + (held.has(index) ? 0 : r.rejected), 0) +
-      new Set(refused.flatMap((g) => g.call.users.map((u) => u.To_Account))).size +
-      (agedSent ? aged.reduce((n, a) => n + (read[a.index]?.users.length ?? 0), 0) : 0),
-    calls: calls.length + (head?.calls ?? 0),
-    ...(redeliveryError === undefined ? {} : { redeliveryError }),
-  };
-}
-
-/** Merges users into `into`, a later value of a user's attribute replacing an earlier one; tells each pair written. */
-function mergeUsers(
-  into: Map<string, Record<string, AttrValue>>,
-  users: readonly UserUpdate[],
-  wrote?: (account: string, name: string) => void,
-): void {
-  for (const user of users) {
-    let attrs = into.get(user.To_Account);
-    if (attrs === undefined) into.set(user.To_Account, (attrs = {}));
-    for (const [name, value] of Object.entries(user.Attrs)) {
-      setOwn(attrs, name, value);
-      wrote?.(user.To_Account, name);
-    }
-  }
-}
-
-/** The indexes of the records whose message group has no other record in the batch, in batch order. */
-function alonesInLane(records: readonly QueueRecord[]): number[] {
-  const count = new Map<string, number>();
-  for (const r of records) count.set(r.group, (count.get(r.group) ?? 0) + 1);
-  return [...records.keys()].filter((index) => count.get(records[index]?.group ?? '') === 1);
-}
-
-/** A record's full calls, started at once, and what is left of it for the batch's merge. */
-interface Head {
-  readonly result: Promise<DispatchResult>;
-  readonly calls: number;
-  /** The user-and-attribute pairs the started calls write. */
-  readonly pairs: ReadonlySet<string>;
-  readonly accounts: ReadonlySet<string>;
-  /** The record's users less those pairs. */
-  readonly rest: readonly UserUpdate[];
-}
-
-function startHead(writer: AttrWriter, read: ReadRecord, deadlineMs: number): Head | undefined {
-  // A record may name a user twice (a producer's own message): its later value wins here as in the batch merge.
-  const own = new Map<string, Record<string, AttrValue>>();
-  mergeUsers(own, read.users);
-  const users = [...own].map(([To_Account, Attrs]): UserUpdate => ({ To_Account, Attrs }));
-  const full = planWriteCalls(users).filter((call) => call.users.length === MAX_USERS_PER_CALL);
-  if (full.length === 0) return undefined;
-  const pairs = new Set(full.flatMap((call) => callPairs(call).map((p) => pairKey(p.account, p.name))));
-  return {
-    result: applyCalls(writer, full, { deadlineMs }),
-    calls: full.length,
-    pairs,
-    accounts: new Set(full.flatMap((call) => call.users.map((u) => u.To_Account))),
-    rest: withoutPairs(users, pairs),
-  };
-}
-
-/** Users less the given user-and-attribute pairs; users left with no attribute are dropped. */
-function withoutPairs(users: readonly UserUpdate[], pairs: ReadonlySet<string>): UserUpdate[] {
-  return users
-    .map((u): UserUpdate => ({
-      To_Account: u.To_Account,
-      Attrs: Object.fromEntries(Object.entries(u.Attrs).filter(([name]) => !pairs.has(pairKey(u.To_Account, name)))),
-    }))
-    .filter((u) => Object.keys(u.Attrs).length > 0);
+  return { failed, aged, agedSent };
 }
 
 function joinResults(a: DispatchResult, b: DispatchResult): DispatchResult {
@@ -339,11 +284,6 @@ function joinResults(a: DispatchResult, b: DispatchResult): DispatchResult {
     refused: [...a.refused, ...b.refused],
     retryable: [...a.retryable, ...b.retryable],
   };
-}
-
-/** Record indexes per message group, in batch order. */
-function lanesOf(read: readonly ReadRecord[]): number[][] {
-  return [...groupBy([...read.keys()], (index) => read[index]?.record.group).values()];
 }
 
 /** Backoff by receive count: 1 s, 2 s, 4 s … capped; none when nothing was tried (the deadline came first). */
