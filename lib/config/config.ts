@@ -159,14 +159,14 @@ export class ConfigError extends GatewayError {
 }
 
 /** Problems with the credentials settings, or none. */
-function credentialProblems(env: z.infer<typeof envSchema>): string[] {
+function credentialProblems(env: Env): string[] {
   if (env.SECRET_ID !== undefined) return [];
   const missing = (['TIM_SDKAPPID', 'TIM_IDENTIFIER', 'TIM_SECRET_KEY'] as const).filter((k) => env[k] === undefined);
   if (missing.length > 0) return [`set SECRET_ID (Secrets Manager), or for a local run ${missing.join(', ')}`];
   return /^[1-9]\d{0,15}$/.test(env.TIM_SDKAPPID ?? '') ? [] : ['TIM_SDKAPPID must be a positive whole number'];
 }
 
-function credentialsFrom(env: z.infer<typeof envSchema>): CredentialsConfig {
+function credentialsFrom(env: Env): CredentialsConfig {
   if (env.SECRET_ID !== undefined) {
     return { source: 'secrets-manager', secretId: env.SECRET_ID, cacheTtlSeconds: env.SECRET_CACHE_TTL_SECONDS };
   }
@@ -186,6 +186,8 @@ function copyPace(role: 'api' | 'worker', fleet: FleetBudget, grid: SharedGrid |
   return role === 'api' ? fleet.apiCallsPerSecondPerCopy : fleet.workerCallsPerSecondPerCopy;
 }
 
+type Env = z.infer<typeof envSchema>;
+
 /** Parses the configuration from an environment (default `process.env`). Throws ConfigError naming every bad variable. */
 export function loadConfig(source: Readonly<Record<string, string | undefined>> = process.env): Config {
   const parsed = envSchema.safeParse(source);
@@ -198,8 +200,22 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
   const problems = credentialProblems(env);
   if (env.IM_REGION === undefined && env.IM_BASE_URL === undefined)
     problems.push('set IM_REGION (e.g. singapore) or IM_BASE_URL');
+  const { fleet, grid, budgetError } = planBudgets(env, problems);
+  if (problems.length > 0 || fleet === undefined) {
+    throw new ConfigError(
+      `invalid configuration: ${problems.join('; ')}`,
+      budgetError === undefined ? undefined : { cause: budgetError },
+    );
+  }
+  return configFrom(env, fleet, grid);
+}
+
+/** The fleet budget and the shared grid; a budget that does not add up is one more problem, the first as the cause. */
+function planBudgets(
+  env: Env,
+  problems: string[],
+): { fleet: FleetBudget | undefined; grid: SharedGrid | undefined; budgetError: unknown } {
   let budgetError: unknown;
-  // A budget that does not add up is one more problem to report, with the first such error as the cause.
   const plan = <T>(make: () => T): T | undefined => {
     try {
       return make();
@@ -229,12 +245,11 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
             workerMaxConcurrency: env.WORKER_MAX_CONCURRENCY,
           }),
         );
-  if (problems.length > 0 || fleet === undefined) {
-    throw new ConfigError(
-      `invalid configuration: ${problems.join('; ')}`,
-      budgetError === undefined ? undefined : { cause: budgetError },
-    );
-  }
+  return { fleet, grid, budgetError };
+}
+
+/** The configuration of a valid environment. */
+function configFrom(env: Env, fleet: FleetBudget, grid: SharedGrid | undefined): Config {
   const names = env.ATTR_NAMES?.split(',')
     .map((n) => n.trim())
     .filter((n) => n !== '');

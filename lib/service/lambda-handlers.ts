@@ -20,12 +20,12 @@ import { authenticateRequest, parseJsonBody } from '../http/webhook-request.ts';
 import { METRIC } from '../observability/telemetry.ts';
 import { laneOfGroup } from '../core/lanes/lane-of.ts';
 import { toQueueRecord } from '../queue/queue-record.ts';
-import { acceptWebhook, readWebhook } from '../core/usecases/accept-webhook.ts';
+import { acceptWebhook, readWebhook, type WebhookRead } from '../core/usecases/accept-webhook.ts';
 import { answerOnce } from '../core/usecases/answer-once.ts';
 import { LanesUnavailableError } from '../core/errors.ts';
-import { processLanes } from '../core/usecases/process-lanes.ts';
-import type { StoredAnswer } from '../core/ports.ts';
-import { relaneIntake } from '../core/usecases/relane-intake.ts';
+import { processLanes, type LanesDeps } from '../core/usecases/process-lanes.ts';
+import type { QueueRecord, StoredAnswer } from '../core/ports.ts';
+import { relaneIntake, type RelaneDeps } from '../core/usecases/relane-intake.ts';
 import { WebhookAuthError } from '../webhook/webhook-authenticator.ts';
 import type { ApiServices } from './api-services.ts';
 import { describe, type CoreServices } from './services.ts';
@@ -60,19 +60,63 @@ function withTelemetry<E, R>(s: CoreServices, run: (event: E, context: Context) 
     .handler(run);
 }
 
+/** Logs why a webhook was not accepted: the answer never says which authentication check failed; the log does. */
+function logRefusal(s: ApiServices, error: unknown, answer: StoredAnswer): void {
+  if (answer.statusCode >= 500) s.logger.error('webhook failed', { error: describe(error), status: answer.statusCode });
+  else
+    s.logger.warn('webhook refused', {
+      error: describe(error),
+      status: answer.statusCode,
+      ...(error instanceof WebhookAuthError ? { reason: error.reason } : {}),
+    });
+}
+
+/** The work of one fresh webhook: its users into their lanes (and the early write), as an answer to store or not. */
+async function acceptAndAnswer(
+  s: ApiServices,
+  input: { requestId: string; key: string; read: Promise<WebhookRead>; deadlineMs: number },
+): Promise<{ answer: StoredAnswer; store: boolean }> {
+  try {
+    if (s.lanes === undefined)
+      throw new LanesUnavailableError('no lanes queue is configured (LANES_QUEUE_URL)', { accepted: 0, pending: 0 });
+    const result = await acceptWebhook(
+      {
+        writer: s.im,
+        attrNames: s.attrNames,
+        lanes: s.lanes,
+        laneCount: s.config.lanes.count,
+        inlineChunks: s.config.apiInlineChunks,
+        inlineCapacity: () => s.limiter.startsWithin(s.config.apiInlineWaitMs),
+        inlineWaitMs: s.config.apiInlineWaitMs,
+        inlineGate: s.inlineGate,
+      },
+      input,
+    );
+    s.metrics.addMetric(METRIC.usersReceived, MetricUnit.Count, result.received);
+    s.metrics.addMetric(METRIC.usersApplied, MetricUnit.Count, result.applied);
+    s.metrics.addMetric(METRIC.usersQueued, MetricUnit.Count, result.accepted);
+    s.metrics.addMetric(METRIC.usersRejected, MetricUnit.Count, result.rejected.length);
+    const { received, merged, accepted, applied, queued } = result;
+    s.logger.info('webhook processed', {
+      received,
+      merged,
+      accepted,
+      applied,
+      queued,
+      rejected: result.rejected.length,
+    });
+    const answer = acceptedResponse(result);
+    // Only answers the caller may keep are stored: a re-send after anything else runs again.
+    return { answer, store: answer.statusCode >= 200 && answer.statusCode < 300 };
+  } catch (error) {
+    const answer = errorResponse(error, input.requestId);
+    logRefusal(s, error, answer);
+    return { answer, store: false };
+  }
+}
+
 /** `POST /v1/user-attrs` (HTTP API, payload 2.0). */
 export function createApiHandler(s: ApiServices) {
-  const logRefusal = (error: unknown, answer: StoredAnswer): void => {
-    if (answer.statusCode >= 500)
-      s.logger.error('webhook failed', { error: describe(error), status: answer.statusCode });
-    // The answer never says which authentication check failed; the log does, for the operator.
-    else
-      s.logger.warn('webhook refused', {
-        error: describe(error),
-        status: answer.statusCode,
-        ...(error instanceof WebhookAuthError ? { reason: error.reason } : {}),
-      });
-  };
   return withTelemetry<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>(s, async (event, context) => {
     const requestId = event.requestContext.requestId;
     s.logger.appendKeys({ requestId });
@@ -97,55 +141,15 @@ export function createApiHandler(s: ApiServices) {
       const early = request.fresh && s.attrNames.known() ? setImmediate().then(readNow) : undefined;
       // A request answered from the store never uses the reading: its failure must not go unhandled.
       early?.catch(() => undefined);
-      const work = async (): Promise<{ answer: StoredAnswer; store: boolean }> => {
-        try {
-          if (s.lanes === undefined)
-            throw new LanesUnavailableError('no lanes queue is configured (LANES_QUEUE_URL)', {
-              accepted: 0,
-              pending: 0,
-            });
-          const result = await acceptWebhook(
-            {
-              writer: s.im,
-              attrNames: s.attrNames,
-              lanes: s.lanes,
-              laneCount: s.config.lanes.count,
-              inlineChunks: s.config.apiInlineChunks,
-              inlineCapacity: () => s.limiter.startsWithin(s.config.apiInlineWaitMs),
-              inlineWaitMs: s.config.apiInlineWaitMs,
-              inlineGate: s.inlineGate,
-            },
-            { requestId, key, read: early ?? readNow(), deadlineMs: deadlineOf(context, s.config.deadlineMarginMs) },
-          );
-          s.metrics.addMetric(METRIC.usersReceived, MetricUnit.Count, result.received);
-          s.metrics.addMetric(METRIC.usersApplied, MetricUnit.Count, result.applied);
-          s.metrics.addMetric(METRIC.usersQueued, MetricUnit.Count, result.accepted);
-          s.metrics.addMetric(METRIC.usersRejected, MetricUnit.Count, result.rejected.length);
-          s.logger.info('webhook processed', {
-            received: result.received,
-            merged: result.merged,
-            accepted: result.accepted,
-            applied: result.applied,
-            queued: result.queued,
-            rejected: result.rejected.length,
-          });
-          const answer = acceptedResponse(result);
-          // Only answers the caller may keep are stored: a re-send after anything else runs again.
-          return { answer, store: answer.statusCode >= 200 && answer.statusCode < 300 };
-        } catch (error) {
-          const answer = errorResponse(error, requestId);
-          logRefusal(error, answer);
-          return { answer, store: false };
-        }
-      };
+      const deadlineMs = deadlineOf(context, s.config.deadlineMarginMs);
       return await answerOnce(
         s.idempotency,
         { key: request.key, fresh: request.fresh, remainingMs: context.getRemainingTimeInMillis() },
-        work,
+        () => acceptAndAnswer(s, { requestId, key, read: early ?? readNow(), deadlineMs }),
       );
     } catch (error) {
       const answer = errorResponse(error, requestId);
-      logRefusal(error, answer);
+      logRefusal(s, error, answer);
       return answer;
     }
   });
@@ -161,79 +165,102 @@ const queueName = (arnOrUrl: string): string => arnOrUrl.split(/[:/]/).pop() ?? 
  */
 export function createWorkerHandler(s: WorkerServices) {
   return withTelemetry<SQSEvent, SQSBatchResponse>(s, async (event, context) => {
-    const { deadLetters, lanes, lanesRedelivery, intakeRedelivery } = s;
+    const { deadLetters, lanes, lanesRedelivery } = s;
     if (deadLetters === undefined || lanes === undefined || lanesRedelivery === undefined)
       throw new Error('the worker needs LANES_QUEUE_URL and DLQ_URL');
     const records = event.Records.map(toQueueRecord);
     const source = event.Records[0]?.eventSourceARN ?? '';
     const intakeUrl = s.config.sqs.intakeQueueUrl;
-    if (intakeUrl !== undefined && intakeRedelivery !== undefined && queueName(source) === queueName(intakeUrl)) {
-      const outcome = await relaneIntake(
-        {
-          attrNames: s.attrNames,
-          lanes,
-          deadLetters,
-          redelivery: intakeRedelivery,
-          laneCount: s.config.lanes.count,
-          retryWindowMs: s.config.lanes.intakeRetryWindowMs,
-        },
-        records,
-      );
-      s.metrics.addMetric(METRIC.usersReceived, MetricUnit.Count, outcome.received);
-      s.metrics.addMetric(METRIC.usersQueued, MetricUnit.Count, outcome.laned);
-      s.metrics.addMetric(METRIC.usersDeadLettered, MetricUnit.Count, outcome.deadLettered);
-      if (outcome.redeliveryError !== undefined)
-        s.logger.warn('could not set the retry delay of failed intake records', {
-          error: describe(outcome.redeliveryError),
-        });
-      s.logger.info('intake batch moved into lanes', {
-        records: records.length,
-        failed: outcome.failedIds.length,
-        laned: outcome.laned,
-        deadLettered: outcome.deadLettered,
-      });
-      return { batchItemFailures: outcome.failedIds.map((itemIdentifier) => ({ itemIdentifier })) };
-    }
-    // The lane-slot floor holds the lanes of every round's records for the rest of the invocation.
-    const ends: (() => void)[] = [];
-    const outcome = await processLanes(
-      {
-        writer: s.im,
-        attrNames: s.attrNames,
-        deadLetters,
-        redelivery: lanesRedelivery,
-        outageToleranceMs: s.config.lanes.outageToleranceMs,
-        stuckLaneToleranceMs: s.config.lanes.stuckLaneToleranceMs,
-        retryMaxSeconds: s.config.lanes.retryMaxSeconds,
-        ...(s.laneSource === undefined ? {} : { source: s.laneSource }),
-        budgetIdle: () => s.limiter.startsWithin(BUDGET_IDLE_WITHIN_MS) > 0,
-        expectCalls: (calls) => s.limiter.expect?.(calls),
-        onRound: (round) => ends.push(s.lanesInvocation.begin(lanesOf(round))),
-        gather: s.config.gather,
-      },
-      records,
-      deadlineOf(context, s.config.deadlineMarginMs),
-    ).finally(() => {
-      for (const end of ends) end();
-    });
-    s.metrics.addMetric(METRIC.usersReceived, MetricUnit.Count, outcome.received);
-    s.metrics.addMetric(METRIC.usersApplied, MetricUnit.Count, outcome.applied);
-    s.metrics.addMetric(METRIC.usersDeadLettered, MetricUnit.Count, outcome.deadLettered);
-    if (outcome.redeliveryError !== undefined)
-      s.logger.warn('could not set the retry delay of failed lane records', {
-        error: describe(outcome.redeliveryError),
-      });
-    s.logger.info('lane batch processed', {
-      records: records.length,
-      gathered: outcome.gathered,
-      rounds: outcome.rounds,
-      receives: outcome.receives,
-      failed: outcome.failedIds.length + outcome.gatheredFailedIds.length,
-      undeleted: outcome.undeleted,
-      calls: outcome.calls,
-      applied: outcome.applied,
-      deadLettered: outcome.deadLettered,
-    });
-    return { batchItemFailures: outcome.failedIds.map((itemIdentifier) => ({ itemIdentifier })) };
+    const failedIds =
+      intakeUrl !== undefined && s.intakeRedelivery !== undefined && queueName(source) === queueName(intakeUrl)
+        ? await moveIntake(s, records, { lanes, deadLetters, redelivery: s.intakeRedelivery })
+        : await applyLanes(
+            s,
+            records,
+            { deadLetters, redelivery: lanesRedelivery },
+            deadlineOf(context, s.config.deadlineMarginMs),
+          );
+    return { batchItemFailures: failedIds.map((itemIdentifier) => ({ itemIdentifier })) };
   });
+}
+
+/** An intake batch: producers' messages moved into lanes. Returns the ids of the records that failed. */
+async function moveIntake(
+  s: WorkerServices,
+  records: readonly QueueRecord[],
+  ports: Pick<RelaneDeps, 'lanes' | 'deadLetters' | 'redelivery'>,
+): Promise<readonly string[]> {
+  const outcome = await relaneIntake(
+    {
+      ...ports,
+      attrNames: s.attrNames,
+      laneCount: s.config.lanes.count,
+      retryWindowMs: s.config.lanes.intakeRetryWindowMs,
+    },
+    records,
+  );
+  s.metrics.addMetric(METRIC.usersReceived, MetricUnit.Count, outcome.received);
+  s.metrics.addMetric(METRIC.usersQueued, MetricUnit.Count, outcome.laned);
+  s.metrics.addMetric(METRIC.usersDeadLettered, MetricUnit.Count, outcome.deadLettered);
+  if (outcome.redeliveryError !== undefined)
+    s.logger.warn('could not set the retry delay of failed intake records', {
+      error: describe(outcome.redeliveryError),
+    });
+  const { failedIds, laned, deadLettered } = outcome;
+  s.logger.info('intake batch moved into lanes', {
+    records: records.length,
+    failed: failedIds.length,
+    laned,
+    deadLettered,
+  });
+  return failedIds;
+}
+
+/** A lanes batch, and what the invocation gathers beyond it, applied to IM. Returns the batch's failed ids. */
+async function applyLanes(
+  s: WorkerServices,
+  records: readonly QueueRecord[],
+  ports: Pick<LanesDeps, 'deadLetters' | 'redelivery'>,
+  deadlineMs: number,
+): Promise<readonly string[]> {
+  // The lane-slot floor holds the lanes of every round's records for the rest of the invocation.
+  const ends: (() => void)[] = [];
+  const outcome = await processLanes(
+    {
+      ...ports,
+      writer: s.im,
+      attrNames: s.attrNames,
+      outageToleranceMs: s.config.lanes.outageToleranceMs,
+      stuckLaneToleranceMs: s.config.lanes.stuckLaneToleranceMs,
+      retryMaxSeconds: s.config.lanes.retryMaxSeconds,
+      ...(s.laneSource === undefined ? {} : { source: s.laneSource }),
+      budgetIdle: () => s.limiter.startsWithin(BUDGET_IDLE_WITHIN_MS) > 0,
+      expectCalls: (calls) => s.limiter.expect?.(calls),
+      onRound: (round) => ends.push(s.lanesInvocation.begin(lanesOf(round))),
+      gather: s.config.gather,
+    },
+    records,
+    deadlineMs,
+  ).finally(() => {
+    for (const end of ends) end();
+  });
+  s.metrics.addMetric(METRIC.usersReceived, MetricUnit.Count, outcome.received);
+  s.metrics.addMetric(METRIC.usersApplied, MetricUnit.Count, outcome.applied);
+  s.metrics.addMetric(METRIC.usersDeadLettered, MetricUnit.Count, outcome.deadLettered);
+  if (outcome.redeliveryError !== undefined)
+    s.logger.warn('could not set the retry delay of failed lane records', {
+      error: describe(outcome.redeliveryError),
+    });
+  s.logger.info('lane batch processed', {
+    records: records.length,
+    gathered: outcome.gathered,
+    rounds: outcome.rounds,
+    receives: outcome.receives,
+    failed: outcome.failedIds.length + outcome.gatheredFailedIds.length,
+    undeleted: outcome.undeleted,
+    calls: outcome.calls,
+    applied: outcome.applied,
+    deadLettered: outcome.deadLettered,
+  });
+  return outcome.failedIds;
 }
