@@ -160,122 +160,162 @@ Examples:
   tim-attr push users.ndjson --url https://…/v1/user-attrs --secret whsec_…
 `,
     )
-    .action(async (fileArg: string, options: PushOptions) => {
-      const file = resolve(ctx.io.cwd, fileArg);
-      if (!existsSync(file)) throw new UsageError(`${fileArg}: no such file`);
-      const format = inputFormat(file, options.format);
-      const dryRun = options.dryRun === true;
-      if (dryRun && (options.resume === true || options.url !== undefined))
-        throw new UsageError('--dry-run sends nothing: it goes with neither --resume nor --url');
-      const checkpointPath = `${file}.checkpoint.json`;
-      const rejectedPath = `${file}.rejected.ndjson`;
-      const allowedNames = await readAllowedNames(ctx, options);
-      const request: StartRequest = {
-        file,
-        fileArg,
-        format,
-        identity: await fileIdentity(file),
-        existing: dryRun ? undefined : await readCheckpoint(checkpointPath),
-        checkpointPath,
-        resume: options.resume === true,
-        restart: options.restart === true,
-        maxBodyBytes: options.messageBytes,
-      };
-      const point = chooseStart(request);
-      const opened = dryRun ? undefined : await openDestination(ctx, options, point.runId, point.messageGroupId);
-      const start = startCheckpoint(request, point, opened?.key ?? 'dry run');
-      const resuming = point.resuming !== undefined;
-      if (resuming)
-        writeLine(
-          ctx.io.stderr,
-          `Resuming after position ${start.sentThrough} (${start.usersSent} users already sent).`,
-        );
+    .action((fileArg: string, options: PushOptions) => pushFile(ctx, fileArg, options));
+}
 
-      let stop = false;
-      const unsubscribe = ctx.io.onInterrupt(() => {
-        if (stop) {
-          writeLine(ctx.io.stderr, 'Stopped at once; the checkpoint is from the last batch sent.');
-          ctx.io.exitNow(EXIT.interrupted);
-          return;
-        }
-        stop = true;
-        writeLine(
-          ctx.io.stderr,
-          'Finishing the batch in flight, then writing the checkpoint (Ctrl-C again to stop at once)…',
-        );
-      });
-      const started = performance.now();
-      let result: PushResult;
-      try {
-        result = await runPush({
-          start,
-          resuming,
-          checkpointPath,
-          rejectedPath,
-          allowedNames,
-          destination: opened?.sink,
-          progress: progressReporter({
-            stream: ctx.io.stderr,
-            interactive: isInteractive(ctx.io.stderr, ctx.io.env),
-            totalBytes: request.identity.size,
-            everyMs: options.progressEvery * 1000,
-            verb: dryRun ? 'checked' : 'pushed',
-          }),
-          stopRequested: () => stop,
-        });
-      } finally {
-        unsubscribe();
-      }
-      const elapsedMs = performance.now() - started;
-      const destination = opened?.sink.label ?? 'none (dry run)';
-      if (options.json === true) {
-        writeJson(ctx.io.stdout, {
-          file,
-          format,
-          destination,
-          dryRun,
-          ...result,
-          error: result.error === undefined ? undefined : describeError(result.error),
-          rejectedFile: result.rejected > 0 ? rejectedPath : undefined,
-          checkpointFile: result.complete || dryRun ? undefined : checkpointPath,
-          elapsedMs: Math.round(elapsedMs),
-        });
-      } else {
-        // The table names files as they were typed; --json gives absolute paths.
-        writeLine(
-          ctx.io.stdout,
-          renderTable(
-            ['push', dryRun ? 'dry run' : 'result'],
-            summaryRows(
-              fileArg,
-              format,
-              result,
-              destination,
-              elapsedMs,
-              `${fileArg}.rejected.ndjson`,
-              resuming ? start.sentThrough : undefined,
-            ),
-          ),
-        );
-      }
-      if (result.error !== undefined) {
-        writeLine(
-          ctx.io.stderr,
-          dryRun
-            ? `Stopped: ${describeError(result.error)}.`
-            : `Stopped: ${describeError(result.error)}. Everything through position ${result.sentThrough} was sent; run again with --resume to send the rest.`,
-        );
-        ctx.fail(EXIT.failed);
-      } else if (result.interrupted) {
-        writeLine(
-          ctx.io.stderr,
-          dryRun
-            ? 'Interrupted.'
-            : `Interrupted after position ${result.sentThrough}; ${checkpointPath} holds the progress: run again with --resume to send the rest.`,
-        );
-        ctx.fail(EXIT.interrupted);
-      } else if (result.rejected > 0) {
-        ctx.fail(EXIT.failed);
-      }
+/** What a push run starts from: the file, its checkpoint and rejected-file paths, and where it begins. */
+interface PreparedPush {
+  readonly file: string;
+  readonly format: InputFormat;
+  readonly dryRun: boolean;
+  readonly checkpointPath: string;
+  readonly rejectedPath: string;
+  readonly request: StartRequest;
+  readonly start: ReturnType<typeof startCheckpoint>;
+  readonly resuming: boolean;
+  readonly allowedNames: Awaited<ReturnType<typeof readAllowedNames>>;
+  readonly sink: Destination | undefined;
+}
+
+/** The action of `tim-attr push FILE`. */
+async function pushFile(ctx: CliContext, fileArg: string, options: PushOptions): Promise<void> {
+  const prepared = await preparePush(ctx, fileArg, options);
+  const started = performance.now();
+  const result = await runInterruptibly(ctx, options, prepared);
+  reportPush(ctx, fileArg, options, prepared, result, performance.now() - started);
+}
+
+async function preparePush(ctx: CliContext, fileArg: string, options: PushOptions): Promise<PreparedPush> {
+  const file = resolve(ctx.io.cwd, fileArg);
+  if (!existsSync(file)) throw new UsageError(`${fileArg}: no such file`);
+  const format = inputFormat(file, options.format);
+  const dryRun = options.dryRun === true;
+  if (dryRun && (options.resume === true || options.url !== undefined))
+    throw new UsageError('--dry-run sends nothing: it goes with neither --resume nor --url');
+  const checkpointPath = `${file}.checkpoint.json`;
+  const rejectedPath = `${file}.rejected.ndjson`;
+  const allowedNames = await readAllowedNames(ctx, options);
+  const request: StartRequest = {
+    file,
+    fileArg,
+    format,
+    identity: await fileIdentity(file),
+    existing: dryRun ? undefined : await readCheckpoint(checkpointPath),
+    checkpointPath,
+    resume: options.resume === true,
+    restart: options.restart === true,
+    maxBodyBytes: options.messageBytes,
+  };
+  const point = chooseStart(request);
+  const opened = dryRun ? undefined : await openDestination(ctx, options, point.runId, point.messageGroupId);
+  const start = startCheckpoint(request, point, opened?.key ?? 'dry run');
+  const resuming = point.resuming !== undefined;
+  if (resuming)
+    writeLine(ctx.io.stderr, `Resuming after position ${start.sentThrough} (${start.usersSent} users already sent).`);
+  return {
+    file,
+    format,
+    dryRun,
+    checkpointPath,
+    rejectedPath,
+    request,
+    start,
+    resuming,
+    allowedNames,
+    sink: opened?.sink,
+  };
+}
+
+/** Runs the push; a first Ctrl-C finishes the batch in flight and writes the checkpoint, a second stops at once. */
+async function runInterruptibly(ctx: CliContext, options: PushOptions, p: PreparedPush): Promise<PushResult> {
+  let stop = false;
+  const unsubscribe = ctx.io.onInterrupt(() => {
+    if (stop) {
+      writeLine(ctx.io.stderr, 'Stopped at once; the checkpoint is from the last batch sent.');
+      ctx.io.exitNow(EXIT.interrupted);
+      return;
+    }
+    stop = true;
+    writeLine(
+      ctx.io.stderr,
+      'Finishing the batch in flight, then writing the checkpoint (Ctrl-C again to stop at once)…',
+    );
+  });
+  try {
+    return await runPush({
+      start: p.start,
+      resuming: p.resuming,
+      checkpointPath: p.checkpointPath,
+      rejectedPath: p.rejectedPath,
+      allowedNames: p.allowedNames,
+      destination: p.sink,
+      progress: progressReporter({
+        stream: ctx.io.stderr,
+        interactive: isInteractive(ctx.io.stderr, ctx.io.env),
+        totalBytes: p.request.identity.size,
+        everyMs: options.progressEvery * 1000,
+        verb: p.dryRun ? 'checked' : 'pushed',
+      }),
+      stopRequested: () => stop,
     });
+  } finally {
+    unsubscribe();
+  }
+}
+
+/** The summary (a table, or JSON with --json), and the exit code: failed, interrupted, or lines rejected. */
+function reportPush(
+  ctx: CliContext,
+  fileArg: string,
+  options: PushOptions,
+  p: PreparedPush,
+  result: PushResult,
+  elapsedMs: number,
+): void {
+  const { file, format, dryRun, checkpointPath, rejectedPath } = p;
+  const destination = p.sink?.label ?? 'none (dry run)';
+  if (options.json === true) {
+    writeJson(ctx.io.stdout, {
+      file,
+      format,
+      destination,
+      dryRun,
+      ...result,
+      error: result.error === undefined ? undefined : describeError(result.error),
+      rejectedFile: result.rejected > 0 ? rejectedPath : undefined,
+      checkpointFile: result.complete || dryRun ? undefined : checkpointPath,
+      elapsedMs: Math.round(elapsedMs),
+    });
+  } else {
+    // The table names files as they were typed; --json gives absolute paths.
+    const rows = summaryRows(
+      fileArg,
+      format,
+      result,
+      destination,
+      elapsedMs,
+      `${fileArg}.rejected.ndjson`,
+      p.resuming ? p.start.sentThrough : undefined,
+    );
+    writeLine(ctx.io.stdout, renderTable(['push', dryRun ? 'dry run' : 'result'], rows));
+  }
+  if (result.error !== undefined) {
+    writeLine(
+      ctx.io.stderr,
+      dryRun
+        ? `Stopped: ${describeError(result.error)}.`
+        : `Stopped: ${describeError(result.error)}. Everything through position ${result.sentThrough} was sent; run again with --resume to send the rest.`,
+    );
+    ctx.fail(EXIT.failed);
+  } else if (result.interrupted) {
+    writeLine(
+      ctx.io.stderr,
+      dryRun
+        ? 'Interrupted.'
+        : `Interrupted after position ${result.sentThrough}; ${checkpointPath} holds the progress: run again with --resume to send the rest.`,
+    );
+    ctx.fail(EXIT.interrupted);
+  } else if (result.rejected > 0) {
+    ctx.fail(EXIT.failed);
+  }
 }

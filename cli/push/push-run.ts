@@ -48,123 +48,148 @@ export interface PushResult {
 const DRY_RUN_FLUSH_LINES = 1000;
 
 export async function runPush(options: PushRunOptions): Promise<PushResult> {
-  const { start, destination, progress } = options;
-  const positionName = positionKey(start.format);
-  const rejected = new RejectedFile(options.rejectedPath, positionName, options.resuming ? start.rejected : undefined);
-  const packer = new MessagePacker(start.maxBodyBytes, () => rejected.flush());
-  let state: Checkpoint = start;
-  let read = 0;
-  let bytesRead = 0;
-  let interrupted = false;
-  const counts = (): PushCounts => ({
-    read,
-    rejected: rejected.count - start.rejected.count,
-    usersSent: state.usersSent - start.usersSent,
-    bytesRead,
-  });
+  const run = new PushRun(options);
+  try {
+    const interrupted = await run.readAll();
+    if (!interrupted) await run.finish();
+    return run.result(interrupted);
+  } catch (error: unknown) {
+    // A file the rules cannot read at all (a CSV header naming an unregistered attribute, say) is a usage error.
+    // Refused before anything was sent, the push leaves nothing behind: no checkpoint to resume, no empty report.
+    if (error instanceof UsageError) {
+      await run.forgetIfNothingSent();
+      throw error;
+    }
+    return run.result(false, error);
+  } finally {
+    run.close();
+  }
+}
 
-  const save = async (through: PackedMessage | undefined, users: number, messages: number): Promise<void> => {
-    state = {
-      ...state,
-      sentThrough: through?.lastPosition ?? state.sentThrough,
-      usersSent: state.usersSent + users,
-      messagesSent: state.messagesSent + messages,
-      rejected: rejected.written,
-      updatedAt: new Date().toISOString(),
+/** One run of a push: what it has read, rejected and sent, and its checkpoint. */
+class PushRun {
+  readonly #options: PushRunOptions;
+  readonly #start: Checkpoint;
+  readonly #positionName: ReturnType<typeof positionKey>;
+  readonly #rejected: RejectedFile;
+  readonly #packer: MessagePacker;
+  #state: Checkpoint;
+  #read = 0;
+  #bytesRead = 0;
+
+  constructor(options: PushRunOptions) {
+    this.#options = options;
+    this.#start = options.start;
+    this.#state = options.start;
+    this.#positionName = positionKey(options.start.format);
+    this.#rejected = new RejectedFile(
+      options.rejectedPath,
+      this.#positionName,
+      options.resuming ? options.start.rejected : undefined,
+    );
+    this.#packer = new MessagePacker(options.start.maxBodyBytes, () => this.#rejected.flush());
+  }
+
+  /** Reads, checks and sends the file in order; true when Ctrl-C stopped it (the batch in flight finished). */
+  async readAll(): Promise<boolean> {
+    const { destination, allowedNames, stopRequested } = this.#options;
+    if (destination !== undefined) await writeCheckpoint(this.#options.checkpointPath, this.#state);
+    for await (const batch of readInput(this.#start.file, this.#start.format, this.#start.sentThrough, allowedNames)) {
+      for (const item of batch.items) {
+        this.#read++;
+        const checked = checkItem(item, allowedNames, this.#positionName);
+        if (!checked.ok) {
+          this.#rejected.add(checked.rejected);
+          this.#packer.skip(item.position);
+          continue;
+        }
+        if (destination === undefined) continue;
+        this.#packer.add(checked.position, checked.user);
+        if (this.#packer.closedCount < destination.batchSize) continue;
+        await this.#sendClosed(destination);
+        if (stopRequested()) return true;
+      }
+      this.#bytesRead = batch.bytesRead;
+      // Without a message open, every pending rejection is settled: writing it keeps memory flat on bad files.
+      if (this.#rejected.pendingCount >= DRY_RUN_FLUSH_LINES && (destination === undefined || this.#packer.openEmpty))
+        this.#rejected.flush();
+      this.#options.progress.update(this.#counts());
+      // Between sends nothing is in flight: what is packed but unsent is read again on --resume.
+      if (stopRequested()) return true;
+    }
+    return false;
+  }
+
+  /** Sends the last messages; the file done, its checkpoint goes, and an empty rejected-lines file with it. */
+  async finish(): Promise<void> {
+    const { destination } = this.#options;
+    if (destination !== undefined) {
+      this.#packer.finish();
+      await this.#sendClosed(destination);
+    }
+    this.#rejected.flush();
+    if (destination !== undefined) await removeCheckpoint(this.#options.checkpointPath);
+    // No rejected line at all: no rejected-lines file left behind to be mistaken for a report.
+    if (this.#rejected.count === 0) await rm(this.#options.rejectedPath, { force: true });
+  }
+
+  result(interrupted: boolean, error?: unknown): PushResult {
+    this.#options.progress.stop(this.#counts());
+    return {
+      read: this.#read,
+      rejected: error === undefined ? this.#rejected.count : this.#rejected.written.count,
+      rejectedBefore: this.#start.rejected.count,
+      usersSent: this.#state.usersSent,
+      messagesSent: this.#state.messagesSent,
+      sentThrough: this.#state.sentThrough,
+      complete: error === undefined && !interrupted,
+      interrupted,
+      ...(error === undefined ? {} : { error }),
     };
-    await writeCheckpoint(options.checkpointPath, state);
-  };
+  }
+
+  async forgetIfNothingSent(): Promise<void> {
+    if (this.#options.resuming || this.#state.messagesSent !== this.#start.messagesSent) return;
+    await removeCheckpoint(this.#options.checkpointPath);
+    await rm(this.#options.rejectedPath, { force: true });
+  }
+
+  close(): void {
+    this.#rejected.close();
+  }
+
+  #counts(): PushCounts {
+    return {
+      read: this.#read,
+      rejected: this.#rejected.count - this.#start.rejected.count,
+      usersSent: this.#state.usersSent - this.#start.usersSent,
+      bytesRead: this.#bytesRead,
+    };
+  }
 
   /** Sends closed messages, a destination batch at a time, checkpointing after each. */
-  const sendClosed = async (sink: Destination): Promise<void> => {
-    for (let batch = packer.takeClosed(); batch.length > 0; batch = batch.slice(sink.batchSize)) {
+  async #sendClosed(sink: Destination): Promise<void> {
+    for (let batch = this.#packer.takeClosed(); batch.length > 0; batch = batch.slice(sink.batchSize)) {
       const part = batch.slice(0, sink.batchSize);
-      for (const r of await sink.send(part)) rejected.add(r);
-      rejected.flush();
-      await save(
+      for (const r of await sink.send(part)) this.#rejected.add(r);
+      this.#rejected.flush();
+      await this.#save(
         part.at(-1),
         part.reduce((n, m) => n + m.positions.length, 0),
         part.length,
       );
     }
-  };
+  }
 
-  try {
-    if (destination !== undefined) await writeCheckpoint(options.checkpointPath, state);
-    reading: for await (const batch of readInput(start.file, start.format, start.sentThrough, options.allowedNames)) {
-      for (const item of batch.items) {
-        read++;
-        const checked = checkItem(item, options.allowedNames, positionName);
-        if (!checked.ok) {
-          rejected.add(checked.rejected);
-          packer.skip(item.position);
-          continue;
-        }
-        if (destination === undefined) continue;
-        packer.add(checked.position, checked.user);
-        if (packer.closedCount >= destination.batchSize) {
-          await sendClosed(destination);
-          if (options.stopRequested()) {
-            interrupted = true;
-            break reading;
-          }
-        }
-      }
-      bytesRead = batch.bytesRead;
-      // Without a message open, every pending rejection is settled: writing it keeps memory flat on bad files.
-      if (rejected.pendingCount >= DRY_RUN_FLUSH_LINES && (destination === undefined || packer.openEmpty))
-        rejected.flush();
-      progress.update(counts());
-      // Between sends nothing is in flight: what is packed but unsent is read again on --resume.
-      if (options.stopRequested()) {
-        interrupted = true;
-        break;
-      }
-    }
-    if (!interrupted && destination !== undefined) {
-      packer.finish();
-      await sendClosed(destination);
-    }
-    if (!interrupted) {
-      rejected.flush();
-      if (destination !== undefined) await removeCheckpoint(options.checkpointPath);
-      // No rejected line at all: no rejected-lines file left behind to be mistaken for a report.
-      if (rejected.count === 0) await rm(options.rejectedPath, { force: true });
-    }
-    progress.stop(counts());
-    return {
-      read,
-      rejected: rejected.count,
-      rejectedBefore: start.rejected.count,
-      usersSent: state.usersSent,
-      messagesSent: state.messagesSent,
-      sentThrough: state.sentThrough,
-      complete: !interrupted,
-      interrupted,
+  async #save(through: PackedMessage | undefined, users: number, messages: number): Promise<void> {
+    this.#state = {
+      ...this.#state,
+      sentThrough: through?.lastPosition ?? this.#state.sentThrough,
+      usersSent: this.#state.usersSent + users,
+      messagesSent: this.#state.messagesSent + messages,
+      rejected: this.#rejected.written,
+      updatedAt: new Date().toISOString(),
     };
-  } catch (error: unknown) {
-    // A file the rules cannot read at all (a CSV header naming an unregistered attribute, say) is a usage error.
-    // Refused before anything was sent, the push leaves nothing behind: no checkpoint to resume, no empty report.
-    if (error instanceof UsageError) {
-      if (!options.resuming && state.messagesSent === start.messagesSent) {
-        await removeCheckpoint(options.checkpointPath);
-        await rm(options.rejectedPath, { force: true });
-      }
-      throw error;
-    }
-    progress.stop(counts());
-    return {
-      read,
-      rejected: rejected.written.count,
-      rejectedBefore: start.rejected.count,
-      usersSent: state.usersSent,
-      messagesSent: state.messagesSent,
-      sentThrough: state.sentThrough,
-      complete: false,
-      interrupted,
-      error,
-    };
-  } finally {
-    rejected.close();
+    await writeCheckpoint(this.#options.checkpointPath, this.#state);
   }
 }
