@@ -184,6 +184,25 @@ export function createWorkerHandler(s: WorkerServices) {
   });
 }
 
+/**
+ * A worker batch's metrics: users received, moved (queued into lanes for the intake, applied for the lanes) and
+ * dead-lettered; and a warning when the failed records' backoff could not be set.
+ */
+function recordBatch(
+  s: WorkerServices,
+  kind: 'intake' | 'lane',
+  moved: number,
+  outcome: { readonly received: number; readonly deadLettered: number; readonly redeliveryError?: unknown },
+): void {
+  s.metrics.addMetric(METRIC.usersReceived, MetricUnit.Count, outcome.received);
+  s.metrics.addMetric(kind === 'intake' ? METRIC.usersQueued : METRIC.usersApplied, MetricUnit.Count, moved);
+  s.metrics.addMetric(METRIC.usersDeadLettered, MetricUnit.Count, outcome.deadLettered);
+  if (outcome.redeliveryError !== undefined)
+    s.logger.warn(`could not set the retry delay of failed ${kind} records`, {
+      error: describe(outcome.redeliveryError),
+    });
+}
+
 /** An intake batch: producers' messages moved into lanes. Returns the ids of the records that failed. */
 async function moveIntake(
   s: WorkerServices,
@@ -199,13 +218,7 @@ async function moveIntake(
     },
     records,
   );
-  s.metrics.addMetric(METRIC.usersReceived, MetricUnit.Count, outcome.received);
-  s.metrics.addMetric(METRIC.usersQueued, MetricUnit.Count, outcome.laned);
-  s.metrics.addMetric(METRIC.usersDeadLettered, MetricUnit.Count, outcome.deadLettered);
-  if (outcome.redeliveryError !== undefined)
-    s.logger.warn('could not set the retry delay of failed intake records', {
-      error: describe(outcome.redeliveryError),
-    });
+  recordBatch(s, 'intake', outcome.laned, outcome);
   const { failedIds, laned, deadLettered } = outcome;
   s.logger.info('intake batch moved into lanes', {
     records: records.length,
@@ -244,13 +257,7 @@ async function applyLanes(
   ).finally(() => {
     for (const end of ends) end();
   });
-  s.metrics.addMetric(METRIC.usersReceived, MetricUnit.Count, outcome.received);
-  s.metrics.addMetric(METRIC.usersApplied, MetricUnit.Count, outcome.applied);
-  s.metrics.addMetric(METRIC.usersDeadLettered, MetricUnit.Count, outcome.deadLettered);
-  if (outcome.redeliveryError !== undefined)
-    s.logger.warn('could not set the retry delay of failed lane records', {
-      error: describe(outcome.redeliveryError),
-    });
+  recordBatch(s, 'lane', outcome.applied, outcome);
   s.logger.info('lane batch processed', {
     records: records.length,
     gathered: outcome.gathered,

@@ -13,6 +13,18 @@
 import type { QueueRecord, Redelivery } from '../ports.ts';
 import { groupBy } from './group-by.ts';
 
+/** What a worker batch reports, whichever queue it came from. */
+export interface BatchOutcome {
+  /** Ids of the records to report in `batchItemFailures`: each failing record and the later ones of its group. */
+  readonly failedIds: readonly string[];
+  /** Entries in the batch's records. */
+  readonly received: number;
+  /** Entries or users sent to the dead-letter queue. */
+  readonly deadLettered: number;
+  /** Set when the backoff could not be set: the failed records then wait out the queue's visibility timeout. */
+  readonly redeliveryError?: unknown;
+}
+
 /** What became of one record: done (acknowledged), or failed and back after `delaySeconds`. */
 export type Verdict = { readonly done: true } | { readonly done: false; readonly delaySeconds: number };
 

@@ -17,7 +17,7 @@ import { appliedAccounts, type DispatchResult, type RefusedGroup, type WriteCall
 import { callEntries, callPairs, planWriteCalls } from '../dispatch/write-call.ts';
 import { sameNames, UNREGISTERED_NAME_RULE } from '../rules/constants.ts';
 import type { AttrNames, AttrWriter, DeadLetter, DeadLetters, QueueRecord, Redelivery } from '../ports.ts';
-import { DONE, judgeInGroupOrder, retryLater, type FailedRecord } from './fifo-batch.ts';
+import { DONE, judgeInGroupOrder, retryLater, type BatchOutcome, type FailedRecord } from './fifo-batch.ts';
 import { groupBy } from './group-by.ts';
 import { pairKey, readAndMerge } from './lane-batch-merge.ts';
 import { sendLetters } from './send-letters.ts';
@@ -42,19 +42,12 @@ export interface LaneBatchDeps {
   readonly now?: () => number;
 }
 
-export interface LaneBatchOutcome {
-  /** Ids of the records to report in `batchItemFailures`: each failing record and the later ones of its lane. */
-  readonly failedIds: readonly string[];
-  /** Entries in the batch's records. */
-  readonly received: number;
+/** A lanes batch's outcome; `deadLettered` counts entries or users. */
+export interface LaneBatchOutcome extends BatchOutcome {
   /** Users whose every merged value IM confirmed. */
   readonly applied: number;
-  /** Entries or users sent to the dead-letter queue. */
-  readonly deadLettered: number;
   /** IM calls started (before retries). */
   readonly calls: number;
-  /** Set when the backoff could not be set: the failed records then wait out the queue's visibility timeout. */
-  readonly redeliveryError?: unknown;
 }
 
 /** Why a record is not done yet. */

@@ -12,7 +12,7 @@
  */
 import { planLaneMessages } from '../lanes/lane-plan.ts';
 import type { AttrNames, DeadLetter, DeadLetters, Lanes, QueueRecord, Redelivery } from '../ports.ts';
-import { DONE, judgeInGroupOrder, retryLater } from './fifo-batch.ts';
+import { DONE, judgeInGroupOrder, retryLater, type BatchOutcome } from './fifo-batch.ts';
 import { sendLetters } from './send-letters.ts';
 import { readRecord, type ReadRecord } from './read-record.ts';
 import { sameNames, UNREGISTERED_NAME_RULE } from '../rules/constants.ts';
@@ -31,15 +31,10 @@ export interface RelaneDeps {
   readonly now?: () => number;
 }
 
-export interface RelaneOutcome {
-  readonly failedIds: readonly string[];
-  /** Entries in the batch's records. */
-  readonly received: number;
+/** An intake batch's outcome; `deadLettered` counts entries, or whole unreadable messages. */
+export interface RelaneOutcome extends BatchOutcome {
   /** Users written into lanes. */
   readonly laned: number;
-  /** Entries (or unreadable messages) sent to the dead-letter queue. */
-  readonly deadLettered: number;
-  readonly redeliveryError?: unknown;
 }
 
 /** Whether the rules refused a name of the record as unregistered. */
