@@ -4,7 +4,7 @@
  * for the users.
  */
 import { isRetryable, WriteRefusedError } from '../errors.ts';
-import type { AttrWriter, WriteOptions } from '../ports.ts';
+import type { AttrWriter, FailedUser, WriteOptions } from '../ports.ts';
 import type { DispatchResult, WriteCall } from './types.ts';
 import { splitCall, subCall } from './write-call.ts';
 
@@ -27,86 +27,103 @@ export async function applyCalls(
   calls: readonly WriteCall[],
   options: ApplyOptions = {},
 ): Promise<DispatchResult> {
-  const result: DispatchResult = { applied: [], refused: [], retryable: [] };
-  const bisectCodes = options.bisectCodes ?? DEFAULT_BISECT;
-  const writeOptions: WriteOptions = {
-    ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }),
-    ...(options.startByMs === undefined ? {} : { startByMs: options.startByMs }),
-  };
-  // After a signature-wrong answer that survived a credentials re-read, or a configuration error, every further
-  // call would fail the same way (and push IM toward its 70050 lock-out): stop starting calls, keep the rest for later.
-  let halted: WriteRefusedError | undefined;
+  const applier = new CallApplier(writer, options);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(options.concurrency ?? 16, calls.length) }, async () => {
+    for (let call = calls[next++]; call !== undefined; call = calls[next++]) await applier.apply(call);
+  });
+  await Promise.all(workers);
+  return applier.result;
+}
 
-  const send = (call: WriteCall) =>
-    call.kind === 'set' ? writer.setAttr(call.users, writeOptions) : writer.removeAttr(call.users, writeOptions);
+/** Applies calls one by one and sorts their users into the result. */
+class CallApplier {
+  readonly result: DispatchResult = { applied: [], refused: [], retryable: [] };
+  readonly #writer: AttrWriter;
+  readonly #writeOptions: WriteOptions;
+  readonly #bisectCodes: ReadonlySet<number>;
+  /**
+   * After a signature-wrong answer that survived a credentials re-read, or a configuration error, every further
+   * call would fail the same way (and push IM toward its 70050 lock-out): no more calls start, the rest is kept.
+   */
+  #halted: WriteRefusedError | undefined;
 
-  const applyOne = async (call: WriteCall): Promise<void> => {
+  constructor(writer: AttrWriter, options: ApplyOptions) {
+    this.#writer = writer;
+    this.#bisectCodes = options.bisectCodes ?? DEFAULT_BISECT;
+    this.#writeOptions = {
+      ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }),
+      ...(options.startByMs === undefined ? {} : { startByMs: options.startByMs }),
+    };
+  }
+
+  async apply(call: WriteCall): Promise<void> {
     if (call.users.length === 0) return;
+    const halted = this.#halted;
     if (halted !== undefined) {
-      result.retryable.push({ call, errorCode: halted.errorCode, errorInfo: halted.errorInfo, attempted: false });
+      this.result.retryable.push({ call, errorCode: halted.errorCode, errorInfo: halted.errorInfo, attempted: false });
       return;
     }
     try {
-      const { failedUsers } = await send(call);
-      if (failedUsers.length === 0) {
-        result.applied.push(call);
-        return;
-      }
-      // Partial success (ErrorList): the listed users failed on their own, the rest were applied. A listed
-      // user whose code is worth retrying (e.g. 91000) is retried later, not refused.
-      const failedBy = new Map(failedUsers.map((f) => [f.To_Account, f]));
-      const applied = subCall(call, (account) => !failedBy.has(account));
-      if (applied.users.length > 0) result.applied.push(applied);
-      for (const [account, { errorCode: code, errorClass }] of failedBy) {
-        const only = subCall(call, (a) => a === account);
-        if (only.users.length === 0) continue;
-        if (isRetryable(errorClass))
-          result.retryable.push({
-            call: only,
-            errorCode: code,
-            errorInfo: `IM failed this user (ErrorCode ${code})`,
-            attempted: true,
-          });
-        else
-          result.refused.push({ call: only, errorCode: code, errorInfo: `IM refused this user (ErrorCode ${code})` });
-      }
+      const { failedUsers } = await (call.kind === 'set'
+        ? this.#writer.setAttr(call.users, this.#writeOptions)
+        : this.#writer.removeAttr(call.users, this.#writeOptions));
+      if (failedUsers.length === 0) this.result.applied.push(call);
+      else this.#partly(call, failedUsers);
     } catch (error) {
-      if (!(error instanceof WriteRefusedError)) {
-        // Not a refusal (e.g. the credentials could not be read): nothing is known against these
-        // users, so they are kept for later rather than failing the whole dispatch.
-        result.retryable.push({
-          call,
-          errorCode: 0,
-          errorInfo: error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error',
-          attempted: false,
-        });
-        return;
-      }
-      if (error.errorClass === 'permanent') {
-        if (call.users.length > 1 && bisectCodes.has(error.errorCode)) {
-          const [first, second] = splitCall(call, Math.ceil(call.users.length / 2));
-          await Promise.all([applyOne(first), applyOne(second)]);
-          return;
-        }
-        result.refused.push({ call, errorCode: error.errorCode, errorInfo: error.errorInfo });
-        return;
-      }
-      // The gateway's configuration (not admin, wrong app or region): every other call would fail alike.
-      if (error.errorClass === 'signature-wrong' || error.errorClass === 'configuration') halted ??= error;
-      result.retryable.push({
-        call,
-        errorCode: error.errorCode,
-        errorInfo: error.errorInfo,
-        attempted: error.attempts > 0,
-        ...(error.deadlineReached ? { deadlineReached: true } : {}),
-      });
+      await this.#refused(call, error);
     }
-  };
+  }
 
-  let next = 0;
-  const workers = Array.from({ length: Math.min(options.concurrency ?? 16, calls.length) }, async () => {
-    for (let call = calls[next++]; call !== undefined; call = calls[next++]) await applyOne(call);
-  });
-  await Promise.all(workers);
-  return result;
+  /**
+   * Partial success (ErrorList): the listed users failed on their own, the rest were applied. A listed user whose
+   * code is worth retrying (e.g. 91000) is retried later, not refused.
+   */
+  #partly(call: WriteCall, failedUsers: readonly FailedUser[]): void {
+    const failedBy = new Map(failedUsers.map((f) => [f.To_Account, f]));
+    const applied = subCall(call, (account) => !failedBy.has(account));
+    if (applied.users.length > 0) this.result.applied.push(applied);
+    for (const [account, { errorCode, errorClass }] of failedBy) {
+      const only = subCall(call, (a) => a === account);
+      if (only.users.length === 0) continue;
+      if (isRetryable(errorClass))
+        this.result.retryable.push({
+          call: only,
+          errorCode,
+          errorInfo: `IM failed this user (ErrorCode ${errorCode})`,
+          attempted: true,
+        });
+      else
+        this.result.refused.push({ call: only, errorCode, errorInfo: `IM refused this user (ErrorCode ${errorCode})` });
+    }
+  }
+
+  /** A call refused as a whole: bisected to find the bad users, refused for good, or kept for later. */
+  async #refused(call: WriteCall, error: unknown): Promise<void> {
+    if (!(error instanceof WriteRefusedError)) {
+      // Not a refusal (e.g. the credentials could not be read): nothing is known against these users, so they are
+      // kept for later rather than failing the whole dispatch.
+      const errorInfo = error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
+      this.result.retryable.push({ call, errorCode: 0, errorInfo, attempted: false });
+      return;
+    }
+    if (error.errorClass === 'permanent') {
+      if (call.users.length > 1 && this.#bisectCodes.has(error.errorCode)) {
+        const [first, second] = splitCall(call, Math.ceil(call.users.length / 2));
+        await Promise.all([this.apply(first), this.apply(second)]);
+        return;
+      }
+      this.result.refused.push({ call, errorCode: error.errorCode, errorInfo: error.errorInfo });
+      return;
+    }
+    // The gateway's configuration (not admin, wrong app or region): every other call would fail alike.
+    if (error.errorClass === 'signature-wrong' || error.errorClass === 'configuration') this.#halted ??= error;
+    this.result.retryable.push({
+      call,
+      errorCode: error.errorCode,
+      errorInfo: error.errorInfo,
+      attempted: error.attempts > 0,
+      ...(error.deadlineReached ? { deadlineReached: true } : {}),
+    });
+  }
 }

@@ -92,13 +92,19 @@ export async function processLanes(
   batch: readonly QueueRecord[],
   deadlineMs: number,
 ): Promise<LanesOutcome> {
-  const now = deps.now ?? Date.now;
-  const { forMs, maxRecords, maxBytes, roundsInFlight, reserveMs } = { ...DEFAULTS, ...deps.gather };
-  const { source } = deps;
-  const idle = deps.budgetIdle ?? (() => false);
-  const started = now();
-  const inBatch = new Set(batch.map((r) => r.id));
-  const total: Mutable<LanesOutcome> = {
+  return new Invocation(deps, batch, deadlineMs).run();
+}
+
+/** One lanes invocation: its rounds, at most `roundsInFlight` at once, gathered until the lanes are drained. */
+class Invocation {
+  readonly #deps: LanesDeps;
+  readonly #batch: readonly QueueRecord[];
+  readonly #deadlineMs: number;
+  readonly #options: Required<GatherOptions>;
+  readonly #now: () => number;
+  readonly #started: number;
+  readonly #inBatch: ReadonlySet<string>;
+  readonly #total: Mutable<LanesOutcome> = {
     failedIds: [],
     received: 0,
     applied: 0,
@@ -111,64 +117,100 @@ export async function processLanes(
     undeletedIds: [],
     gatheredFailedIds: [],
   };
-  const timeLeft = (): boolean => now() - started < forMs && deadlineMs - now() > reserveMs;
+  #drained: boolean;
 
-  /** A round from merge to deletes; its records stay in flight (their lanes locked) until it ends. */
-  const runRound = async (round: readonly QueueRecord[]): Promise<void> => {
-    deps.onRound?.(round);
-    const outcome = await processLaneBatch(deps, round, deadlineMs);
-    add(total, outcome, inBatch);
-    const failed = new Set(outcome.failedIds);
-    const finished = round.filter((r) => !inBatch.has(r.id) && !failed.has(r.id));
-    if (finished.length > 0 && source !== undefined) {
-      const undeleted = await deleteInLaneOrder(source, finished);
-      total.undeleted += undeleted.length;
-      total.undeletedIds = [...total.undeletedIds, ...undeleted];
+  constructor(deps: LanesDeps, batch: readonly QueueRecord[], deadlineMs: number) {
+    this.#deps = deps;
+    this.#batch = batch;
+    this.#deadlineMs = deadlineMs;
+    this.#options = { ...DEFAULTS, ...deps.gather };
+    this.#now = deps.now ?? Date.now;
+    this.#started = this.#now();
+    this.#inBatch = new Set(batch.map((r) => r.id));
+    this.#drained = deps.source === undefined;
+  }
+
+  async run(): Promise<LanesOutcome> {
+    const running = new Set<Promise<void>>();
+    let round: QueueRecord[] = [...this.#batch];
+    let roundBytes = bodyBytes(round);
+    this.#expectCalls(roundBytes);
+    // An event batch that already holds about a full call goes at once when the budget is idle (a bulk lane's first
+    // calls need no gathering); when it is busy, gathering first saves the batch's partly filled last call.
+    let fillFirst = roundBytes < FULL_CALL_BYTES || !this.#idle();
+    for (;;) {
+      // Fill the round while no call could start anyway; an empty receive means the lanes are drained for now.
+      while (fillFirst && this.#wantsMore(round, roundBytes)) roundBytes += await this.#receiveInto(round);
+      if (round.length > 0) {
+        const work = this.#runRound(round).finally(() => running.delete(work));
+        running.add(work);
+      }
+      if (this.#drained || !this.#timeLeft()) break;
+      // The next round is gathered while this one's calls wait for their slots; no more than `roundsInFlight` at once.
+      if (running.size >= this.#options.roundsInFlight) await Promise.race(running);
+      round = [];
+      roundBytes = 0;
+      fillFirst = true;
     }
-  };
+    await Promise.all(running);
+    return this.#total;
+  }
 
-  const running = new Set<Promise<void>>();
-  let round: QueueRecord[] = [...batch];
-  let roundBytes = bodyBytes(round);
-  let drained = source === undefined;
-  const expectCalls = (bytes: number): void => {
-    if (bytes > 0) deps.expectCalls?.(Math.ceil(bytes / FULL_CALL_BYTES));
-  };
-  expectCalls(roundBytes);
-  // An event batch that already holds about a full call goes at once when the budget is idle (a bulk lane's first
-  // calls need no gathering); when it is busy, gathering first saves the batch's partly filled last call.
-  let fillFirst = roundBytes < FULL_CALL_BYTES || !idle();
-  for (;;) {
-    // Fill the round while no call could start anyway; an empty receive means the lanes are drained for now.
-    while (
-      fillFirst &&
-      !drained &&
+  /** Whether to receive more before the round goes: room left, the lanes not drained, no call could start now. */
+  #wantsMore(round: readonly QueueRecord[], roundBytes: number): boolean {
+    const { maxRecords, maxBytes } = this.#options;
+    return (
+      !this.#drained &&
       round.length < maxRecords &&
       roundBytes < maxBytes &&
-      !(round.length > 0 && idle()) &&
-      timeLeft()
-    ) {
-      const more = await (source as LaneSource).receive(Math.min(QUEUE_BATCH_MAX, maxRecords - round.length));
-      total.receives++;
-      if (more.length === 0) drained = true;
-      round.push(...more);
-      roundBytes += bodyBytes(more);
-      total.gathered += more.length;
-      if (more.length > 0) expectCalls(roundBytes);
-    }
-    if (round.length > 0) {
-      const work = runRound(round).finally(() => running.delete(work));
-      running.add(work);
-    }
-    if (drained || !timeLeft()) break;
-    // The next round is gathered while this one's calls wait for their slots; no more than `roundsInFlight` at once.
-    if (running.size >= roundsInFlight) await Promise.race(running);
-    round = [];
-    roundBytes = 0;
-    fillFirst = true;
+      !(round.length > 0 && this.#idle()) &&
+      this.#timeLeft()
+    );
   }
-  await Promise.all(running);
-  return total;
+
+  /** Receives up to a batch of records into the round; returns their bytes. */
+  async #receiveInto(round: QueueRecord[]): Promise<number> {
+    const more = await (this.#deps.source as LaneSource).receive(
+      Math.min(QUEUE_BATCH_MAX, this.#options.maxRecords - round.length),
+    );
+    this.#total.receives++;
+    if (more.length === 0) this.#drained = true;
+    round.push(...more);
+    this.#total.gathered += more.length;
+    const bytes = bodyBytes(more);
+    if (more.length > 0) this.#expectCalls(bodyBytes(round));
+    return bytes;
+  }
+
+  /** A round from merge to deletes; its records stay in flight (their lanes locked) until it ends. */
+  async #runRound(round: readonly QueueRecord[]): Promise<void> {
+    this.#deps.onRound?.(round);
+    const outcome = await processLaneBatch(this.#deps, round, this.#deadlineMs);
+    add(this.#total, outcome, this.#inBatch);
+    const failed = new Set(outcome.failedIds);
+    const finished = round.filter((r) => !this.#inBatch.has(r.id) && !failed.has(r.id));
+    const { source } = this.#deps;
+    if (finished.length > 0 && source !== undefined) {
+      const undeleted = await deleteInLaneOrder(source, finished);
+      this.#total.undeleted += undeleted.length;
+      this.#total.undeletedIds = [...this.#total.undeletedIds, ...undeleted];
+    }
+  }
+
+  #idle(): boolean {
+    return this.#deps.budgetIdle?.() ?? false;
+  }
+
+  #timeLeft(): boolean {
+    return (
+      this.#now() - this.#started < this.#options.forMs && this.#deadlineMs - this.#now() > this.#options.reserveMs
+    );
+  }
+
+  /** Tells the budget about how many calls the round being gathered will need (its bytes over a full call's). */
+  #expectCalls(bytes: number): void {
+    if (bytes > 0) this.#deps.expectCalls?.(Math.ceil(bytes / FULL_CALL_BYTES));
+  }
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
