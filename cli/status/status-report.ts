@@ -36,11 +36,52 @@ const age = (seconds: number | null | undefined): string => {
   return seconds >= 120 ? `${Math.round(seconds / 60)} min` : `${Math.round(seconds)} s`;
 };
 
+type Target = Awaited<ReturnType<CliContext['target']>>;
+type Letters = Awaited<ReturnType<typeof receiveDeadLetters>>;
+interface ImStatus {
+  readonly reachable: boolean;
+  readonly names?: number;
+  readonly error?: string;
+}
+
 /** `tim-attr status`: what the gateway holds and whether its parts answer. */
 export async function runStatus(ctx: CliContext, options: CommonOptions): Promise<void> {
   const target = await ctx.target(options);
+  const { queues, letters } = await queueStatuses(target);
+  const tables = await tableStatuses(target);
+  const im = await imStatus(ctx, options);
+  const groups = groupDeadLetters(letters);
+  if (
+    queues.some((q) => q.error !== undefined) ||
+    tables.some((t) => t.error !== undefined || t.status !== 'ACTIVE') ||
+    !im.reachable
+  )
+    ctx.fail(EXIT.failed);
+  // Drained: nothing visible, in flight or delayed, so no update can be reordered by a change of laneCount
+  // (docs/architecture.md).
+  const lanes = queues.find((q) => q.queue === 'lanes');
+  const lanesDrained =
+    lanes !== undefined &&
+    lanes.error === undefined &&
+    (lanes.visible ?? 0) + (lanes.inFlight ?? 0) + (lanes.delayed ?? 0) === 0;
+  if (options.json === true) {
+    writeJson(ctx.io.stdout, {
+      target: target.label,
+      queues,
+      lanesDrained,
+      deadLetters: groups.map((g) => ({ ...g, oldest: g.oldest?.toISOString() })),
+      tables,
+      im: { baseUrl: target.imBaseUrl, ...im },
+    });
+    return;
+  }
+  printStatus(ctx, target, { queues, lanesDrained, groups, tables, im });
+}
+
+/** Each queue's depth and the age of its oldest message; the dead letters read (and released) to count them. */
+async function queueStatuses(target: Target): Promise<{ queues: QueueStatus[]; letters: Letters }> {
   const queues: QueueStatus[] = [];
-  let letters: Awaited<ReturnType<typeof receiveDeadLetters>> = [];
+  let letters: Letters = [];
   for (const role of QUEUE_ROLES) {
     let name: string = role;
     try {
@@ -64,6 +105,11 @@ export async function runStatus(ctx: CliContext, options: CommonOptions): Promis
       queues.push({ queue: role, name, error: describeError(error) });
     }
   }
+  return { queues, letters };
+}
+
+/** Whether each of the stage's tables answers (`DescribeTable`), and its status. */
+async function tableStatuses(target: Target): Promise<TableStatus[]> {
   const tables: TableStatus[] = [];
   for (const [table, name] of await target.tables()) {
     try {
@@ -78,37 +124,35 @@ export async function runStatus(ctx: CliContext, options: CommonOptions): Promis
       tables.push({ table, name, error: describeError(error) });
     }
   }
-  let im: { reachable: boolean; names?: number; error?: string };
-  try {
-    im = { reachable: true, names: (await (await ctx.im(options)).getAttrNames()).length };
-  } catch (error: unknown) {
-    im = { reachable: false, error: describeError(error) };
-  }
-  const groups = groupDeadLetters(letters);
-  if (
-    queues.some((q) => q.error !== undefined) ||
-    tables.some((t) => t.error !== undefined || t.status !== 'ACTIVE') ||
-    !im.reachable
-  )
-    ctx.fail(EXIT.failed);
+  return tables;
+}
 
-  // Drained: nothing visible, in flight or delayed, so no update can be reordered by a change of laneCount (docs/architecture.md).
-  const lanes = queues.find((q) => q.queue === 'lanes');
-  const lanesDrained =
-    lanes !== undefined &&
-    lanes.error === undefined &&
-    (lanes.visible ?? 0) + (lanes.inFlight ?? 0) + (lanes.delayed ?? 0) === 0;
-  if (options.json === true) {
-    writeJson(ctx.io.stdout, {
-      target: target.label,
-      queues,
-      lanesDrained,
-      deadLetters: groups.map((g) => ({ ...g, oldest: g.oldest?.toISOString() })),
-      tables,
-      im: { baseUrl: target.imBaseUrl, ...im },
-    });
-    return;
+async function imStatus(ctx: CliContext, options: CommonOptions): Promise<ImStatus> {
+  try {
+    return { reachable: true, names: (await (await ctx.im(options)).getAttrNames()).length };
+  } catch (error: unknown) {
+    return { reachable: false, error: describeError(error) };
   }
+}
+
+function printStatus(
+  ctx: CliContext,
+  target: Target,
+  status: {
+    queues: readonly QueueStatus[];
+    lanesDrained: boolean;
+    groups: ReturnType<typeof groupDeadLetters>;
+    tables: readonly TableStatus[];
+    im: ImStatus;
+  },
+): void {
+  const { queues, lanesDrained, groups, tables, im } = status;
+  const oldest = (q: QueueStatus): string =>
+    q.oldestAgeSeconds === null
+      ? q.oldestAgeSource === 'no letters'
+        ? '—'
+        : `n/a (${q.oldestAgeSource ?? ''})`
+      : age(q.oldestAgeSeconds);
   writeLine(ctx.io.stdout, `Gateway: ${target.label}`);
   writeLine(
     ctx.io.stdout,
@@ -116,18 +160,7 @@ export async function runStatus(ctx: CliContext, options: CommonOptions): Promis
       ['queue', 'name', 'visible', 'in flight', 'delayed', 'oldest message'],
       queues.map((q) =>
         q.error === undefined
-          ? [
-              q.queue,
-              q.name,
-              q.visible ?? 0,
-              q.inFlight ?? 0,
-              q.delayed ?? 0,
-              q.oldestAgeSeconds === null
-                ? q.oldestAgeSource === 'no letters'
-                  ? '—'
-                  : `n/a (${q.oldestAgeSource ?? ''})`
-                : age(q.oldestAgeSeconds),
-            ]
+          ? [q.queue, q.name, q.visible ?? 0, q.inFlight ?? 0, q.delayed ?? 0, oldest(q)]
           : [q.queue, q.name, 'unreachable', '', '', q.error],
       ),
     ),
