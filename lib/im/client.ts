@@ -24,7 +24,8 @@ import { TRANSPORT_ERROR_CODES } from './error-codes.ts';
 import { DeadlineError, ImError } from './errors.ts';
 import { ImTransport } from './transport.ts';
 import type { TransportResult } from './transport.ts';
-import type { AttemptEvent, ImResponseBody, ImUserError, UserSigProvider } from './types.ts';
+import type { UserSigProvider } from '../usersig/sig-provider.ts';
+import type { AttemptEvent, ImResponseBody, ImUserError } from './types.ts';
 import type { FailedUser, WriteOptions, WriteOutcome } from '../core/ports.ts';
 
 /** The commands this client wraps, as `service/command`. */

@@ -1,20 +1,8 @@
 /** Shared types of the IM REST client. */
 import type { RetryClass } from '../core/errors.ts';
-import type { ImCredentials } from '../credentials/types.ts';
 
 /** What to do about an answer: the retry class of its ErrorCode (see `IM_ERROR_CODES`, doc 269/1671). */
 export type ErrorClass = 'ok' | RetryClass;
-
-/**
- * Supplies the admin UserSig for a set of credentials; implemented by `AdminSigCache`
- * (lib/usersig/admin-sig-cache.ts). Synchronous: signing is a local HMAC, nothing to wait for.
- */
-export interface UserSigProvider {
-  /** A UserSig for `creds.identifier`, with a renewal margin of its lifetime still left. */
-  getUserSig(creds: ImCredentials): string;
-  /** Forgets any cached UserSig, e.g. after IM answered 70001 (expired) or 70052 (invalidated), or a key rotation. */
-  invalidate(): void;
-}
 
 /** One per-user failure in a partial-success answer (`ErrorList`, doc 269/100638). */
 export interface ImUserError {

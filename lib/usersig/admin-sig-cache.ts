@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ImCredentials } from '../credentials/types.ts';
-import type { UserSigProvider } from '../im/types.ts';
+import type { UserSigProvider } from './sig-provider.ts';
 import { signUserSig } from './user-sig.ts';
 import type { SigningKey } from './user-sig.ts';
 

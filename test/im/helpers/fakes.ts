@@ -1,6 +1,6 @@
 /** Test doubles for the IM client: a credential source and a UserSig provider that count their use. */
 import type { CredentialSource, ImCredentials } from '../../../lib/credentials/types.ts';
-import type { UserSigProvider } from '../../../lib/im/types.ts';
+import type { UserSigProvider } from '../../../lib/usersig/sig-provider.ts';
 import { AdminSigCache } from '../../../lib/usersig/admin-sig-cache.ts';
 
 export const appKey: ImCredentials = {
