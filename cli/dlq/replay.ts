@@ -114,20 +114,7 @@ export async function replayDeadLetters(
   letters: readonly DeadLetter[],
 ): Promise<void> {
   const target = await ctx.target(options);
-  const readable = letters.filter((l) => l.users !== undefined);
-  const plans: LetterPlan[] = [
-    ...(options.verify === true
-      ? await verifyPlans(ctx, options, readable)
-      : readable.map((letter): LetterPlan => ({
-          letter,
-          entries: letter.users ?? [],
-          skipped: [],
-          outcome: 'kept: not sent',
-        }))),
-    ...letters
-      .filter((l) => l.users === undefined)
-      .map((letter): LetterPlan => ({ letter, entries: [], skipped: [], outcome: 'kept: not IM body' })),
-  ];
+  const plans = await planReplay(ctx, options, letters);
   let failure: unknown;
   try {
     failure = await sendPlans(ctx, options, plans);
@@ -142,10 +129,41 @@ export async function replayDeadLetters(
   const kept = plans.filter((p) => !done.includes(p.letter)).map((p) => p.letter);
   const undeleted = await deleteDeadLetters(target.sqs, dlqUrl, done);
   await releaseDeadLetters(target.sqs, dlqUrl, kept);
+  if (failure !== undefined || undeleted > 0) ctx.fail(EXIT.failed);
+  reportReplay(ctx, options, plans, undeleted, failure);
+}
+
+/** What to send of each letter: all of it, or with --verify what IM does not already hold; a raw body stays. */
+async function planReplay(
+  ctx: CliContext,
+  options: ReplayOptions,
+  letters: readonly DeadLetter[],
+): Promise<LetterPlan[]> {
+  const readable = letters.filter((l) => l.users !== undefined);
+  return [
+    ...(options.verify === true
+      ? await verifyPlans(ctx, options, readable)
+      : readable.map((letter): LetterPlan => ({
+          letter,
+          entries: letter.users ?? [],
+          skipped: [],
+          outcome: 'kept: not sent',
+        }))),
+    ...letters
+      .filter((l) => l.users === undefined)
+      .map((letter): LetterPlan => ({ letter, entries: [], skipped: [], outcome: 'kept: not IM body' })),
+  ];
+}
+
+function reportReplay(
+  ctx: CliContext,
+  options: ReplayOptions,
+  plans: readonly LetterPlan[],
+  undeleted: number,
+  failure: unknown,
+): void {
   const skipped = plans.flatMap((p) => p.skipped);
   const usersSent = plans.filter((p) => p.outcome.startsWith('replayed')).reduce((n, p) => n + p.entries.length, 0);
-  if (failure !== undefined || undeleted > 0) ctx.fail(EXIT.failed);
-
   if (options.json === true) {
     writeJson(ctx.io.stdout, {
       letters: plans.map((p) => ({
@@ -163,19 +181,14 @@ export async function replayDeadLetters(
   } else if (plans.length === 0) {
     writeLine(ctx.io.stdout, 'No dead letters to replay.');
   } else {
-    writeLine(
-      ctx.io.stdout,
-      renderTable(
-        ['letter', 'rule', 'users sent', 'attributes skipped', 'outcome'],
-        plans.map((p) => [
-          p.letter.messageId,
-          p.letter.rule,
-          p.outcome.startsWith('replayed') ? p.entries.length : 0,
-          p.skipped.length,
-          p.outcome,
-        ]),
-      ),
-    );
+    const rows = plans.map((p) => [
+      p.letter.messageId,
+      p.letter.rule,
+      p.outcome.startsWith('replayed') ? p.entries.length : 0,
+      p.skipped.length,
+      p.outcome,
+    ]);
+    writeLine(ctx.io.stdout, renderTable(['letter', 'rule', 'users sent', 'attributes skipped', 'outcome'], rows));
     if (skipped.length > 0) {
       writeLine(
         ctx.io.stdout,
