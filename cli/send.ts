@@ -66,13 +66,15 @@ async function readBody(path: string): Promise<string> {
   }
 }
 const payload = await readBody(file);
+await (intake ? sendToIntake(payload) : postWebhook(payload));
 
-if (intake) {
+/** Sends the body to the intake queue, as another producer would. */
+async function sendToIntake(payload: string): Promise<void> {
   if (Buffer.byteLength(payload) > SQS_MAX_MESSAGE_BYTES - 100) {
     console.error(
       `an intake message holds at most 1 MiB (${SQS_MAX_MESSAGE_BYTES} bytes with its attributes); ${file} is ${Buffer.byteLength(payload)} bytes`,
     );
-    process.exit(2);
+    return process.exit(2);
   }
   // The same lookup as the tim-attr CLI: INTAKE_QUEUE_URL, else the local stack's queue by name.
   const target = await resolveTarget({}, process.env);
@@ -105,7 +107,10 @@ if (intake) {
   } finally {
     target.close();
   }
-} else {
+}
+
+/** Posts the body to the webhook, signed. */
+async function postWebhook(payload: string): Promise<void> {
   const url = values.url ?? `http://localhost:${process.env['PORT'] ?? '3000'}/v1/user-attrs`;
   const secret = values.secret ?? localCredentials(process.env).WEBHOOK_SECRET;
   const webhookId = values['webhook-id'];

@@ -163,36 +163,7 @@ export class ImTransport {
           agent: this.#agent,
           headers: { 'content-type': 'application/json; charset=utf-8', 'content-length': payload.length },
         },
-        (response) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          response.on('data', (chunk: Buffer) => {
-            size += chunk.length;
-            if (size > this.#maxResponseBytes) {
-              fail(TRANSPORT_ERROR_CODES.invalidResponse, `answer larger than ${this.#maxResponseBytes} bytes`);
-              request.destroy();
-              return;
-            }
-            chunks.push(chunk);
-          });
-          response.on('error', (error) =>
-            fail(
-              TRANSPORT_ERROR_CODES.connection,
-              `connection error while reading the answer: ${describe(error)}`,
-              error,
-            ),
-          );
-          response.on('end', () => {
-            const status = response.statusCode ?? 0;
-            if (status !== 200) {
-              fail(httpStatusCode(status), `HTTP ${status}`);
-              return;
-            }
-            const parsed = parseImBody(Buffer.concat(chunks).toString('utf8'));
-            if (parsed === undefined) fail(TRANSPORT_ERROR_CODES.invalidResponse, 'HTTP 200 without an IM answer body');
-            else finish({ kind: 'answer', body: parsed });
-          });
-        },
+        (response) => this.#readAnswer(response, request, { fail, finish }),
       );
       // 'finish': the whole request has been handed to the socket, after any connection setup.
       if (hooks.onSent !== undefined) request.once('finish', hooks.onSent);
@@ -205,6 +176,42 @@ export class ImTransport {
         request.destroy();
       }, this.timeoutMs);
       request.end(payload);
+    });
+  }
+
+  /** Reads an answer: only HTTP 200 with an IM body, within the size limit, is one. */
+  #readAnswer(
+    response: http.IncomingMessage,
+    request: http.ClientRequest,
+    settle: {
+      fail: (errorCode: number, errorInfo: string, cause?: unknown) => void;
+      finish: (result: TransportResult) => void;
+    },
+  ): void {
+    const { fail, finish } = settle;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    response.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > this.#maxResponseBytes) {
+        fail(TRANSPORT_ERROR_CODES.invalidResponse, `answer larger than ${this.#maxResponseBytes} bytes`);
+        request.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    response.on('error', (error) =>
+      fail(TRANSPORT_ERROR_CODES.connection, `connection error while reading the answer: ${describe(error)}`, error),
+    );
+    response.on('end', () => {
+      const status = response.statusCode ?? 0;
+      if (status !== 200) {
+        fail(httpStatusCode(status), `HTTP ${status}`);
+        return;
+      }
+      const parsed = parseImBody(Buffer.concat(chunks).toString('utf8'));
+      if (parsed === undefined) fail(TRANSPORT_ERROR_CODES.invalidResponse, 'HTTP 200 without an IM answer body');
+      else finish({ kind: 'answer', body: parsed });
     });
   }
 

@@ -62,19 +62,7 @@ export function createCoreServices(config: Config, overrides: ServiceOverrides =
   const metrics = overrides.metrics ?? createMetrics();
   const imCalls = new ImCallRecorder(metrics);
   const deadLetterCounts = new DeadLetterRecorder(metrics);
-  const { credentials: given } = config;
-  let secretsManager: SecretsManagerClient | undefined;
-  let credentials: CredentialSource;
-  if (given.source === 'secrets-manager') {
-    secretsManager = overrides.secretsManager ?? new SecretsManagerClient({ region: config.sqs.region });
-    credentials = new SecretsManagerSource({
-      client: secretsManager,
-      secretId: given.secretId,
-      cacheTtlSeconds: given.cacheTtlSeconds,
-    });
-  } else {
-    credentials = new StaticCredentialSource(given);
-  }
+  const { credentials, secretsManager } = credentialsOf(config, overrides);
   const { pacerFor, lanesInvocation } = pacing(config, overrides.dynamodb, (error) =>
     logger.warn("the shared IM budget is out of reach; going on with this copy's floor", { error: describe(error) }),
   );
@@ -89,17 +77,7 @@ export function createCoreServices(config: Config, overrides: ServiceOverrides =
     retry: { maxAttempts: config.im.retryMaxAttempts, maxTotalMs: config.im.retryMaxTotalMs },
     onAttempt: imCalls.record,
   });
-  const attrNames: AttrNames =
-    config.attrNames !== undefined
-      ? new FixedAttrNames(config.attrNames)
-      : new LearnedAttrNames({
-          fetch: () => im.getAttrNames(),
-          ttlSeconds: config.attrNamesCacheTtlSeconds,
-          onError: (error) =>
-            logger.warn('could not read the registered attribute names from IM; going on without an allow-list', {
-              error: describe(error),
-            }),
-        });
+  const attrNames = attrNamesOf(config, im, logger);
   const { lanesQueueUrl, intakeQueueUrl, dlqUrl, endpoint, region } = config.sqs;
   const sqs =
     lanesQueueUrl === undefined && intakeQueueUrl === undefined && dlqUrl === undefined
@@ -123,6 +101,36 @@ export function createCoreServices(config: Config, overrides: ServiceOverrides =
         : new SqsLanes({ client: sqs, queueUrl: lanesQueueUrl }),
     sqs,
   };
+}
+
+/** The IM credentials: from Secrets Manager (with its client, for the webhook secret too), or given in the environment. */
+function credentialsOf(
+  config: Config,
+  overrides: ServiceOverrides,
+): { credentials: CredentialSource; secretsManager: SecretsManagerClient | undefined } {
+  const { credentials: given } = config;
+  if (given.source !== 'secrets-manager')
+    return { credentials: new StaticCredentialSource(given), secretsManager: undefined };
+  const secretsManager = overrides.secretsManager ?? new SecretsManagerClient({ region: config.sqs.region });
+  const credentials = new SecretsManagerSource({
+    client: secretsManager,
+    secretId: given.secretId,
+    cacheTtlSeconds: given.cacheTtlSeconds,
+  });
+  return { credentials, secretsManager };
+}
+
+/** The app's registered names: given in the configuration, or learned from IM and cached. */
+function attrNamesOf(config: Config, im: ImClient, logger: Logger): AttrNames {
+  if (config.attrNames !== undefined) return new FixedAttrNames(config.attrNames);
+  return new LearnedAttrNames({
+    fetch: () => im.getAttrNames(),
+    ttlSeconds: config.attrNamesCacheTtlSeconds,
+    onError: (error) =>
+      logger.warn('could not read the registered attribute names from IM; going on without an allow-list', {
+        error: describe(error),
+      }),
+  });
 }
 
 /** The copy's pacing (lib/pacing/pacer-for.ts), on the fleet's grid when a budget table is configured. */
