@@ -17,6 +17,8 @@ export class AttrStore {
   #registered = new Set<string>();
   /** Null-prototype records, so an attribute called `__proto__` is stored like any other. */
   readonly users = new Map<string, StoredAttrs>();
+  /** Every user's tags (`im_add_tag`, doc 269/45941), in the order they were added. */
+  readonly tags = new Map<string, Set<string>>();
 
   constructor(initialNames: readonly string[] = []) {
     if (initialNames.length > ATTR_SLOT_COUNT) {

@@ -3,6 +3,7 @@ import { getAttrName } from './get-attr-name.ts';
 import { removeAttr } from './remove-attr.ts';
 import { setAttr } from './set-attr.ts';
 import { setAttrName } from './set-attr-name.ts';
+import { addTag, getTag, removeAllTags, removeTag } from './tags.ts';
 import type { Command } from './types.ts';
 
 /** The service every emulated command lives under. */
@@ -15,6 +16,10 @@ export const commands: ReadonlyMap<string, Command> = new Map<string, Command>([
   ['im_get_attr_name', getAttrName],
   ['im_get_attr', getAttr],
   ['im_remove_attr', removeAttr],
+  ['im_add_tag', addTag],
+  ['im_remove_tag', removeTag],
+  ['im_remove_all_tags', removeAllTags],
+  ['im_get_tag', getTag],
 ]);
 
 export type { Command, CommandContext, CommandResult } from './types.ts';

@@ -33,9 +33,10 @@ export function fitsAttrBytes(value: unknown): value is string {
  */
 export function userAttrsOf(
   body: unknown,
+  key: 'UserAttrs' | 'UserTags' = 'UserAttrs',
 ): { readonly entries: readonly unknown[] } | { readonly refusal: CommandResult } {
-  const userAttrs = isJsonObject(body) ? body['UserAttrs'] : undefined;
-  if (!Array.isArray(userAttrs)) return { refusal: fail(ImErrorCode.jsonParseFailed, 'UserAttrs must be an array') };
+  const userAttrs = isJsonObject(body) ? body[key] : undefined;
+  if (!Array.isArray(userAttrs)) return { refusal: fail(ImErrorCode.jsonParseFailed, `${key} must be an array`) };
   if (userAttrs.length > MAX_USERS_PER_CALL) {
     return {
       refusal: fail(
@@ -47,20 +48,35 @@ export function userAttrsOf(
   return { entries: userAttrs };
 }
 
-/** Entry `index` of `UserAttrs` with its account, or the answer refusing it (60003, invalid parameter). */
+/** Entry `index` of `UserAttrs` (or `UserTags`) with its account, or the answer refusing it (60003, invalid parameter). */
 export function accountEntryAt(
   entry: unknown,
   index: number,
+  key: 'UserAttrs' | 'UserTags' = 'UserAttrs',
 ): { readonly entry: JsonObject; readonly account: string } | { readonly refusal: CommandResult } {
   if (!isJsonObject(entry))
-    return { refusal: fail(ImErrorCode.invalidParameter, `UserAttrs[${index}] must be an object`) };
+    return { refusal: fail(ImErrorCode.invalidParameter, `${key}[${index}] must be an object`) };
   const account = entry['To_Account'];
   if (!isAccount(account))
     return {
-      refusal: fail(
-        ImErrorCode.invalidParameter,
-        `UserAttrs[${index}].To_Account must be 1..${MAX_ACCOUNT_BYTES} bytes`,
-      ),
+      refusal: fail(ImErrorCode.invalidParameter, `${key}[${index}].To_Account must be 1..${MAX_ACCOUNT_BYTES} bytes`),
     };
   return { entry, account };
+}
+
+/** The `To_Account` array of a body (`im_get_attr`, `im_get_tag`, `im_remove_all_tags`), or the answer refusing it. */
+export function accountListOf(body: unknown): { readonly accounts: string[] } | { readonly refusal: CommandResult } {
+  const accounts = isJsonObject(body) ? body['To_Account'] : undefined;
+  if (!Array.isArray(accounts)) return { refusal: fail(ImErrorCode.jsonParseFailed, 'To_Account must be an array') };
+  if (accounts.length > MAX_USERS_PER_CALL)
+    return {
+      refusal: fail(
+        ImErrorCode.tooManyAccounts,
+        `at most ${MAX_USERS_PER_CALL} users per call, got ${accounts.length}`,
+      ),
+    };
+  for (const [index, account] of accounts.entries())
+    if (!isAccount(account))
+      return { refusal: fail(ImErrorCode.invalidParameter, `To_Account[${index}] must be 1..32 bytes`) };
+  return { accounts: accounts as string[] };
 }
