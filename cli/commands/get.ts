@@ -12,23 +12,32 @@ import { renderTable, writeJson, writeLine } from '../output.ts';
 interface GetOptions extends CommonOptions {
   readonly file?: string;
   readonly rate: number;
+  readonly tags?: boolean;
 }
 
+/** A user as `get` shows it: the attributes, and with `--tags` the tags. */
+type ShownUser = UserAttr & { readonly Tags?: readonly string[] };
+
 /** One column per attribute name seen, in the order first seen; a user without the attribute shows nothing. */
-function userTable(users: readonly UserAttr[]): string {
+function userTable(users: readonly ShownUser[], tags: boolean): string {
   const names = [...new Set(users.flatMap((u) => Object.keys(u.Attrs)))];
   return renderTable(
-    ['To_Account', ...names],
-    users.map((u) => [u.To_Account, ...names.map((n) => u.Attrs[n] ?? '')]),
+    ['To_Account', ...names, ...(tags ? ['tags'] : [])],
+    users.map((u) => [
+      u.To_Account,
+      ...names.map((n) => u.Attrs[n] ?? ''),
+      ...(tags ? [(u.Tags ?? []).join(', ')] : []),
+    ]),
   );
 }
 
 /** `tim-attr get`: users' attributes, 100 accounts a call, paced. */
 export function registerGet(program: Command, ctx: CliContext): void {
   withCommonOptions(program.command('get'))
-    .description("read users' attributes (im_get_attr, 100 accounts a call, paced)")
+    .description("read users' attributes (im_get_attr, 100 accounts a call, paced), and with --tags their tags")
     .argument('[accounts...]', 'To_Account values')
     .option('-f, --file <file>', 'read accounts from a file, one a line')
+    .option('--tags', "also read the users' tags (im_get_tag, one more call per 100 accounts)")
     .option(
       '--rate <calls>',
       'im_get_attr calls per second (IM allows 100 per app, shared with the gateway)',
@@ -37,7 +46,7 @@ export function registerGet(program: Command, ctx: CliContext): void {
     )
     .addHelpText(
       'after',
-      '\nExamples:\n  tim-attr get user_0001 user_0002\n  tim-attr get --file accounts.txt --json > attrs.json\n',
+      '\nExamples:\n  tim-attr get user_0001 user_0002\n  tim-attr get user_0001 --tags\n  tim-attr get --file accounts.txt --json > attrs.json\n',
     )
     .action(async (args: string[], options: GetOptions) => {
       const accounts = await readAccounts(args, options.file);
@@ -45,12 +54,17 @@ export function registerGet(program: Command, ctx: CliContext): void {
       const calls = chunk(accounts, MAX_USERS_PER_CALL);
       const failures: { accounts: number; error: string }[] = [];
       const answers = await Promise.all(
-        calls.map((part) =>
-          im.getAttr(part).catch((error: unknown): UserAttr[] => {
+        calls.map(async (part): Promise<ShownUser[]> => {
+          try {
+            const attrs = await im.getAttr(part);
+            if (options.tags !== true) return attrs;
+            const tags = new Map((await im.getTags(part)).map((u) => [u.To_Account, u.Tags]));
+            return attrs.map((u) => ({ ...u, Tags: tags.get(u.To_Account) ?? [] }));
+          } catch (error: unknown) {
             failures.push({ accounts: part.length, error: describeError(error) });
             return [];
-          }),
-        ),
+          }
+        }),
       );
       const users = answers.flat();
       if (failures.length > 0) ctx.fail(EXIT.failed);
@@ -58,7 +72,7 @@ export function registerGet(program: Command, ctx: CliContext): void {
         writeJson(ctx.io.stdout, { users, failed: failures });
         return;
       }
-      if (users.length > 0) writeLine(ctx.io.stdout, userTable(users));
+      if (users.length > 0) writeLine(ctx.io.stdout, userTable(users, options.tags === true));
       for (const f of failures) writeLine(ctx.io.stderr, `${f.accounts} account(s) could not be read: ${f.error}`);
     });
 }

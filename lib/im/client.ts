@@ -35,7 +35,14 @@ export const IM_COMMANDS = {
   removeAttr: 'all_member_push/im_remove_attr',
   setAttrName: 'all_member_push/im_set_attr_name',
   getAttrName: 'all_member_push/im_get_attr_name',
+  getTag: 'all_member_push/im_get_tag',
 } as const;
+
+/** A user's tags as IM holds them. */
+export interface UserTags {
+  readonly To_Account: string;
+  readonly Tags: readonly string[];
+}
 
 /** Options of {@link ImClient}. */
 export interface ImClientOptions {
@@ -174,6 +181,20 @@ export class ImClient {
         for (const [name, value] of Object.entries(attrs)) if (typeof value === 'string') values[name] = value;
       }
       return [{ To_Account: account, Attrs: values }];
+    });
+  }
+
+  /** Reads the tags of at most 100 users (`im_get_tag`, doc 269/45940); users without tags have `Tags: []`. */
+  async getTags(accounts: readonly string[], opts: WriteOptions = {}): Promise<UserTags[]> {
+    checkUserCount(IM_COMMANDS.getTag, accounts.length);
+    if (accounts.length === 0) return [];
+    const body = await this.call(IM_COMMANDS.getTag, { To_Account: accounts }, opts);
+    const list = Array.isArray(body['UserTags']) ? (body['UserTags'] as unknown[]) : [];
+    return list.flatMap((entry): UserTags[] => {
+      if (typeof entry !== 'object' || entry === null) return [];
+      const { To_Account: account, Tags: tags } = entry as Record<string, unknown>;
+      if (typeof account !== 'string') return [];
+      return [{ To_Account: account, Tags: Array.isArray(tags) ? tags.filter((t) => typeof t === 'string') : [] }];
     });
   }
 

@@ -44,6 +44,37 @@ describe('tim-attr get', () => {
     expect(table.stdout).toMatch(/│ nobody\s+│\s+│\s+│\s+│/);
   });
 
+  it("shows each user's tags with --tags (im_get_tag, one more call per 100 accounts), and none without", async () => {
+    // Prepare
+    const im = emulatorClient(stack);
+    await im.setAttr([{ To_Account: 't-1', Attrs: { city: 'Lima' } }]);
+    await im.call('all_member_push/im_add_tag', {
+      UserTags: [
+        { To_Account: 't-1', Tags: ['vip', 'beta'] },
+        { To_Account: 't-2', Tags: ['churn-risk'] },
+      ],
+    });
+    im.close();
+    stack.emulator.resetCounters();
+
+    // Act
+    const run = await runTimAttr(stack, ['get', 't-1', 't-2', 't-3', '--tags', '--json']);
+    const table = await runTimAttr(stack, ['get', 't-1', 't-2', '--tags']);
+    const plain = await runTimAttr(stack, ['get', 't-1', '--json']);
+
+    // Assess
+    expect(run.code).toBe(0);
+    expect((jsonOf(run) as { users: unknown[] }).users).toEqual([
+      { To_Account: 't-1', Attrs: { city: 'Lima' }, Tags: ['vip', 'beta'] },
+      { To_Account: 't-2', Attrs: {}, Tags: ['churn-risk'] },
+      { To_Account: 't-3', Attrs: {}, Tags: [] },
+    ]);
+    expect(table.stdout).toMatch(/│ To_Account\s+│ city\s+│ tags\s+│/);
+    expect(table.stdout).toMatch(/│ t-1\s+│ Lima\s+│ vip, beta\s+│/);
+    expect((jsonOf(plain) as { users: unknown[] }).users).toEqual([{ To_Account: 't-1', Attrs: { city: 'Lima' } }]);
+    expect(stack.emulator.counters.callsByCommand.get('im_get_tag')).toBe(2);
+  });
+
   it('paces its calls at --rate', async () => {
     // Prepare
     const accounts = Array.from({ length: 600 }, (_, i) => `p-${i}`);
