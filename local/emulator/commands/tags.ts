@@ -66,7 +66,8 @@ export const addTag: Command = (body, context) => {
   const read = tagEntriesOf(body, MAX_TAGS_PER_ADD);
   if ('refusal' in read) return read.refusal;
   const { tags } = context.store;
-  const adding = (account: string): string[] => read.entries.filter((e) => e.account === account).flatMap((e) => e.tags);
+  const adding = (account: string): string[] =>
+    read.entries.filter((e) => e.account === account).flatMap((e) => e.tags);
   for (const [index, { account }] of read.entries.entries()) {
     if (new Set([...(tags.get(account) ?? []), ...adding(account)]).size > MAX_TAGS_PER_USER)
       return fail(ImErrorCode.invalidParameter, `UserTags[${index}]: a user holds at most ${MAX_TAGS_PER_USER} tags`);
