@@ -18,6 +18,9 @@ export const MAX_ATTR_NAME_BYTES = 50;
 /** An IM account (UserID) is at most 32 bytes. */
 export const MAX_ACCOUNT_BYTES = 32;
 
+/** A tag is at most 50 UTF-8 bytes (doc 269/45941). */
+export const MAX_TAG_BYTES = 50;
+
 /** The rule of an attribute name the app has not registered: the one refusal a fix in IM's console can undo. */
 export const UNREGISTERED_NAME_RULE = 'attr-name-unregistered';
 
