@@ -36,6 +36,9 @@ export const IM_COMMANDS = {
   setAttrName: 'all_member_push/im_set_attr_name',
   getAttrName: 'all_member_push/im_get_attr_name',
   getTag: 'all_member_push/im_get_tag',
+  addTag: 'all_member_push/im_add_tag',
+  removeTag: 'all_member_push/im_remove_tag',
+  removeAllTags: 'all_member_push/im_remove_all_tags',
 } as const;
 
 /** A user's tags as IM holds them. */
@@ -196,6 +199,27 @@ export class ImClient {
       if (typeof account !== 'string') return [];
       return [{ To_Account: account, Tags: Array.isArray(tags) ? tags.filter((t) => typeof t === 'string') : [] }];
     });
+  }
+
+  /** Adds tags to at most 100 users, at most 10 tags each (`im_add_tag`, doc 269/45941). */
+  async addTags(users: readonly UserTags[], opts: WriteOptions = {}): Promise<WriteOutcome> {
+    return this.#tagCall(IM_COMMANDS.addTag, { UserTags: users }, users.length, opts);
+  }
+
+  /** Removes tags of at most 100 users (`im_remove_tag`, doc 269/45942). */
+  async removeTags(users: readonly UserTags[], opts: WriteOptions = {}): Promise<WriteOutcome> {
+    return this.#tagCall(IM_COMMANDS.removeTag, { UserTags: users }, users.length, opts);
+  }
+
+  /** Removes every tag of at most 100 users (`im_remove_all_tags`, doc 269/45943). */
+  async removeAllTags(accounts: readonly string[], opts: WriteOptions = {}): Promise<WriteOutcome> {
+    return this.#tagCall(IM_COMMANDS.removeAllTags, { To_Account: accounts }, accounts.length, opts);
+  }
+
+  async #tagCall(command: string, body: unknown, users: number, opts: WriteOptions): Promise<WriteOutcome> {
+    checkUserCount(command, users);
+    if (users === 0) return { failedUsers: [] };
+    return { failedUsers: toFailedUsers((await this.call(command, body, opts)).ErrorList) };
   }
 
   /** Removes attributes, by name, of at most 100 users (`im_remove_attr`). */

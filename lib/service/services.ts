@@ -158,7 +158,14 @@ function pacing(config: Config, dynamodb: DynamoDBClient | undefined, onLedgerEr
         : { ledger, gridRate: grid.gridRate, workerFloorRate: grid.workerFloorRate },
     callsPerSecond: config.callsPerSecond,
     safetyMarginMs: config.im.pacingMarginMs,
-    sharedCommands: [IM_COMMANDS.setAttr, IM_COMMANDS.removeAttr],
+    // Every write command has a grid of its own at IM's limit (IM limits each command separately).
+    sharedCommands: [
+      IM_COMMANDS.setAttr,
+      IM_COMMANDS.removeAttr,
+      IM_COMMANDS.addTag,
+      IM_COMMANDS.removeTag,
+      IM_COMMANDS.removeAllTags,
+    ],
     workerFloor: config.role === 'worker' ? { laneCount: config.lanes.count } : undefined,
     onLedgerError,
   });

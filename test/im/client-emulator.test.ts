@@ -94,3 +94,35 @@ describe('ImClient against the emulator', () => {
     expect(emulator.counters.callsByCommand.get('im_set_attr')).toBe(chunks.length);
   });
 });
+
+describe('ImClient: the tag commands against the emulator', () => {
+  it('adds, removes and removes all tags, reads them back, and reports an unknown account on its own', async () => {
+    // Prepare
+    emulator = await startEmulator({
+      sdkAppId: appKey.sdkAppId,
+      adminIdentifier: appKey.identifier,
+      secretKey: appKey.secretKey,
+      attrNames: ['city'],
+      partialFailureAccounts: new Set(['ghost']),
+    });
+    client = new ImClient({ baseUrl: emulator.url, credentials: countingCredentials(appKey), pacerFor: ownPacers() });
+
+    // Act
+    const added = await client.addTags([
+      { To_Account: 'u1', Tags: ['vip', 'beta'] },
+      { To_Account: 'u2', Tags: ['vip'] },
+      { To_Account: 'ghost', Tags: ['vip'] },
+    ]);
+    await client.removeTags([{ To_Account: 'u1', Tags: ['beta'] }]);
+    await client.removeAllTags(['u2']);
+    const read = await client.getTags(['u1', 'u2']);
+
+    // Assess
+    expect(added.failedUsers).toEqual([{ To_Account: 'ghost', errorCode: 70107, errorClass: 'permanent' }]);
+    expect(read).toEqual([
+      { To_Account: 'u1', Tags: ['vip'] },
+      { To_Account: 'u2', Tags: [] },
+    ]);
+    expect(emulator.counters.callsByCommand.get('im_add_tag')).toBe(1);
+  });
+});
