@@ -5,12 +5,12 @@
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
   ReceiveMessageCommand,
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { ATTR } from '../../lib/queue/message-format.ts';
+import { queueDepth } from '../../lib/queue/queue-depth.ts';
 import { chunk } from '../../lib/core/rules/chunk.ts';
 
 /** SQS batch calls take at most 10 entries. */
@@ -63,28 +63,6 @@ function toDeadLetter(message: Message): DeadLetter | undefined {
     errorInfo: attribute(message, ATTR.errorInfo),
     requestId: attribute(message, ATTR.requestId),
     users: usersOf(body),
-  };
-}
-
-/** Messages, visible and in flight, by the queue's approximate counts. */
-export async function queueDepth(
-  sqs: SQSClient,
-  queueUrl: string,
-): Promise<{ visible: number; inFlight: number; delayed: number }> {
-  const { Attributes: a = {} } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: [
-        'ApproximateNumberOfMessages',
-        'ApproximateNumberOfMessagesNotVisible',
-        'ApproximateNumberOfMessagesDelayed',
-      ],
-    }),
-  );
-  return {
-    visible: Number(a.ApproximateNumberOfMessages ?? 0),
-    inFlight: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0),
-    delayed: Number(a.ApproximateNumberOfMessagesDelayed ?? 0),
   };
 }
 

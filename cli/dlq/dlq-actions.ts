@@ -1,16 +1,11 @@
 /** What the `dlq` subcommands do; loaded when one runs (it brings the SQS client). */
 import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
 import { checkUser } from '../../lib/core/rules/check-user.ts';
+import { queueDepth } from '../../lib/queue/queue-depth.ts';
 import { confirm } from '../confirm.ts';
 import type { PurgeOptions, ReadOptions, ReplayOptions } from './options.ts';
 import type { CliContext } from '../context.ts';
-import {
-  groupDeadLetters,
-  queueDepth,
-  receiveDeadLetters,
-  releaseDeadLetters,
-  type DeadLetter,
-} from './dead-letters.ts';
+import { groupDeadLetters, receiveDeadLetters, releaseDeadLetters, type DeadLetter } from './dead-letters.ts';
 import { replayDeadLetters } from './replay.ts';
 import { EXIT } from '../exit-codes.ts';
 import { renderTable, writeJson, writeLine } from '../output.ts';

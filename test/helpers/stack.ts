@@ -29,6 +29,7 @@ import { workerParts, type WorkerServices } from '../../lib/service/worker-servi
 
 /** Both functions' services over one core: a test copy runs either handler. */
 export type Services = ApiServices & WorkerServices;
+import { messagesIn } from '../../lib/queue/queue-depth.ts';
 import { startLocalStack } from '../../local/local-stack.ts';
 import { startSqsEventSource, type SqsEventSource, type SqsEventSourceStats } from '../../local/sqs-event-source.ts';
 import { toSqsRecord } from '../../local/sqs-record.ts';
@@ -249,23 +250,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     return { services, api: recordedApi, worker: recordedWorker };
   };
 
-  const messageCount = async (queueUrl: string): Promise<number> => {
-    const { Attributes: a = {} } = await sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: queueUrl,
-        AttributeNames: [
-          'ApproximateNumberOfMessages',
-          'ApproximateNumberOfMessagesNotVisible',
-          'ApproximateNumberOfMessagesDelayed',
-        ],
-      }),
-    );
-    return (
-      Number(a.ApproximateNumberOfMessages ?? 0) +
-      Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
-      Number(a.ApproximateNumberOfMessagesDelayed ?? 0)
-    );
-  };
+  const messageCount = (queueUrl: string): Promise<number> => messagesIn(sqs, queueUrl);
 
   const takeAll: Stack['takeAll'] = async (queueUrl) => {
     const all: Message[] = [];

@@ -10,6 +10,7 @@ import { startFauxqs } from 'fauxqs';
 import type { FauxqsServer } from 'fauxqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../lib/config/config.ts';
+import { messagesIn } from '../../lib/queue/queue-depth.ts';
 import { createLocalQueues } from '../../local/local-queues.ts';
 import { SqsEventSourceOptionsError, startSqsEventSource } from '../../local/sqs-event-source.ts';
 import type { SqsEventSourceLogEntry } from '../../local/sqs-event-source.ts';
@@ -71,24 +72,7 @@ async function send(queueUrl: string, bodies: readonly string[]): Promise<void> 
 }
 
 /** Messages visible plus in flight plus delayed. */
-async function depth(queueUrl: string): Promise<number> {
-  const answer = await client.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: [
-        'ApproximateNumberOfMessages',
-        'ApproximateNumberOfMessagesNotVisible',
-        'ApproximateNumberOfMessagesDelayed',
-      ],
-    }),
-  );
-  const a = answer.Attributes ?? {};
-  return (
-    Number(a.ApproximateNumberOfMessages ?? 0) +
-    Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
-    Number(a.ApproximateNumberOfMessagesDelayed ?? 0)
-  );
-}
+const depth = (queueUrl: string): Promise<number> => messagesIn(client, queueUrl);
 
 async function waitFor(condition: () => Promise<boolean>, timeoutMs = 8000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

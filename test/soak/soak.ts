@@ -9,12 +9,11 @@
  * is refused with its rule (in the webhook's answer, or in the dead-letter queue for producer messages), and
  * nothing else is dead-lettered.
  */
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import DEFAULTS from '../../lib/config/defaults.json' with { type: 'json' };
 import { mulberry32 } from '../../local/emulator/index.ts';
 import type { FaultOptions } from '../../local/emulator/index.ts';
 import { apiEvent, lambdaContext, parseBody } from '../helpers/factories.ts';
-import { startStack, type Stack } from '../helpers/stack.ts';
+import { startStack } from '../helpers/stack.ts';
 
 export interface SoakOptions {
   /** Update entries to send, good and bad. */
@@ -197,25 +196,6 @@ function planSoak(users: number, random: () => number, badShare: number, webhook
   return { rounds, expected, bad, entries, goodEntries };
 }
 
-/** Messages of a queue, visible, in flight or delayed. */
-async function messagesIn(stack: Stack, queueUrl: string): Promise<number> {
-  const { Attributes: a = {} } = await stack.sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: [
-        'ApproximateNumberOfMessages',
-        'ApproximateNumberOfMessagesNotVisible',
-        'ApproximateNumberOfMessagesDelayed',
-      ],
-    }),
-  );
-  return (
-    Number(a.ApproximateNumberOfMessages ?? 0) +
-    Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
-    Number(a.ApproximateNumberOfMessagesDelayed ?? 0)
-  );
-}
-
 /** Same names and values, whatever the order of the keys. */
 const sameAttrs = (a: Readonly<Record<string, string>> | undefined, b: Readonly<Record<string, string>>): boolean =>
   a !== undefined && Object.keys(a).length === Object.keys(b).length && Object.entries(b).every(([k, v]) => a[k] === v);
@@ -271,11 +251,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakTally> {
       }
       await Promise.all(pending);
       // The next round's updates must come after this round's: producer messages take their place when moved into lanes.
-      const until = Date.now() + 120_000;
-      while ((await messagesIn(stack, stack.intakeUrl)) > 0) {
-        if (Date.now() > until) throw new Error(`round ${round}: the intake queue did not empty within 120 s`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await stack.intakeMoved(120_000);
       log(
         `soak: round ${round}: ${requests.length} requests accepted, ${((Date.now() - started) / 1000).toFixed(1)} s`,
       );

@@ -140,7 +140,7 @@ class Invocation {
     let fillFirst = roundBytes < FULL_CALL_BYTES || !this.#idle();
     for (;;) {
       // Fill the round while no call could start anyway; an empty receive means the lanes are drained for now.
-      while (fillFirst && this.#wantsMore(round, roundBytes)) roundBytes += await this.#receiveInto(round);
+      while (fillFirst && this.#wantsMore(round, roundBytes)) roundBytes = await this.#receiveInto(round, roundBytes);
       if (round.length > 0) {
         const work = this.#runRound(round).finally(() => running.delete(work));
         running.add(work);
@@ -168,8 +168,8 @@ class Invocation {
     );
   }
 
-  /** Receives up to a batch of records into the round; returns their bytes. */
-  async #receiveInto(round: QueueRecord[]): Promise<number> {
+  /** Receives up to a batch of records into the round; returns the round's bytes after it. */
+  async #receiveInto(round: QueueRecord[], roundBytes: number): Promise<number> {
     const more = await (this.#deps.source as LaneSource).receive(
       Math.min(QUEUE_BATCH_MAX, this.#options.maxRecords - round.length),
     );
@@ -177,8 +177,8 @@ class Invocation {
     if (more.length === 0) this.#drained = true;
     round.push(...more);
     this.#total.gathered += more.length;
-    const bytes = bodyBytes(more);
-    if (more.length > 0) this.#expectCalls(bodyBytes(round));
+    const bytes = roundBytes + bodyBytes(more);
+    if (more.length > 0) this.#expectCalls(bytes);
     return bytes;
   }
 
