@@ -5,7 +5,7 @@
  */
 import type { RetryClass } from './errors.ts';
 import type { LaneMessage } from './lanes/lane-plan.ts';
-import type { UserAttr, UserAttrRemoval } from './rules/types.ts';
+import type { UserAttr, UserAttrRemoval, UserTagList } from './rules/types.ts';
 
 /** Per-call options of the writer. */
 export interface WriteOptions {
@@ -39,6 +39,20 @@ export interface AttrWriter {
   setAttr(users: readonly UserAttr[], options?: WriteOptions): Promise<WriteOutcome>;
   removeAttr(users: readonly UserAttrRemoval[], options?: WriteOptions): Promise<WriteOutcome>;
 }
+
+/**
+ * The tag writes, paced and retried like the attribute writes (IM's `im_add_tag`, `im_remove_tag`,
+ * `im_remove_all_tags`, docs 269/45941–45943; ≤ 100 users a call, an add ≤ 10 tags a user), with the same
+ * answers: failed users in the outcome, a call refused as a whole thrown as a `WriteRefusedError`.
+ */
+export interface TagWriter {
+  addTags(users: readonly UserTagList[], options?: WriteOptions): Promise<WriteOutcome>;
+  removeTags(users: readonly UserTagList[], options?: WriteOptions): Promise<WriteOutcome>;
+  removeAllTags(accounts: readonly string[], options?: WriteOptions): Promise<WriteOutcome>;
+}
+
+/** Every write the lanes apply: attributes and tags. */
+export interface Writer extends AttrWriter, TagWriter {}
 
 /** The app's registered attribute names, or undefined when unknown (IM then enforces them itself). */
 export interface AttrNames {
@@ -125,9 +139,12 @@ export interface DeadLetterReason {
   readonly records?: readonly string[];
 }
 
-/** A dead letter: entries in IM's `{"UserAttrs":[...]}` shape (replayable), or a raw body that could not be read. */
+/**
+ * A dead letter: entries in the shape they were taken in (replayable), `{"UserAttrs":[...]}` or, with `tags`,
+ * `{"UserTags":[...]}`; or a raw body that could not be read.
+ */
 export type DeadLetter =
-  | { readonly entries: readonly unknown[]; readonly why: DeadLetterReason }
+  | { readonly entries: readonly unknown[]; readonly tags?: true; readonly why: DeadLetterReason }
   | { readonly raw: string; readonly why: DeadLetterReason };
 
 /** The dead-letter queue. Throws when a letter could not be written (the records then stay for a retry). */

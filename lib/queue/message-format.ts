@@ -1,6 +1,7 @@
 /**
- * The SQS message format shared by the lanes, the intake queue and the dead-letter queue:
- * the body is IM's own `{"UserAttrs":[...]}`, so any message can be replayed to the queue or the webhook as is.
+ * The SQS message format shared by the lanes, the intake queue and the dead-letter queue: the body is the
+ * webhook's own `{"UserAttrs":[...]}` or `{"UserTags":[...]}`, so any message can be replayed to the queue or the
+ * webhook as is.
  */
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import { sqsSafeJson } from './sqs-text.ts';
@@ -30,6 +31,16 @@ export interface OutgoingMessage {
 /** IM's body shape, `null` values (removals) included. */
 export function userUpdatesBody(users: readonly unknown[]): string {
   return sqsSafeJson({ UserAttrs: users });
+}
+
+/** A tags body: `{"UserTags":[{"To_Account","RemoveAll","Remove","Add"}…]}` (docs/webhook.md). */
+export function userTagsBody(entries: readonly unknown[]): string {
+  return sqsSafeJson({ UserTags: entries });
+}
+
+/** A lane message's body: its attribute updates, or its tag operations. */
+export function laneBody(message: { readonly users: readonly unknown[]; readonly tags?: readonly unknown[] }): string {
+  return message.tags === undefined ? userUpdatesBody(message.users) : userTagsBody(message.tags);
 }
 
 export function toSqsAttributes(attributes: Readonly<Record<string, string>>): Record<string, MessageAttributeValue> {

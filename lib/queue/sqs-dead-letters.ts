@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DeadLetter, DeadLetters } from '../core/ports.ts';
-import { ATTR, messageSize, SQS_MAX_MESSAGE_BYTES, userUpdatesBody, type OutgoingMessage } from './message-format.ts';
+import {
+  ATTR,
+  messageSize,
+  SQS_MAX_MESSAGE_BYTES,
+  userTagsBody,
+  userUpdatesBody,
+  type OutgoingMessage,
+} from './message-format.ts';
 import { packBatches, QueueSendError, sendBatch } from './sqs-batch.ts';
 import { sqsSafeText } from './sqs-text.ts';
 
@@ -88,7 +95,7 @@ function toMessages(letter: DeadLetter): OutgoingMessage[] {
   const attributes = attributesOf(letter);
   if ('raw' in letter) return [cutToFit({ body: letter.raw, attributes })];
   const split = (entries: readonly unknown[]): OutgoingMessage[] => {
-    const message = { body: userUpdatesBody(entries), attributes };
+    const message = { body: letter.tags === true ? userTagsBody(entries) : userUpdatesBody(entries), attributes };
     if (messageSize(message) <= SQS_MAX_MESSAGE_BYTES) return [message];
     if (entries.length <= 1) return [cutToFit(message)];
     const half = Math.ceil(entries.length / 2);

@@ -2,7 +2,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { laneGroupId } from '../core/lanes/lane-of.ts';
 import type { LaneMessage } from '../core/lanes/lane-plan.ts';
 import type { LaneMeta, Lanes } from '../core/ports.ts';
-import { ATTR, userUpdatesBody } from './message-format.ts';
+import { ATTR, laneBody } from './message-format.ts';
 import { packBatches, sendBatch, type BatchEntry } from './sqs-batch.ts';
 
 export interface SqsLanesOptions {
@@ -84,7 +84,7 @@ export class SqsLanes implements Lanes {
 
 function toEntry(message: LaneMessage, meta: LaneMeta): BatchEntry {
   return {
-    body: userUpdatesBody(message.users),
+    body: laneBody(message),
     attributes: { [ATTR.requestId]: meta.requestId, [ATTR.origin]: meta.origin },
     groupId: laneGroupId(message.lane),
     dedupId: message.dedupId,

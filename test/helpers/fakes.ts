@@ -2,7 +2,7 @@
  * In-memory fakes of the use cases' ports (lib/core/ports.ts), in the spirit of Powertools' own
  * batch-processor tests: no SQS, no DynamoDB, no IM, only what the ports promise.
  *
- * - `FakeIm`: the IM attribute store behind `AttrWriter`, with scripted faults (a whole call, listed
+ * - `FakeIm`: IM's attribute and tag store behind `Writer`, with scripted faults (a whole call, listed
  *   users, a deadline, a throw). It refuses a call over 100 users and remembers it in `violations`.
  * - `FakeFifoQueue`: a tiny SQS FIFO queue: message groups, deduplication, receive (never a group with a
  *   record in flight), ack, fail with a visibility delay; its `redelivery` is the `Redelivery` port.
@@ -15,12 +15,12 @@ import { retryClassOf } from '../../lib/im/classify.ts';
 import type { RetryClass } from '../../lib/core/errors.ts';
 import { laneGroupId } from '../../lib/core/lanes/lane-of.ts';
 import type { LaneMessage } from '../../lib/core/lanes/lane-plan.ts';
-import { userUpdatesBody } from '../../lib/queue/message-format.ts';
+import { laneBody, userUpdatesBody } from '../../lib/queue/message-format.ts';
 import { MAX_USERS_PER_CALL } from '../../lib/core/rules/constants.ts';
-import type { UserAttr, UserAttrRemoval, UserUpdate } from '../../lib/core/rules/types.ts';
+import type { UserAttr, UserAttrRemoval, UserTagList, UserUpdate } from '../../lib/core/rules/types.ts';
+import { MAX_TAGS_PER_ADD_CALL } from '../../lib/core/rules/tag-ops.ts';
 import type {
   AttrNames,
-  AttrWriter,
   DeadLetter,
   DeadLetters,
   LaneMeta,
@@ -30,6 +30,7 @@ import type {
   Redelivery,
   WriteOptions,
   WriteOutcome,
+  Writer,
 } from '../../lib/core/ports.ts';
 
 /** A clock the test moves by hand. */
@@ -49,12 +50,12 @@ export const flush = (): Promise<void> => new Promise((resolve) => setImmediate(
 
 // ---------------------------------------------------------------------------------------------- IM
 
-export type CallKind = 'set' | 'remove';
+export type CallKind = 'set' | 'remove' | 'add-tags' | 'remove-tags' | 'remove-all-tags';
 
 /** One call IM received, in arrival order. */
 export interface ImCall {
   readonly kind: CallKind;
-  readonly users: readonly UserAttr[] | readonly UserAttrRemoval[];
+  readonly users: readonly UserAttr[] | readonly UserAttrRemoval[] | readonly UserTagList[] | readonly { To_Account: string }[];
   readonly accounts: readonly string[];
   readonly deadlineMs: number | undefined;
   /** 1 for the first call. */
@@ -87,8 +88,14 @@ export type ImFault =
   | { readonly kind: 'deadline'; readonly attempts?: number }
   | { readonly kind: 'throw'; readonly error: unknown };
 
-const commandOf = (kind: CallKind): string =>
-  kind === 'set' ? 'all_member_push/im_set_attr' : 'all_member_push/im_remove_attr';
+const COMMANDS: Readonly<Record<CallKind, string>> = {
+  set: 'all_member_push/im_set_attr',
+  remove: 'all_member_push/im_remove_attr',
+  'add-tags': 'all_member_push/im_add_tag',
+  'remove-tags': 'all_member_push/im_remove_tag',
+  'remove-all-tags': 'all_member_push/im_remove_all_tags',
+};
+const commandOf = (kind: CallKind): string => COMMANDS[kind];
 
 /** An `ImError` as the IM client throws it. */
 export function imError(
@@ -104,10 +111,12 @@ export function imError(
   });
 }
 
-/** IM's user attributes in memory, behind the `AttrWriter` port. */
-export class FakeIm implements AttrWriter {
+/** IM's user attributes and tags in memory, behind the `Writer` port. */
+export class FakeIm implements Writer {
   /** account → name → value. An account with no attribute left is absent. */
   readonly #state = new Map<string, Map<string, string>>();
+  /** account → tags. An account with no tag left is absent. */
+  readonly #tags = new Map<string, Set<string>>();
   readonly calls: ImCall[] = [];
   /** Calls that broke IM's limits (over 100 users): a test asserts this stays empty. */
   readonly violations: string[] = [];
@@ -137,6 +146,23 @@ export class FakeIm implements AttrWriter {
   seed(account: string, attrs: Readonly<Record<string, string>>): this {
     this.#set(account, attrs);
     return this;
+  }
+
+  /** Puts tags in place as if added earlier (not recorded as a call). */
+  seedTags(account: string, tags: readonly string[]): this {
+    this.#addTags(account, tags);
+    return this;
+  }
+
+  /** A user's tags, sorted; undefined when they hold none. */
+  tagsOf(account: string): string[] | undefined {
+    const tags = this.#tags.get(account);
+    return tags === undefined ? undefined : [...tags].sort();
+  }
+
+  /** Every user's tags, accounts and tags sorted. */
+  tagSnapshot(): Record<string, string[]> {
+    return Object.fromEntries([...this.#tags.keys()].sort().map((account) => [account, this.tagsOf(account) ?? []]));
   }
 
   attrsOf(account: string): Record<string, string> | undefined {
@@ -169,11 +195,26 @@ export class FakeIm implements AttrWriter {
     return this.#write('remove', users, options);
   }
 
-  async #write(
-    kind: CallKind,
-    users: readonly UserAttr[] | readonly UserAttrRemoval[],
-    options: WriteOptions | undefined,
-  ): Promise<WriteOutcome> {
+  addTags(users: readonly UserTagList[], options?: WriteOptions): Promise<WriteOutcome> {
+    for (const u of users)
+      if (u.Tags.length > MAX_TAGS_PER_ADD_CALL)
+        this.violations.push(`im_add_tag with ${u.Tags.length} tags for ${u.To_Account}`);
+    return this.#write('add-tags', users, options);
+  }
+
+  removeTags(users: readonly UserTagList[], options?: WriteOptions): Promise<WriteOutcome> {
+    return this.#write('remove-tags', users, options);
+  }
+
+  removeAllTags(accounts: readonly string[], options?: WriteOptions): Promise<WriteOutcome> {
+    return this.#write(
+      'remove-all-tags',
+      accounts.map((To_Account) => ({ To_Account })),
+      options,
+    );
+  }
+
+  async #write(kind: CallKind, users: ImCall['users'], options: WriteOptions | undefined): Promise<WriteOutcome> {
     if (users.length > MAX_USERS_PER_CALL) {
       this.violations.push(`${commandOf(kind)} with ${users.length} users`);
       throw new RangeError(`IM takes at most ${MAX_USERS_PER_CALL} users per call, got ${users.length}`);
@@ -190,11 +231,7 @@ export class FakeIm implements AttrWriter {
     await Promise.resolve();
     const fault = this.#planned.length > 0 ? this.#planned.shift() : this.#rule?.(call);
     const applyAll = (keep: (account: string) => boolean = () => true): void => {
-      for (const user of users) {
-        if (!keep(user.To_Account)) continue;
-        if (kind === 'set') this.#set(user.To_Account, (user as UserAttr).Attrs);
-        else this.#remove(user.To_Account, (user as UserAttrRemoval).Attrs);
-      }
+      for (const user of users) if (keep(user.To_Account)) this.#apply(kind, user);
     };
     if (fault === undefined) {
       applyAll();
@@ -238,6 +275,26 @@ export class FakeIm implements AttrWriter {
     }
   }
 
+  #apply(kind: CallKind, user: ImCall['users'][number]): void {
+    const account = user.To_Account;
+    if (kind === 'set') this.#set(account, (user as UserAttr).Attrs);
+    else if (kind === 'remove') this.#remove(account, (user as UserAttrRemoval).Attrs);
+    else if (kind === 'add-tags') this.#addTags(account, (user as UserTagList).Tags);
+    else if (kind === 'remove-all-tags') this.#tags.delete(account);
+    else {
+      const held = this.#tags.get(account);
+      for (const tag of (user as UserTagList).Tags) held?.delete(tag);
+      if (held?.size === 0) this.#tags.delete(account);
+    }
+  }
+
+  #addTags(account: string, tags: readonly string[]): void {
+    if (tags.length === 0) return;
+    let held = this.#tags.get(account);
+    if (held === undefined) this.#tags.set(account, (held = new Set()));
+    for (const tag of tags) held.add(tag);
+  }
+
   #set(account: string, attrs: Readonly<Record<string, string>>): void {
     let current = this.#state.get(account);
     if (current === undefined) this.#state.set(account, (current = new Map()));
@@ -259,11 +316,11 @@ export class FakeIm implements AttrWriter {
  * A writer that holds every call until the test releases it: an early write landing at a chosen moment.
  * A released call goes to `target` (with whatever faults it has then).
  */
-export class ParkingWriter implements AttrWriter {
-  readonly #target: AttrWriter;
+export class ParkingWriter implements Writer {
+  readonly #target: Writer;
   readonly #parked: { readonly kind: CallKind; readonly accounts: readonly string[]; readonly run: () => void }[] = [];
 
-  constructor(target: AttrWriter) {
+  constructor(target: Writer) {
     this.#target = target;
   }
 
@@ -278,6 +335,22 @@ export class ParkingWriter implements AttrWriter {
 
   removeAttr(users: readonly UserAttrRemoval[], options?: WriteOptions): Promise<WriteOutcome> {
     return this.#park('remove', users, () => this.#target.removeAttr(users, options));
+  }
+
+  addTags(users: readonly UserTagList[], options?: WriteOptions): Promise<WriteOutcome> {
+    return this.#park('add-tags', users, () => this.#target.addTags(users, options));
+  }
+
+  removeTags(users: readonly UserTagList[], options?: WriteOptions): Promise<WriteOutcome> {
+    return this.#park('remove-tags', users, () => this.#target.removeTags(users, options));
+  }
+
+  removeAllTags(accounts: readonly string[], options?: WriteOptions): Promise<WriteOutcome> {
+    return this.#park(
+      'remove-all-tags',
+      accounts.map((To_Account) => ({ To_Account })),
+      () => this.#target.removeAllTags(accounts, options),
+    );
   }
 
   /** Sends the parked call at `index` (default the oldest) on to the target; false when none is parked. */
@@ -755,7 +828,7 @@ export class FakeLanes implements Lanes {
       }
       const sent = this.queue.send({
         group: laneGroupId(message.lane),
-        body: userUpdatesBody(message.users),
+        body: laneBody(message),
         requestId: meta.requestId,
         dedupId: message.dedupId,
       });

@@ -4,7 +4,7 @@
  * for the users.
  */
 import { isRetryable, WriteRefusedError } from '../errors.ts';
-import type { AttrWriter, FailedUser, WriteOptions } from '../ports.ts';
+import type { FailedUser, WriteOptions, WriteOutcome, Writer } from '../ports.ts';
 import type { DispatchResult, WriteCall } from './types.ts';
 import { splitCall, subCall } from './write-call.ts';
 
@@ -23,7 +23,7 @@ export interface ApplyOptions {
 const DEFAULT_BISECT = new Set([90033]);
 
 export async function applyCalls(
-  writer: AttrWriter,
+  writer: Writer,
   calls: readonly WriteCall[],
   options: ApplyOptions = {},
 ): Promise<DispatchResult> {
@@ -39,7 +39,7 @@ export async function applyCalls(
 /** Applies calls one by one and sorts their users into the result. */
 class CallApplier {
   readonly result: DispatchResult = { applied: [], refused: [], retryable: [] };
-  readonly #writer: AttrWriter;
+  readonly #writer: Writer;
   readonly #writeOptions: WriteOptions;
   readonly #bisectCodes: ReadonlySet<number>;
   /**
@@ -48,7 +48,7 @@ class CallApplier {
    */
   #halted: WriteRefusedError | undefined;
 
-  constructor(writer: AttrWriter, options: ApplyOptions) {
+  constructor(writer: Writer, options: ApplyOptions) {
     this.#writer = writer;
     this.#bisectCodes = options.bisectCodes ?? DEFAULT_BISECT;
     this.#writeOptions = {
@@ -65,13 +65,30 @@ class CallApplier {
       return;
     }
     try {
-      const { failedUsers } = await (call.kind === 'set'
-        ? this.#writer.setAttr(call.users, this.#writeOptions)
-        : this.#writer.removeAttr(call.users, this.#writeOptions));
+      const { failedUsers } = await this.#write(call);
       if (failedUsers.length === 0) this.result.applied.push(call);
       else this.#partly(call, failedUsers);
     } catch (error) {
       await this.#refused(call, error);
+    }
+  }
+
+  #write(call: WriteCall): Promise<WriteOutcome> {
+    const options = this.#writeOptions;
+    switch (call.kind) {
+      case 'set':
+        return this.#writer.setAttr(call.users, options);
+      case 'remove':
+        return this.#writer.removeAttr(call.users, options);
+      case 'remove-all-tags':
+        return this.#writer.removeAllTags(
+          call.users.map((u) => u.To_Account),
+          options,
+        );
+      case 'remove-tags':
+        return this.#writer.removeTags(call.users, options);
+      case 'add-tags':
+        return this.#writer.addTags(call.users, options);
     }
   }
 

@@ -6,18 +6,8 @@
  */
 import { chunk } from '../rules/chunk.ts';
 import { MAX_TAGS_PER_ADD_CALL, type ComposedTags } from '../rules/tag-ops.ts';
-
-/** A user and the tags one call names for them. */
-export interface UserTagList {
-  readonly To_Account: string;
-  readonly Tags: readonly string[];
-}
-
-/** One IM call on users' tags. */
-export type TagCall =
-  | { readonly kind: 'remove-all-tags'; readonly accounts: readonly string[] }
-  | { readonly kind: 'remove-tags'; readonly users: readonly UserTagList[] }
-  | { readonly kind: 'add-tags'; readonly users: readonly UserTagList[] };
+import type { UserTagList } from '../rules/types.ts';
+import type { TagCall } from './types.ts';
 
 /** The calls of each phase, in the order the phases must run. */
 export interface TagCallPlan {
@@ -28,8 +18,8 @@ export interface TagCallPlan {
 
 export function planTagCalls(composed: ReadonlyMap<string, ComposedTags>): TagCallPlan {
   const users = [...composed];
-  const removeAll = chunk(users.filter(([, c]) => c.removeAll).map(([account]) => account)).map(
-    (accounts): TagCall => ({ kind: 'remove-all-tags', accounts }),
+  const removeAll = chunk(users.filter(([, c]) => c.removeAll).map(([To_Account]) => ({ To_Account }))).map(
+    (list): TagCall => ({ kind: 'remove-all-tags', users: list }),
   );
   const removing = users
     .filter(([, c]) => c.remove.size > 0)

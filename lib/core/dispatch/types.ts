@@ -1,9 +1,23 @@
-import type { UserAttr, UserAttrRemoval } from '../rules/types.ts';
+import type { UserAttr, UserAttrRemoval, UserTagList } from '../rules/types.ts';
 
-/** One IM call's worth of work: set or remove attributes of at most 100 users. */
-export type WriteCall =
+/** One IM call's worth of attribute work: set or remove attributes of at most 100 users. */
+export type AttrCall =
   | { readonly kind: 'set'; readonly users: readonly UserAttr[] }
   | { readonly kind: 'remove'; readonly users: readonly UserAttrRemoval[] };
+
+/** One IM call on users' tags (≤ 100 users; an add ≤ 10 tags a user): dispatch/tag-calls.ts plans them. */
+export type TagCall =
+  | { readonly kind: 'remove-all-tags'; readonly users: readonly { readonly To_Account: string }[] }
+  | { readonly kind: 'remove-tags'; readonly users: readonly UserTagList[] }
+  | { readonly kind: 'add-tags'; readonly users: readonly UserTagList[] };
+
+/** One IM call's worth of work. */
+export type WriteCall = AttrCall | TagCall;
+
+/** Whether a call writes tags (its outcome concerns every record of the batch that touched those users' tags). */
+export function isTagCall(call: WriteCall): call is TagCall {
+  return call.kind === 'remove-all-tags' || call.kind === 'remove-tags' || call.kind === 'add-tags';
+}
 
 /** Users IM refused for good, with IM's reason. */
 export interface RefusedGroup {

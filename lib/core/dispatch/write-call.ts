@@ -1,45 +1,68 @@
 import { MAX_USERS_PER_CALL } from '../rules/constants.ts';
 import { chunk } from '../rules/chunk.ts';
 import { setOwn } from '../rules/own-record.ts';
-import type { UserAttr, UserAttrRemoval, UserUpdate } from '../rules/types.ts';
-import type { WriteCall } from './types.ts';
+import type { UserAttr, UserAttrRemoval, UserTagOps, UserUpdate } from '../rules/types.ts';
+import type { AttrCall, WriteCall } from './types.ts';
+
+/** The same call with other users of its own kind (a subset of its users). */
+function withUsers(
+  call: WriteCall,
+  pick: <U extends { readonly To_Account: string }>(users: readonly U[]) => U[],
+): WriteCall {
+  switch (call.kind) {
+    case 'set':
+      return { kind: 'set', users: pick(call.users) };
+    case 'remove':
+      return { kind: 'remove', users: pick(call.users) };
+    case 'remove-all-tags':
+      return { kind: 'remove-all-tags', users: pick(call.users) };
+    case 'remove-tags':
+      return { kind: 'remove-tags', users: pick(call.users) };
+    case 'add-tags':
+      return { kind: 'add-tags', users: pick(call.users) };
+  }
+}
 
 /** The users of a call kept by `keep`, as a call of the same kind. */
 export function subCall(call: WriteCall, keep: (account: string) => boolean): WriteCall {
-  return call.kind === 'set'
-    ? { kind: 'set', users: call.users.filter((u) => keep(u.To_Account)) }
-    : { kind: 'remove', users: call.users.filter((u) => keep(u.To_Account)) };
+  return withUsers(call, (users) => users.filter((u) => keep(u.To_Account)));
 }
 
 /** A call's first `count` users and the rest, for bisecting a call IM refused as a whole. */
 export function splitCall(call: WriteCall, count: number): [WriteCall, WriteCall] {
-  return call.kind === 'set'
-    ? [
-        { kind: 'set', users: call.users.slice(0, count) },
-        { kind: 'set', users: call.users.slice(count) },
-      ]
-    : [
-        { kind: 'remove', users: call.users.slice(0, count) },
-        { kind: 'remove', users: call.users.slice(count) },
-      ];
+  return [withUsers(call, (users) => users.slice(0, count)), withUsers(call, (users) => users.slice(count))];
 }
 
-/** Each (account, attribute name) a call writes. */
+/** Each (account, attribute name) an attribute call writes; none for a tag call. */
 export function callPairs(call: WriteCall): { readonly account: string; readonly name: string }[] {
   const pairs: { account: string; name: string }[] = [];
   if (call.kind === 'set')
     for (const u of call.users) for (const name of Object.keys(u.Attrs)) pairs.push({ account: u.To_Account, name });
-  else for (const u of call.users) for (const name of u.Attrs) pairs.push({ account: u.To_Account, name });
+  else if (call.kind === 'remove')
+    for (const u of call.users) for (const name of u.Attrs) pairs.push({ account: u.To_Account, name });
   return pairs;
 }
 
-/** The call's users in the gateway's own shape (`null` for a removed attribute), for dead letters. */
-export function callEntries(call: WriteCall): UserUpdate[] {
-  if (call.kind === 'set') return [...call.users];
-  return call.users.map((u) => ({
-    To_Account: u.To_Account,
-    Attrs: Object.fromEntries(u.Attrs.map((name) => [name, null])),
-  }));
+/**
+ * The call's users as the gateway takes them, for dead letters: attributes with `null` for a removed one
+ * (`UserAttrs` entries), tags as `UserTags` entries of the call's one operation.
+ */
+export function callEntries(call: WriteCall): (UserUpdate | UserTagOps)[] {
+  switch (call.kind) {
+    case 'set':
+      return [...call.users];
+    case 'remove':
+      return call.users.map((u) => ({
+        To_Account: u.To_Account,
+        Attrs: Object.fromEntries(u.Attrs.map((name) => [name, null])),
+      }));
+    case 'remove-all-tags':
+      return call.users.map((u) => ({ To_Account: u.To_Account, RemoveAll: true }));
+    case 'remove-tags':
+      return call.users.map((u) => ({ To_Account: u.To_Account, Remove: u.Tags }));
+    case 'add-tags':
+      return call.users.map((u) => ({ To_Account: u.To_Account, Add: u.Tags }));
+  }
 }
 
 /**
@@ -47,7 +70,7 @@ export function callEntries(call: WriteCall): UserUpdate[] {
  * names to remove into `im_remove_attr` calls, at most 100 users each. A user with both appears in one
  * call of each kind; they touch different attributes, so their order does not matter.
  */
-export function planWriteCalls(updates: readonly UserUpdate[]): WriteCall[] {
+export function planWriteCalls(updates: readonly UserUpdate[]): AttrCall[] {
   const sets: UserAttr[] = [];
   const removes: UserAttrRemoval[] = [];
   for (const update of updates) {
@@ -61,8 +84,8 @@ export function planWriteCalls(updates: readonly UserUpdate[]): WriteCall[] {
     if (names !== undefined) removes.push({ To_Account: update.To_Account, Attrs: names });
   }
   return [
-    ...chunk(sets, MAX_USERS_PER_CALL).map((users): WriteCall => ({ kind: 'set', users })),
-    ...chunk(removes, MAX_USERS_PER_CALL).map((users): WriteCall => ({ kind: 'remove', users })),
+    ...chunk(sets, MAX_USERS_PER_CALL).map((users): AttrCall => ({ kind: 'set', users })),
+    ...chunk(removes, MAX_USERS_PER_CALL).map((users): AttrCall => ({ kind: 'remove', users })),
   ];
 }
 

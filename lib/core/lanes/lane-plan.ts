@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { UserUpdate } from '../rules/types.ts';
+import type { UserTagOps, UserUpdate } from '../rules/types.ts';
 import { laneOf } from './lane-of.ts';
 
 /**
@@ -13,12 +13,17 @@ import { laneOf } from './lane-of.ts';
  */
 export const LANE_MESSAGE_LIMITS = { maxUsers: 2500, maxBytes: 900_000 } as const;
 
-/** One message of the lanes queue: users of one lane, in the order they were accepted. */
+/**
+ * One message of the lanes queue: users of one lane, in the order they were accepted; either attribute updates
+ * (`users`, body `{"UserAttrs":[…]}`) or tag operations (`tags`, body `{"UserTags":[…]}`, with `users` empty).
+ * A user's attributes and tags are apart in IM, so only each kind's own order matters, and the lane keeps both.
+ */
 export interface LaneMessage {
   readonly lane: number;
   /** The message's place within its lane for this request (0, 1, …). */
   readonly position: number;
   readonly users: readonly UserUpdate[];
+  readonly tags?: readonly UserTagOps[];
   /**
    * SQS's `MessageDeduplicationId`: derived from the request's key, the lane, the position and the message's
    * content, so a re-sent request (same `webhook-id`, same intake message, same body) within SQS's 5-minute
@@ -41,28 +46,64 @@ export function planLaneMessages(
   key: string,
   limits: { readonly maxUsers: number; readonly maxBytes: number } = LANE_MESSAGE_LIMITS,
 ): LaneMessage[] {
-  const byLane = new Map<number, UserUpdate[]>();
-  for (const user of users) {
-    const lane = laneOf(user.To_Account, laneCount);
+  return planEntries(users, laneCount, limits, maxJsonBytes, (lane, position, list) => ({
+    lane,
+    position,
+    users: list,
+    dedupId: dedupIdOf(key, lane, position, list),
+  }));
+}
+
+/** The same for users' tag operations (a request's entries composed per user, rules/tag-entry.ts). */
+export function planTagLaneMessages(
+  tags: readonly UserTagOps[],
+  laneCount: number,
+  key: string,
+  limits: { readonly maxUsers: number; readonly maxBytes: number } = LANE_MESSAGE_LIMITS,
+): LaneMessage[] {
+  return planEntries(tags, laneCount, limits, maxTagJsonBytes, (lane, position, list) => ({
+    lane,
+    position,
+    users: [],
+    tags: list,
+    dedupId: dedupIdOf(`${key}\u0000tags`, lane, position, list),
+  }));
+}
+
+/** Users or tag entries in a lane message: what its body carries. */
+export function entriesIn(message: LaneMessage): number {
+  return message.users.length + (message.tags?.length ?? 0);
+}
+
+function planEntries<E extends { readonly To_Account: string }>(
+  entries: readonly E[],
+  laneCount: number,
+  limits: { readonly maxUsers: number; readonly maxBytes: number },
+  sizeOf: (entry: E) => number,
+  make: (lane: number, position: number, list: E[]) => LaneMessage,
+): LaneMessage[] {
+  const byLane = new Map<number, E[]>();
+  for (const entry of entries) {
+    const lane = laneOf(entry.To_Account, laneCount);
     let list = byLane.get(lane);
     if (list === undefined) byLane.set(lane, (list = []));
-    list.push(user);
+    list.push(entry);
   }
   const messages: LaneMessage[] = [];
   for (const [lane, list] of [...byLane].sort(([a], [b]) => a - b)) {
-    let current: UserUpdate[] = [];
+    let current: E[] = [];
     let bytes = 0;
     const close = (): void => {
       const position =
         messages.length === 0 || messages.at(-1)?.lane !== lane ? 0 : (messages.at(-1)?.position ?? -1) + 1;
-      messages.push({ lane, position, users: current, dedupId: dedupIdOf(key, lane, position, current) });
+      messages.push(make(lane, position, current));
       current = [];
       bytes = 0;
     };
-    for (const user of list) {
-      const size = maxJsonBytes(user);
+    for (const entry of list) {
+      const size = sizeOf(entry);
       if (current.length > 0 && (current.length >= limits.maxUsers || bytes + size > limits.maxBytes)) close();
-      current.push(user);
+      current.push(entry);
       bytes += size;
     }
     if (current.length > 0) close();
@@ -80,8 +121,20 @@ function maxJsonBytes(user: UserUpdate): number {
   return units * 6;
 }
 
+/** The same bound for a tags entry. */
+function maxTagJsonBytes(entry: UserTagOps): number {
+  let units = entry.To_Account.length + 48;
+  for (const tag of [...(entry.Remove ?? []), ...(entry.Add ?? [])]) units += tag.length + 3;
+  return units * 6;
+}
+
 /** SQS allows 128 characters of `[A-Za-z0-9!"#$%&'()*+,-./:;<=>?@[\]^_`{|}~]`: a hex digest always fits. */
-function dedupIdOf(key: string, lane: number, position: number, users: readonly UserUpdate[]): string {
+function dedupIdOf(
+  key: string,
+  lane: number,
+  position: number,
+  users: readonly UserUpdate[] | readonly UserTagOps[],
+): string {
   return createHash('sha256')
     .update(JSON.stringify([key, lane, position]))
     .update(JSON.stringify(users))

@@ -5,6 +5,7 @@ import type { RequestShapeRule, UserRule } from './types.ts';
 const DEMANDS: Readonly<Record<UserRule | RequestShapeRule, string>> = {
   'body-must-be-object': 'must be a JSON object',
   'user-attrs-must-be-array': 'must be an array of users',
+  'user-tags-must-be-array': 'must be an array of users (or, for a remove-all, To_Account an array of accounts)',
   'user-must-be-object': 'must be an object with To_Account and Attrs',
   'to-account-required': 'is required and must not be empty',
   'to-account-must-be-string': 'must be a string',
@@ -20,7 +21,11 @@ const DEMANDS: Readonly<Record<UserRule | RequestShapeRule, string>> = {
   'value-max-50-bytes': `must be at most ${MAX_VALUE_BYTES} bytes in UTF-8`,
 };
 
-const SHAPE_RULES: ReadonlySet<string> = new Set<RequestShapeRule>(['body-must-be-object', 'user-attrs-must-be-array']);
+const SHAPE_RULES: ReadonlySet<string> = new Set<RequestShapeRule>([
+  'body-must-be-object',
+  'user-attrs-must-be-array',
+  'user-tags-must-be-array',
+]);
 
 /** Whether `value` is the name of a per-user rule. */
 export function isUserRule(value: unknown): value is UserRule {

@@ -5,8 +5,12 @@
  * into calls later (dispatch/tag-calls.ts), never refused. Its faults name the field and the rule, never a value.
  */
 import { MAX_ACCOUNT_BYTES, MAX_TAG_BYTES } from './constants.ts';
+import { RequestShapeError } from '../errors.ts';
 import { describeType, isPlainRecord } from './check-user.ts';
-import type { TagOp } from './tag-ops.ts';
+import { formatFieldPath } from './field-path.ts';
+import { ruleMessage } from './rule-messages.ts';
+import { composeTagOps, type ComposedTags, type TagOp } from './tag-ops.ts';
+import type { Rejection, UserTagOps } from './types.ts';
 import { fitsInUtf8Bytes } from './utf8.ts';
 
 /** Stable names of the rules that refuse one user's tags entry. */
@@ -89,4 +93,110 @@ export function checkTagEntry(entry: unknown): TagEntryCheck {
   }
   if (ops.length === 0) return refuse(account, '', 'tag-op-required');
   return { ok: true, account, ops };
+}
+
+// What each tag rule demands, phrased to follow the field path in a sentence (as rule-messages.ts for attributes).
+const TAG_DEMANDS: Readonly<Record<TagRule, string>> = {
+  'user-must-be-object': 'must be an object with To_Account and at least one of RemoveAll, Remove, Add (or Tags)',
+  'to-account-required': 'is required and must not be empty',
+  'to-account-must-be-string': 'must be a string',
+  'to-account-max-32-bytes': `must be at most ${MAX_ACCOUNT_BYTES} bytes in UTF-8`,
+  'tag-op-required': 'must hold RemoveAll: true, or a non-empty Remove, Add or Tags',
+  'tags-must-be-array': 'must be an array of tags',
+  'tag-must-be-string': 'must be a string',
+  'tag-required': 'must not be empty',
+  'tag-max-50-bytes': `must be at most ${MAX_TAG_BYTES} bytes in UTF-8`,
+  'remove-all-must-be-true': 'must be true when present',
+};
+
+/** Whether `value` is the name of a per-user tag rule. */
+export function isTagRule(value: unknown): value is TagRule {
+  return typeof value === 'string' && Object.hasOwn(TAG_DEMANDS, value);
+}
+
+/** A sentence naming the field and the rule, e.g. `UserTags[2].Add[0] must be at most 50 bytes in UTF-8 (it is 51) [tag-max-50-bytes].` */
+export function tagRuleMessage(path: string, rule: TagRule, detail?: string): string {
+  const extra = detail === undefined ? '' : ` (${detail})`;
+  return `${path === '' ? 'The entry' : path} ${TAG_DEMANDS[rule]}${extra} [${rule}].`;
+}
+
+/** The entries of a tags request and the field that holds them. */
+export interface TagsEnvelope {
+  readonly field: 'UserTags' | 'To_Account';
+  /** `UserTags` entries; for IM's remove-all shape, one `{To_Account, RemoveAll: true}` per account. */
+  readonly entries: readonly unknown[];
+}
+
+/**
+ * Reads the envelope of a tags request: `{"UserTags":[…]}`, or IM's own remove-all shape `{"To_Account":[…]}`
+ * (doc 269/45943), whose accounts each lose every tag.
+ *
+ * @throws RequestShapeError (`body-must-be-object` or `user-tags-must-be-array`) otherwise.
+ */
+export function parseUserTagsEnvelope(body: unknown): TagsEnvelope {
+  if (!isPlainRecord(body))
+    throw new RequestShapeError('', 'body-must-be-object', ruleMessage('', 'body-must-be-object'));
+  const userTags = Object.hasOwn(body, 'UserTags') ? body['UserTags'] : undefined;
+  if (Array.isArray(userTags)) return { field: 'UserTags', entries: userTags };
+  const accounts = Object.hasOwn(body, 'To_Account') ? body['To_Account'] : undefined;
+  if (userTags === undefined && Array.isArray(accounts))
+    return { field: 'To_Account', entries: accounts.map((To_Account: unknown) => ({ To_Account, RemoveAll: true })) };
+  throw new RequestShapeError(
+    'UserTags',
+    'user-tags-must-be-array',
+    ruleMessage('UserTags', 'user-tags-must-be-array'),
+  );
+}
+
+/** A user's composed operations in the form the lanes carry (empty parts left out). */
+export function toUserTagOps(account: string, composed: ComposedTags): UserTagOps {
+  return {
+    To_Account: account,
+    ...(composed.removeAll ? { RemoveAll: true as const } : {}),
+    ...(composed.remove.size > 0 ? { Remove: [...composed.remove] } : {}),
+    ...(composed.add.size > 0 ? { Add: [...composed.add] } : {}),
+  };
+}
+
+/** The operations of an entry in the lanes' form, in the order they apply. */
+export function tagOpsOf(entry: UserTagOps): TagOp[] {
+  const ops: TagOp[] = [];
+  if (entry.RemoveAll === true) ops.push({ kind: 'remove-all' });
+  if (entry.Remove !== undefined && entry.Remove.length > 0) ops.push({ kind: 'remove', tags: entry.Remove });
+  if (entry.Add !== undefined && entry.Add.length > 0) ops.push({ kind: 'add', tags: entry.Add });
+  return ops;
+}
+
+/**
+ * Applies the tag rules to some entries of a tags request, by index (ascending): each refused entry becomes a
+ * `Rejection` (its first fault) while the others go on; a user's accepted entries are composed, in order, into one
+ * `UserTagOps` (users in first-seen order), so a request's lane messages carry each user once.
+ */
+export function validateTagEntries(
+  envelope: TagsEnvelope,
+  indexes: Iterable<number>,
+): { readonly users: UserTagOps[]; readonly rejected: Rejection[] } {
+  const composed = new Map<string, ComposedTags>();
+  const rejected: Rejection[] = [];
+  for (const index of indexes) {
+    const check = checkTagEntry(envelope.entries[index]);
+    if (!check.ok) {
+      const { fault } = check;
+      // IM's remove-all shape names an account per element: the element is the field.
+      const path =
+        envelope.field === 'To_Account'
+          ? formatFieldPath(['To_Account', index])
+          : formatFieldPath(['UserTags', index]) + (fault.field === '' ? '' : `.${fault.field}`);
+      rejected.push({
+        To_Account: fault.account,
+        index,
+        path,
+        rule: fault.rule,
+        message: tagRuleMessage(path, fault.rule, fault.detail),
+      });
+      continue;
+    }
+    composed.set(check.account, composeTagOps(check.ops, composed.get(check.account)));
+  }
+  return { users: [...composed].map(([account, c]) => toUserTagOps(account, c)), rejected };
 }

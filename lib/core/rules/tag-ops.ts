@@ -50,9 +50,9 @@ export function composeTagOp(before: ComposedTags, op: TagOp): ComposedTags {
   return { removeAll: before.removeAll, remove, add };
 }
 
-/** Composes a user's operations in the order they were accepted. */
-export function composeTagOps(ops: readonly TagOp[]): ComposedTags {
-  return ops.reduce(composeTagOp, NO_TAG_OPS);
+/** Composes a user's operations in the order they were accepted, after `before` (default: none). */
+export function composeTagOps(ops: readonly TagOp[], before: ComposedTags = NO_TAG_OPS): ComposedTags {
+  return ops.reduce(composeTagOp, before);
 }
 
 /** The tag set a user ends with when `composed` is applied to `held`: remove-all, then remove, then add. */

@@ -47,7 +47,7 @@ export type UserRule =
   | 'value-max-50-bytes';
 
 /** Stable names of the rules that reject a whole request. */
-export type RequestShapeRule = 'body-must-be-object' | 'user-attrs-must-be-array';
+export type RequestShapeRule = 'body-must-be-object' | 'user-attrs-must-be-array' | 'user-tags-must-be-array';
 
 /** Options of `validateUsers`. */
 export interface ValidateUsersOptions {
@@ -72,4 +72,22 @@ export interface ValidationResult {
 export interface UserAttrRemoval {
   readonly To_Account: string;
   readonly Attrs: readonly string[];
+}
+
+/** A user and the tags one IM tag call names for them: IM's `UserTags` entry (docs 269/45941, 269/45942). */
+export interface UserTagList {
+  readonly To_Account: string;
+  readonly Tags: readonly string[];
+}
+
+/**
+ * One user's tag operations as the gateway accepts them and the lanes carry them, applied in this order:
+ * remove every tag (`RemoveAll`), then remove `Remove`, then add `Add`. A request's entries for the same user are
+ * composed into one (rules/tag-ops.ts), so this is also the form of a composed user.
+ */
+export interface UserTagOps {
+  readonly To_Account: string;
+  readonly RemoveAll?: true;
+  readonly Remove?: readonly string[];
+  readonly Add?: readonly string[];
 }

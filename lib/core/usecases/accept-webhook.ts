@@ -24,10 +24,10 @@ import { laneOf } from '../lanes/lane-of.ts';
 import type { EarlyWriteGate } from './early-write-gate.ts';
 import { LanesUnavailableError } from '../errors.ts';
 import { refusedToRejections, type ReportedRejection } from './outcome.ts';
-import type { AttrNames, AttrWriter, Lanes } from '../ports.ts';
+import type { AttrNames, Writer, Lanes } from '../ports.ts';
 
 export interface AcceptWebhookDeps {
-  readonly writer: AttrWriter;
+  readonly writer: Writer;
   readonly attrNames: AttrNames;
   readonly lanes: Lanes;
   readonly laneCount: number;

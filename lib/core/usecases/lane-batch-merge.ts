@@ -10,8 +10,10 @@ import type { DispatchResult } from '../dispatch/types.ts';
 import { callPairs, planWriteCalls } from '../dispatch/write-call.ts';
 import { MAX_USERS_PER_CALL } from '../rules/constants.ts';
 import { setOwn } from '../rules/own-record.ts';
+import { tagOpsOf } from '../rules/tag-entry.ts';
+import { composeTagOps, type ComposedTags } from '../rules/tag-ops.ts';
 import type { AttrValue, UserUpdate } from '../rules/types.ts';
-import type { AttrWriter, QueueRecord } from '../ports.ts';
+import type { Writer, QueueRecord } from '../ports.ts';
 import { readRecord, type ReadRecord } from './read-record.ts';
 
 export const pairKey = (account: string, name: string): string => `${account}\u0000${name}`;
@@ -24,6 +26,13 @@ export interface MergedBatch {
   readonly lastWriter: ReadonlyMap<string, number>;
   /** The batch's users, each with the last value of each of its attributes. */
   readonly updates: readonly UserUpdate[];
+  /** Each user's tag operations of the whole batch, composed in lane order (rules/tag-ops.ts). */
+  readonly tags: ReadonlyMap<string, ComposedTags>;
+  /**
+   * The records (indexes) that touched each user's tags. Unlike an attribute's value, a tag operation is not
+   * replaced by a later one (add `a` then add `b`), so every one of them waits for the user's composed calls.
+   */
+  readonly tagWriters: ReadonlyMap<string, readonly number[]>;
   /** The fast start's calls, already under way; undefined when no record had a full call alone in its lane. */
   readonly head: Head | undefined;
   /** A later record names a user of the head's calls: its values must land after them. */
@@ -32,7 +41,7 @@ export interface MergedBatch {
 
 /** Reads the batch in order and merges it: the last writer of each pair wins; starts the fast head on the way. */
 export async function readAndMerge(
-  writer: AttrWriter,
+  writer: Writer,
   records: readonly QueueRecord[],
   allowedNames: ReadonlySet<string> | undefined,
   deadlineMs: number,
@@ -41,6 +50,8 @@ export async function readAndMerge(
   const lastWriter = new Map<string, number>();
   const merged = new Map<string, Record<string, AttrValue>>();
   const read: ReadRecord[] = [];
+  const tags = new Map<string, ComposedTags>();
+  const tagWriters = new Map<string, number[]>();
   let meetsHead = false;
   for (const [index, record] of records.entries()) {
     const r = readEarly.get(index) ?? readRecord(record, allowedNames);
@@ -52,16 +63,22 @@ export async function readAndMerge(
     if (head !== undefined && index < starter) users = withoutPairs(users, head.pairs);
     if (head !== undefined && index > starter && users.some((u) => head.accounts.has(u.To_Account))) meetsHead = true;
     mergeUsers(merged, users, (account, name) => lastWriter.set(pairKey(account, name), index));
+    for (const entry of r.tags) {
+      tags.set(entry.To_Account, composeTagOps(tagOpsOf(entry), tags.get(entry.To_Account)));
+      const writers = tagWriters.get(entry.To_Account);
+      if (writers === undefined) tagWriters.set(entry.To_Account, [index]);
+      else if (writers.at(-1) !== index) writers.push(index);
+    }
     // The head's calls go out between records, not after the whole batch.
     if (head !== undefined) await setImmediate();
   }
   const updates = [...merged].map(([To_Account, Attrs]): UserUpdate => ({ To_Account, Attrs }));
-  return { read, lastWriter, updates, head, meetsHead };
+  return { read, lastWriter, updates, tags, tagWriters, head, meetsHead };
 }
 
 /** The first record alone in its lane with a full call: its full calls start now. */
 async function startFastHead(
-  writer: AttrWriter,
+  writer: Writer,
   records: readonly QueueRecord[],
   allowedNames: ReadonlySet<string> | undefined,
   deadlineMs: number,
@@ -112,7 +129,7 @@ export interface Head {
   readonly rest: readonly UserUpdate[];
 }
 
-function startHead(writer: AttrWriter, read: ReadRecord, deadlineMs: number): Head | undefined {
+function startHead(writer: Writer, read: ReadRecord, deadlineMs: number): Head | undefined {
   // A record may name a user twice (a producer's own message): its later value wins here as in the batch merge.
   const own = new Map<string, Record<string, AttrValue>>();
   mergeUsers(own, read.users);

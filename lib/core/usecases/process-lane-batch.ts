@@ -13,10 +13,18 @@
  *    its last error, so a long outage ends in dead letters with a reason rather than a lane blocked forever.
  */
 import { applyCalls } from '../dispatch/apply-calls.ts';
-import { appliedAccounts, type DispatchResult, type RefusedGroup, type WriteCall } from '../dispatch/types.ts';
+import { applyTagPlan } from '../dispatch/apply-tag-calls.ts';
+import { planTagCalls } from '../dispatch/tag-calls.ts';
+import {
+  appliedAccounts,
+  isTagCall,
+  type DispatchResult,
+  type RefusedGroup,
+  type WriteCall,
+} from '../dispatch/types.ts';
 import { callEntries, callPairs, planWriteCalls } from '../dispatch/write-call.ts';
 import { sameNames, UNREGISTERED_NAME_RULE } from '../rules/constants.ts';
-import type { AttrNames, AttrWriter, DeadLetter, DeadLetters, QueueRecord, Redelivery } from '../ports.ts';
+import type { AttrNames, Writer, DeadLetter, DeadLetters, QueueRecord, Redelivery } from '../ports.ts';
 import { DONE, judgeInGroupOrder, retryLater, type BatchOutcome, type FailedRecord } from './fifo-batch.ts';
 import { groupBy } from './group-by.ts';
 import { pairKey, readAndMerge } from './lane-batch-merge.ts';
@@ -24,7 +32,7 @@ import { sendLetters } from './send-letters.ts';
 import type { ReadRecord } from './read-record.ts';
 
 export interface LaneBatchDeps {
-  readonly writer: AttrWriter;
+  readonly writer: Writer;
   readonly attrNames: AttrNames;
   readonly deadLetters: DeadLetters;
   readonly redelivery: Redelivery;
@@ -77,11 +85,21 @@ export async function processLaneBatch(
   const batch = await readAndMerge(deps.writer, records, allowedNames, deadlineMs);
   const { head } = batch;
   const calls = planWriteCalls(batch.updates);
+  const tagPlan = planTagCalls(batch.tags);
+  const tagCalls = tagPlan.removeAll.length + tagPlan.remove.length + tagPlan.add.length;
   if (batch.meetsHead) await head?.result;
-  const [headResult, restResult] = await Promise.all([head?.result, applyCalls(deps.writer, calls, { deadlineMs })]);
-  const result = headResult === undefined ? restResult : joinResults(headResult, restResult);
+  // Tags and attributes are apart in IM: the tag phases run beside the attribute calls.
+  const [headResult, restResult, tagResult] = await Promise.all([
+    head?.result,
+    applyCalls(deps.writer, calls, { deadlineMs }),
+    tagCalls === 0 ? undefined : applyTagPlan(deps.writer, tagPlan, { deadlineMs }),
+  ]);
+  const result = [headResult, tagResult].reduce<DispatchResult>(
+    (joined, more) => (more === undefined ? joined : joinResults(joined, more)),
+    restResult,
+  );
 
-  const blocks = new RecordBlocks(batch.lastWriter);
+  const blocks = new RecordBlocks(batch.lastWriter, batch.tagWriters);
   for (const group of result.retryable) blocks.blockWriters(group.call, group);
   const refusals = await refusalLetters(deps, records, batch.read, result, allowedNames, blocks, now);
   if (
@@ -105,23 +123,31 @@ export async function processLaneBatch(
     deadLettered:
       read.reduce((n, r, index) => n + (refusals.held.has(index) ? 0 : r.rejected), 0) +
       new Set(refusals.refused.flatMap((g) => g.call.users.map((u) => u.To_Account))).size +
-      (lanes.agedSent ? lanes.aged.reduce((n, a) => n + (read[a.index]?.users.length ?? 0), 0) : 0),
-    calls: calls.length + (head?.calls ?? 0),
+      (lanes.agedSent
+        ? lanes.aged.reduce((n, a) => n + (read[a.index]?.users.length ?? 0) + (read[a.index]?.tags.length ?? 0), 0)
+        : 0),
+    calls: calls.length + (head?.calls ?? 0) + tagCalls,
     ...(redeliveryError === undefined ? {} : { redeliveryError }),
   };
 }
 
-/** Why each record is not done yet, found through the pairs it last wrote; the first reason found stays. */
+/**
+ * Why each record is not done yet, found through the pairs it last wrote (and every record that touched the tags
+ * of a call's users); the first reason found stays.
+ */
 class RecordBlocks {
   readonly #lastWriter: ReadonlyMap<string, number>;
+  readonly #tagWriters: ReadonlyMap<string, readonly number[]>;
   readonly #blocks = new Map<number, Block>();
 
-  constructor(lastWriter: ReadonlyMap<string, number>) {
+  constructor(lastWriter: ReadonlyMap<string, number>, tagWriters: ReadonlyMap<string, readonly number[]>) {
     this.#lastWriter = lastWriter;
+    this.#tagWriters = tagWriters;
   }
 
-  /** The records (indexes) a call's outcome concerns: the last writers of its pairs. */
+  /** The records (indexes) a call's outcome concerns: the last writers of its pairs, or its users' tag writers. */
   writersOf(call: WriteCall): Set<number> {
+    if (isTagCall(call)) return new Set(call.users.flatMap((u) => this.#tagWriters.get(u.To_Account) ?? [-1]));
     return new Set(callPairs(call).map((p) => this.#lastWriter.get(pairKey(p.account, p.name)) ?? -1));
   }
 
@@ -192,12 +218,26 @@ async function refusalLetters(
       ? []
       : r.deadLetters;
   const letters = read.flatMap((r, index) => ruleLetters(r, index).map((letter) => ({ letter, from: [index] })));
-  for (const group of refused) {
+  for (const group of refused.filter((g) => !isTagCall(g.call))) {
     const from = [...blocks.writersOf(group.call)];
     letters.push({
       from,
       letter: imRefusalLetter(
         group,
+        from.map((i) => records[i]?.id ?? '?'),
+        records[from[0] ?? 0],
+      ),
+    });
+  }
+  for (const groups of groupBy(
+    refused.filter((g) => isTagCall(g.call)),
+    (g) => g.errorCode,
+  ).values()) {
+    const from = [...new Set(groups.flatMap((g) => [...blocks.writersOf(g.call)]))];
+    letters.push({
+      from,
+      letter: tagRefusalLetter(
+        groups,
         from.map((i) => records[i]?.id ?? '?'),
         records[from[0] ?? 0],
       ),
@@ -215,6 +255,39 @@ function imRefusalLetter(group: RefusedGroup, ids: readonly string[], first: Que
       requestId: first?.requestId ?? '',
       errorCode: group.errorCode,
       errorInfo: group.errorInfo,
+      records: [...ids],
+    },
+  };
+}
+
+/**
+ * One letter for the users whose tag calls IM refused with the same code: each user's refused phases joined into
+ * one entry (remove-all, remove, add: the order they apply in), so a replay applies them in order.
+ */
+function tagRefusalLetter(
+  groups: readonly RefusedGroup[],
+  ids: readonly string[],
+  first: QueueRecord | undefined,
+): DeadLetter {
+  const byAccount = new Map<string, { RemoveAll?: true; Remove?: string[]; Add?: string[] }>();
+  for (const entry of groups.flatMap((g) => callEntries(g.call)))
+    if ('RemoveAll' in entry || 'Remove' in entry || 'Add' in entry) {
+      const joined = byAccount.get(entry.To_Account) ?? {};
+      if (entry.RemoveAll === true) joined.RemoveAll = true;
+      if (entry.Remove !== undefined) joined.Remove = [...(joined.Remove ?? []), ...entry.Remove];
+      if (entry.Add !== undefined) joined.Add = [...(joined.Add ?? []), ...entry.Add];
+      byAccount.set(entry.To_Account, joined);
+    }
+  const [{ errorCode, errorInfo } = { errorCode: 0, errorInfo: '' }] = groups;
+  return {
+    entries: [...byAccount].map(([To_Account, ops]) => ({ To_Account, ...ops })),
+    tags: true,
+    why: {
+      rule: `im-error-${errorCode}`,
+      reason: `IM refused these users' tag operations for good (ErrorCode ${errorCode}: ${errorInfo}); from records ${ids.join(', ')}`,
+      requestId: first?.requestId ?? '',
+      errorCode,
+      errorInfo,
       records: [...ids],
     },
   };

@@ -1,5 +1,7 @@
 import { RequestShapeError } from '../errors.ts';
-import type { Rejection, UserUpdate } from '../rules/types.ts';
+import { isPlainRecord } from '../rules/check-user.ts';
+import { parseUserTagsEnvelope, validateTagEntries } from '../rules/tag-entry.ts';
+import type { Rejection, UserTagOps, UserUpdate } from '../rules/types.ts';
 import { validateUsers } from '../rules/validate-users.ts';
 import type { DeadLetter, QueueRecord } from '../ports.ts';
 
@@ -7,6 +9,8 @@ import type { DeadLetter, QueueRecord } from '../ports.ts';
 export interface ReadRecord {
   readonly record: QueueRecord;
   readonly users: readonly UserUpdate[];
+  /** The record's valid tag operations, one entry per user (a tags body; empty for an attributes body). */
+  readonly tags: readonly UserTagOps[];
   /** Dead letters for the record's refused entries, or for the whole record when it cannot be read. */
   readonly deadLetters: readonly DeadLetter[];
   /** How many entries the record held (1 for a body that is not a request). */
@@ -15,11 +19,24 @@ export interface ReadRecord {
   readonly rejected: number;
 }
 
+/**
+ * Whether a body is a tags request: `{"UserTags":[…]}`, or IM's remove-all shape `{"To_Account":[…]}`. Anything else
+ * is read as an attributes request (and refused by its rules when it is not one).
+ */
+export function isTagsBody(body: unknown): boolean {
+  return (
+    isPlainRecord(body) &&
+    !Object.hasOwn(body, 'UserAttrs') &&
+    (Object.hasOwn(body, 'UserTags') || Object.hasOwn(body, 'To_Account'))
+  );
+}
+
 /** Reads a record's body with the gateway's own rules; a body that cannot be read goes to the dead-letter queue whole. */
 export function readRecord(record: QueueRecord, allowedNames: ReadonlySet<string> | undefined): ReadRecord {
   const whole = (rule: string, reason: string): ReadRecord => ({
     record,
     users: [],
+    tags: [],
     deadLetters: [{ raw: record.body, why: { rule, reason, requestId: record.requestId, records: [record.id] } }],
     received: 1,
     rejected: 1,
@@ -31,11 +48,24 @@ export function readRecord(record: QueueRecord, allowedNames: ReadonlySet<string
     return whole('body-must-be-json', 'the message body is not JSON');
   }
   try {
+    if (isTagsBody(body)) {
+      const envelope = parseUserTagsEnvelope(body);
+      const { users: tags, rejected } = validateTagEntries(envelope, envelope.entries.keys());
+      return {
+        record,
+        users: [],
+        tags,
+        deadLetters: rejectionLetters(record, envelope.entries, rejected, true),
+        received: envelope.entries.length,
+        rejected: rejected.length,
+      };
+    }
     const { users, rejected, received } = validateUsers(body, { allowedNames });
     return {
       record,
       users,
-      deadLetters: rejectionLetters(record, body, rejected),
+      tags: [],
+      deadLetters: rejectionLetters(record, (body as { UserAttrs: readonly unknown[] }).UserAttrs, rejected, false),
       received,
       rejected: rejected.length,
     };
@@ -46,9 +76,13 @@ export function readRecord(record: QueueRecord, allowedNames: ReadonlySet<string
 }
 
 /** The rejected entries grouped by rule, each group one dead letter with the entries as sent. */
-function rejectionLetters(record: QueueRecord, body: unknown, rejected: readonly Rejection[]): DeadLetter[] {
+function rejectionLetters(
+  record: QueueRecord,
+  entries: readonly unknown[],
+  rejected: readonly Rejection[],
+  tags: boolean,
+): DeadLetter[] {
   if (rejected.length === 0) return [];
-  const entries = (body as { UserAttrs: readonly unknown[] }).UserAttrs;
   const byRule = new Map<string, { entries: unknown[]; reasons: string[] }>();
   for (const r of rejected) {
     let group = byRule.get(r.rule);
@@ -58,6 +92,7 @@ function rejectionLetters(record: QueueRecord, body: unknown, rejected: readonly
   }
   const letters: DeadLetter[] = [...byRule].map(([rule, group]) => ({
     entries: group.entries,
+    ...(tags ? { tags: true as const } : {}),
     why: { rule, reason: group.reasons.join(' | '), requestId: record.requestId, records: [record.id] },
   }));
   try {

@@ -1,5 +1,5 @@
 /**
- * The worker's use case for the intake queue, where other producers send `{"UserAttrs":[...]}` messages
+ * The worker's use case for the intake queue, where other producers send `{"UserAttrs":[...]}` or `{"UserTags":[...]}` messages
  * in their own message groups. Each message is read with the request rules (what they refuse is
  * dead-lettered once its users are in), its valid users are written into their lanes, and only then is it
  * acknowledged: a producer message takes its place in the lanes when it is moved there.
@@ -10,7 +10,7 @@
  * it could put parts of the message behind newer work; so a message redelivered more than `retryWindowMs`
  * after its first receive is not written again but goes to the dead-letter queue whole, with its reason.
  */
-import { planLaneMessages } from '../lanes/lane-plan.ts';
+import { planLaneMessages, planTagLaneMessages } from '../lanes/lane-plan.ts';
 import type { AttrNames, DeadLetter, DeadLetters, Lanes, QueueRecord, Redelivery } from '../ports.ts';
 import { DONE, judgeInGroupOrder, retryLater, type BatchOutcome } from './fifo-batch.ts';
 import { sendLetters } from './send-letters.ts';
@@ -56,7 +56,7 @@ async function moveRecord(
   read: ReadRecord,
   now: () => number,
 ): Promise<{ laned: number; deadLettered: number } | undefined> {
-  const users = read.users.length;
+  const users = read.users.length + read.tags.length;
   if (users > 0 && now() - record.firstReceivedAt > deps.retryWindowMs) {
     const letter: DeadLetter = {
       raw: record.body,
@@ -69,7 +69,10 @@ async function moveRecord(
     };
     return (await sendLetters(deps.deadLetters, [letter])) ? { laned: 0, deadLettered: read.received } : undefined;
   }
-  const messages = planLaneMessages(read.users, deps.laneCount, record.id);
+  const messages = [
+    ...planLaneMessages(read.users, deps.laneCount, record.id),
+    ...planTagLaneMessages(read.tags, deps.laneCount, record.id),
+  ];
   try {
     const unsent = await deps.lanes.enqueue(messages, { requestId: record.requestId, origin: 'intake' });
     if (unsent.length > 0) return undefined;

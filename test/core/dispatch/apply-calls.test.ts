@@ -6,7 +6,7 @@ import { DeadlineError, ImError } from '../../../lib/im/errors.ts';
 import type { RetryClass } from '../../../lib/core/errors.ts';
 import { retryClassOf } from '../../../lib/im/classify.ts';
 import type { UserAttr, UserAttrRemoval } from '../../../lib/core/rules/types.ts';
-import type { AttrWriter, WriteOutcome } from '../../../lib/core/ports.ts';
+import type { TagWriter, Writer, WriteOutcome } from '../../../lib/core/ports.ts';
 import { makeUsers } from '../../helpers/factories.ts';
 
 const COMMAND = 'all_member_push/im_set_attr';
@@ -22,8 +22,18 @@ const failedUser = (To_Account: string, errorCode: number) => ({
   errorClass: retryClassOf(errorCode),
 });
 
+/** Tag writes these tests never make: a call to one fails the test. */
+const NO_TAG_WRITES: TagWriter = {
+  addTags: () => Promise.reject(new Error('unexpected addTags')),
+  removeTags: () => Promise.reject(new Error('unexpected removeTags')),
+  removeAllTags: () => Promise.reject(new Error('unexpected removeAllTags')),
+};
+
 /** A fake IM client: records each call and answers with `decide(users)`, by default success. */
-class FakeSetter implements AttrWriter {
+class FakeSetter implements Writer {
+  readonly addTags = NO_TAG_WRITES.addTags;
+  readonly removeTags = NO_TAG_WRITES.removeTags;
+  readonly removeAllTags = NO_TAG_WRITES.removeAllTags;
   readonly calls: { users: readonly UserAttr[]; options: { deadlineMs?: number } | undefined }[] = [];
   readonly removals: (readonly UserAttrRemoval[])[] = [];
   readonly #decide: (users: readonly UserAttr[], call: number) => Answer;
@@ -49,7 +59,7 @@ class FakeSetter implements AttrWriter {
 
 /** Set calls of the given chunks. */
 const applyChunks = (
-  writer: AttrWriter,
+  writer: Writer,
   chunks: readonly (readonly UserAttr[])[],
   options?: ApplyOptions,
 ): Promise<DispatchResult> =>
@@ -298,7 +308,8 @@ describe('applyCalls', () => {
     // Prepare
     let inFlight = 0;
     let peak = 0;
-    const setter: AttrWriter = {
+    const setter: Writer = {
+      ...NO_TAG_WRITES,
       removeAttr: () => Promise.resolve({ failedUsers: [] }),
       async setAttr() {
         inFlight++;

@@ -21,7 +21,7 @@ describe('planning tag calls', () => {
     const plan = planTagCalls(composed);
 
     // Assess
-    expect(plan.removeAll.map((c) => (c.kind === 'remove-all-tags' ? c.accounts.length : -1))).toEqual([100, 50]);
+    expect(plan.removeAll.map((c) => (c.kind === 'remove-all-tags' ? c.users.length : -1))).toEqual([100, 50]);
     expect(plan.remove).toEqual([{ kind: 'remove-tags', users: [{ To_Account: 'r', Tags: ['x', 'y'] }] }]);
     const adds = plan.add.map((c) => (c.kind === 'add-tags' ? c.users.map((u) => [u.To_Account, u.Tags.length]) : []));
     expect(adds).toEqual([
@@ -49,7 +49,7 @@ describe('planning tag calls', () => {
     // Assess
     expect(none).toEqual({ removeAll: [], remove: [], add: [] });
     expect(both).toEqual({
-      removeAll: [{ kind: 'remove-all-tags', accounts: ['u'] }],
+      removeAll: [{ kind: 'remove-all-tags', users: [{ To_Account: 'u' }] }],
       remove: [],
       add: [{ kind: 'add-tags', users: [{ To_Account: 'u', Tags: ['b'] }] }],
     });

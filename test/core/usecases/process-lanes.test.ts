@@ -191,6 +191,9 @@ describe('processLanes: gathering beyond the event batch', () => {
         return im.setAttr(...args);
       },
       removeAttr: im.removeAttr.bind(im),
+      addTags: im.addTags.bind(im),
+      removeTags: im.removeTags.bind(im),
+      removeAllTags: im.removeAllTags.bind(im),
     };
 
     // Act
@@ -212,6 +215,9 @@ describe('processLanes: gathering beyond the event batch', () => {
     const slowIm = {
       setAttr: async (...args: Parameters<FakeIm['setAttr']>) => (clock.advance(600), im.setAttr(...args)),
       removeAttr: im.removeAttr.bind(im),
+      addTags: im.addTags.bind(im),
+      removeTags: im.removeTags.bind(im),
+      removeAllTags: im.removeAllTags.bind(im),
     };
     const withoutSource: LanesDeps = { ...deps, source: undefined };
 
