@@ -20,7 +20,7 @@ import { authenticateRequest, parseJsonBody } from '../http/webhook-request.ts';
 import { METRIC } from '../observability/telemetry.ts';
 import { laneOfGroup } from '../core/lanes/lane-of.ts';
 import { toQueueRecord } from '../queue/queue-record.ts';
-import { acceptWebhook, readWebhook, type WebhookRead } from '../core/usecases/accept-webhook.ts';
+import { acceptWebhook, readTagsWebhook, readWebhook, type WebhookRead } from '../core/usecases/accept-webhook.ts';
 import { answerOnce } from '../core/usecases/answer-once.ts';
 import { LanesUnavailableError } from '../core/errors.ts';
 import { processLanes, type LanesDeps } from '../core/usecases/process-lanes.ts';
@@ -115,7 +115,11 @@ async function acceptAndAnswer(
   }
 }
 
-/** `POST /v1/user-attrs` (HTTP API, payload 2.0). */
+/** Whether the request came by the tags route (`POST /v1/user-tags`) rather than the attributes route. */
+const isTagsRoute = (event: APIGatewayProxyEventV2): boolean =>
+  event.routeKey.endsWith('/v1/user-tags') || event.rawPath.endsWith('/v1/user-tags');
+
+/** `POST /v1/user-attrs` and `POST /v1/user-tags` (HTTP API, payload 2.0). */
 export function createApiHandler(s: ApiServices) {
   return withTelemetry<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>(s, async (event, context) => {
     const requestId = event.requestContext.requestId;
@@ -129,12 +133,11 @@ export function createApiHandler(s: ApiServices) {
       });
       // Without a key nothing identifies a re-send: a fresh id keeps SQS from deduplicating distinct requests.
       const key = request.key?.id ?? randomUUID();
-      const readNow = () =>
-        readWebhook(
-          { attrNames: s.attrNames, laneCount: s.config.lanes.count },
-          key,
-          parseJsonBody(event, request.rawBody),
-        );
+      const laneCount = s.config.lanes.count;
+      const readNow = (): Promise<WebhookRead> =>
+        isTagsRoute(event)
+          ? Promise.resolve().then(() => readTagsWebhook({ laneCount }, key, parseJsonBody(event, request.rawBody)))
+          : readWebhook({ attrNames: s.attrNames, laneCount }, key, parseJsonBody(event, request.rawBody));
       // With the names known without asking IM, the body is read (CPU only, nothing written) while the request's
       // idempotency record is being written: a turn of the event loop first, so that request is on its way.
       // Otherwise it is read in the work, so a re-send answered from the store asks IM nothing.

@@ -154,6 +154,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   return {
     url: `http://${host}:${port}`,
     attrs: store.users,
+    tags: store.tags,
     counters,
     attrNames: () => store.names(),
     setFaults: (next, seed) => faults.set(next, seed),

@@ -73,6 +73,8 @@ export interface Emulator {
   readonly url: string;
   /** Every user's stored attributes. */
   readonly attrs: ReadonlyMap<string, Readonly<Record<string, string>>>;
+  /** Every user's tags. */
+  readonly tags: ReadonlyMap<string, ReadonlySet<string>>;
   readonly counters: EmulatorCounters;
   /** Registered attribute names, in slot order. */
   attrNames(): string[];

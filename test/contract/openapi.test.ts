@@ -14,6 +14,7 @@ import { acceptedResponse, errorResponse, GATEWAY_CODES } from '../../lib/http/r
 import { RequestShapeError } from '../../lib/core/errors.ts';
 import { isUserRule } from '../../lib/core/rules/rule-messages.ts';
 import type { RequestShapeRule, UserRule } from '../../lib/core/rules/types.ts';
+import { isTagRule, type TagRule } from '../../lib/core/rules/tag-entry.ts';
 import type { AcceptWebhookResult } from '../../lib/core/usecases/accept-webhook.ts';
 import { StaleRequestError } from '../../lib/core/errors.ts';
 import {
@@ -28,6 +29,7 @@ import { useStack } from '../helpers/use-stack.ts';
 
 const DOCUMENT_ID = 'https://tim-attr-gateway.invalid/openapi.yaml';
 const OPERATION = ['paths', '/v1/user-attrs', 'post'] as const;
+const TAGS_OPERATION = ['paths', '/v1/user-tags', 'post'] as const;
 
 /** The value at `keys` inside a parsed document, or undefined. */
 function at(value: unknown, ...keys: readonly string[]): unknown {
@@ -102,6 +104,19 @@ const USER_AND_SHAPE_RULES: Readonly<Record<UserRule | RequestShapeRule, true>> 
   'attr-name-unregistered': true,
   'value-must-be-string': true,
   'value-max-50-bytes': true,
+  'user-tags-must-be-array': true,
+};
+const TAG_RULES: Readonly<Record<TagRule, true>> = {
+  'user-must-be-object': true,
+  'to-account-required': true,
+  'to-account-must-be-string': true,
+  'to-account-max-32-bytes': true,
+  'tag-op-required': true,
+  'tags-must-be-array': true,
+  'tag-must-be-string': true,
+  'tag-required': true,
+  'tag-max-50-bytes': true,
+  'remove-all-must-be-true': true,
 };
 const REQUEST_RULES: Readonly<Record<RequestRule, true>> = {
   'body-max-bytes': true,
@@ -141,15 +156,23 @@ describe('openapi.yaml against the code', () => {
   it('lists as Rule every rule name the code defines, and the im-error-<code> pattern', () => {
     // Prepare
     const reused = JSON.parse(errorResponse(new RequestKeyReusedError('reused'), 'req-1').body) as { Rule: string };
-    const codeRules = [...Object.keys(USER_AND_SHAPE_RULES), ...Object.keys(REQUEST_RULES), reused.Rule].sort();
+    const codeRules = [
+      ...new Set([
+        ...Object.keys(USER_AND_SHAPE_RULES),
+        ...Object.keys(TAG_RULES),
+        ...Object.keys(REQUEST_RULES),
+        reused.Rule,
+      ]),
+    ].sort();
     // Act
     const documented = at(document, 'components', 'schemas', 'RuleName', 'enum');
     const pattern = at(document, 'components', 'schemas', 'ImErrorRule', 'pattern');
     // Assess
     expect(Array.isArray(documented) ? [...(documented as unknown[])].sort() : documented).toEqual(codeRules);
     expect(keysOf(USER_AND_SHAPE_RULES).filter((r) => isUserRule(r))).toHaveLength(
-      Object.keys(USER_AND_SHAPE_RULES).length - 2,
+      Object.keys(USER_AND_SHAPE_RULES).length - 3,
     );
+    expect(keysOf(TAG_RULES).every((r) => isTagRule(r))).toBe(true);
     expect(ajv.validate({ $ref: pointer('components', 'schemas', 'Rule') }, 'im-error-70107')).toBe(true);
     expect(ajv.validate({ $ref: pointer('components', 'schemas', 'Rule') }, 'im-error-')).toBe(false);
     expect(pattern).toBe('^im-error-[0-9]+$');
@@ -230,6 +253,25 @@ describe('openapi.yaml against the code', () => {
     // Assess
     expect(results).toEqual([true, true, false]);
   });
+
+  it('answers the tags route exactly as the attributes route, and accepts its request examples', () => {
+    // Prepare
+    const validate = ajv.compile({
+      $ref: pointer(...TAGS_OPERATION, 'requestBody', 'content', 'application/json', 'schema'),
+    });
+    const examples = at(document, ...TAGS_OPERATION, 'requestBody', 'content', 'application/json', 'examples');
+    // Act
+    const results = keysOf(examples).map((name) => validate(at(examples, name, 'value')));
+    const bad = [
+      validate({ UserTags: [{ To_Account: 'u' }] }),
+      validate({ UserTags: [{ To_Account: 'u', Add: [''] }] }),
+    ];
+    // Assess
+    expect(results).toEqual([true, true]);
+    expect(bad).toEqual([false, false]);
+    expect(at(document, ...TAGS_OPERATION, 'responses')).toEqual(at(document, ...OPERATION, 'responses'));
+    expect(at(document, ...TAGS_OPERATION, 'parameters')).toEqual(at(document, ...OPERATION, 'parameters'));
+  });
 });
 
 describe('real answers of the API handler on the local stack fit openapi.yaml', () => {
@@ -251,6 +293,26 @@ describe('real answers of the API handler on the local stack fit openapi.yaml', 
     expectConforms(all, 200);
     expectConforms(some, 200);
     expect(some.body).toContain('"ErrorCode":1001');
+  });
+
+  it('tags: 202 with some entries rejected, 422 when every entry is, and 400 for a body without UserTags', async () => {
+    // Prepare
+    const { api } = stack.copy();
+    const send = (body: unknown) => api(apiEvent(JSON.stringify(body), { path: '/v1/user-tags' }), lambdaContext());
+    // Act
+    const some = await send({
+      UserTags: [
+        { To_Account: 'ct-1', Add: ['vip'] },
+        { To_Account: 'ct-2', Add: [7] },
+      ],
+    });
+    const none = await send({ UserTags: [{ To_Account: 'ct-3' }] });
+    const shape = await send({ UserAttrs: [] });
+    // Assess
+    expectConforms(some, 202);
+    expect(some.body).toContain('"Rule":"tag-must-be-string"');
+    expectConforms(none, 422);
+    expectConforms(shape, 400);
   });
 
   it('202: users left to the worker', async () => {

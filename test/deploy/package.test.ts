@@ -374,16 +374,16 @@ describe('serverless package (stage dev)', () => {
     }
   });
 
-  it('routes POST /v1/user-attrs of the HTTP API to the api function with payload 2.0', () => {
+  it('routes POST /v1/user-attrs and POST /v1/user-tags of the HTTP API to the api function with payload 2.0', () => {
     // Prepare
-    const routeKey = 'POST /v1/user-attrs';
+    const routeKeys = ['POST /v1/user-attrs', 'POST /v1/user-tags'];
 
     // Act
     const routes = ofType('AWS::ApiGatewayV2::Route');
     const integrations = ofType('AWS::ApiGatewayV2::Integration');
 
     // Assess
-    expect(routes.map((r) => r.Properties['RouteKey'])).toEqual([routeKey]);
+    expect(routes.map((r) => r.Properties['RouteKey']).sort()).toEqual(routeKeys);
     expect(integrations).toHaveLength(1);
     expect(integrations[0]?.Properties).toMatchObject({
       IntegrationUri: getAttArn('ApiLambdaFunction'),
@@ -636,10 +636,14 @@ describe('serverless package (stage dev)', () => {
     const iamRoutes = routeOf(iamMode);
 
     // Assess
-    expect(signedRoutes).toHaveLength(1);
-    expect(signedRoutes[0]?.Properties).not.toHaveProperty('AuthorizationType');
-    expect(iamRoutes).toHaveLength(1);
-    expect(iamRoutes[0]?.Properties).toMatchObject({ RouteKey: 'POST /v1/user-attrs', AuthorizationType: 'AWS_IAM' });
+    expect(signedRoutes).toHaveLength(2);
+    for (const route of signedRoutes) expect(route.Properties).not.toHaveProperty('AuthorizationType');
+    expect(
+      iamRoutes.map((r) => r.Properties).sort((a, b) => String(a['RouteKey']).localeCompare(String(b['RouteKey']))),
+    ).toEqual([
+      expect.objectContaining({ RouteKey: 'POST /v1/user-attrs', AuthorizationType: 'AWS_IAM' }),
+      expect.objectContaining({ RouteKey: 'POST /v1/user-tags', AuthorizationType: 'AWS_IAM' }),
+    ]);
     expect(
       z
         .object({ Variables: z.record(z.string(), z.unknown()) })

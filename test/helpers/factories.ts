@@ -24,6 +24,8 @@ export function makeUsers(count: number, prefix = 'u', start = 0): UserAttr[] {
 
 export interface ApiEventOptions {
   readonly headers?: Record<string, string>;
+  /** The route's path. @default '/v1/user-attrs' */
+  readonly path?: '/v1/user-attrs' | '/v1/user-tags';
   /** Signs with this secret (Standard Webhooks); `false` sends no signature. */
   readonly sign?: string | false;
   readonly signedAt?: Date;
@@ -48,9 +50,10 @@ const IAM_AUTHORIZER = {
   },
 };
 
-/** A real API Gateway HTTP API (payload 2.0) event for `POST /v1/user-attrs`. */
+/** A real API Gateway HTTP API (payload 2.0) event for `POST /v1/user-attrs` (or `options.path`). */
 export function apiEvent(body: string, options: ApiEventOptions = {}): APIGatewayProxyEventV2 {
   const now = Date.now();
+  const path = options.path ?? '/v1/user-attrs';
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     'content-length': String(Buffer.byteLength(body)),
@@ -67,8 +70,8 @@ export function apiEvent(body: string, options: ApiEventOptions = {}): APIGatewa
   }
   return {
     version: '2.0',
-    routeKey: 'POST /v1/user-attrs',
-    rawPath: '/v1/user-attrs',
+    routeKey: `POST ${path}`,
+    rawPath: path,
     rawQueryString: '',
     headers,
     requestContext: {
@@ -78,13 +81,13 @@ export function apiEvent(body: string, options: ApiEventOptions = {}): APIGatewa
       domainPrefix: 'abc123',
       http: {
         method: 'POST',
-        path: '/v1/user-attrs',
+        path,
         protocol: 'HTTP/1.1',
         sourceIp: '203.0.113.7',
         userAgent: 'test',
       },
       requestId: `req-${randomUUID()}`,
-      routeKey: 'POST /v1/user-attrs',
+      routeKey: `POST ${path}`,
       stage: '$default',
       time: new Date(now).toUTCString(),
       timeEpoch: now,

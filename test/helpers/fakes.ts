@@ -55,7 +55,8 @@ export type CallKind = 'set' | 'remove' | 'add-tags' | 'remove-tags' | 'remove-a
 /** One call IM received, in arrival order. */
 export interface ImCall {
   readonly kind: CallKind;
-  readonly users: readonly UserAttr[] | readonly UserAttrRemoval[] | readonly UserTagList[] | readonly { To_Account: string }[];
+  readonly users:
+    readonly UserAttr[] | readonly UserAttrRemoval[] | readonly UserTagList[] | readonly { To_Account: string }[];
   readonly accounts: readonly string[];
   readonly deadlineMs: number | undefined;
   /** 1 for the first call. */

@@ -15,9 +15,10 @@ import { setImmediate } from 'node:timers/promises';
 import { applyCalls } from '../dispatch/apply-calls.ts';
 import { accountsOf, appliedAccounts, type DispatchResult } from '../dispatch/types.ts';
 import { planWriteCalls } from '../dispatch/write-call.ts';
-import { planLaneMessages, type LaneMessage } from '../lanes/lane-plan.ts';
+import { entriesIn, planLaneMessages, planTagLaneMessages, type LaneMessage } from '../lanes/lane-plan.ts';
+import { parseUserTagsEnvelope, validateTagEntries } from '../rules/tag-entry.ts';
 import { MAX_USERS_PER_CALL } from '../rules/constants.ts';
-import type { UserUpdate } from '../rules/types.ts';
+import type { UserTagOps, UserUpdate } from '../rules/types.ts';
 import { validateEntries } from '../rules/validate-users.ts';
 import { parseUserAttrsEnvelope } from '../rules/schemas.ts';
 import { laneOf } from '../lanes/lane-of.ts';
@@ -62,8 +63,10 @@ export interface WebhookRead {
 }
 
 export interface WebhookReadRest {
-  /** Every valid user, the head's included. */
+  /** Every valid user, the head's included (none for a tags request). */
   readonly users: readonly UserUpdate[];
+  /** A tags request's valid users, their entries composed per user (they are never written early). */
+  readonly tags?: readonly UserTagOps[];
   readonly rejected: readonly ReportedRejection[];
   readonly received: number;
   /** The lane messages not in the head. */
@@ -96,6 +99,23 @@ export interface AcceptWebhookResult {
 
 /** The outcome of a webhook the API leaves to the workers entirely. */
 const NO_EARLY_WRITE: DispatchResult = { applied: [], refused: [], retryable: [] };
+
+/**
+ * Reads a tags request (`POST /v1/user-tags`) by the tag rules and plans its lane messages; writes nothing. Each
+ * user's entries are composed into one, in order; tags are left to the lanes entirely (no early write).
+ */
+export function readTagsWebhook(deps: Pick<AcceptWebhookDeps, 'laneCount'>, key: string, body: unknown): WebhookRead {
+  const envelope = parseUserTagsEnvelope(body);
+  const { users: tags, rejected } = validateTagEntries(envelope, envelope.entries.keys());
+  const rest = Promise.resolve({
+    users: [],
+    tags,
+    rejected,
+    received: envelope.entries.length,
+    messages: planTagLaneMessages(tags, deps.laneCount, key),
+  });
+  return { head: [], rest: () => rest };
+}
 
 /** Reads a webhook's body by the rules and plans its lane messages; writes nothing. */
 export async function readWebhook(
@@ -144,12 +164,13 @@ export async function acceptWebhook(deps: AcceptWebhookDeps, input: AcceptWebhoo
   const meta = { requestId: input.requestId, origin: 'api' } as const;
   // The head is written before the rest is read: read at once, the rest's CPU work held the head's requests back.
   const headUnsent = read.head.length === 0 ? [] : await deps.lanes.enqueue(read.head, meta);
-  const { users, rejected, received, messages } = await read.rest();
+  const { users, tags = [], rejected, received, messages } = await read.rest();
+  const accepted = users.length + tags.length;
   const unsent = [...headUnsent, ...(await deps.lanes.enqueue(messages, meta))];
   if (unsent.length > 0) {
-    const pending = unsent.reduce((n, m) => n + m.users.length, 0);
+    const pending = unsent.reduce((n, m) => n + entriesIn(m), 0);
     throw new LanesUnavailableError('some users could not be written into their lanes', {
-      accepted: users.length - pending,
+      accepted: accepted - pending,
       pending,
     });
   }
@@ -175,10 +196,10 @@ export async function acceptWebhook(deps: AcceptWebhookDeps, input: AcceptWebhoo
   return {
     requestId: input.requestId,
     received,
-    merged: received - users.length - rejected.length,
-    accepted: users.length,
+    merged: received - accepted - rejected.length,
+    accepted,
     applied,
-    queued: users.length - applied - refusedAccounts.size,
+    queued: accepted - applied - refusedAccounts.size,
     rejected: [...rejected, ...refused],
   };
 }
