@@ -17,7 +17,7 @@ import { laneGroupId } from '../../lib/core/lanes/lane-of.ts';
 import type { LaneMessage } from '../../lib/core/lanes/lane-plan.ts';
 import { laneBody, userUpdatesBody } from '../../lib/queue/message-format.ts';
 import { MAX_USERS_PER_CALL } from '../../lib/core/rules/constants.ts';
-import type { UserAttr, UserAttrRemoval, UserTagList, UserUpdate } from '../../lib/core/rules/types.ts';
+import type { UserAttr, UserAttrRemoval, UserTagList, UserTagOps, UserUpdate } from '../../lib/core/rules/types.ts';
 import { MAX_TAGS_PER_ADD_CALL } from '../../lib/core/rules/tag-ops.ts';
 import type {
   AttrNames,
@@ -720,6 +720,8 @@ export interface LaneAppend {
   readonly requestId: string;
   readonly origin: string;
   readonly users: readonly UserUpdate[];
+  /** A tags message's entries (empty for an attributes message). */
+  readonly tags: readonly UserTagOps[];
 }
 
 /**
@@ -842,6 +844,7 @@ export class FakeLanes implements Lanes {
           requestId: meta.requestId,
           origin: meta.origin,
           users: message.users,
+          tags: message.tags ?? [],
         });
       }
     }

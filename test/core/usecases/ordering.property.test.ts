@@ -1,7 +1,8 @@
 /**
  * The central promise, property-based: whatever the faults, redeliveries, batch shapes and the moments
  * early writes land, once everything is drained IM holds, for every (user, attribute), the value of the
- * last accepted update (a removed attribute absent).
+ * last accepted update (a removed attribute absent), and for every user the tag set of the accepted tag
+ * operations applied in order (tag requests interleaved with attribute requests of the same users).
  *
  * "Accepted" is the moment a user enters its lane: `acceptWebhook` (sequential producer: it waits for
  * the answer before sending the next webhook) or `relaneIntake` (intake producers, each in its own
@@ -16,7 +17,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { acceptWebhook, type AcceptWebhookDeps } from '../../../lib/core/usecases/accept-webhook.ts';
+import { acceptWebhook, readTagsWebhook, type AcceptWebhookDeps } from '../../../lib/core/usecases/accept-webhook.ts';
 import type { QueueRecord } from '../../../lib/core/ports.ts';
 import {
   processLaneBatch,
@@ -40,11 +41,12 @@ import {
 } from '../../helpers/fakes.ts';
 
 const SEED = 7_340_101;
-const RUNS = 400;
+const RUNS = 1000;
 const ACCOUNTS = Array.from({ length: 20 }, (_, i) => `acc-${i}`);
 const NAMES = ['sex', 'city', 'tier', 'lang'] as const;
 const LANE_COUNT = 3;
-const ALLOWED_LETTER_RULES = new Set(['attr-name-unregistered', 'relane-window-exceeded']);
+const TAGS = ['a', 'b', 'c', 'd'] as const;
+const ALLOWED_LETTER_RULES = new Set(['attr-name-unregistered', 'relane-window-exceeded', 'tag-max-50-bytes']);
 
 type Rng = ReturnType<typeof prng>;
 
@@ -56,8 +58,19 @@ interface EntrySpec {
   readonly invalid: boolean;
 }
 
+interface TagEntrySpec {
+  readonly account: string;
+  readonly removeAll: boolean;
+  readonly remove: readonly string[];
+  readonly add: readonly string[];
+  /** Carries a 51-byte tag too: the rules refuse the whole entry. */
+  readonly invalid: boolean;
+}
+
 interface UpdateSpec {
   readonly entries: readonly EntrySpec[];
+  /** When set, the update is a tags request (`entries` unused). */
+  readonly tags?: readonly TagEntrySpec[];
   readonly route: 'api' | 'intake';
   readonly producer: number;
 }
@@ -92,11 +105,34 @@ const entryArb: fc.Arbitrary<EntrySpec> = fc.record({
   // One entry in 20 also carries an unregistered name.
   invalid: fc.integer({ min: 0, max: 19 }).map((roll) => roll === 0),
 });
-const updateArb: fc.Arbitrary<UpdateSpec> = fc.record({
-  entries: fc.array(entryArb, { minLength: 1, maxLength: 5 }),
-  route: fc.constantFrom<'api' | 'intake'>('api', 'intake'),
-  producer: fc.integer({ min: 0, max: 1 }),
-});
+const tagEntryArb: fc.Arbitrary<TagEntrySpec> = fc
+  .record({
+    account: fc.constantFrom(...ACCOUNTS),
+    removeAll: fc.integer({ min: 0, max: 4 }).map((roll) => roll === 0),
+    remove: fc.uniqueArray(fc.constantFrom(...TAGS), { maxLength: 2 }),
+    add: fc.uniqueArray(fc.constantFrom(...TAGS), { maxLength: 3 }),
+    invalid: fc.integer({ min: 0, max: 19 }).map((roll) => roll === 0),
+  })
+  .filter((e) => e.removeAll || e.remove.length > 0 || e.add.length > 0);
+const updateArb: fc.Arbitrary<UpdateSpec> = fc.oneof(
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      entries: fc.array(entryArb, { minLength: 1, maxLength: 5 }),
+      route: fc.constantFrom<'api' | 'intake'>('api', 'intake'),
+      producer: fc.integer({ min: 0, max: 1 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      entries: fc.constant([]),
+      tags: fc.array(tagEntryArb, { minLength: 1, maxLength: 5 }),
+      route: fc.constantFrom<'api' | 'intake'>('api', 'intake'),
+      producer: fc.integer({ min: 0, max: 1 }),
+    }),
+  },
+);
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('accept' as const), seed: seedArb }) },
   {
@@ -127,10 +163,18 @@ const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
 });
 
 /** The body of update `i`: values unique to the update and entry, so any mix-up shows in IM. */
-function bodyOf(
-  update: UpdateSpec,
-  i: number,
-): { UserAttrs: { To_Account: string; Attrs: Record<string, string | null> }[] } {
+function bodyOf(update: UpdateSpec, i: number): object {
+  if (update.tags !== undefined)
+    return {
+      UserTags: update.tags.map((entry) => ({
+        To_Account: entry.account,
+        ...(entry.removeAll ? { RemoveAll: true } : {}),
+        ...(entry.remove.length > 0 ? { Remove: entry.remove } : {}),
+        ...(entry.add.length > 0 || entry.invalid
+          ? { Add: [...entry.add, ...(entry.invalid ? ['x'.repeat(51)] : [])] }
+          : {}),
+      })),
+    };
   return {
     UserAttrs: update.entries.map((entry, j) => ({
       To_Account: entry.account,
@@ -140,6 +184,22 @@ function bodyOf(
       ]),
     })),
   };
+}
+
+/** What tags request `update` does, per account: its valid entries' operations applied to a held set, in order. */
+function intendedTagsOf(update: UpdateSpec): Map<string, ((held: Set<string>) => void)[]> {
+  const ops = new Map<string, ((held: Set<string>) => void)[]>();
+  for (const entry of update.tags ?? []) {
+    if (entry.invalid) continue;
+    const list = ops.get(entry.account) ?? [];
+    list.push((held) => {
+      if (entry.removeAll) held.clear();
+      for (const tag of entry.remove) held.delete(tag);
+      for (const tag of entry.add) held.add(tag);
+    });
+    ops.set(entry.account, list);
+  }
+  return ops;
 }
 
 /** What update `i` asks for, per account: its valid entries merged, later entries winning per name. */
@@ -184,11 +244,19 @@ const coverage = {
   lateIntakes: 0,
   gatherRounds: 0,
   undeleted: 0,
+  tagCalls: 0,
+  failedTagCalls: 0,
 };
 
+/** IM's users' attributes and tags. */
+interface ImState {
+  readonly attrs: Record<string, Record<string, string>>;
+  readonly tags: Record<string, string[]>;
+}
+
 interface RunResult {
-  readonly actual: Record<string, Record<string, string>>;
-  readonly expected: Record<string, Record<string, string>>;
+  readonly actual: ImState;
+  readonly expected: ImState;
   /** Broken promises other than the final state: order of producers, lost users, stray dead letters. */
   readonly problems: readonly string[];
 }
@@ -203,7 +271,11 @@ async function simulate(scenario: Scenario, variant: Variant = 'correct'): Promi
   const deadLetters = new FakeDeadLetters();
   const attrNames = new FixedNames(NAMES);
   let chaos: Rng | undefined;
-  im.failWhen(() => (chaos === undefined ? undefined : imFault(chaos)));
+  im.failWhen((call) => {
+    const fault = chaos === undefined ? undefined : imFault(chaos);
+    if (fault !== undefined && call.kind.endsWith('-tags')) coverage.failedTagCalls++;
+    return fault;
+  });
   lanes.failWhen(() => chaos?.chance(0.15) ?? false);
 
   const apiDeps: AcceptWebhookDeps = { writer: early, attrNames, lanes, laneCount: LANE_COUNT, inlineChunks: 1 };
@@ -246,16 +318,18 @@ async function simulate(scenario: Scenario, variant: Variant = 'correct'): Promi
   let pendingAccept:
     { readonly done: Promise<void>; readonly status: { refused: boolean }; readonly index: number } | undefined;
   const sendWebhook = async (i: number, rng: Rng | undefined, firstAttempt: number): Promise<void> => {
-    const body = bodyOf(scenario.updates[i] as UpdateSpec, i);
+    const update = scenario.updates[i] as UpdateSpec;
+    const body = bodyOf(update, i);
     for (let attempt = firstAttempt; ; attempt++) {
       chaos = attempt < 3 ? rng : undefined;
       const status = { refused: false };
-      const done = acceptWebhook(apiDeps, {
-        requestId: `req-${i}`,
-        key: `hook-${i}`,
-        body,
-        deadlineMs: clock.now() + 5_000,
-      }).then(
+      const input = { requestId: `req-${i}`, key: `hook-${i}`, deadlineMs: clock.now() + 5_000 };
+      const done = acceptWebhook(
+        apiDeps,
+        update.tags === undefined
+          ? { ...input, body }
+          : { ...input, read: Promise.resolve(readTagsWebhook(apiDeps, input.key, body)) },
+      ).then(
         () => undefined,
         () => {
           status.refused = true;
@@ -465,13 +539,31 @@ async function simulate(scenario: Scenario, variant: Variant = 'correct'): Promi
 
   // Assess: the oracle.
   const intended = new Map(scenario.updates.map((u, i) => [`req-${i}`, intendedOf(u, i)]));
+  const intendedTags = new Map(scenario.updates.map((u, i) => [`req-${i}`, intendedTagsOf(u)]));
   const firstEntries = new Map<string, string[]>();
+  const firstTagEntries = new Map<string, string[]>();
   for (const append of lanes.appended) {
-    for (const user of append.users) {
-      const list = firstEntries.get(user.To_Account) ?? [];
-      if (!list.includes(append.requestId)) list.push(append.requestId);
-      firstEntries.set(user.To_Account, list);
+    for (const [into, users] of [
+      [firstEntries, append.users],
+      [firstTagEntries, append.tags],
+    ] as const) {
+      for (const user of users) {
+        const list = into.get(user.To_Account) ?? [];
+        if (!list.includes(append.requestId)) list.push(append.requestId);
+        into.set(user.To_Account, list);
+      }
     }
+  }
+  const expectedTags = new Map<string, Set<string>>();
+  for (const [account, requests] of firstTagEntries) {
+    const held = new Set<string>();
+    for (const requestId of requests) {
+      const ops = intendedTags.get(requestId)?.get(account);
+      if (ops === undefined)
+        problems.push(`${account}'s tags entered the lane from ${requestId}, which did not carry them`);
+      for (const op of ops ?? []) op(held);
+    }
+    if (held.size > 0) expectedTags.set(account, held);
   }
   const expected = new Map<string, Map<string, string>>();
   for (const [account, requests] of firstEntries) {
@@ -492,7 +584,7 @@ async function simulate(scenario: Scenario, variant: Variant = 'correct'): Promi
 
   // Each producer's own order: webhooks in the order sent; each intake group in its order.
   const indexOf = (requestId: string): number => Number(requestId.slice('req-'.length));
-  for (const [account, requests] of firstEntries) {
+  for (const [account, requests] of [...firstEntries, ...firstTagEntries]) {
     const sequences = new Map<string, number[]>();
     for (const requestId of requests) {
       const update = scenario.updates[indexOf(requestId)];
@@ -508,19 +600,26 @@ async function simulate(scenario: Scenario, variant: Variant = 'correct'): Promi
   // Nothing lost: every intended user entered its lane, or was dead-lettered for the re-lane window.
   const windowedEntries = (l: (typeof deadLetters.letters)[number]): readonly { To_Account: string }[] => {
     if (l.why.rule !== 'relane-window-exceeded') return [];
-    return 'entries' in l
-      ? (l.entries as { To_Account: string }[])
-      : (JSON.parse(l.raw) as { UserAttrs: { To_Account: string }[] }).UserAttrs;
+    if ('entries' in l) return l.entries as { To_Account: string }[];
+    const body = JSON.parse(l.raw) as { UserAttrs?: { To_Account: string }[]; UserTags?: { To_Account: string }[] };
+    return body.UserAttrs ?? body.UserTags ?? [];
   };
   const windowed = new Set(
     deadLetters.letters.flatMap((l) => windowedEntries(l).map((e) => `${l.why.requestId}|${e.To_Account}`)),
   );
-  for (const [requestId, users] of intended) {
-    for (const account of users.keys()) {
-      if (!(firstEntries.get(account) ?? []).includes(requestId) && !windowed.has(`${requestId}|${account}`))
-        problems.push(`${account} of ${requestId} never entered its lane`);
+  for (const [requests, entered] of [
+    [intended, firstEntries],
+    [intendedTags, firstTagEntries],
+  ] as const) {
+    for (const [requestId, users] of requests) {
+      for (const account of users.keys()) {
+        if (!(entered.get(account) ?? []).includes(requestId) && !windowed.has(`${requestId}|${account}`))
+          problems.push(`${account} of ${requestId} never entered its lane`);
+      }
     }
   }
+  const tagKinds = new Set(['add-tags', 'remove-tags', 'remove-all-tags']);
+  coverage.tagCalls += im.calls.filter((c) => tagKinds.has(c.kind)).length;
   for (const rule of deadLetters.rules())
     if (!ALLOWED_LETTER_RULES.has(rule)) problems.push(`unexpected dead letter: ${rule}`);
   problems.push(...im.violations);
@@ -534,7 +633,14 @@ async function simulate(scenario: Scenario, variant: Variant = 'correct'): Promi
           Object.fromEntries([...(m.get(account) ?? [])].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
         ]),
     );
-  return { actual: im.snapshot(), expected: plain(expected), problems };
+  const sortedTags = Object.fromEntries(
+    [...expectedTags.keys()].sort().map((account) => [account, [...(expectedTags.get(account) ?? [])].sort()]),
+  );
+  return {
+    actual: { attrs: im.snapshot(), tags: im.tagSnapshot() },
+    expected: { attrs: plain(expected), tags: sortedTags },
+    problems,
+  };
 }
 
 describe('ordering: IM ends with the last accepted value', () => {
@@ -565,6 +671,8 @@ describe('ordering: IM ends with the last accepted value', () => {
       expect(coverage.lateIntakes).toBeGreaterThan(20);
       expect(coverage.gatherRounds).toBeGreaterThan(15);
       expect(coverage.undeleted).toBeGreaterThan(8);
+      expect(coverage.tagCalls).toBeGreaterThan(200);
+      expect(coverage.failedTagCalls).toBeGreaterThan(20);
     },
   );
 
