@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkTagEntry } from '../../../lib/core/rules/tag-entry.ts';
+import { checkTagEntry, parseUserTagsEnvelope, validateTagEntries } from '../../../lib/core/rules/tag-entry.ts';
 
 describe("one user's tags entry", () => {
   it('reads remove-all, remove and add in that order, each tag once, and IM own Tags as an add', () => {
@@ -45,5 +45,46 @@ describe("one user's tags entry", () => {
     // Assess
     expect(check.ok).toBe(false);
     if (!check.ok) expect(check.fault).toMatchObject({ account, field, rule });
+  });
+});
+
+describe('a tags request read by the rules', () => {
+  it("composes each user's entries in order, names each refused entry's field and rule, and never quotes a tag", () => {
+    // Prepare
+    const envelope = parseUserTagsEnvelope({
+      UserTags: [
+        { To_Account: 'u1', Add: ['a'] },
+        { To_Account: 'u2', Add: ['secret-value-'.repeat(5)] },
+        { To_Account: 'u1', RemoveAll: true, Add: ['b'] },
+        { To_Account: 'u1', Remove: ['b'], Add: ['c'] },
+      ],
+    });
+
+    // Act
+    const { users, rejected } = validateTagEntries(envelope, envelope.entries.keys());
+
+    // Assess
+    expect(users).toEqual([{ To_Account: 'u1', RemoveAll: true, Add: ['c'] }]);
+    expect(rejected).toEqual([
+      {
+        To_Account: 'u2',
+        index: 1,
+        path: 'UserTags[1].Add[0]',
+        rule: 'tag-max-50-bytes',
+        message: 'UserTags[1].Add[0] must be at most 50 bytes in UTF-8 (it is 65 bytes) [tag-max-50-bytes].',
+      },
+    ]);
+  });
+
+  it("takes IM's remove-all body, and refuses a body that is neither", () => {
+    // Act
+    const envelope = parseUserTagsEnvelope({ To_Account: ['u1', ''] });
+    const { users, rejected } = validateTagEntries(envelope, envelope.entries.keys());
+
+    // Assess
+    expect(users).toEqual([{ To_Account: 'u1', RemoveAll: true }]);
+    expect(rejected.map((r) => [r.path, r.rule])).toEqual([['To_Account[1]', 'to-account-required']]);
+    expect(() => parseUserTagsEnvelope({ UserTags: {} })).toThrow(/UserTags must be an array.*user-tags-must-be-array/);
+    expect(() => parseUserTagsEnvelope([])).toThrow(/body-must-be-object/);
   });
 });
