@@ -8,6 +8,7 @@ import { registerGet } from './commands/get.ts';
 import { registerNames } from './commands/names.ts';
 import { registerPush } from './commands/push.ts';
 import { registerStatus } from './commands/status.ts';
+import { registerTags } from './commands/tags.ts';
 import { CliContext } from './context.ts';
 import { EXIT } from './exit-codes.ts';
 import { describeError } from './describe-error.ts';
@@ -23,7 +24,9 @@ EMULATOR_PORT, IM_BASE_URL, TIM_*, WEBHOOK_SECRET); see docs/operating.md.`;
 
 function buildProgram(ctx: CliContext): Command {
   const program = new Command('tim-attr')
-    .description('Operate tim-attr-gateway: attribute names, user attributes, backfills, dead letters, status.')
+    .description(
+      'Operate tim-attr-gateway: attribute names, user attributes and tags, backfills, dead letters, status.',
+    )
     .showHelpAfterError('(add --help for usage)')
     .addHelpText('after', EXIT_CODES_HELP)
     // Set before the subcommands are added, so they inherit both.
@@ -34,6 +37,7 @@ function buildProgram(ctx: CliContext): Command {
     });
   registerNames(program, ctx);
   registerGet(program, ctx);
+  registerTags(program, ctx);
   registerPush(program, ctx);
   registerDlq(program, ctx);
   registerStatus(program, ctx);
