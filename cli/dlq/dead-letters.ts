@@ -29,23 +29,30 @@ export interface DeadLetter {
   readonly errorCode: string | undefined;
   readonly errorInfo: string | undefined;
   readonly requestId: string | undefined;
-  /** The `UserAttrs` entries, or undefined when the body is not IM's shape (e.g. `body-must-be-json`). */
+  /**
+   * The `UserAttrs` entries (or, for a tags letter, the `UserTags` entries), or undefined when the body is neither
+   * shape (e.g. `body-must-be-json`).
+   */
   readonly users: readonly unknown[] | undefined;
+  /** Which of the two bodies the letter holds. */
+  readonly kind: 'attrs' | 'tags';
 }
 
 function attribute(message: Message, name: string): string | undefined {
   return message.MessageAttributes?.[name]?.StringValue;
 }
 
-function usersOf(body: string): readonly unknown[] | undefined {
+function entriesOf(body: string): Pick<DeadLetter, 'users' | 'kind'> {
   try {
     const value: unknown = JSON.parse(body);
     if (typeof value === 'object' && value !== null && 'UserAttrs' in value && Array.isArray(value.UserAttrs))
-      return value.UserAttrs as readonly unknown[];
+      return { users: value.UserAttrs as readonly unknown[], kind: 'attrs' };
+    if (typeof value === 'object' && value !== null && 'UserTags' in value && Array.isArray(value.UserTags))
+      return { users: value.UserTags as readonly unknown[], kind: 'tags' };
   } catch {
     // Not JSON: a letter of an unreadable message, kept as it came.
   }
-  return undefined;
+  return { users: undefined, kind: 'attrs' };
 }
 
 function toDeadLetter(message: Message): DeadLetter | undefined {
@@ -62,7 +69,7 @@ function toDeadLetter(message: Message): DeadLetter | undefined {
     errorCode: attribute(message, ATTR.errorCode),
     errorInfo: attribute(message, ATTR.errorInfo),
     requestId: attribute(message, ATTR.requestId),
-    users: usersOf(body),
+    ...entriesOf(body),
   };
 }
 

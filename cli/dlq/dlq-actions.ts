@@ -1,6 +1,7 @@
 /** What the `dlq` subcommands do; loaded when one runs (it brings the SQS client). */
 import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
-import { checkUser } from '../../lib/core/rules/check-user.ts';
+import { checkUser, isPlainRecord } from '../../lib/core/rules/check-user.ts';
+import { checkTagEntry } from '../../lib/core/rules/tag-entry.ts';
 import { queueDepth } from '../../lib/queue/queue-depth.ts';
 import { confirm } from '../confirm.ts';
 import type { PurgeOptions, ReadOptions, ReplayOptions } from './options.ts';
@@ -66,11 +67,20 @@ function showLetter(letter: DeadLetter, index: number, total: number): string {
       [
         'users',
         letter.users === undefined
-          ? 'the body is not {"UserAttrs":[…]}: kept as received'
+          ? 'the body is not {"UserAttrs":[…]} or {"UserTags":[…]}: kept as received'
           : String(letter.users.length),
       ],
     ],
   );
+  if (letter.kind === 'tags') {
+    const rows = (letter.users ?? []).map((u) => {
+      const c = checkTagEntry(u);
+      if (!c.ok || !isPlainRecord(u)) return ['(unreadable)', JSON.stringify(u)];
+      const { To_Account: _account, ...ops } = u;
+      return [c.account, JSON.stringify(ops)];
+    });
+    return rows.length === 0 ? head : `${head}\n${renderTable(['To_Account', 'tag operations'], rows)}`;
+  }
   const users = (letter.users ?? []).map((u) => {
     const c = checkUser(u);
     return c.ok ? [c.user.To_Account, JSON.stringify(c.user.Attrs)] : ['(unreadable)', JSON.stringify(u)];

@@ -4,11 +4,13 @@
  * letter that could not be sent, and every later one, is made visible again.
  */
 import { randomBytes } from 'node:crypto';
-import { ATTR, userUpdatesBody } from '../../lib/queue/message-format.ts';
+import { ATTR, userTagsBody, userUpdatesBody } from '../../lib/queue/message-format.ts';
 import type { BatchEntry } from '../../lib/queue/sqs-batch.ts';
 import { checkUser } from '../../lib/core/rules/check-user.ts';
 import { chunk } from '../../lib/core/rules/chunk.ts';
-import type { UserUpdate } from '../../lib/core/rules/types.ts';
+import { checkTagEntry, toUserTagOps } from '../../lib/core/rules/tag-entry.ts';
+import { composeTagOps } from '../../lib/core/rules/tag-ops.ts';
+import type { UserTagOps, UserUpdate } from '../../lib/core/rules/types.ts';
 import type { ReplayOptions } from './options.ts';
 import type { CliContext } from '../context.ts';
 import { describeError } from '../describe-error.ts';
@@ -16,7 +18,7 @@ import { EXIT } from '../exit-codes.ts';
 import { renderTable, writeJson, writeLine } from '../output.ts';
 import { sendInOrder } from '../send-to-queue.ts';
 import { deleteDeadLetters, releaseDeadLetters, type DeadLetter } from './dead-letters.ts';
-import { verifyAgainstIm, type SkippedAttr } from './verify-replay.ts';
+import { verifyAgainstIm, verifyTagsAgainstIm, type SkippedAttr } from './verify-replay.ts';
 
 const SKIP_WORDS: Readonly<Record<SkippedAttr['reason'], string>> = {
   'already-applied': 'IM already holds this value',
@@ -44,6 +46,47 @@ interface LetterPlan {
   outcome: Outcome;
 }
 
+/** Reads the current tags of the tags letters' users (100 a call, paced) and keeps what cannot undo anything. */
+async function verifyTagPlans(
+  ctx: CliContext,
+  options: ReplayOptions,
+  letters: readonly DeadLetter[],
+): Promise<LetterPlan[]> {
+  const parsed = letters.map((letter) => {
+    const checked = (letter.users ?? []).map((entry) => ({ entry, check: checkTagEntry(entry) }));
+    return {
+      letter,
+      good: checked.flatMap((c): UserTagOps[] =>
+        c.check.ok ? [toUserTagOps(c.check.account, composeTagOps(c.check.ops))] : [],
+      ),
+      bad: checked.filter((c) => !c.check.ok).map((c) => c.entry),
+    };
+  });
+  const accounts = [...new Set(parsed.flatMap((p) => p.good.map((u) => u.To_Account)))];
+  const im = accounts.length === 0 ? undefined : await ctx.im(options, options.rate);
+  const current = new Map<string, ReadonlySet<string>>();
+  for (const answer of await Promise.all(chunk(accounts, 100).map((part) => im?.getTags(part) ?? [])))
+    for (const user of answer) current.set(user.To_Account, new Set(user.Tags));
+  return parsed.map(({ letter, good, bad }) => {
+    const { keep, skipped } = verifyTagsAgainstIm(good, current, options.includeAbsent === true);
+    return planOf(letter, [...keep, ...bad], skipped);
+  });
+}
+
+/** A letter's plan under --verify: what is left to send, and why the rest was skipped. */
+function planOf(letter: DeadLetter, entries: readonly unknown[], skipped: readonly SkippedAttr[]): LetterPlan {
+  const has = (reason: SkippedAttr['reason']): boolean => skipped.some((s) => s.reason === reason);
+  const outcome: Outcome =
+    entries.length > 0
+      ? 'kept: not sent'
+      : has('maybe-removed-since')
+        ? 'kept: maybe removed since'
+        : has('changed-since')
+          ? 'kept: changed since'
+          : 'nothing-to-replay';
+  return { letter, entries, skipped, outcome };
+}
+
 /** Reads the current values of the letters' users (100 a call, paced) and keeps what cannot overwrite anything. */
 async function verifyPlans(
   ctx: CliContext,
@@ -66,17 +109,7 @@ async function verifyPlans(
   return parsed.map(({ letter, good, bad }) => {
     const { keep, skipped } = verifyAgainstIm(good, current, options.includeAbsent === true);
     // Entries the rules refuse cannot be compared; they go back as they are, and the gateway judges them again.
-    const entries = [...keep, ...bad];
-    const has = (reason: SkippedAttr['reason']): boolean => skipped.some((s) => s.reason === reason);
-    const outcome: Outcome =
-      entries.length > 0
-        ? 'kept: not sent'
-        : has('maybe-removed-since')
-          ? 'kept: maybe removed since'
-          : has('changed-since')
-            ? 'kept: changed since'
-            : 'nothing-to-replay';
-    return { letter, entries, skipped, outcome };
+    return planOf(letter, [...keep, ...bad], skipped);
   });
 }
 
@@ -91,7 +124,7 @@ async function sendPlans(ctx: CliContext, options: ReplayOptions, plans: readonl
     const id = `replay-${runId}-${plan.letter.messageId}`;
     return {
       plan,
-      body: userUpdatesBody(plan.entries),
+      body: plan.letter.kind === 'tags' ? userTagsBody(plan.entries) : userUpdatesBody(plan.entries),
       attributes: { [ATTR.requestId]: id },
       groupId: group,
       dedupId: id,
@@ -140,15 +173,31 @@ async function planReplay(
   letters: readonly DeadLetter[],
 ): Promise<LetterPlan[]> {
   const readable = letters.filter((l) => l.users !== undefined);
-  return [
-    ...(options.verify === true
-      ? await verifyPlans(ctx, options, readable)
+  const plans =
+    options.verify === true
+      ? [
+          ...(await verifyPlans(
+            ctx,
+            options,
+            readable.filter((l) => l.kind === 'attrs'),
+          )),
+          ...(await verifyTagPlans(
+            ctx,
+            options,
+            readable.filter((l) => l.kind === 'tags'),
+          )),
+        ]
       : readable.map((letter): LetterPlan => ({
           letter,
           entries: letter.users ?? [],
           skipped: [],
           outcome: 'kept: not sent',
-        }))),
+        }));
+  // Oldest first, as the letters came: attribute and tag letters were verified apart.
+  const order = new Map(letters.map((letter, i) => [letter, i]));
+  plans.sort((a, b) => (order.get(a.letter) ?? 0) - (order.get(b.letter) ?? 0));
+  return [
+    ...plans,
     ...letters
       .filter((l) => l.users === undefined)
       .map((letter): LetterPlan => ({ letter, entries: [], skipped: [], outcome: 'kept: not IM body' })),

@@ -6,7 +6,7 @@
  * and writing the letter's value would bring the old value back. `--include-absent` replays those.
  */
 import { setOwn } from '../../lib/core/rules/own-record.ts';
-import type { AttrValue, UserUpdate } from '../../lib/core/rules/types.ts';
+import type { AttrValue, UserTagOps, UserUpdate } from '../../lib/core/rules/types.ts';
 
 export type SkipReason = 'already-applied' | 'changed-since' | 'maybe-removed-since';
 
@@ -48,6 +48,38 @@ export function verifyAgainstIm(
         });
     }
     if (Object.keys(attrs).length > 0) keep.push({ To_Account: user.To_Account, Attrs: attrs });
+  }
+  return { keep, skipped };
+}
+
+/**
+ * The same care for a tags letter, against the users' tags in IM (`im_get_tag`): a tag already held (an add) or
+ * already gone (a remove, a remove-all of a user with none) needs nothing; a removal whose tag IM still holds, or a
+ * remove-all of a user holding tags, may have been undone by a newer add, and is skipped as changed since; an add
+ * IM does not hold may have been removed since, and is skipped unless `includeAbsent`. `name` is the tag, or
+ * `(all tags)` for a remove-all.
+ */
+export function verifyTagsAgainstIm(
+  users: readonly UserTagOps[],
+  current: ReadonlyMap<string, ReadonlySet<string>>,
+  includeAbsent = false,
+): { readonly keep: UserTagOps[]; readonly skipped: SkippedAttr[] } {
+  const keep: UserTagOps[] = [];
+  const skipped: SkippedAttr[] = [];
+  for (const user of users) {
+    const held = current.get(user.To_Account) ?? new Set<string>();
+    const skip = (name: string, reason: SkipReason): void => {
+      skipped.push({ To_Account: user.To_Account, name, reason });
+    };
+    if (user.RemoveAll === true) skip('(all tags)', held.size === 0 ? 'already-applied' : 'changed-since');
+    for (const tag of user.Remove ?? []) skip(tag, held.has(tag) ? 'changed-since' : 'already-applied');
+    const add: string[] = [];
+    for (const tag of user.Add ?? []) {
+      if (held.has(tag)) skip(tag, 'already-applied');
+      else if (includeAbsent) add.push(tag);
+      else skip(tag, 'maybe-removed-since');
+    }
+    if (add.length > 0) keep.push({ To_Account: user.To_Account, Add: add });
   }
   return { keep, skipped };
 }

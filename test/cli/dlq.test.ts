@@ -170,6 +170,57 @@ describe('tim-attr dlq', () => {
     expect(left.map((m) => m.MessageAttributes?.['rule']?.StringValue)).toEqual(['body-must-be-json']);
   });
 
+  it('shows tag letters and replays them as {"UserTags"}; --verify skips what IM holds or may have undone', async () => {
+    // Prepare: a refused tags letter (the worker's shape); t1 holds vip already, t2 holds trial (added again since?)
+    const letters = new SqsDeadLetters({ client: stack.sqs, queueUrl: stack.dlqUrl });
+    await letters.send([
+      {
+        entries: [
+          { To_Account: 't1', Add: ['vip', 'gold'] },
+          { To_Account: 't2', RemoveAll: true, Add: ['new'] },
+          { To_Account: 't3', Remove: ['trial'] },
+        ],
+        tags: true,
+        why: { rule: 'im-error-70107', reason: 'IM refused', requestId: 'req-t', errorCode: 70107 },
+      },
+    ]);
+    const im = emulatorClient(stack);
+    await im.call('all_member_push/im_add_tag', {
+      UserTags: [
+        { To_Account: 't1', Tags: ['vip'] },
+        { To_Account: 't2', Tags: ['trial'] },
+      ],
+    });
+    im.close();
+
+    // Act
+    const shown = await runTimAttr(stack, ['dlq', 'show']);
+    const careful = await runTimAttr(stack, ['dlq', 'replay', '--verify', '--include-absent', '--json']);
+    const intake = await stack.takeAll(stack.intakeUrl);
+    const left = await stack.takeAll(stack.dlqUrl);
+
+    // Assess
+    expect(shown.stdout).toMatch(/│ To_Account\s+│ tag operations\s+│/);
+    expect(shown.stdout).toMatch(/│ t2\s+│ \{"RemoveAll":true,"Add":\["new"\]\}\s+│/);
+    expect(jsonOf(careful)).toMatchObject({
+      usersSent: 2,
+      skipped: [
+        { To_Account: 't1', name: 'vip', reason: 'already-applied' },
+        { To_Account: 't2', name: '(all tags)', reason: 'changed-since' },
+        { To_Account: 't3', name: 'trial', reason: 'already-applied' },
+      ],
+    });
+    expect(intake.map((m) => JSON.parse(m.Body ?? '') as unknown)).toEqual([
+      {
+        UserTags: [
+          { To_Account: 't1', Add: ['gold'] },
+          { To_Account: 't2', Add: ['new'] },
+        ],
+      },
+    ]);
+    expect(left).toEqual([]);
+  });
+
   it('purge asks first: refused without a terminal or --yes, done with --yes', async () => {
     // Prepare
     await writeLetters(stack);
