@@ -67,7 +67,7 @@ export interface SqsEventSourceStats {
 
 export interface SqsEventSource {
   readonly stats: Readonly<SqsEventSourceStats>;
-  /** Stops polling, lets invocations in progress settle, then resolves. */
+  /** Stops polling, lets invocations in progress settle, and resolves once no long poll of it is open at the queue. */
   stop(): Promise<void>;
 }
 
@@ -328,6 +328,9 @@ export function startSqsEventSource(options: SqsEventSourceOptions): SqsEventSou
     async stop() {
       abort.abort();
       await Promise.all(loops);
+      // Aborting drops only the client's side of a long poll: the queue keeps it open until its wait ends and
+      // would hand the next message to it, in flight with no one to process it. Stop returns once none is open.
+      await sleep(waitTimeSeconds * 1000);
     },
   };
 }

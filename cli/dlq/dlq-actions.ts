@@ -76,8 +76,7 @@ function showLetter(letter: DeadLetter, index: number, total: number): string {
     const rows = (letter.users ?? []).map((u) => {
       const c = checkTagEntry(u);
       if (!c.ok || !isPlainRecord(u)) return ['(unreadable)', JSON.stringify(u)];
-      const { To_Account: _account, ...ops } = u;
-      return [c.account, JSON.stringify(ops)];
+      return [c.account, JSON.stringify(Object.fromEntries(Object.entries(u).filter(([key]) => key !== 'To_Account')))];
     });
     return rows.length === 0 ? head : `${head}\n${renderTable(['To_Account', 'tag operations'], rows)}`;
   }

@@ -9,6 +9,11 @@ import type { InputItem, ItemBatch, ReadOptions } from './input-item.ts';
 /** The cell that removes an attribute (as MySQL and PostgreSQL exports write NULL). */
 export const CSV_NULL = '\\N';
 const ACCOUNT_COLUMN = 'To_Account';
+/**
+ * The tags column: `;`-separated operations, `+vip` adds, `-trial` removes, `-*` removes every tag first (the
+ * tags route's order: remove-all, then remove, then add). An empty cell changes no tag.
+ */
+export const CSV_TAGS_COLUMN = 'Tags';
 /** Records handed on together, so the per-record cost is an object and not a promise. */
 const BATCH_RECORDS = 1000;
 
@@ -29,6 +34,8 @@ function readHeader(file: string, header: readonly string[], allowedNames: Reado
       `${file}: the header's first column must be ${ACCOUNT_COLUMN} (got "${header[0] ?? ''}") [csv-header-to-account]`,
     );
   const names = header.slice(1);
+  if (names.filter((name) => name === CSV_TAGS_COLUMN).length > 1)
+    throw new UsageError(`${file}: the header repeats the ${CSV_TAGS_COLUMN} column [csv-header-name-repeated]`);
   if (names.length === 0)
     throw new UsageError(`${file}: the header names no attribute after ${ACCOUNT_COLUMN} [csv-header-attrs-required]`);
   const seen = new Set<string>();
@@ -41,6 +48,7 @@ function readHeader(file: string, header: readonly string[], allowedNames: Reado
       );
     if (seen.has(name))
       throw new UsageError(`${file}: ${column} repeats the name "${name}" [csv-header-name-repeated]`);
+    if (name === CSV_TAGS_COLUMN) return;
     if (allowedNames !== undefined && !allowedNames.has(name)) {
       throw new UsageError(
         `${file}: ${column}, "${name}", is not an attribute name registered for the app (see \`tim-attr names\`) [attr-name-unregistered]`,
@@ -66,12 +74,34 @@ function toItem(names: readonly string[], row: CsvRow): InputItem {
     };
   }
   const attrs: Record<string, AttrValue> = {};
+  let tags: Record<string, unknown> | undefined;
   names.forEach((name, i) => {
     const cell = record[i + 1] ?? '';
-    if (cell === CSV_NULL) setOwn(attrs, name, null);
+    if (name === CSV_TAGS_COLUMN) tags = cell.trim() === '' ? undefined : tagOpsOfCell(cell);
+    else if (cell === CSV_NULL) setOwn(attrs, name, null);
     else if (cell !== '') setOwn(attrs, name, cell);
   });
-  return { kind: 'entry', position, entry: { To_Account: record[0], Attrs: attrs } };
+  // A row that changes tags only carries no Attrs (an entry's empty Attrs would be refused).
+  const withAttrs = tags === undefined || Object.keys(attrs).length > 0 ? { Attrs: attrs } : {};
+  return { kind: 'entry', position, entry: { To_Account: record[0], ...withAttrs, ...tags } };
+}
+
+/** A tags cell (`+vip;-trial;-*`) as the tags route's fields; the tag rules judge them later. */
+function tagOpsOfCell(cell: string): Record<string, unknown> {
+  const add: string[] = [];
+  const remove: string[] = [];
+  let removeAll = false;
+  for (const part of cell.split(';').map((p) => p.trim())) {
+    if (part === '-*') removeAll = true;
+    else if (part.startsWith('-')) remove.push(part.slice(1));
+    // A tag without a sign is an add; an empty part (`a;;b`) is refused by the tag rules as an empty tag.
+    else add.push(part.startsWith('+') ? part.slice(1) : part);
+  }
+  return {
+    ...(removeAll ? { RemoveAll: true } : {}),
+    ...(remove.length > 0 ? { Remove: remove } : {}),
+    ...(add.length > 0 ? { Add: add } : {}),
+  };
 }
 
 /**

@@ -15,5 +15,7 @@ export interface Destination {
   readonly label: string;
   /** How many messages `send` takes at a time. */
   readonly batchSize: number;
+  /** Whether its messages may carry tag operations (`UserTags`) beside attribute updates. */
+  readonly takesTags: boolean;
   send(messages: readonly PackedMessage[]): Promise<readonly GatewayRejection[]>;
 }

@@ -21,6 +21,8 @@ export interface IntakeDestinationOptions {
 export class IntakeDestination implements Destination {
   readonly label: string;
   /** SendMessageBatch takes 10 entries of 1 MiB together; `packBatches` splits by size. */
+  /** The intake reads `UserAttrs` and `UserTags` of one message. */
+  readonly takesTags = true;
   readonly batchSize = 10;
   readonly #options: IntakeDestinationOptions;
 

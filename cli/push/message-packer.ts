@@ -1,5 +1,5 @@
 import { sqsSafeJson } from '../../lib/queue/sqs-text.ts';
-import type { UserUpdate } from '../../lib/core/rules/types.ts';
+import type { UserTagOps, UserUpdate } from '../../lib/core/rules/types.ts';
 
 /** One intake message (or webhook body) in IM's shape, and the part of the file it settles. */
 export interface PackedMessage {
@@ -15,8 +15,8 @@ export interface PackedMessage {
   readonly body: string;
 }
 
-/** `{"UserAttrs":[` + `]}`: the bytes a body adds to its users. */
-const ENVELOPE_BYTES = '{"UserAttrs":[]}'.length;
+/** `{"UserAttrs":[` + `]}` (and `,"UserTags":[]`): the bytes a body adds to its users. */
+const ENVELOPE_BYTES = '{"UserAttrs":[],"UserTags":[]}'.length;
 
 /**
  * Packs checked users into bodies of at most `maxBodyBytes`, in file order. Users are serialized once, as the
@@ -26,6 +26,7 @@ const ENVELOPE_BYTES = '{"UserAttrs":[]}'.length;
 export class MessagePacker {
   readonly #maxBodyBytes: number;
   #parts: string[] = [];
+  #tagParts: string[] = [];
   #positions: number[] = [];
   #bytes = ENVELOPE_BYTES;
   #lastSeen = 0;
@@ -38,12 +39,20 @@ export class MessagePacker {
     this.#onClose = onClose;
   }
 
-  /** Adds a user; closes the open message first when the user would not fit in it. */
-  add(position: number, user: UserUpdate): void {
-    const json = sqsSafeJson(user);
-    const bytes = Buffer.byteLength(json) + 1;
-    if (this.#parts.length > 0 && this.#bytes + bytes > this.#maxBodyBytes) this.#close(position - 1);
-    this.#parts.push(json);
+  /**
+   * Adds a user's attribute updates and/or tag operations; closes the open message first when they would not fit.
+   * A body carries both as `{"UserAttrs":[…],"UserTags":[…]}` (the intake reads both; a user's attributes and tags
+   * are apart in IM, so only each list's own order matters).
+   */
+  add(position: number, user: UserUpdate | undefined, tags?: UserTagOps): void {
+    const json = user === undefined ? undefined : sqsSafeJson(user);
+    const tagJson = tags === undefined ? undefined : sqsSafeJson(tags);
+    const bytes =
+      (json === undefined ? 0 : Buffer.byteLength(json) + 1) +
+      (tagJson === undefined ? 0 : Buffer.byteLength(tagJson) + 1);
+    if (!this.openEmpty && this.#bytes + bytes > this.#maxBodyBytes) this.#close(position - 1);
+    if (json !== undefined) this.#parts.push(json);
+    if (tagJson !== undefined) this.#tagParts.push(tagJson);
     this.#positions.push(position);
     this.#bytes += bytes;
     this.#lastSeen = position;
@@ -65,12 +74,12 @@ export class MessagePacker {
 
   /** Whether the open message holds no user yet. */
   get openEmpty(): boolean {
-    return this.#parts.length === 0;
+    return this.#parts.length === 0 && this.#tagParts.length === 0;
   }
 
   /** Closes the open message at the end of the file, settling every position read. */
   finish(): void {
-    if (this.#parts.length > 0) this.#close(this.#lastSeen);
+    if (!this.openEmpty) this.#close(this.#lastSeen);
   }
 
   #close(lastPosition: number): void {
@@ -78,10 +87,14 @@ export class MessagePacker {
       firstPosition: this.#positions[0] ?? lastPosition,
       lastPosition,
       positions: this.#positions,
-      body: `{"UserAttrs":[${this.#parts.join(',')}]}`,
+      body:
+        this.#tagParts.length === 0
+          ? `{"UserAttrs":[${this.#parts.join(',')}]}`
+          : `{"UserAttrs":[${this.#parts.join(',')}],"UserTags":[${this.#tagParts.join(',')}]}`,
     });
     this.#onClose();
     this.#parts = [];
+    this.#tagParts = [];
     this.#positions = [];
     this.#bytes = ENVELOPE_BYTES;
   }

@@ -104,7 +104,11 @@ class PushRun {
           continue;
         }
         if (destination === undefined) continue;
-        this.#packer.add(checked.position, checked.user);
+        if (checked.tags !== undefined && destination !== undefined && !destination.takesTags)
+          throw new UsageError(
+            `${this.#positionName} ${checked.position} carries tag operations: --url sends to POST /v1/user-attrs, which takes attributes only; push tags without --url (the intake queue) [push-tags-need-intake]`,
+          );
+        this.#packer.add(checked.position, checked.user, checked.tags);
         if (this.#packer.closedCount < destination.batchSize) continue;
         await this.#sendClosed(destination);
         if (stopRequested()) return true;

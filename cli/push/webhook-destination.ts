@@ -64,6 +64,8 @@ function rejectionsOf(answer: unknown, message: PackedMessage): GatewayRejection
  */
 export class WebhookDestination implements Destination {
   readonly label: string;
+  /** `POST /v1/user-attrs` takes attributes only; tags have their own route. */
+  readonly takesTags = false;
   readonly batchSize = 1;
   readonly #options: WebhookDestinationOptions;
 

@@ -285,4 +285,69 @@ describe('tim-attr push', () => {
         .length,
     ).toBeGreaterThan(1);
   }, 120_000);
+  it('takes a Tags column (+add;-remove;-* remove-all) and NDJSON tag entries through the intake; refuses them with --url', async () => {
+    // Prepare
+    const csv = join(dir, 'tags.csv');
+    writeFileSync(
+      csv,
+      [
+        'To_Account,city,Tags',
+        'pt-1,Paris,+vip;+beta',
+        'pt-2,,-*;+fresh',
+        'pt-3,Oslo,',
+        `pt-4,,+${'x'.repeat(51)}`,
+      ].join('\n'),
+    );
+    const ndjson = join(dir, 'tags.ndjson');
+    writeFileSync(
+      ndjson,
+      [
+        '{"To_Account":"pt-1","Remove":["beta"],"Add":["gold"]}',
+        '{"To_Account":"pt-3","Attrs":{"tier":"t1"},"Add":["new"]}',
+        '{"To_Account":"pt-5","RemoveAll":false}',
+      ].join('\n'),
+    );
+    const im = emulatorClient(stack);
+    await im.call('all_member_push/im_add_tag', { UserTags: [{ To_Account: 'pt-2', Tags: ['old'] }] });
+    im.close();
+
+    // Act
+    // The files are two producers (a message group each): the second is pushed once the first is applied.
+    const workers = stack.startWorkers({ env: { IM_RATE_LIMIT: '2000' } });
+    let first, second;
+    try {
+      first = await runTimAttr(stack, ['push', csv, '--json']);
+      await stack.drained(60_000);
+      second = await runTimAttr(stack, ['push', ndjson, '--json']);
+      await stack.drained(60_000);
+    } finally {
+      await workers.stop();
+    }
+    const ndjsonRejected = rejectedLines(ndjson).map((r) => [r.line, r.path, r.rule]);
+    const hook = await runTimAttr(stack, [
+      'push',
+      ndjson,
+      '--url',
+      'http://localhost:1/v1/user-attrs',
+      '--secret',
+      'whsec_dGVzdA==',
+    ]);
+
+    // Assess
+    expect(jsonOf(first)).toMatchObject({ read: 4, rejected: 1, usersSent: 3 });
+    expect(jsonOf(second)).toMatchObject({ read: 3, rejected: 1, usersSent: 2 });
+    const tagsOf = (account: string): string[] => [...(stack.emulator.tags.get(account) ?? [])].sort();
+    expect([tagsOf('pt-1'), tagsOf('pt-2'), tagsOf('pt-3'), tagsOf('pt-4')]).toEqual([
+      ['gold', 'vip'],
+      ['fresh'],
+      ['new'],
+      [],
+    ]);
+    expect(stack.emulator.attrs.get('pt-1')).toEqual({ city: 'Paris' });
+    expect(stack.emulator.attrs.get('pt-3')).toEqual({ city: 'Oslo', tier: 't1' });
+    expect(rejectedLines(csv).map((r) => [r.line, r.rule])).toEqual([[5, 'tag-max-50-bytes']]);
+    expect(ndjsonRejected).toEqual([[3, 'RemoveAll', 'remove-all-must-be-true']]);
+    expect(hook.code).toBe(2);
+    expect(hook.stderr).toContain('[push-tags-need-intake]');
+  }, 60_000);
 });

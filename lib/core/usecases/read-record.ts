@@ -48,31 +48,41 @@ export function readRecord(record: QueueRecord, allowedNames: ReadonlySet<string
     return whole('body-must-be-json', 'the message body is not JSON');
   }
   try {
-    if (isTagsBody(body)) {
-      const envelope = parseUserTagsEnvelope(body);
-      const { users: tags, rejected } = validateTagEntries(envelope, envelope.entries.keys());
-      return {
-        record,
-        users: [],
-        tags,
-        deadLetters: rejectionLetters(record, envelope.entries, rejected, true),
-        received: envelope.entries.length,
-        rejected: rejected.length,
-      };
-    }
+    const tagsRead = readTags(record, body);
+    if (isTagsBody(body)) return { record, users: [], ...tagsRead };
     const { users, rejected, received } = validateUsers(body, { allowedNames });
     return {
       record,
       users,
-      tags: [],
-      deadLetters: rejectionLetters(record, (body as { UserAttrs: readonly unknown[] }).UserAttrs, rejected, false),
-      received,
-      rejected: rejected.length,
+      tags: tagsRead.tags,
+      deadLetters: [
+        ...rejectionLetters(record, (body as { UserAttrs: readonly unknown[] }).UserAttrs, rejected, false),
+        ...tagsRead.deadLetters,
+      ],
+      received: received + tagsRead.received,
+      rejected: rejected.length + tagsRead.rejected,
     };
   } catch (error) {
     if (!(error instanceof RequestShapeError)) throw error;
     return whole(error.rule, error.message);
   }
+}
+
+/**
+ * The tag operations of a body: a tags body, or the `UserTags` a producer's message carries beside its `UserAttrs`
+ * (`tim-attr push` writes both in one message); none otherwise.
+ */
+function readTags(record: QueueRecord, body: unknown): Omit<ReadRecord, 'record' | 'users'> {
+  const carries = isTagsBody(body) || (isPlainRecord(body) && Object.hasOwn(body, 'UserTags'));
+  if (!carries) return { tags: [], deadLetters: [], received: 0, rejected: 0 };
+  const envelope = parseUserTagsEnvelope(body);
+  const { users: tags, rejected } = validateTagEntries(envelope, envelope.entries.keys());
+  return {
+    tags,
+    deadLetters: rejectionLetters(record, envelope.entries, rejected, true),
+    received: envelope.entries.length,
+    rejected: rejected.length,
+  };
 }
 
 /** The rejected entries grouped by rule, each group one dead letter with the entries as sent. */
