@@ -5,9 +5,12 @@
  * the same account twice in one request), in rounds ordered as the promise defines "last": a round starts
  * once every webhook of the previous one was answered and every producer message of it was moved into lanes.
  *
- * It checks the promise: every good account ends in IM with exactly its last accepted values, every bad user
- * is refused with its rule (in the webhook's answer, or in the dead-letter queue for producer messages), and
- * nothing else is dead-lettered.
+ * Tag operations ride in the same rounds (webhooks to `/v1/user-tags` and `{"UserTags"}` producer messages): adds
+ * (some over 10 tags, split into several calls), removes and remove-alls of the same accounts.
+ *
+ * It checks the promise: every good account ends in IM with exactly its last accepted values and the tag set of
+ * its accepted tag operations in order, every bad user is refused with its rule (in the webhook's answer, or in
+ * the dead-letter queue for producer messages), and nothing else is dead-lettered.
  */
 import DEFAULTS from '../../lib/config/defaults.json' with { type: 'json' };
 import { mulberry32 } from '../../local/emulator/index.ts';
@@ -41,6 +44,13 @@ export interface SoakTally {
   readonly bad: number;
   /** Good accounts holding exactly their last accepted values in IM. */
   readonly applied: number;
+  /** Accounts given tag operations, and tag entries sent for them. */
+  readonly tagged: number;
+  readonly tagEntries: number;
+  /** Tagged accounts holding exactly the tag set of their accepted operations. */
+  readonly tagsApplied: number;
+  /** Planted bad tags entries (counted in `bad` too). */
+  readonly badTags: number;
   /** Bad users refused in a webhook's answer with their rule. */
   readonly rejected: number;
   /** Bad users in the dead-letter queue with their rule. */
@@ -80,6 +90,19 @@ interface Entry {
   readonly Attrs: Attrs;
 }
 
+/** A tags entry as the tags route takes it. */
+interface TagEntry {
+  readonly To_Account: string;
+  readonly RemoveAll?: true;
+  readonly Remove?: readonly string[];
+  readonly Add?: readonly string[];
+}
+
+/** Share of a round's good accounts also given tag operations. */
+const TAGGED_SHARE = 0.4;
+/** The rule a planted bad tags entry breaks (a 51-byte tag). */
+const BAD_TAG_RULE = 'tag-max-50-bytes';
+
 const API_COPIES = 4;
 const PRODUCER_GROUPS = 4;
 /** Entries per round: first values of new accounts, then updates of some of them, then of fewer. */
@@ -94,9 +117,10 @@ const BAD_KINDS: readonly { readonly rule: string; readonly attrs: Attrs }[] = [
 ];
 const CITIES = ['Singapore', '深圳', 'Zürich', 'São Paulo', '東京', 'Lagos'] as const;
 
-/** One request of a round: a webhook or an intake message. */
+/** One request of a round: a webhook or an intake message, of attribute updates or tag operations. */
 interface Request {
   readonly entries: readonly Entry[];
+  readonly tags?: readonly TagEntry[];
   readonly via: 'webhook' | 'intake';
 }
 
@@ -105,6 +129,9 @@ interface Plan {
   readonly rounds: readonly (readonly Request[])[];
   /** Good accounts and the values they must end with (a removed attribute is absent). */
   readonly expected: ReadonlyMap<string, Readonly<Record<string, string>>>;
+  /** Tagged accounts and the tags they must end with. */
+  readonly expectedTags: ReadonlyMap<string, ReadonlySet<string>>;
+  readonly tagEntries: number;
   /** Bad accounts and the rule that refuses each. */
   readonly bad: ReadonlyMap<string, { readonly rule: string; readonly via: Request['via'] }>;
   readonly entries: number;
@@ -122,6 +149,7 @@ function shuffled<T>(items: readonly T[], random: () => number): T[] {
 
 function planSoak(users: number, random: () => number, badShare: number, webhookShare: number): Plan {
   const expected = new Map<string, Record<string, string>>();
+  const expectedTags = new Map<string, Set<string>>();
   const bad = new Map<string, { rule: string; via: Request['via'] }>();
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   /** A later update: a new city, sometimes a new tier or lang, sometimes one of them removed. */
@@ -190,10 +218,69 @@ function planSoak(users: number, random: () => number, badShare: number, webhook
         expected.set(entry.To_Account, state);
       }
     }
+    requests.push(...planTagRequests(round, list, random, webhookShare, bad, expectedTags));
     rounds.push(requests);
     previous = list.filter((l) => l.bad === undefined).map((l) => l.entry.To_Account);
   }
-  return { rounds, expected, bad, entries, goodEntries };
+  const tagEntries = rounds.flat().reduce((n, r) => n + (r.tags?.length ?? 0), 0);
+  return { rounds, expected, expectedTags, tagEntries, bad, entries, goodEntries };
+}
+
+/**
+ * A round's tag requests: operations for some of the round's good accounts (each at most once a round, as the
+ * round's requests run side by side), and planted bad entries; the expected tag sets folded on the way.
+ */
+function planTagRequests(
+  round: number,
+  list: readonly { entry: Entry; bad?: string }[],
+  random: () => number,
+  webhookShare: number,
+  bad: Map<string, { rule: string; via: Request['via'] }>,
+  expectedTags: Map<string, Set<string>>,
+): Request[] {
+  const entries: { entry: TagEntry; bad?: boolean }[] = [];
+  for (const [i, { entry, bad: isBad }] of list.entries()) {
+    if (isBad !== undefined || random() >= TAGGED_SHARE) continue;
+    const held = [...(expectedTags.get(entry.To_Account) ?? [])];
+    const roll = random();
+    const tags: TagEntry =
+      round === 0 || held.length === 0
+        ? { To_Account: entry.To_Account, Add: [`t${i % 5}`, `grp-${i % 3}`] }
+        : roll < 0.2
+          ? { To_Account: entry.To_Account, RemoveAll: true, Add: [`r${round}`] }
+          : roll < 0.6
+            ? { To_Account: entry.To_Account, Remove: [held[i % held.length] ?? 'none'], Add: [`r${round}-${i % 4}`] }
+            : // Some adds of 12 tags: more than one add call carries them.
+              {
+                To_Account: entry.To_Account,
+                Add: Array.from({ length: roll < 0.65 ? 12 : 2 }, (_, k) => `x${round}-${k}`),
+              };
+    entries.push({ entry: tags });
+    if (random() < 0.01) {
+      const account = `soak-badtag-${round}-${i}`;
+      entries.push({ entry: { To_Account: account, Add: ['ok', 'x'.repeat(51)] }, bad: true });
+    }
+  }
+  const requests: Request[] = [];
+  for (let at = 0; at < entries.length;) {
+    const size = Math.max(1, Math.floor(random() < 0.8 ? random() * 300 : random() * 3_000));
+    const slice = entries.slice(at, at + size);
+    at += slice.length;
+    const via = random() < webhookShare ? 'webhook' : 'intake';
+    for (const { entry, bad: isBad } of slice) {
+      if (isBad === true) {
+        bad.set(entry.To_Account, { rule: BAD_TAG_RULE, via });
+        continue;
+      }
+      const held = expectedTags.get(entry.To_Account) ?? new Set<string>();
+      if (entry.RemoveAll === true) held.clear();
+      for (const tag of entry.Remove ?? []) held.delete(tag);
+      for (const tag of entry.Add ?? []) held.add(tag);
+      expectedTags.set(entry.To_Account, held);
+    }
+    requests.push({ entries: [], tags: slice.map((e) => e.entry), via });
+  }
+  return requests;
 }
 
 /** Same names and values, whatever the order of the keys. */
@@ -227,12 +314,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakTally> {
     let omitted = 0;
     let webhooks = 0;
     let producerMessages = 0;
-    const sendWebhook = async (entries: readonly Entry[]): Promise<void> => {
+    const sendWebhook = async (request: Request): Promise<void> => {
       const api = idle.pop();
       if (api === undefined) throw new Error('no idle API copy');
-      const result = await api(apiEvent(JSON.stringify({ UserAttrs: entries })), lambdaContext()).finally(() =>
-        idle.push(api),
-      );
+      const event =
+        request.tags === undefined
+          ? apiEvent(JSON.stringify({ UserAttrs: request.entries }))
+          : apiEvent(JSON.stringify({ UserTags: request.tags }), { path: '/v1/user-tags' });
+      const result = await api(event, lambdaContext()).finally(() => idle.push(api));
       if (result.statusCode !== 200 && result.statusCode !== 202 && result.statusCode !== 422)
         throw new Error(`webhook answered ${result.statusCode}: ${result.body ?? ''}`);
       const body = parseBody(result);
@@ -244,8 +333,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakTally> {
     for (const [round, requests] of plan.rounds.entries()) {
       const pending: Promise<unknown>[] = [];
       for (const request of requests) {
-        const body = JSON.stringify({ UserAttrs: request.entries });
-        if (request.via === 'webhook') pending.push(sendWebhook(request.entries));
+        const body = JSON.stringify(
+          request.tags === undefined ? { UserAttrs: request.entries } : { UserTags: request.tags },
+        );
+        if (request.via === 'webhook') pending.push(sendWebhook(request));
         else pending.push(stack.sendIntake(body, { groupId: `producer-${producerMessages++ % PRODUCER_GROUPS}` }));
         if (pending.length >= API_COPIES) await Promise.all(pending.splice(0));
       }
@@ -268,7 +359,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakTally> {
       if (rule === undefined) deadWithoutReason++;
       let users: { To_Account?: unknown }[] = [];
       try {
-        users = (JSON.parse(message.Body ?? '{}') as { UserAttrs?: { To_Account?: unknown }[] }).UserAttrs ?? [];
+        const body = JSON.parse(message.Body ?? '{}') as {
+          UserAttrs?: { To_Account?: unknown }[];
+          UserTags?: { To_Account?: unknown }[];
+        };
+        users = body.UserAttrs ?? body.UserTags ?? [];
       } catch {
         deadWithoutReason++;
       }
@@ -280,11 +375,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakTally> {
       if (sameAttrs(stack.emulator.attrs.get(account), attrs)) applied++;
       else lost++;
     }
+    let tagsApplied = 0;
+    for (const [account, tags] of plan.expectedTags) {
+      const held = stack.emulator.tags.get(account) ?? new Set<string>();
+      if (held.size === tags.size && [...tags].every((tag) => held.has(tag))) tagsApplied++;
+      else lost++;
+    }
     let rejectedBad = 0;
     let deadLetteredBad = 0;
     let badApplied = 0;
     for (const [account, { rule, via }] of plan.bad) {
-      if (stack.emulator.attrs.has(account)) badApplied++;
+      if (stack.emulator.attrs.has(account) || stack.emulator.tags.has(account)) badApplied++;
       if (via === 'webhook' && rejected.get(account) === rule) rejectedBad++;
       else if (via === 'intake' && deadLettered.get(account) === rule) deadLetteredBad++;
       else lost++;
@@ -301,6 +402,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakTally> {
       goodEntries: plan.goodEntries,
       bad: plan.bad.size,
       applied,
+      tagged: plan.expectedTags.size,
+      tagEntries: plan.tagEntries,
+      tagsApplied,
+      badTags: [...plan.bad.values()].filter((b) => b.rule === BAD_TAG_RULE).length,
       rejected: rejectedBad,
       deadLettered: deadLetteredBad,
       lost,
@@ -321,6 +426,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakTally> {
 export function formatTally(t: SoakTally): string {
   return [
     `soak tally: received ${t.received} entries (${t.goodEntries} for ${t.good} good accounts, ${t.bad} planted bad) via ${t.webhooks} webhooks + ${t.producerMessages} producer messages`,
+    `  tags: ${t.tagEntries} entries for ${t.tagged} accounts, ${t.tagsApplied} ending with their exact tag set`,
     `  applied ${t.applied} with their last values, bad rejected ${t.rejected}, bad dead-lettered ${t.deadLettered} (IM calls ${t.imCalls}, faults injected ${t.faultsInjected})`,
     `  lost ${t.lost}, wrongly dead-lettered ${t.wronglyDeadLettered}, wrongly rejected ${t.wronglyRejected}, unlisted rejections ${t.omitted}, in ${t.seconds.toFixed(1)} s`,
   ].join('\n');
