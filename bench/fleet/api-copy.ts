@@ -35,9 +35,17 @@ async function send(): Promise<ApiBurstResult> {
 
 process.on('message', (message: Message) => {
   if (message.kind === 'prepare') {
-    prepared = Array.from({ length: message.webhooks }, (_, i) =>
-      apiEvent(JSON.stringify({ UserAttrs: makeUsers(message.usersEach, `${message.prefix}-${i}`) }), { sign: secret }),
-    );
+    prepared = Array.from({ length: message.webhooks }, (_, i) => {
+      const users = makeUsers(message.usersEach, `${message.prefix}-${i}`);
+      return message.tags === true
+        ? apiEvent(
+            JSON.stringify({
+              UserTags: users.map((u, k) => ({ To_Account: u.To_Account, Add: ['vip', `cohort-${k % 7}`] })),
+            }),
+            { sign: secret, path: '/v1/user-tags' },
+          )
+        : apiEvent(JSON.stringify({ UserAttrs: users }), { sign: secret });
+    });
     process.send?.({ prepared: true });
     return;
   }

@@ -21,6 +21,8 @@ export interface ApiBurst {
   readonly webhooks: number;
   readonly usersEach: number;
   readonly prefix: string;
+  /** Tag adds to `POST /v1/user-tags` instead of attributes. @default false */
+  readonly tags?: boolean;
 }
 
 /** What an API copy reports after its burst; times are epoch ms (performance.timeOrigin + now). */

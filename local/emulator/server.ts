@@ -17,6 +17,8 @@ import type { Emulator, EmulatorOptions } from './types.ts';
 
 const RATE_WINDOW_MS = 1000;
 const SET_ATTR = 'im_set_attr';
+/** The write commands whose busiest 1 s window `counters.maxCallsInAnyWindow` reports (each has its own window). */
+const WINDOWED_WRITES: ReadonlySet<string> = new Set([SET_ATTR, 'im_add_tag']);
 
 /**
  * Starts a Tencent Cloud IM emulator for the `all_member_push` attribute API on a real HTTP port.
@@ -109,7 +111,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       answer(res, { code: ImErrorCode.restRateExceeded });
       return;
     }
-    if (name === SET_ATTR && inWindow > counters.maxCallsInAnyWindow) counters.maxCallsInAnyWindow = inWindow;
+    if (WINDOWED_WRITES.has(name) && inWindow > counters.maxCallsInAnyWindow) counters.maxCallsInAnyWindow = inWindow;
 
     switch (fault.kind) {
       case 'none':

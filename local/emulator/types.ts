@@ -63,7 +63,7 @@ export interface EmulatorCounters {
   slow: number;
   /** User entries applied by successful im_set_attr calls. */
   usersApplied: number;
-  /** Highest number of im_set_attr calls accepted in any sliding 1 s window. */
+  /** Highest number of im_set_attr (or of im_add_tag) calls accepted in any sliding 1 s window. */
   maxCallsInAnyWindow: number;
 }
 
