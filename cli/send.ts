@@ -6,7 +6,8 @@
  * `npm run send -- body.json --intake [--group ID] [--dedup-id ID]`: sends the file as one message to the intake
  * queue, as another producer would, and prints its message id. The body may be any size up to 1 MiB.
  *
- * Defaults: URL `http://localhost:${PORT or 3000}/v1/user-attrs`; secret WEBHOOK_SECRET, else the local
+ * Defaults: URL `http://localhost:${PORT or 3000}/v1/user-attrs`, or `/v1/user-tags` for a tags body
+ * (`{"UserTags":[…]}` or `{"To_Account":[…]}`); secret WEBHOOK_SECRET, else the local
  * development secret `npm start` uses. Intake queue: INTAKE_QUEUE_URL, else the local stack's queue (found by
  * name at SQS_ENDPOINT, else http://localhost:${SQS_PORT or 4566}); group `send-<hostname>`; a fresh
  * deduplication id (the same id again within 5 minutes adds nothing).
@@ -111,7 +112,8 @@ async function sendToIntake(payload: string): Promise<void> {
 
 /** Posts the body to the webhook, signed. */
 async function postWebhook(payload: string): Promise<void> {
-  const url = values.url ?? `http://localhost:${process.env['PORT'] ?? '3000'}/v1/user-attrs`;
+  const route = /^\s*\{\s*"(UserTags|To_Account)"/.test(payload) ? 'user-tags' : 'user-attrs';
+  const url = values.url ?? `http://localhost:${process.env['PORT'] ?? '3000'}/v1/${route}`;
   const secret = values.secret ?? localCredentials(process.env).WEBHOOK_SECRET;
   const webhookId = values['webhook-id'];
   const headers = signWebhook({ secret, payload, ...(webhookId === undefined ? {} : { messageId: webhookId }) });

@@ -102,19 +102,47 @@ const NO_EARLY_WRITE: DispatchResult = { applied: [], refused: [], retryable: []
 
 /**
  * Reads a tags request (`POST /v1/user-tags`) by the tag rules and plans its lane messages; writes nothing. Each
- * user's entries are composed into one, in order; tags are left to the lanes entirely (no early write).
+ * user's entries are composed into one, in order (all of them are in one lane, so a few lanes read first hold
+ * whole users); tags are left to the lanes entirely (no early write).
  */
 export function readTagsWebhook(deps: Pick<AcceptWebhookDeps, 'laneCount'>, key: string, body: unknown): WebhookRead {
   const envelope = parseUserTagsEnvelope(body);
-  const { users: tags, rejected } = validateTagEntries(envelope, envelope.entries.keys());
-  const rest = Promise.resolve({
-    users: [],
-    tags,
-    rejected,
-    received: envelope.entries.length,
-    messages: planTagLaneMessages(tags, deps.laneCount, key),
-  });
-  return { head: [], rest: () => rest };
+  const received = envelope.entries.length;
+  const plan = (tags: readonly UserTagOps[]): LaneMessage[] => planTagLaneMessages(tags, deps.laneCount, key);
+  const { inHead, later } = headLanesOf(envelope.entries, deps.laneCount);
+  const head = validateTagEntries(envelope, inHead);
+  const rest = (): Promise<WebhookReadRest> =>
+    setImmediate().then((): WebhookReadRest => {
+      const others = validateTagEntries(envelope, later);
+      const rejected = [...head.rejected, ...others.rejected].sort((a, b) => a.index - b.index);
+      return { users: [], tags: [...head.users, ...others.users], rejected, received, messages: plan(others.users) };
+    });
+  return { head: plan(head.users), rest };
+}
+
+/**
+ * The entries (indexes) of a few lanes to read first, and the rest: none first for a small webhook (it reads in a
+ * few ms). From the lane of the first entry that names an account (an entry without one is read later), as many
+ * consecutive lanes as hold about HEAD_FIRST_USERS of the webhook's entries.
+ */
+function headLanesOf(entries: readonly unknown[], laneCount: number): { inHead: number[]; later: number[] } {
+  if (entries.length < HEAD_FIRST_MIN_ENTRIES) return { inHead: [], later: [...entries.keys()] };
+  const laneOfEntry = (entry: unknown): number | undefined => {
+    const account: unknown = typeof entry === 'object' && entry !== null ? Reflect.get(entry, 'To_Account') : undefined;
+    return typeof account === 'string' ? laneOf(account, laneCount) : undefined;
+  };
+  const lanes = entries.map(laneOfEntry);
+  const firstLane = lanes.find((lane) => lane !== undefined) ?? 0;
+  const headLanes = Math.max(
+    1,
+    Math.min(Math.floor(laneCount / 2), Math.ceil((laneCount * HEAD_FIRST_USERS) / entries.length)),
+  );
+  const isHead = (lane: number | undefined): boolean =>
+    lane !== undefined && (lane - firstLane + laneCount) % laneCount < headLanes;
+  const inHead: number[] = [];
+  const later: number[] = [];
+  lanes.forEach((lane, index) => (isHead(lane) ? inHead : later).push(index));
+  return { inHead, later };
 }
 
 /** Reads a webhook's body by the rules and plans its lane messages; writes nothing. */
@@ -132,23 +160,7 @@ export async function readWebhook(
     const rest = Promise.resolve({ users, rejected, received, messages: plan(users) });
     return { head: [], rest: () => rest };
   }
-  // A few lanes first: from the lane of the first entry that names an account (an entry without one is read
-  // later), as many consecutive lanes as hold about HEAD_FIRST_USERS of the webhook's entries.
-  const laneOfEntry = (entry: unknown): number | undefined => {
-    const account: unknown = typeof entry === 'object' && entry !== null ? Reflect.get(entry, 'To_Account') : undefined;
-    return typeof account === 'string' ? laneOf(account, deps.laneCount) : undefined;
-  };
-  const lanes = entries.map(laneOfEntry);
-  const firstLane = lanes.find((lane) => lane !== undefined) ?? 0;
-  const headLanes = Math.max(
-    1,
-    Math.min(Math.floor(deps.laneCount / 2), Math.ceil((deps.laneCount * HEAD_FIRST_USERS) / received)),
-  );
-  const isHead = (lane: number | undefined): boolean =>
-    lane !== undefined && (lane - firstLane + deps.laneCount) % deps.laneCount < headLanes;
-  const inHead: number[] = [];
-  const later: number[] = [];
-  lanes.forEach((lane, index) => (isHead(lane) ? inHead : later).push(index));
+  const { inHead, later } = headLanesOf(entries, deps.laneCount);
   const head = validateEntries(entries, inHead, { allowedNames });
   const rest = (): Promise<WebhookReadRest> =>
     setImmediate().then((): WebhookReadRest => {

@@ -1,10 +1,17 @@
-import { LANE_MESSAGE_LIMITS, planLaneMessages, type LaneMessage } from '../../../lib/core/lanes/lane-plan.ts';
+import {
+  LANE_MESSAGE_LIMITS,
+  planLaneMessages,
+  planTagLaneMessages,
+  type LaneMessage,
+} from '../../../lib/core/lanes/lane-plan.ts';
+import { parseUserTagsEnvelope, validateTagEntries } from '../../../lib/core/rules/tag-entry.ts';
 import { describe, expect, it } from 'vitest';
 import { laneGroupId, laneOf } from '../../../lib/core/lanes/lane-of.ts';
 import type { UserUpdate } from '../../../lib/core/rules/types.ts';
 import {
   acceptWebhook,
   HEAD_FIRST_MIN_ENTRIES,
+  readTagsWebhook,
   readWebhook,
   type AcceptWebhookDeps,
 } from '../../../lib/core/usecases/accept-webhook.ts';
@@ -249,6 +256,33 @@ describe('acceptWebhook', () => {
       );
       expect(rest.rejected).toEqual(oneStep.rejected);
       expect(rest.received).toBe(oneStep.received);
+    });
+
+    it('reads a large tags request a few lanes first, planning exactly what a one-step read would', async () => {
+      // Prepare: 3,000 entries, each account twice (composed into one), one bad entry.
+      const entries: unknown[] = Array.from({ length: 3_000 }, (_, i) =>
+        i % 2 === 0
+          ? { To_Account: `t-${i >> 1}`, Add: ['a'] }
+          : { To_Account: `t-${i >> 1}`, Remove: ['a'], Add: ['b'] },
+      );
+      entries[7] = { To_Account: 't-3', Add: [''] };
+      const body = { UserTags: entries };
+      const envelope = parseUserTagsEnvelope(body);
+      const oneStep = validateTagEntries(envelope, envelope.entries.keys());
+      const planned = planTagLaneMessages(oneStep.users, LANES, 'hook-tags');
+
+      // Act
+      const read = readTagsWebhook({ laneCount: LANES }, 'hook-tags', body);
+      const rest = await read.rest();
+
+      // Assess
+      expect(new Set(read.head.map((m) => m.lane)).size).toBe(2);
+      const byId = (messages: readonly LaneMessage[]) =>
+        [...messages].sort((a, b) => a.dedupId.localeCompare(b.dedupId));
+      expect(byId([...read.head, ...rest.messages])).toEqual(byId(planned));
+      expect(rest.tags).toHaveLength(1_500);
+      expect(rest.tags?.find((u) => u.To_Account === 't-0')).toEqual({ To_Account: 't-0', Remove: ['a'], Add: ['b'] });
+      expect(rest.rejected.map((r) => [r.path, r.rule])).toEqual([['UserTags[7].Add[0]', 'tag-required']]);
     });
 
     it('writes the head lanes before the others and answers for every user', async () => {
