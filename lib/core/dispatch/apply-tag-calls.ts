@@ -11,6 +11,13 @@ import type { TagCallPlan } from './tag-calls.ts';
 import { accountsOf, type DispatchResult, type RefusedGroup } from './types.ts';
 import { subCall } from './write-call.ts';
 
+/**
+ * A tag call IM refuses as a whole with one of these is split in halves to find the users it is about: 60003
+ * (invalid parameter) is what an add that would take one user past IM's 100 tags is answered with (inferred,
+ * docs/im-api.md); the gateway's own checks leave no other cause, so the other users of the call go on.
+ */
+const TAG_BISECT_CODES: ReadonlySet<number> = new Set([60003, 90033]);
+
 export async function applyTagPlan(
   writer: Writer,
   plan: TagCallPlan,
@@ -45,7 +52,7 @@ export async function applyTagPlan(
       if (kept.users.length > 0) calls.push(kept);
     }
     if (calls.length === 0) continue;
-    const outcome = await applyCalls(writer, calls, options);
+    const outcome = await applyCalls(writer, calls, { bisectCodes: TAG_BISECT_CODES, ...options });
     result.applied.push(...outcome.applied);
     result.refused.push(...outcome.refused);
     result.retryable.push(...outcome.retryable);

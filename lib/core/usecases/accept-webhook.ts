@@ -83,7 +83,7 @@ export const HEAD_FIRST_USERS = 2_000;
 
 export interface AcceptWebhookResult {
   readonly requestId: string;
-  /** Entries in `UserAttrs`. */
+  /** Entries in `UserAttrs` (or `UserTags`). */
   readonly received: number;
   /** Entries folded into an earlier entry for the same account. */
   readonly merged: number;

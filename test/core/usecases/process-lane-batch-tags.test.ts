@@ -154,4 +154,23 @@ describe('processLaneBatch with tags', () => {
     expect(im.attrsOf('u1')).toEqual({ city: 'Lyon' });
     expect(im.tagsOf('u1')).toEqual(['gold']);
   });
+
+  it('finds the one user IM refuses a whole add call for (60003, past 100 tags): only that user is dead-lettered', async () => {
+    // Prepare
+    const { im, deadLetters, tags, run } = setup();
+    const entries = Array.from({ length: 40 }, (_, i) => ({ To_Account: `u${i}`, Add: ['new'] }));
+    im.failWhen((call) =>
+      call.kind === 'add-tags' && call.accounts.includes('u17') ? { kind: 'error', errorCode: 60003 } : undefined,
+    );
+
+    // Act
+    const outcome = await run([tags(entries)]);
+
+    // Assess
+    expect(outcome.failedIds).toEqual([]);
+    expect(deadLetters.letters.map((l) => ('entries' in l ? l.entries : []))).toEqual([
+      [{ To_Account: 'u17', Add: ['new'] }],
+    ]);
+    expect(Object.keys(im.tagSnapshot())).toHaveLength(39);
+  });
 });
