@@ -539,6 +539,7 @@ export class FakeFifoQueue {
   readonly redelivery: FakeRedelivery;
   /** Acknowledged (deleted) messages, in order. */
   readonly deleted: QueuedMessage[] = [];
+  readonly #deletedReceipts = new Set<string>();
   readonly #now: () => number;
   readonly #visibilityMs: number;
   readonly #dedupWindowMs: number;
@@ -649,11 +650,17 @@ export class FakeFifoQueue {
     });
   }
 
-  /** Deletes records (their receipt must be current). */
+  /**
+   * Deletes records (their receipt must be current). A record deleted already with the same receipt is a no-op, as
+   * SQS answers a repeated delete within the visibility timeout (the worker deletes its event batch's finished
+   * records itself, and Lambda deletes them again).
+   */
   ack(records: readonly QueueRecord[]): void {
     for (const record of records) {
+      if (this.#deletedWith(record)) continue;
       const m = this.#inFlight(record);
       this.#messages.splice(this.#messages.indexOf(m), 1);
+      this.#deletedReceipts.add(record.receipt);
       m.receipt = undefined;
       this.deleted.push(m);
     }
@@ -682,11 +689,18 @@ export class FakeFifoQueue {
   abandon(records: readonly QueueRecord[]): void {
     const now = this.#now();
     for (const record of records) {
+      // Deleted before the invocation died: nothing comes back.
+      if (this.#deletedWith(record)) continue;
       const m = this.#inFlight(record);
       m.visibleAt = now + this.#visibilityMs;
       m.receipt = undefined;
       m.retryDelaySeconds = undefined;
     }
+  }
+
+  /** Whether the record was deleted with its receipt (a repeated delete, or a crash after the delete). */
+  #deletedWith(record: QueueRecord): boolean {
+    return this.#deletedReceipts.has(record.receipt);
   }
 
   #inFlight(record: QueueRecord): QueuedMessage {

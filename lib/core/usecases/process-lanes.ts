@@ -12,8 +12,11 @@
  * order: a record whose delete fails keeps the later records of its lane, and they all come back after the
  * visibility timeout, in order, and are written again.
  *
- * The event batch's records are left to Lambda (partial batch response), so their lanes stay locked until the
- * invocation ends: it ends on an empty receive, or after `gather.forMs`, so they are not held for long.
+ * The event batch's records are deleted the same way as soon as their round is done, so their lanes take new
+ * records while the invocation goes on gathering (left to Lambda alone, a lane of the event batch stayed locked until
+ * the invocation ended, up to `gather.forMs` later). Lambda deletes them again after the partial batch response: SQS
+ * answers a delete with a receipt handle still within its visibility timeout with success, whether or not the message
+ * is still there. One whose early delete failed stays locked until Lambda deletes it.
  */
 import { processLaneBatch, type LaneBatchDeps, type LaneBatchOutcome } from './process-lane-batch.ts';
 import { groupBy } from './group-by.ts';
@@ -188,10 +191,11 @@ class Invocation {
     const outcome = await processLaneBatch(this.#deps, round, this.#deadlineMs);
     add(this.#total, outcome, this.#inBatch);
     const failed = new Set(outcome.failedIds);
-    const finished = round.filter((r) => !this.#inBatch.has(r.id) && !failed.has(r.id));
+    const finished = round.filter((r) => !failed.has(r.id));
     const { source } = this.#deps;
     if (finished.length > 0 && source !== undefined) {
-      const undeleted = await deleteInLaneOrder(source, finished);
+      // An event batch record left undeleted here is deleted by Lambda after the invocation: only gathered ones count.
+      const undeleted = (await deleteInLaneOrder(source, finished)).filter((id) => !this.#inBatch.has(id));
       this.#total.undeleted += undeleted.length;
       this.#total.undeletedIds = [...this.#total.undeletedIds, ...undeleted];
     }

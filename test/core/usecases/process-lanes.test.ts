@@ -57,6 +57,34 @@ describe('processLanes: gathering beyond the event batch', () => {
     expect(lanes.queue.size).toBe(0);
   });
 
+  it("deletes its event batch's finished records at once, so their lanes' next records are taken in the same invocation", async () => {
+    // Prepare: 5 lanes; the event batch holds each lane's first record, and two more wait behind each.
+    const { im, lanes, source, deps } = setup(5, 1);
+    const batch = lanes.queue.receive({ max: 10 });
+    for (let i = 1; i < 3; i++)
+      for (let lane = 0; lane < 5; lane++)
+        lanes.queue.send({
+          group: `lane-${lane}`,
+          body: JSON.stringify({ UserAttrs: [{ To_Account: `u-${lane}`, Attrs: { city: `v${i}` } }] }),
+          requestId: `req-${lane}-${i}`,
+        });
+
+    // Act: each round goes as soon as it has records (the budget is idle), one round at a time.
+    const outcome = await processLanes(
+      { ...deps, budgetIdle: () => true, gather: { roundsInFlight: 1 } },
+      batch,
+      Date.now() + 30_000,
+    );
+    lanes.queue.settle(batch, outcome.failedIds);
+
+    // Assess: every lane drained by this one invocation, in order; Lambda's repeated delete changes nothing.
+    expect(batch).toHaveLength(5);
+    expect(source.received).toHaveLength(10);
+    expect(lanes.queue.size).toBe(0);
+    expect(im.snapshot()).toEqual(Object.fromEntries(Array.from({ length: 5 }, (_, l) => [`u-${l}`, { city: 'v2' }])));
+    expect(outcome.failedIds).toEqual([]);
+  });
+
   it('announces the calls a round will need while it is gathered, before the first call asks for a start', async () => {
     // Prepare: 120 lanes of one single-user record each; the budget turns idle once it has been told of a call
     const { im, lanes, deps } = setup(120, 1);
@@ -92,7 +120,11 @@ describe('processLanes: gathering beyond the event batch', () => {
     const batch = lanes.queue.receive({ max: 1 });
 
     // Act
-    const outcome = await processLanes({ ...deps, budgetIdle: () => true }, batch, Date.now() + 30_000);
+    const outcome = await processLanes(
+      { ...deps, budgetIdle: () => true, gather: { roundsInFlight: 1 } },
+      batch,
+      Date.now() + 30_000,
+    );
 
     // Assess: the batch went alone; the two other lanes in the next round; then nothing was left
     expect(im.calls.map((c) => c.users.length)).toEqual([1, 2]);
