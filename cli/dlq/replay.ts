@@ -46,29 +46,67 @@ interface LetterPlan {
   outcome: Outcome;
 }
 
-/** Reads the current tags of the tags letters' users (100 a call, paced) and keeps what cannot undo anything. */
-async function verifyTagPlans(
+/** How --verify reads one kind of letter: its entries by the rules, and what IM holds now for their users. */
+interface VerifyKind<U extends { readonly To_Account: string }, Held> {
+  /** The entry as the rules read it, or undefined when they refuse it. */
+  readonly check: (entry: unknown) => U | undefined;
+  /** What IM holds for up to 100 accounts. */
+  readonly read: (im: ImReader, accounts: readonly string[]) => Promise<readonly (readonly [string, Held])[]>;
+  readonly verify: (
+    users: readonly U[],
+    current: ReadonlyMap<string, Held>,
+    includeAbsent: boolean,
+  ) => { readonly keep: readonly U[]; readonly skipped: readonly SkippedAttr[] };
+}
+
+type ImReader = Awaited<ReturnType<CliContext['im']>>;
+
+const ATTRS: VerifyKind<UserUpdate, Readonly<Record<string, string>>> = {
+  check: (entry) => {
+    const c = checkUser(entry);
+    return c.ok ? c.user : undefined;
+  },
+  read: async (im, accounts) => (await im.getAttr(accounts)).map((u) => [u.To_Account, u.Attrs] as const),
+  verify: verifyAgainstIm,
+};
+
+const TAGS: VerifyKind<UserTagOps, ReadonlySet<string>> = {
+  check: (entry) => {
+    const c = checkTagEntry(entry);
+    return c.ok ? toUserTagOps(c.account, composeTagOps(c.ops)) : undefined;
+  },
+  read: async (im, accounts) => (await im.getTags(accounts)).map((u) => [u.To_Account, new Set(u.Tags)] as const),
+  verify: verifyTagsAgainstIm,
+};
+
+/**
+ * Reads what IM holds now for the letters' users (100 accounts a call, paced) and keeps what cannot overwrite
+ * anything: attribute values (`im_get_attr`) or tags (`im_get_tag`), by `kind`.
+ */
+async function verifyPlans<U extends { readonly To_Account: string }, Held>(
   ctx: CliContext,
   options: ReplayOptions,
   letters: readonly DeadLetter[],
+  kind: VerifyKind<U, Held>,
 ): Promise<LetterPlan[]> {
   const parsed = letters.map((letter) => {
-    const checked = (letter.users ?? []).map((entry) => ({ entry, check: checkTagEntry(entry) }));
+    const checked = (letter.users ?? []).map((entry) => ({ entry, user: kind.check(entry) }));
     return {
       letter,
-      good: checked.flatMap((c): UserTagOps[] =>
-        c.check.ok ? [toUserTagOps(c.check.account, composeTagOps(c.check.ops))] : [],
-      ),
-      bad: checked.filter((c) => !c.check.ok).map((c) => c.entry),
+      good: checked.flatMap((c) => (c.user === undefined ? [] : [c.user])),
+      bad: checked.filter((c) => c.user === undefined).map((c) => c.entry),
     };
   });
   const accounts = [...new Set(parsed.flatMap((p) => p.good.map((u) => u.To_Account)))];
-  const im = accounts.length === 0 ? undefined : await ctx.im(options, options.rate);
-  const current = new Map<string, ReadonlySet<string>>();
-  for (const answer of await Promise.all(chunk(accounts, 100).map((part) => im?.getTags(part) ?? [])))
-    for (const user of answer) current.set(user.To_Account, new Set(user.Tags));
+  const current = new Map<string, Held>();
+  if (accounts.length > 0) {
+    const im = await ctx.im(options, options.rate);
+    for (const answer of await Promise.all(chunk(accounts, 100).map((part) => kind.read(im, part))))
+      for (const [account, held] of answer) current.set(account, held);
+  }
   return parsed.map(({ letter, good, bad }) => {
-    const { keep, skipped } = verifyTagsAgainstIm(good, current, options.includeAbsent === true);
+    const { keep, skipped } = kind.verify(good, current, options.includeAbsent === true);
+    // Entries the rules refuse cannot be compared; they go back as they are, and the gateway judges them again.
     return planOf(letter, [...keep, ...bad], skipped);
   });
 }
@@ -85,32 +123,6 @@ function planOf(letter: DeadLetter, entries: readonly unknown[], skipped: readon
           ? 'kept: changed since'
           : 'nothing-to-replay';
   return { letter, entries, skipped, outcome };
-}
-
-/** Reads the current values of the letters' users (100 a call, paced) and keeps what cannot overwrite anything. */
-async function verifyPlans(
-  ctx: CliContext,
-  options: ReplayOptions,
-  letters: readonly DeadLetter[],
-): Promise<LetterPlan[]> {
-  const parsed = letters.map((letter) => {
-    const checked = (letter.users ?? []).map((entry) => ({ entry, check: checkUser(entry) }));
-    return {
-      letter,
-      good: checked.flatMap((c): UserUpdate[] => (c.check.ok ? [c.check.user] : [])),
-      bad: checked.filter((c) => !c.check.ok).map((c) => c.entry),
-    };
-  });
-  const accounts = [...new Set(parsed.flatMap((p) => p.good.map((u) => u.To_Account)))];
-  const im = await ctx.im(options, options.rate);
-  const current = new Map<string, Readonly<Record<string, string>>>();
-  for (const answer of await Promise.all(chunk(accounts, 100).map((part) => im.getAttr(part))))
-    for (const user of answer) current.set(user.To_Account, user.Attrs);
-  return parsed.map(({ letter, good, bad }) => {
-    const { keep, skipped } = verifyAgainstIm(good, current, options.includeAbsent === true);
-    // Entries the rules refuse cannot be compared; they go back as they are, and the gateway judges them again.
-    return planOf(letter, [...keep, ...bad], skipped);
-  });
 }
 
 /** Sends one message per letter, in order; stops at the first letter SQS does not take. */
@@ -180,11 +192,13 @@ async function planReplay(
             ctx,
             options,
             readable.filter((l) => l.kind === 'attrs'),
+            ATTRS,
           )),
-          ...(await verifyTagPlans(
+          ...(await verifyPlans(
             ctx,
             options,
             readable.filter((l) => l.kind === 'tags'),
+            TAGS,
           )),
         ]
       : readable.map((letter): LetterPlan => ({
