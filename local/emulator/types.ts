@@ -61,7 +61,7 @@ export interface EmulatorCounters {
   http502: number;
   resets: number;
   slow: number;
-  /** User entries applied by successful im_set_attr calls. */
+  /** User entries applied by successful im_set_attr calls, and users changed by the tag write commands. */
   usersApplied: number;
   /** Highest number of im_set_attr (or of im_add_tag) calls accepted in any sliding 1 s window. */
   maxCallsInAnyWindow: number;

@@ -1,5 +1,6 @@
 import { ImErrorCode } from '../error-codes.ts';
 import { fail } from '../im-answer.ts';
+import { applyEach } from './apply-each.ts';
 import type { Command } from './types.ts';
 import { accountEntryAt, userAttrsOf } from './validation.ts';
 
@@ -12,7 +13,8 @@ interface ValidEntry {
  * `im_remove_attr` (doc 269/45939): `{"UserAttrs":[{"To_Account","Attrs":["sex"]}]}`.
  * All-or-nothing like im_set_attr: an unregistered name (90033) fails the whole call.
  */
-export const removeAttr: Command = (body, { store, partialFailureAccounts }) => {
+export const removeAttr: Command = (body, context) => {
+  const { store } = context;
   const read = userAttrsOf(body);
   if ('refusal' in read) return read.refusal;
   const userAttrs = read.entries;
@@ -33,13 +35,5 @@ export const removeAttr: Command = (body, { store, partialFailureAccounts }) => 
     }
     valid.push({ account, names: checked });
   }
-  const errorList: { To_Account: string; ErrorCode: number }[] = [];
-  for (const { account, names } of valid) {
-    if (partialFailureAccounts.has(account)) {
-      errorList.push({ To_Account: account, ErrorCode: ImErrorCode.accountNotImported });
-      continue;
-    }
-    store.remove(account, names);
-  }
-  return { code: ImErrorCode.ok, fields: errorList.length > 0 ? { ErrorList: errorList } : undefined };
+  return applyEach(valid, context, ({ account, names }) => store.remove(account, names)).answer;
 };

@@ -1,5 +1,6 @@
 import { ImErrorCode } from '../error-codes.ts';
 import { fail } from '../im-answer.ts';
+import { applyEach } from './apply-each.ts';
 import type { Command, CommandResult } from './types.ts';
 import { accountEntryAt, fitsAttrBytes, isJsonObject, userAttrsOf } from './validation.ts';
 
@@ -14,7 +15,8 @@ interface ValidEntry {
  * (inferred from the all-or-nothing answer of doc 269/45938; docs/im-api.md). A missing or non-array `UserAttrs`
  * answers 90001, as a body that does not have the documented shape.
  */
-export const setAttr: Command = (body, { store, partialFailureAccounts }): CommandResult => {
+export const setAttr: Command = (body, context): CommandResult => {
+  const { store } = context;
   const read = userAttrsOf(body);
   if ('refusal' in read) return read.refusal;
   const userAttrs = read.entries;
@@ -36,15 +38,6 @@ export const setAttr: Command = (body, { store, partialFailureAccounts }): Comma
     valid.push({ account, attrs: attrs as Record<string, string> });
   }
 
-  let usersApplied = 0;
-  const errorList: { To_Account: string; ErrorCode: number }[] = [];
-  for (const { account, attrs } of valid) {
-    if (partialFailureAccounts.has(account)) {
-      errorList.push({ To_Account: account, ErrorCode: ImErrorCode.accountNotImported });
-      continue;
-    }
-    store.merge(account, attrs);
-    usersApplied++;
-  }
-  return { code: ImErrorCode.ok, fields: errorList.length > 0 ? { ErrorList: errorList } : undefined, usersApplied };
+  const { answer, applied } = applyEach(valid, context, ({ account, attrs }) => store.merge(account, attrs));
+  return { ...answer, usersApplied: applied };
 };

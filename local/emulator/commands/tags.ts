@@ -6,6 +6,7 @@
  */
 import { ImErrorCode } from '../error-codes.ts';
 import { fail } from '../im-answer.ts';
+import { applyEach } from './apply-each.ts';
 import type { Command, CommandContext, CommandResult } from './types.ts';
 import { accountEntryAt, accountListOf, fitsAttrBytes, userAttrsOf } from './validation.ts';
 
@@ -39,23 +40,14 @@ function tagEntriesOf(body: unknown, maxTags: number): { entries: TagEntry[] } |
   return { entries };
 }
 
-/** Applies `change` to every user the answer does not fail on its own (an account not imported: 70107). */
-function applyEach(
-  entries: readonly { readonly account: string }[],
-  { partialFailureAccounts }: CommandContext,
+/** `applyEach`, with the users changed reported to the counters as for `im_set_attr`. */
+function applyTagChange<E extends { readonly account: string }>(
+  entries: readonly E[],
+  context: CommandContext,
   change: (account: string) => void,
 ): CommandResult {
-  const errorList: { To_Account: string; ErrorCode: number }[] = [];
-  let usersApplied = 0;
-  for (const { account } of entries) {
-    if (partialFailureAccounts.has(account)) {
-      errorList.push({ To_Account: account, ErrorCode: ImErrorCode.accountNotImported });
-      continue;
-    }
-    change(account);
-    usersApplied++;
-  }
-  return { code: ImErrorCode.ok, fields: errorList.length > 0 ? { ErrorList: errorList } : undefined, usersApplied };
+  const { answer, applied } = applyEach(entries, context, ({ account }) => change(account));
+  return { ...answer, usersApplied: applied };
 }
 
 /**
@@ -72,7 +64,7 @@ export const addTag: Command = (body, context) => {
     if (new Set([...(tags.get(account) ?? []), ...adding(account)]).size > MAX_TAGS_PER_USER)
       return fail(ImErrorCode.invalidParameter, `UserTags[${index}]: a user holds at most ${MAX_TAGS_PER_USER} tags`);
   }
-  return applyEach(read.entries, context, (account) => {
+  return applyTagChange(read.entries, context, (account) => {
     tags.set(account, new Set([...(tags.get(account) ?? []), ...adding(account)]));
   });
 };
@@ -82,7 +74,7 @@ export const removeTag: Command = (body, context) => {
   const read = tagEntriesOf(body, MAX_TAGS_PER_USER);
   if ('refusal' in read) return read.refusal;
   const { tags } = context.store;
-  return applyEach(read.entries, context, (account) => {
+  return applyTagChange(read.entries, context, (account) => {
     const removing = new Set(read.entries.filter((e) => e.account === account).flatMap((e) => e.tags));
     const left = [...(tags.get(account) ?? [])].filter((tag) => !removing.has(tag));
     if (left.length === 0) tags.delete(account);
@@ -94,7 +86,7 @@ export const removeTag: Command = (body, context) => {
 export const removeAllTags: Command = (body, context) => {
   const read = accountListOf(body);
   if ('refusal' in read) return read.refusal;
-  return applyEach(
+  return applyTagChange(
     read.accounts.map((account) => ({ account })),
     context,
     (account) => context.store.tags.delete(account),
