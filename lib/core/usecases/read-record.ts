@@ -23,7 +23,7 @@ export interface ReadRecord {
  * Whether a body is a tags request: `{"UserTags":[…]}`, or IM's remove-all shape `{"To_Account":[…]}`. Anything else
  * is read as an attributes request (and refused by its rules when it is not one).
  */
-export function isTagsBody(body: unknown): boolean {
+function isTagsBody(body: unknown): boolean {
   return (
     isPlainRecord(body) &&
     !Object.hasOwn(body, 'UserAttrs') &&
